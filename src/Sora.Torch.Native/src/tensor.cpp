@@ -1,0 +1,273 @@
+// Tensor creation, properties, data movement and lifetime.
+#include <sstream>
+
+#include "internal.h"
+#include "sora/tensor.h"
+
+namespace sora {
+
+at::Scalar scalar(const sora_scalar& s) {
+  switch (s.kind) {
+    case 0: return at::Scalar(s.d);
+    case 1: return at::Scalar(s.i);
+    case 2: return at::Scalar(s.i != 0);
+    default: throw argument_error("unknown scalar kind " + std::to_string(s.kind));
+  }
+}
+
+at::ScalarType dtype(int32_t code) {
+  switch (code) {
+    case 0: return at::kByte;
+    case 1: return at::kChar;
+    case 2: return at::kShort;
+    case 3: return at::kInt;
+    case 4: return at::kLong;
+    case 5: return at::kHalf;
+    case 6: return at::kFloat;
+    case 7: return at::kDouble;
+    case 11: return at::kBool;
+    case 15: return at::kBFloat16;
+    default: throw argument_error("unsupported dtype code " + std::to_string(code));
+  }
+}
+
+at::Device device(int32_t type, int32_t index) {
+  switch (type) {
+    case 0: return at::Device(at::kCPU);
+    case 1:
+#ifdef SORA_WITH_CUDA
+      return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index < 0 ? 0 : index));
+#else
+      (void)index;
+      throw argument_error("this build of Sora.Torch.Native has no CUDA support (libtorch was built for CPU only)");
+#endif
+    default: throw argument_error("unknown device type " + std::to_string(type));
+  }
+}
+
+std::vector<at::Tensor> tensors(const sora_tensor* handles, int32_t n) {
+  if (n < 0) throw argument_error("negative tensor count");
+  if (n > 0 && handles == nullptr) throw argument_error("tensor array pointer is null");
+  std::vector<at::Tensor> result;
+  result.reserve(static_cast<size_t>(n));
+  for (int32_t i = 0; i < n; ++i) result.push_back(T(handles[i]));
+  return result;
+}
+
+void handles_out(const std::vector<at::Tensor>& values, sora_tensor* out, int32_t capacity) {
+  if (static_cast<int32_t>(values.size()) > capacity) {
+    throw argument_error("result has " + std::to_string(values.size()) + " tensors but the caller provided room for " +
+                         std::to_string(capacity));
+  }
+  for (size_t i = 0; i < values.size(); ++i) out[i] = wrap(values[i]);
+}
+
+}  // namespace sora
+
+namespace {
+at::TensorOptions options(int32_t dtype, int32_t device_type, int32_t device_index) {
+  return at::TensorOptions().dtype(sora::dtype(dtype)).device(sora::device(device_type, device_index));
+}
+
+int32_t write_string(const std::string& text, char* buf, int32_t capacity) {
+  const auto length = static_cast<int32_t>(text.size());
+  if (buf != nullptr && capacity > 0) std::memcpy(buf, text.data(), static_cast<size_t>(std::min(length, capacity)));
+  return length;
+}
+}  // namespace
+
+using sora::T;
+
+SORA_API void sora_tensor_dispose(sora_tensor t) { delete reinterpret_cast<at::Tensor*>(t); }
+
+SORA_API sora_tensor sora_tensor_alias(sora_tensor t) { SORA_TENSOR_RESULT(T(t)) }
+
+SORA_API sora_tensor sora_tensor_empty(const int64_t* shape, int32_t ndim, int32_t dtype, int32_t device_type, int32_t device_index) {
+  SORA_TENSOR_RESULT(at::empty(sora::dims(shape, ndim), options(dtype, device_type, device_index)))
+}
+
+SORA_API sora_tensor sora_tensor_zeros(const int64_t* shape, int32_t ndim, int32_t dtype, int32_t device_type, int32_t device_index) {
+  SORA_TENSOR_RESULT(at::zeros(sora::dims(shape, ndim), options(dtype, device_type, device_index)))
+}
+
+SORA_API sora_tensor sora_tensor_ones(const int64_t* shape, int32_t ndim, int32_t dtype, int32_t device_type, int32_t device_index) {
+  SORA_TENSOR_RESULT(at::ones(sora::dims(shape, ndim), options(dtype, device_type, device_index)))
+}
+
+SORA_API sora_tensor sora_tensor_full(const int64_t* shape, int32_t ndim, sora_scalar value, int32_t dtype, int32_t device_type,
+                                      int32_t device_index) {
+  SORA_TENSOR_RESULT(at::full(sora::dims(shape, ndim), sora::scalar(value), options(dtype, device_type, device_index)))
+}
+
+SORA_API sora_tensor sora_tensor_arange(sora_scalar start, sora_scalar end, sora_scalar step, int32_t dtype, int32_t device_type,
+                                        int32_t device_index) {
+  SORA_TENSOR_RESULT(at::arange(sora::scalar(start), sora::scalar(end), sora::scalar(step), options(dtype, device_type, device_index)))
+}
+
+SORA_API sora_tensor sora_tensor_randn(const int64_t* shape, int32_t ndim, int32_t dtype, int32_t device_type, int32_t device_index) {
+  SORA_TENSOR_RESULT(at::randn(sora::dims(shape, ndim), options(dtype, device_type, device_index)))
+}
+
+SORA_API sora_tensor sora_tensor_rand(const int64_t* shape, int32_t ndim, int32_t dtype, int32_t device_type, int32_t device_index) {
+  SORA_TENSOR_RESULT(at::rand(sora::dims(shape, ndim), options(dtype, device_type, device_index)))
+}
+
+SORA_API sora_tensor sora_tensor_randint(int64_t low, int64_t high, const int64_t* shape, int32_t ndim, int32_t dtype, int32_t device_type,
+                                         int32_t device_index) {
+  SORA_TENSOR_RESULT(at::randint(low, high, sora::dims(shape, ndim), options(dtype, device_type, device_index)))
+}
+
+SORA_API sora_tensor sora_tensor_scalar_tensor(sora_scalar value, int32_t dtype, int32_t device_type, int32_t device_index) {
+  SORA_TENSOR_RESULT(at::scalar_tensor(sora::scalar(value), options(dtype, device_type, device_index)))
+}
+
+SORA_API sora_tensor sora_tensor_from_data(const void* data, int64_t nbytes, const int64_t* shape, int32_t ndim, int32_t dtype) {
+  try {
+    auto result = at::empty(sora::dims(shape, ndim), at::TensorOptions().dtype(sora::dtype(dtype)));
+    const auto expected = static_cast<int64_t>(result.nbytes());
+    if (nbytes != expected) {
+      throw sora::argument_error("data has " + std::to_string(nbytes) + " bytes but shape " + c10::str(result.sizes()) + " of " +
+                                 std::string(c10::toString(result.scalar_type())) + " needs " + std::to_string(expected));
+    }
+    if (expected > 0) {
+      if (data == nullptr) throw sora::argument_error("data pointer is null");
+      std::memcpy(result.data_ptr(), data, static_cast<size_t>(expected));
+    }
+    return sora::wrap(std::move(result));
+  }
+  SORA_CATCH(nullptr)
+}
+
+SORA_API int32_t sora_tensor_copy_to(sora_tensor t, void* dst, int64_t nbytes) {
+  SORA_STATUS({
+    auto source = T(t).detach().to(at::kCPU).contiguous();
+    const auto expected = static_cast<int64_t>(source.nbytes());
+    if (nbytes != expected) {
+      throw sora::argument_error("destination has " + std::to_string(nbytes) + " bytes but the tensor has " + std::to_string(expected));
+    }
+    if (expected > 0) std::memcpy(dst, source.data_ptr(), static_cast<size_t>(expected));
+  })
+}
+
+SORA_API void* sora_tensor_data_ptr(sora_tensor t) {
+  try {
+    return T(t).data_ptr();
+  }
+  SORA_CATCH(nullptr)
+}
+
+SORA_API int32_t sora_tensor_ndim(sora_tensor t) {
+  try {
+    return static_cast<int32_t>(T(t).dim());
+  }
+  SORA_CATCH(-1)
+}
+
+SORA_API int32_t sora_tensor_shape(sora_tensor t, int64_t* out, int32_t capacity) {
+  try {
+    const auto sizes = T(t).sizes();
+    for (size_t i = 0; i < sizes.size() && static_cast<int32_t>(i) < capacity; ++i) out[i] = sizes[i];
+    return static_cast<int32_t>(sizes.size());
+  }
+  SORA_CATCH(-1)
+}
+
+SORA_API int32_t sora_tensor_strides(sora_tensor t, int64_t* out, int32_t capacity) {
+  try {
+    const auto strides = T(t).strides();
+    for (size_t i = 0; i < strides.size() && static_cast<int32_t>(i) < capacity; ++i) out[i] = strides[i];
+    return static_cast<int32_t>(strides.size());
+  }
+  SORA_CATCH(-1)
+}
+
+SORA_API int64_t sora_tensor_numel(sora_tensor t) {
+  try {
+    return T(t).numel();
+  }
+  SORA_CATCH(-1)
+}
+
+SORA_API int32_t sora_tensor_dtype(sora_tensor t) {
+  try {
+    return static_cast<int32_t>(T(t).scalar_type());
+  }
+  SORA_CATCH(-1)
+}
+
+SORA_API int32_t sora_tensor_device_type(sora_tensor t) {
+  try {
+    return T(t).device().is_cuda() ? 1 : 0;
+  }
+  SORA_CATCH(-1)
+}
+
+SORA_API int32_t sora_tensor_device_index(sora_tensor t) {
+  try {
+    return T(t).device().index();
+  }
+  SORA_CATCH(-2)
+}
+
+SORA_API int32_t sora_tensor_is_contiguous(sora_tensor t) {
+  try {
+    return T(t).is_contiguous() ? 1 : 0;
+  }
+  SORA_CATCH(-1)
+}
+
+SORA_API int64_t sora_tensor_storage_offset(sora_tensor t) {
+  try {
+    return T(t).storage_offset();
+  }
+  SORA_CATCH(-1)
+}
+
+SORA_API const void* sora_tensor_storage_id(sora_tensor t) {
+  try {
+    return T(t).storage().data();
+  }
+  SORA_CATCH(nullptr)
+}
+
+SORA_API int32_t sora_tensor_defined(sora_tensor t) {
+  try {
+    return T(t).defined() ? 1 : 0;
+  }
+  SORA_CATCH(-1)
+}
+
+SORA_API int32_t sora_tensor_item_double(sora_tensor t, double* out) { SORA_STATUS(*out = T(t).item<double>()) }
+
+SORA_API int32_t sora_tensor_item_int64(sora_tensor t, int64_t* out) { SORA_STATUS(*out = T(t).item<int64_t>()) }
+
+SORA_API int32_t sora_tensor_to_string(sora_tensor t, char* buf, int32_t capacity) {
+  try {
+    std::ostringstream text;
+    text << T(t);
+    return write_string(text.str(), buf, capacity);
+  }
+  SORA_CATCH(-1)
+}
+
+SORA_API sora_tensor sora_tensor_to_dtype(sora_tensor t, int32_t dtype) { SORA_TENSOR_RESULT(T(t).to(sora::dtype(dtype))) }
+
+SORA_API sora_tensor sora_tensor_to_device(sora_tensor t, int32_t device_type, int32_t device_index, int32_t non_blocking) {
+  SORA_TENSOR_RESULT(T(t).to(sora::device(device_type, device_index), non_blocking != 0))
+}
+
+SORA_API sora_tensor sora_tensor_clone(sora_tensor t) { SORA_TENSOR_RESULT(T(t).clone()) }
+
+SORA_API sora_tensor sora_tensor_contiguous(sora_tensor t) { SORA_TENSOR_RESULT(T(t).contiguous()) }
+
+SORA_API int32_t sora_tensor_copy_(sora_tensor dst, sora_tensor src) { SORA_STATUS(T(dst).copy_(T(src))) }
+
+SORA_API int32_t sora_tensor_fill_(sora_tensor t, sora_scalar value) { SORA_STATUS(T(t).fill_(sora::scalar(value))) }
+
+SORA_API int32_t sora_tensor_zero_(sora_tensor t) { SORA_STATUS(T(t).zero_()) }
+
+SORA_API int32_t sora_tensor_set_data(sora_tensor t, sora_tensor source) { SORA_STATUS(T(t).set_data(T(source))) }
+
+SORA_API int32_t sora_tensor_uniform_(sora_tensor t, double from, double to) { SORA_STATUS(T(t).uniform_(from, to)) }
+
+SORA_API int32_t sora_tensor_normal_(sora_tensor t, double mean, double std) { SORA_STATUS(T(t).normal_(mean, std)) }

@@ -1,0 +1,90 @@
+using System.Text;
+
+namespace Sora.Torch.Native;
+
+/// <summary>Turns the shim's thread-local error slot into exceptions.</summary>
+internal static unsafe class NativeError
+{
+    /// <summary>A native call that copies a string into (buf, capacity) and returns its full length.</summary>
+    internal delegate int StringReader(byte* buf, int capacity);
+
+    // A managed exception thrown inside a callback from native code (a gradient hook), kept
+    // until the native call that ran the callback returns its failure.
+    [ThreadStatic]
+    private static Exception? t_pendingCallbackException;
+
+    internal static IntPtr Check(IntPtr handle) => handle != IntPtr.Zero ? handle : throw Last();
+
+    internal static int Check(int status) => status >= 0 ? status : throw Last();
+
+    internal static long Check(long status) => status >= 0 ? status : throw Last();
+
+    /// <summary>Throws if the last void-returning call left an error.</summary>
+    internal static void ThrowIfSet()
+    {
+        if (NativeMethods.sora_last_error_kind() != 0)
+        {
+            throw Last();
+        }
+    }
+
+    internal static TorchException Last()
+    {
+        var kind = NativeMethods.sora_last_error_kind();
+        var message = ReadString(static (buf, capacity) => NativeMethods.sora_last_error_message(buf, capacity));
+        NativeMethods.sora_clear_error();
+        var inner = t_pendingCallbackException;
+        t_pendingCallbackException = null;
+        if (kind == 0)
+        {
+            return new TorchException(TorchErrorKind.Unknown, "a native call failed without reporting an error");
+        }
+
+        if (inner is not null)
+        {
+            return new TorchException(TorchErrorKind.Callback, $"{message}: {inner.Message}", inner);
+        }
+
+        return new TorchException((TorchErrorKind)kind, message.Length > 0 ? message : "libtorch reported an error without a message");
+    }
+
+    /// <summary>Records an exception thrown by managed code that native code called.</summary>
+    internal static void SetCallbackException(Exception error)
+    {
+        t_pendingCallbackException = error;
+        var bytes = Encoding.UTF8.GetBytes(error.GetType().Name + ": " + error.Message + "\0");
+        fixed (byte* text = bytes)
+        {
+            NativeMethods.sora_set_callback_error(text);
+        }
+    }
+
+    /// <summary>Reads a string through the "copy into my buffer, tell me the full length" convention.</summary>
+    internal static string ReadString(StringReader read)
+    {
+        Span<byte> small = stackalloc byte[512];
+        int length;
+        fixed (byte* buf = small)
+        {
+            length = read(buf, small.Length);
+        }
+
+        if (length < 0)
+        {
+            throw Last();
+        }
+
+        if (length <= small.Length)
+        {
+            return Encoding.UTF8.GetString(small[..length]);
+        }
+
+        var large = new byte[length];
+        fixed (byte* buf = large)
+        {
+            _ = read(buf, large.Length);
+        }
+
+        return Encoding.UTF8.GetString(large);
+    }
+}

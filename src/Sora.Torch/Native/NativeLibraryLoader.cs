@@ -1,0 +1,102 @@
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Sora.Torch.Native;
+
+/// <summary>Finds libsora_torch.so next to the assembly and prepares the process environment before libtorch loads.</summary>
+internal static partial class NativeLibraryLoader
+{
+    internal const string LibraryName = "sora_torch";
+    internal const int ExpectedAbiVersion = 1;
+
+    private static IntPtr s_library;
+
+    [ModuleInitializer]
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA2255", Justification = "The resolver must be in place before the first P/Invoke of any entry point.")]
+    internal static void Initialize()
+    {
+        NativeLibrary.SetDllImportResolver(typeof(NativeLibraryLoader).Assembly, Resolve);
+    }
+
+    private static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? searchPath)
+    {
+        if (name != LibraryName)
+        {
+            return IntPtr.Zero;
+        }
+
+        if (s_library != IntPtr.Zero)
+        {
+            return s_library;
+        }
+
+        // libgomp and OpenBLAS read these when they load, which is now: .NET's
+        // Environment.SetEnvironmentVariable would not reach them, setenv does.
+        // Spinning OpenMP workers fight OpenBLAS's threads on few cores (ENVIRONMENT.md: 2.0 s -> 1.1 s a step).
+        SetDefaultEnvironment("OMP_WAIT_POLICY", "PASSIVE");
+
+        var candidates = new List<string>();
+        var overridePath = Environment.GetEnvironmentVariable("SORA_TORCH_NATIVE");
+        if (!string.IsNullOrEmpty(overridePath))
+        {
+            candidates.Add(overridePath);
+        }
+
+        candidates.Add(Path.Combine(AppContext.BaseDirectory, "libsora_torch.so"));
+        var assemblyDir = Path.GetDirectoryName(assembly.Location);
+        if (!string.IsNullOrEmpty(assemblyDir))
+        {
+            candidates.Add(Path.Combine(assemblyDir, "libsora_torch.so"));
+        }
+
+        var errors = new List<string>();
+        foreach (var path in candidates.Distinct())
+        {
+            if (!File.Exists(path))
+            {
+                errors.Add($"{path}: not found");
+                continue;
+            }
+
+            try
+            {
+                var library = NativeLibrary.Load(path);
+                CheckAbiVersion(library, path);
+                s_library = library;
+                return s_library;
+            }
+            catch (DllNotFoundException e)
+            {
+                errors.Add($"{path}: {e.Message}");
+            }
+        }
+
+        throw new DllNotFoundException(
+            "Cannot load the libtorch shim libsora_torch.so. Build it with `dotnet build` (it needs Debian's libtorch-dev; " +
+            "run ./scripts/bootstrap.sh). Tried: " + string.Join("; ", errors));
+    }
+
+    private static unsafe void CheckAbiVersion(IntPtr library, string path)
+    {
+        var abiVersion = (delegate* unmanaged<int>)NativeLibrary.GetExport(library, "sora_abi_version");
+        var actual = abiVersion();
+        if (actual != ExpectedAbiVersion)
+        {
+            throw new DllNotFoundException(
+                $"{path} has native ABI version {actual} but Sora.Torch expects {ExpectedAbiVersion}; rebuild with `dotnet build`.");
+        }
+    }
+
+    private static void SetDefaultEnvironment(string name, string value)
+    {
+        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable(name)))
+        {
+            _ = setenv(name, value, 0);
+            Environment.SetEnvironmentVariable(name, value);
+        }
+    }
+
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int setenv(string name, string value, int overwrite);
+}

@@ -1,0 +1,103 @@
+using Sora.Torch.Native;
+
+namespace Sora.Torch;
+
+public sealed partial class Tensor
+{
+    /// <summary>Copies the elements (row-major, any layout or device) into <paramref name="destination"/>.</summary>
+    public unsafe void CopyTo<T>(Span<T> destination)
+        where T : unmanaged
+    {
+        CheckElementType<T>();
+        var count = NumElements;
+        if (destination.Length != count)
+        {
+            throw new ArgumentException($"destination holds {destination.Length} elements but the tensor has {count}", nameof(destination));
+        }
+
+        fixed (T* p = destination)
+        {
+            NativeError.Check(NativeMethods.sora_tensor_copy_to(Handle, p, count * sizeof(T)));
+        }
+    }
+
+    /// <summary>A managed copy of the elements, row-major.</summary>
+    public T[] ToArray<T>()
+        where T : unmanaged
+    {
+        var result = new T[NumElements];
+        CopyTo<T>(result);
+        return result;
+    }
+
+    /// <summary>
+    /// A zero-copy read-only view of a contiguous CPU tensor's elements. The view is valid only
+    /// while this tensor is alive and not resized; copy it if it must outlive the tensor.
+    /// </summary>
+    public unsafe ReadOnlySpan<T> AsReadOnlySpan<T>()
+        where T : unmanaged
+    {
+        CheckElementType<T>();
+        if (Device.Type != DeviceType.Cpu)
+        {
+            throw new InvalidOperationException($"a zero-copy view needs a CPU tensor, but this one is on {Device}");
+        }
+
+        if (!IsContiguous)
+        {
+            throw new InvalidOperationException("a zero-copy view needs a contiguous tensor; call Contiguous() first");
+        }
+
+        var count = NumElements;
+        if (count == 0)
+        {
+            return ReadOnlySpan<T>.Empty;
+        }
+
+        var data = NativeMethods.sora_tensor_data_ptr(Handle);
+        if (data == null)
+        {
+            throw NativeError.Last();
+        }
+
+        return new ReadOnlySpan<T>(data, checked((int)count));
+    }
+
+    /// <summary>Overwrites this tensor's elements with <paramref name="source"/> (same element count).</summary>
+    public void CopyFrom<T>(ReadOnlySpan<T> source)
+        where T : unmanaged
+    {
+        using var staged = Torch.FromSpan(source, Shape).DetachFromDisposeScope();
+        Copy_(staged);
+    }
+
+    /// <summary>The value of a one-element tensor.</summary>
+    public unsafe double ItemDouble()
+    {
+        double value;
+        NativeError.Check(NativeMethods.sora_tensor_item_double(Handle, &value));
+        return value;
+    }
+
+    /// <summary>The value of a one-element integral tensor.</summary>
+    public unsafe long ItemLong()
+    {
+        long value;
+        NativeError.Check(NativeMethods.sora_tensor_item_int64(Handle, &value));
+        return value;
+    }
+
+    /// <summary>The value of a one-element tensor as a float.</summary>
+    public float ItemFloat() => (float)ItemDouble();
+
+    private void CheckElementType<T>()
+        where T : unmanaged
+    {
+        var expected = ScalarTypes.Of<T>();
+        var actual = DType;
+        if (actual != expected)
+        {
+            throw new InvalidOperationException($"tensor holds {actual.Name()} but {typeof(T).Name} ({expected.Name()}) was requested; convert with To(ScalarType.{expected})");
+        }
+    }
+}
