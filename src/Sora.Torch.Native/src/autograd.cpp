@@ -1,6 +1,7 @@
 // Autograd bindings and hooks that call back into managed code.
 #include "internal.h"
 #include "sora/autograd.h"
+#include "sora/tensor.h"
 
 using sora::T;
 
@@ -93,7 +94,7 @@ SORA_API sora_hook sora_register_grad_hook(sora_tensor t, sora_grad_hook_fn fn, 
       if (fn(context, sora::wrap(grad), &replacement) != 0) throw sora::callback_error("gradient hook failed");
       if (replacement == nullptr) return at::Tensor();
       at::Tensor result = T(replacement);
-      delete reinterpret_cast<at::Tensor*>(replacement);
+      sora_tensor_dispose(replacement);
       return result;
     });
     return hook.release();

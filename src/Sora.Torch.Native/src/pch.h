@@ -10,6 +10,7 @@
 #include <torch/csrc/autograd/grad_mode.h>
 #include <torch/csrc/autograd/variable.h>
 
+#include <atomic>
 #include <cstring>
 #include <memory>
 #include <stdexcept>

@@ -78,7 +78,17 @@ int32_t write_string(const std::string& text, char* buf, int32_t capacity) {
 
 using sora::T;
 
-SORA_API void sora_tensor_dispose(sora_tensor t) { delete reinterpret_cast<at::Tensor*>(t); }
+namespace sora {
+std::atomic<int64_t> live_tensor_handles{0};
+}
+
+SORA_API void sora_tensor_dispose(sora_tensor t) {
+  if (t == nullptr) return;
+  delete reinterpret_cast<at::Tensor*>(t);
+  sora::live_tensor_handles.fetch_sub(1, std::memory_order_relaxed);
+}
+
+SORA_API int64_t sora_tensor_live_count(void) { return sora::live_tensor_handles.load(std::memory_order_relaxed); }
 
 SORA_API sora_tensor sora_tensor_alias(sora_tensor t) { SORA_TENSOR_RESULT(T(t)) }
 

@@ -13,6 +13,7 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Lib)] internal static partial void sora_set_callback_error(byte* message);
 
     [LibraryImport(Lib)] internal static partial void sora_tensor_dispose(IntPtr t);
+    [LibraryImport(Lib)] internal static partial long sora_tensor_live_count();
     [LibraryImport(Lib)] internal static partial IntPtr sora_tensor_alias(TensorHandle t);
     [LibraryImport(Lib)] internal static partial IntPtr sora_tensor_empty(long* shape, int ndim, int dtype, int deviceType, int deviceIndex);
     [LibraryImport(Lib)] internal static partial IntPtr sora_tensor_zeros(long* shape, int ndim, int dtype, int deviceType, int deviceIndex);

@@ -192,6 +192,14 @@ public sealed partial class Tensor
         return this;
     }
 
+    /// <summary>Makes this tensor use <paramref name="source"/>'s data, dtype and device, keeping its identity (as param.data = ...).</summary>
+    public Tensor SetData(Tensor source)
+    {
+        NativeError.Check(NativeMethods.sora_tensor_set_data(Handle, source.Handle));
+        InvalidateMetadata();
+        return this;
+    }
+
     /// <summary>Fills with uniform samples in [from, to) from the default generator.</summary>
     public Tensor Uniform_(double from = 0, double to = 1)
     {

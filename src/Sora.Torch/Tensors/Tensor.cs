@@ -38,6 +38,9 @@ public sealed partial class Tensor : IDisposable
 
     public bool IsDisposed => _handle.IsClosed;
 
+    /// <summary>Native tensor handles alive in this process (created and not yet released): a leak detector.</summary>
+    public static long LiveHandleCount => NativeMethods.sora_tensor_live_count();
+
     /// <summary>Sizes of each dimension.</summary>
     public unsafe long[] Shape
     {

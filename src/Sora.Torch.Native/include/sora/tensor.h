@@ -9,6 +9,8 @@
  * device_type: 0 cpu, 1 cuda. */
 
 SORA_API void sora_tensor_dispose(sora_tensor t);
+/* Tensor handles created and not yet disposed, process-wide (for leak checks). */
+SORA_API int64_t sora_tensor_live_count(void);
 /* A second handle to the same tensor (shares storage and autograd identity). */
 SORA_API sora_tensor sora_tensor_alias(sora_tensor t);
 

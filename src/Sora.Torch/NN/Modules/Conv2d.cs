@@ -1,0 +1,35 @@
+namespace Sora.Torch.NN;
+
+/// <summary>2-D convolution over (N, C, H, W), initialised as torch.nn.Conv2d.</summary>
+public sealed class Conv2d : Module<Tensor, Tensor>
+{
+    private readonly (long H, long W) _stride;
+    private readonly (long H, long W) _padding;
+    private readonly (long H, long W) _dilation;
+
+    public Conv2d(long inChannels, long outChannels, (long H, long W) kernelSize, (long H, long W)? stride = null,
+        (long H, long W)? padding = null, (long H, long W)? dilation = null, long groups = 1, bool bias = true)
+    {
+        ConvolutionInit.CheckGroups(inChannels, outChannels, groups);
+        _stride = stride ?? (1, 1);
+        _padding = padding ?? (0, 0);
+        _dilation = dilation ?? (1, 1);
+        Groups = groups;
+        Weight = RegisterParameter("weight", Torch.Empty([outChannels, inChannels / groups, kernelSize.H, kernelSize.W]));
+        Bias = bias ? RegisterParameter("bias", Torch.Empty([outChannels])) : null;
+        ConvolutionInit.Reset(Weight, Bias, fanIn: inChannels / groups * kernelSize.H * kernelSize.W);
+    }
+
+    public Conv2d(long inChannels, long outChannels, long kernelSize, long stride = 1, long padding = 0, long groups = 1, bool bias = true)
+        : this(inChannels, outChannels, (kernelSize, kernelSize), (stride, stride), (padding, padding), null, groups, bias)
+    {
+    }
+
+    public long Groups { get; }
+
+    public Tensor Weight { get; }
+
+    public Tensor? Bias { get; }
+
+    public override Tensor Forward(Tensor input) => Functional.Conv2d(input, Weight, Bias, _stride, _padding, _dilation, Groups);
+}
