@@ -220,7 +220,7 @@ public abstract class Optimizer : IDisposable
     }
 
     private static Tensor NewStateTensor(Tensor parameter) =>
-        Torch.Empty(parameter.Shape, parameter.DType, parameter.Device).DetachFromDisposeScope();
+        Tensor.Empty(parameter.Shape, parameter.DType, parameter.Device).DetachFromDisposeScope();
 
     /// <summary>
     /// Raw handles of one update group: [0] parameters, [1] gradients, [2..] state tensors in <see cref="StateNames"/> order.

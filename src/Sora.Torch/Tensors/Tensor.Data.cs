@@ -67,7 +67,7 @@ public sealed partial class Tensor
     public void CopyFrom<T>(ReadOnlySpan<T> source)
         where T : unmanaged
     {
-        using var staged = Torch.FromSpan(source, Shape).DetachFromDisposeScope();
+        using var staged = Tensor.FromSpan(source, Shape).DetachFromDisposeScope();
         Copy_(staged);
     }
 

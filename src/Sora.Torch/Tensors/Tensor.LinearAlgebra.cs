@@ -12,10 +12,6 @@ public sealed partial class Tensor
 
     /// <summary>Batched 3-D matrix product.</summary>
     public Tensor Bmm(Tensor other) => new(NativeMethods.sora_bmm(Handle, other.Handle));
-}
-
-public static partial class Torch
-{
     /// <summary>out = a @ b, into an existing tensor.</summary>
     public static void MmOut(Tensor output, Tensor a, Tensor b) =>
         NativeError.Check(NativeMethods.sora_mm_out(output.Handle, a.Handle, b.Handle));

@@ -2,7 +2,7 @@ using Sora.Torch.Native;
 
 namespace Sora.Torch;
 
-public sealed partial class Tensor
+public sealed unsafe partial class Tensor
 {
     public unsafe Tensor Reshape(params ReadOnlySpan<long> shape)
     {
@@ -148,19 +148,7 @@ public sealed partial class Tensor
 
         return result;
     }
-}
 
-/// <summary>How <see cref="Tensor.Pad"/> fills the border.</summary>
-public enum PaddingMode
-{
-    Constant = 0,
-    Reflect = 1,
-    Replicate = 2,
-    Circular = 3,
-}
-
-public static unsafe partial class Torch
-{
     /// <summary>Concatenates along an existing dim.</summary>
     public static Tensor Cat(ReadOnlySpan<Tensor> tensors, long dim = 0)
     {
@@ -205,4 +193,13 @@ public static unsafe partial class Torch
             GC.KeepAlive(tensor);
         }
     }
+}
+
+/// <summary>How <see cref="Tensor.Pad"/> fills the border.</summary>
+public enum PaddingMode
+{
+    Constant = 0,
+    Reflect = 1,
+    Replicate = 2,
+    Circular = 3,
 }

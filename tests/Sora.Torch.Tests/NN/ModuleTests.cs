@@ -10,8 +10,8 @@ public class ModuleTests
         {
             Norm = RegisterModule("norm", new LayerNorm(4));
             Proj = RegisterModule("proj", new Linear(4, 4));
-            Scale = RegisterBuffer("scale", Torch.Full([1], 2.0));
-            Cache = RegisterBuffer("cache", Torch.Zeros([3]), persistent: false);
+            Scale = RegisterBuffer("scale", Tensor.Full([1], 2.0));
+            Cache = RegisterBuffer("cache", Tensor.Zeros([3]), persistent: false);
         }
 
         public LayerNorm Norm { get; }
@@ -66,10 +66,10 @@ public class ModuleTests
     [Fact]
     public void Train_and_eval_propagate_to_every_descendant_and_switch_dropout()
     {
-        using var scope = Torch.NewDisposeScope();
+        using var scope = Tensor.NewDisposeScope();
         using var dropout = new Dropout(0.5);
         using var net = new Sequential(dropout);
-        var x = Torch.Ones([1000]);
+        var x = Tensor.Ones([1000]);
         net.Eval();
         dropout.Training.Should().BeFalse();
         net.Forward(x).Equal(x).Should().BeTrue("dropout is the identity in eval mode");
@@ -84,14 +84,14 @@ public class ModuleTests
     [Fact]
     public void State_dict_round_trips_into_a_fresh_module_and_reproduces_outputs()
     {
-        using var scope = Torch.NewDisposeScope();
+        using var scope = Tensor.NewDisposeScope();
         RandomState.ManualSeed(1);
         using var source = new Net();
         source.Eval();
         RandomState.ManualSeed(2);
         using var target = new Net();
         target.Eval();
-        var x = Torch.Randn([3, 4]);
+        var x = Tensor.Randn([3, 4]);
         source.Forward(x).Equal(target.Forward(x)).Should().BeFalse();
 
         var state = source.StateDict();
@@ -105,13 +105,13 @@ public class ModuleTests
     [Fact]
     public void Loading_a_mismatched_state_dict_names_every_problem_and_changes_nothing()
     {
-        using var scope = Torch.NewDisposeScope();
+        using var scope = Tensor.NewDisposeScope();
         using var net = new Net();
         var before = net.Head[0].As<Linear>().Weight.Clone();
         var state = new Net().StateDict();
         state.Remove("head.2.weight");
-        state["head.0.weight"] = Torch.Zeros([3, 3]);
-        state["extra.weight"] = Torch.Zeros([1]);
+        state["head.0.weight"] = Tensor.Zeros([3, 3]);
+        state["extra.weight"] = Tensor.Zeros([1]);
 
         var act = () => net.LoadStateDict(state);
         act.Should().Throw<InvalidDataException>()
@@ -121,9 +121,9 @@ public class ModuleTests
         net.Head[0].As<Linear>().Weight.Equal(before).Should().BeTrue();
 
         state.Remove("extra.weight");
-        state["head.0.weight"] = Torch.Zeros([8, 4]);
+        state["head.0.weight"] = Tensor.Zeros([8, 4]);
         net.LoadStateDict(state, strict: false);
-        net.Head[0].As<Linear>().Weight.Equal(Torch.Zeros([8, 4])).Should().BeTrue();
+        net.Head[0].As<Linear>().Weight.Equal(Tensor.Zeros([8, 4])).Should().BeTrue();
     }
 
     [Fact]
@@ -137,8 +137,8 @@ public class ModuleTests
     {
         public DuplicateNames()
         {
-            RegisterParameter("w", Torch.Zeros([1]));
-            RegisterParameter("w", Torch.Zeros([1]));
+            RegisterParameter("w", Tensor.Zeros([1]));
+            RegisterParameter("w", Tensor.Zeros([1]));
         }
     }
 

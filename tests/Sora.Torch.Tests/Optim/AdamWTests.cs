@@ -8,10 +8,10 @@ public class AdamWTests
     [Fact]
     public void Updates_match_an_independent_reference_implementation_of_adamw()
     {
-        using var scope = Torch.NewDisposeScope();
+        using var scope = Tensor.NewDisposeScope();
         var initial = new[] { 0.5, -1.0, 2.0 };
         var grads = new[] { new[] { 0.1, -0.2, 0.3 }, new[] { -0.4, 0.5, 0.05 }, new[] { 1.0, 1.0, -1.0 } };
-        var p = Torch.FromArray((double[])initial.Clone()).RequiresGrad_();
+        var p = Tensor.FromArray((double[])initial.Clone()).RequiresGrad_();
         using var adam = new AdamW([p], learningRate: 0.01, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1);
 
         var expected = (double[])initial.Clone();
@@ -19,7 +19,7 @@ public class AdamWTests
         var v = new double[3];
         for (var step = 1; step <= grads.Length; step++)
         {
-            p.SetGrad(Torch.FromArray(grads[step - 1]));
+            p.SetGrad(Tensor.FromArray(grads[step - 1]));
             adam.Step();
             for (var i = 0; i < 3; i++)
             {
@@ -46,11 +46,11 @@ public class AdamWTests
     [Fact]
     public void Parameters_without_gradients_are_left_alone_and_their_step_does_not_advance()
     {
-        using var scope = Torch.NewDisposeScope();
-        var a = Torch.Ones([2]).RequiresGrad_();
-        var b = Torch.Ones([2]).RequiresGrad_();
+        using var scope = Tensor.NewDisposeScope();
+        var a = Tensor.Ones([2]).RequiresGrad_();
+        var b = Tensor.Ones([2]).RequiresGrad_();
         using var adam = new AdamW([a, b], learningRate: 0.1, weightDecay: 0);
-        a.SetGrad(Torch.Ones([2]));
+        a.SetGrad(Tensor.Ones([2]));
         adam.Step();
         b.ToArray<float>().Should().Equal(1, 1);
         adam.GetState(1).Should().BeNull();
@@ -60,16 +60,16 @@ public class AdamWTests
     [Fact]
     public void State_round_trip_continues_training_bit_for_bit()
     {
-        using var scope = Torch.NewDisposeScope();
+        using var scope = Tensor.NewDisposeScope();
         RandomState.ManualSeed(11);
         using var model = new Sequential(new Linear(4, 8), new Linear(8, 1));
         using var adam = new AdamW(model.Parameters(), learningRate: 1e-2);
-        var x = Torch.Randn([16, 4]);
-        var y = Torch.Randn([16, 1]);
+        var x = Tensor.Randn([16, 4]);
+        var y = Tensor.Randn([16, 1]);
 
         void TrainStep(Module<Tensor, Tensor> net, Optimizer opt)
         {
-            using var stepScope = Torch.NewDisposeScope();
+            using var stepScope = Tensor.NewDisposeScope();
             opt.ZeroGrad();
             Functional.MseLoss(net.Forward(x), y).Backward();
             opt.Step();
@@ -109,10 +109,10 @@ public class AdamWTests
     [Fact]
     public void Loading_state_with_a_wrong_shape_names_the_parameter_and_tensor()
     {
-        using var scope = Torch.NewDisposeScope();
-        var p = Torch.Ones([3]).RequiresGrad_();
+        using var scope = Tensor.NewDisposeScope();
+        var p = Tensor.Ones([3]).RequiresGrad_();
         using var adam = new AdamW([p]);
-        var bad = new ParameterState(1, new Dictionary<string, Tensor> { ["exp_avg"] = Torch.Zeros([2]), ["exp_avg_sq"] = Torch.Zeros([3]) });
+        var bad = new ParameterState(1, new Dictionary<string, Tensor> { ["exp_avg"] = Tensor.Zeros([2]), ["exp_avg_sq"] = Tensor.Zeros([3]) });
         var act = () => adam.SetState(0, bad);
         act.Should().Throw<InvalidDataException>().WithMessage("*'exp_avg' of parameter 0 has shape [2]*[3]*");
     }

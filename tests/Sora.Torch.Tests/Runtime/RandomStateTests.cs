@@ -6,29 +6,29 @@ public class RandomStateTests
     [Fact]
     public void Restoring_the_generator_state_replays_the_same_numbers()
     {
-        using var scope = Torch.NewDisposeScope();
+        using var scope = Tensor.NewDisposeScope();
         RandomState.ManualSeed(123);
-        _ = Torch.Randn([10]);
+        _ = Tensor.Randn([10]);
         var state = RandomState.GetState();
-        var first = Torch.Randn([100]).ToArray<float>();
-        var firstInts = Torch.RandInt(0, 1000, [10]).ToArray<long>();
+        var first = Tensor.Randn([100]).ToArray<float>();
+        var firstInts = Tensor.RandInt(0, 1000, [10]).ToArray<long>();
 
-        _ = Torch.Rand([1000]);
+        _ = Tensor.Rand([1000]);
         RandomState.SetState(state);
-        Torch.Randn([100]).ToArray<float>().Should().Equal(first);
-        Torch.RandInt(0, 1000, [10]).ToArray<long>().Should().Equal(firstInts);
+        Tensor.Randn([100]).ToArray<float>().Should().Equal(first);
+        Tensor.RandInt(0, 1000, [10]).ToArray<long>().Should().Equal(firstInts);
     }
 
     [Fact]
     public void The_same_seed_gives_the_same_numbers_and_another_seed_does_not()
     {
-        using var scope = Torch.NewDisposeScope();
+        using var scope = Tensor.NewDisposeScope();
         RandomState.ManualSeed(5);
-        var a = Torch.Rand([50]).ToArray<float>();
+        var a = Tensor.Rand([50]).ToArray<float>();
         RandomState.ManualSeed(5);
-        Torch.Rand([50]).ToArray<float>().Should().Equal(a);
+        Tensor.Rand([50]).ToArray<float>().Should().Equal(a);
         RandomState.ManualSeed(6);
-        Torch.Rand([50]).ToArray<float>().Should().NotEqual(a);
+        Tensor.Rand([50]).ToArray<float>().Should().NotEqual(a);
     }
 
     [Fact]

@@ -9,16 +9,16 @@ internal static class GradCheck
 {
     public static void Check(Func<Tensor[], Tensor> function, Tensor[] inputs, double eps = 1e-6, double atol = 1e-5, double rtol = 1e-3)
     {
-        using var scope = Torch.NewDisposeScope();
+        using var scope = Tensor.NewDisposeScope();
         var leaves = inputs.Select(x => x.To(ScalarType.Float64).Detach().RequiresGrad_(x.DType.IsFloatingPoint())).ToArray();
 
         Tensor projection;
-        using (Torch.NoGrad())
+        using (Tensor.NoGrad())
         {
             var probe = function(leaves);
             probe.DType.Should().Be(ScalarType.Float64, "gradcheck runs in float64");
             RandomState.ManualSeed(1234);
-            projection = Torch.Randn(probe.Shape, ScalarType.Float64);
+            projection = Tensor.Randn(probe.Shape, ScalarType.Float64);
         }
 
         var output = function(leaves).Mul(projection).Sum();
@@ -44,7 +44,7 @@ internal static class GradCheck
 
     private static double[] Numeric(Func<Tensor[], Tensor> function, Tensor[] leaves, int index, Tensor projection, double eps)
     {
-        using var noGrad = Torch.NoGrad();
+        using var noGrad = Tensor.NoGrad();
         var input = leaves[index];
         var values = input.ToArray<double>();
         var result = new double[values.Length];
@@ -58,7 +58,7 @@ internal static class GradCheck
 
         double Evaluate(int j, double value)
         {
-            using var scope = Torch.NewDisposeScope();
+            using var scope = Tensor.NewDisposeScope();
             var perturbed = (double[])values.Clone();
             perturbed[j] = value;
             input.CopyFrom<double>(perturbed);

@@ -22,9 +22,9 @@ public class DisposeScopeLeakTests
         const int steps = 10_000;
         for (var step = 0; step < warmup + steps; step++)
         {
-            using (var scope = Torch.NewDisposeScope())
+            using (var scope = Tensor.NewDisposeScope())
             {
-                var x = Torch.Randn([8, 16]);
+                var x = Tensor.Randn([8, 16]);
                 var loss = Functional.MseLoss(model.Forward(x).Gelu(), x);
                 adam.ZeroGrad();
                 loss.Backward();
@@ -59,12 +59,12 @@ public class DisposeScopeLeakTests
     {
         Tensor kept;
         Tensor dropped;
-        using (var outer = Torch.NewDisposeScope())
+        using (var outer = Tensor.NewDisposeScope())
         {
-            using (var inner = Torch.NewDisposeScope())
+            using (var inner = Tensor.NewDisposeScope())
             {
-                kept = Torch.Ones([2]).MoveToOuterDisposeScope();
-                dropped = Torch.Zeros([2]);
+                kept = Tensor.Ones([2]).MoveToOuterDisposeScope();
+                dropped = Tensor.Zeros([2]);
             }
 
             dropped.IsDisposed.Should().BeTrue();

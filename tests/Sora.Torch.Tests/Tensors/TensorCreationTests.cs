@@ -5,38 +5,38 @@ public class TensorCreationTests
     [Fact]
     public void Zeros_ones_full_have_the_requested_shape_dtype_and_values()
     {
-        using var scope = Torch.NewDisposeScope();
-        var zeros = Torch.Zeros([2, 3]);
+        using var scope = Tensor.NewDisposeScope();
+        var zeros = Tensor.Zeros([2, 3]);
         zeros.Shape.Should().Equal(2, 3);
         zeros.DType.Should().Be(ScalarType.Float32);
         zeros.ToArray<float>().Should().AllBeEquivalentTo(0f);
 
-        Torch.Ones([4], ScalarType.Int64).ToArray<long>().Should().Equal(1, 1, 1, 1);
-        Torch.Full([2, 2], 2.5, ScalarType.Float64).ToArray<double>().Should().Equal(2.5, 2.5, 2.5, 2.5);
-        Torch.Empty([3, 0]).NumElements.Should().Be(0);
+        Tensor.Ones([4], ScalarType.Int64).ToArray<long>().Should().Equal(1, 1, 1, 1);
+        Tensor.Full([2, 2], 2.5, ScalarType.Float64).ToArray<double>().Should().Equal(2.5, 2.5, 2.5, 2.5);
+        Tensor.Empty([3, 0]).NumElements.Should().Be(0);
     }
 
     [Fact]
     public void Arange_counts_from_start_to_end_by_step()
     {
-        using var scope = Torch.NewDisposeScope();
-        Torch.Arange(5).ToArray<long>().Should().Equal(0, 1, 2, 3, 4);
-        Torch.Arange(1.0, 2.0, 0.25, ScalarType.Float64).ToArray<double>().Should().Equal(1.0, 1.25, 1.5, 1.75);
+        using var scope = Tensor.NewDisposeScope();
+        Tensor.Arange(5).ToArray<long>().Should().Equal(0, 1, 2, 3, 4);
+        Tensor.Arange(1.0, 2.0, 0.25, ScalarType.Float64).ToArray<double>().Should().Equal(1.0, 1.25, 1.5, 1.75);
     }
 
     [Fact]
     public void Random_factories_respect_their_ranges()
     {
-        using var scope = Torch.NewDisposeScope();
+        using var scope = Tensor.NewDisposeScope();
         RandomState.ManualSeed(7);
-        var uniform = Torch.Rand([1000]).ToArray<float>();
+        var uniform = Tensor.Rand([1000]).ToArray<float>();
         uniform.Should().OnlyContain(x => x >= 0 && x < 1);
 
-        var ints = Torch.RandInt(3, 6, [1000]).ToArray<long>();
+        var ints = Tensor.RandInt(3, 6, [1000]).ToArray<long>();
         ints.Should().OnlyContain(x => x >= 3 && x < 6);
         ints.Distinct().Should().HaveCount(3);
 
-        var normal = Torch.Randn([20000], ScalarType.Float64);
+        var normal = Tensor.Randn([20000], ScalarType.Float64);
         normal.Mean().ItemDouble().Should().BeApproximately(0, 0.05);
         normal.Var().ItemDouble().Should().BeApproximately(1, 0.05);
     }
@@ -44,21 +44,21 @@ public class TensorCreationTests
     [Fact]
     public void Data_round_trips_through_managed_spans_for_every_dtype()
     {
-        using var scope = Torch.NewDisposeScope();
-        Torch.FromArray(new float[] { 1, 2, 3, 4, 5, 6 }, 2, 3).ToArray<float>().Should().Equal(1, 2, 3, 4, 5, 6);
-        Torch.FromArray(new double[] { -1.5, 2.25 }).ToArray<double>().Should().Equal(-1.5, 2.25);
-        Torch.FromArray(new long[] { long.MinValue, long.MaxValue }).ToArray<long>().Should().Equal(long.MinValue, long.MaxValue);
-        Torch.FromArray(new int[] { -7, 9 }).ToArray<int>().Should().Equal(-7, 9);
-        Torch.FromArray(new byte[] { 0, 255 }).ToArray<byte>().Should().Equal(0, 255);
-        Torch.FromArray(new bool[] { true, false, true }).ToArray<bool>().Should().Equal(true, false, true);
-        Torch.FromArray(new Half[] { (Half)0.5, (Half)(-2) }).ToArray<Half>().Should().Equal((Half)0.5, (Half)(-2));
+        using var scope = Tensor.NewDisposeScope();
+        Tensor.FromArray(new float[] { 1, 2, 3, 4, 5, 6 }, 2, 3).ToArray<float>().Should().Equal(1, 2, 3, 4, 5, 6);
+        Tensor.FromArray(new double[] { -1.5, 2.25 }).ToArray<double>().Should().Equal(-1.5, 2.25);
+        Tensor.FromArray(new long[] { long.MinValue, long.MaxValue }).ToArray<long>().Should().Equal(long.MinValue, long.MaxValue);
+        Tensor.FromArray(new int[] { -7, 9 }).ToArray<int>().Should().Equal(-7, 9);
+        Tensor.FromArray(new byte[] { 0, 255 }).ToArray<byte>().Should().Equal(0, 255);
+        Tensor.FromArray(new bool[] { true, false, true }).ToArray<bool>().Should().Equal(true, false, true);
+        Tensor.FromArray(new Half[] { (Half)0.5, (Half)(-2) }).ToArray<Half>().Should().Equal((Half)0.5, (Half)(-2));
     }
 
     [Fact]
     public void Half_precision_types_convert_and_round()
     {
-        using var scope = Torch.NewDisposeScope();
-        var x = Torch.FromArray(new float[] { 1f, 1.00390625f, 3.14159f });
+        using var scope = Tensor.NewDisposeScope();
+        var x = Tensor.FromArray(new float[] { 1f, 1.00390625f, 3.14159f });
         var bf16 = x.To(ScalarType.BFloat16);
         bf16.DType.Should().Be(ScalarType.BFloat16);
         bf16.To(ScalarType.Float32).ToArray<float>().Should().Equal(1f, 1f, 3.140625f);
@@ -68,8 +68,8 @@ public class TensorCreationTests
     [Fact]
     public void A_zero_copy_view_reads_the_tensor_memory_without_copying()
     {
-        using var scope = Torch.NewDisposeScope();
-        var x = Torch.Arange(0.0, 6.0, 1.0, ScalarType.Float32).Reshape(2, 3);
+        using var scope = Tensor.NewDisposeScope();
+        var x = Tensor.Arange(0.0, 6.0, 1.0, ScalarType.Float32).Reshape(2, 3);
         var view = x.AsReadOnlySpan<float>();
         view.ToArray().Should().Equal(0, 1, 2, 3, 4, 5);
 
@@ -84,8 +84,8 @@ public class TensorCreationTests
     [Fact]
     public void Reading_with_the_wrong_element_type_names_both_types()
     {
-        using var scope = Torch.NewDisposeScope();
-        var x = Torch.Zeros([2]);
+        using var scope = Tensor.NewDisposeScope();
+        var x = Tensor.Zeros([2]);
         var act = () => x.ToArray<long>();
         act.Should().Throw<InvalidOperationException>().WithMessage("*float32*Int64*");
     }
@@ -93,10 +93,10 @@ public class TensorCreationTests
     [Fact]
     public void Items_read_one_element_tensors()
     {
-        using var scope = Torch.NewDisposeScope();
-        Torch.Scalar(3.5).ItemDouble().Should().Be(3.5);
-        Torch.Scalar(42L, ScalarType.Int64).ItemLong().Should().Be(42);
-        Torch.Zeros([2]).Invoking(t => t.ItemDouble()).Should().Throw<TorchException>();
+        using var scope = Tensor.NewDisposeScope();
+        Tensor.FromScalar(3.5).ItemDouble().Should().Be(3.5);
+        Tensor.FromScalar(42L, ScalarType.Int64).ItemLong().Should().Be(42);
+        Tensor.Zeros([2]).Invoking(t => t.ItemDouble()).Should().Throw<TorchException>();
     }
 
     [Fact]
@@ -108,7 +108,7 @@ public class TensorCreationTests
         }
 
         TorchRuntime.CudaIsAvailable.Should().BeFalse();
-        var act = () => Torch.Zeros([1], device: Device.Cuda());
+        var act = () => Tensor.Zeros([1], device: Device.Cuda());
         act.Should().Throw<TorchException>().WithMessage("*no CUDA support*");
     }
 }

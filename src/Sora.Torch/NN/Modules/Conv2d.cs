@@ -15,8 +15,8 @@ public sealed class Conv2d : Module<Tensor, Tensor>
         _padding = padding ?? (0, 0);
         _dilation = dilation ?? (1, 1);
         Groups = groups;
-        Weight = RegisterParameter("weight", Torch.Empty([outChannels, inChannels / groups, kernelSize.H, kernelSize.W]));
-        Bias = bias ? RegisterParameter("bias", Torch.Empty([outChannels])) : null;
+        Weight = RegisterParameter("weight", Tensor.Empty([outChannels, inChannels / groups, kernelSize.H, kernelSize.W]));
+        Bias = bias ? RegisterParameter("bias", Tensor.Empty([outChannels])) : null;
         ConvolutionInit.Reset(Weight, Bias, fanIn: inChannels / groups * kernelSize.H * kernelSize.W);
     }
 

@@ -18,8 +18,8 @@ public sealed class ConvTranspose3d : Module<Tensor, Tensor>
         _outputPadding = outputPadding ?? (0, 0, 0);
         _dilation = dilation ?? (1, 1, 1);
         Groups = groups;
-        Weight = RegisterParameter("weight", Torch.Empty([inChannels, outChannels / groups, kernelSize.T, kernelSize.H, kernelSize.W]));
-        Bias = bias ? RegisterParameter("bias", Torch.Empty([outChannels])) : null;
+        Weight = RegisterParameter("weight", Tensor.Empty([inChannels, outChannels / groups, kernelSize.T, kernelSize.H, kernelSize.W]));
+        Bias = bias ? RegisterParameter("bias", Tensor.Empty([outChannels])) : null;
 
         // torch computes fan_in from dim 1 of the weight, which for a transposed conv is out/groups.
         ConvolutionInit.Reset(Weight, Bias, fanIn: outChannels / groups * kernelSize.T * kernelSize.H * kernelSize.W);

@@ -7,7 +7,7 @@ public sealed class Embedding : Module<Tensor, Tensor>
     {
         Count = count;
         EmbeddingDim = dim;
-        Weight = RegisterParameter("weight", Torch.Empty([count, dim]));
+        Weight = RegisterParameter("weight", Tensor.Empty([count, dim]));
         Init.Normal_(Weight);
     }
 

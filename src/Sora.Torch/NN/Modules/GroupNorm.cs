@@ -14,8 +14,8 @@ public sealed class GroupNorm : Module<Tensor, Tensor>
         Eps = eps;
         if (affine)
         {
-            Weight = RegisterParameter("weight", Torch.Ones([channels]));
-            Bias = RegisterParameter("bias", Torch.Zeros([channels]));
+            Weight = RegisterParameter("weight", Tensor.Ones([channels]));
+            Bias = RegisterParameter("bias", Tensor.Zeros([channels]));
         }
     }
 

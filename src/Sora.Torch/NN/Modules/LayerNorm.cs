@@ -12,10 +12,10 @@ public sealed class LayerNorm : Module<Tensor, Tensor>
         Eps = eps;
         if (elementwiseAffine)
         {
-            Weight = RegisterParameter("weight", Torch.Ones(_normalizedShape));
+            Weight = RegisterParameter("weight", Tensor.Ones(_normalizedShape));
             if (bias)
             {
-                Bias = RegisterParameter("bias", Torch.Zeros(_normalizedShape));
+                Bias = RegisterParameter("bias", Tensor.Zeros(_normalizedShape));
             }
         }
     }

@@ -7,11 +7,11 @@ public sealed class Linear : Module<Tensor, Tensor>
     {
         InFeatures = inFeatures;
         OutFeatures = outFeatures;
-        Weight = RegisterParameter("weight", Torch.Empty([outFeatures, inFeatures], dtype));
+        Weight = RegisterParameter("weight", Tensor.Empty([outFeatures, inFeatures], dtype));
         Init.KaimingUniform_(Weight, Math.Sqrt(5));
         if (bias)
         {
-            Bias = RegisterParameter("bias", Torch.Empty([outFeatures], dtype));
+            Bias = RegisterParameter("bias", Tensor.Empty([outFeatures], dtype));
             var bound = inFeatures > 0 ? 1 / Math.Sqrt(inFeatures) : 0;
             Init.Uniform_(Bias, -bound, bound);
         }

@@ -2,8 +2,8 @@ using Sora.Torch.Native;
 
 namespace Sora.Torch;
 
-/// <summary>Tensor factories and functions over several tensors, in the manner of the torch namespace.</summary>
-public static unsafe partial class Torch
+
+public sealed unsafe partial class Tensor
 {
     /// <summary>Default element type for floating factories.</summary>
     public const ScalarType DefaultFloat = ScalarType.Float32;
@@ -85,7 +85,7 @@ public static unsafe partial class Torch
     }
 
     /// <summary>A zero-dimensional tensor.</summary>
-    public static Tensor Scalar(Scalar value, ScalarType dtype = DefaultFloat, Device? device = null)
+    public static Tensor FromScalar(Scalar value, ScalarType dtype = DefaultFloat, Device? device = null)
     {
         var d = device ?? Device.Cpu;
         return new Tensor(NativeMethods.sora_tensor_scalar_tensor(value.ToNative(), (int)dtype, (int)d.Type, d.Index));

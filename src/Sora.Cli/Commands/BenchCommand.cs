@@ -1,0 +1,92 @@
+using System.CommandLine;
+using System.Text.Json;
+using Sora.Cli.Bench;
+using Sora.Cli.Console;
+using Spectre.Console;
+
+namespace Sora.Cli.Commands;
+
+/// <summary><c>sora bench ...</c>: benchmarks reported as ratios against a baseline measured in the same run.</summary>
+internal static class BenchCommand
+{
+    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true };
+
+    public static Command Create()
+    {
+        var command = new Command("bench", "Benchmarks, each against a baseline measured in the same run.");
+        command.Subcommands.Add(CreateBinding());
+        return command;
+    }
+
+    private static Command CreateBinding()
+    {
+        var size = new Option<long>("--size") { Description = "GEMM matrix size n (n×n×n).", DefaultValueFactory = _ => 2048 };
+        var iterations = new Option<int>("--iterations") { Description = "GEMMs per timed run.", DefaultValueFactory = _ => 5 };
+        var repeats = new Option<int>("--repeats") { Description = "Timed runs per side; the best is kept.", DefaultValueFactory = _ => 3 };
+        var calls = new Option<int>("--calls") { Description = "Small-op calls per timed run.", DefaultValueFactory = _ => 200_000 };
+        var json = new Option<FileInfo?>("--json") { Description = "Also write the results as JSON to this file." };
+        foreach (var option in new Option[] { size, iterations, repeats, calls })
+        {
+            option.Validators.Add(result =>
+            {
+                if (Convert.ToInt64(result.GetValueOrDefault<object>(), System.Globalization.CultureInfo.InvariantCulture) < 1)
+                {
+                    result.AddError($"{result.Option.Name} must be at least 1");
+                }
+            });
+        }
+
+        var command = new Command("binding", "fp32 GEMM GFLOP/s through the C# binding vs inside the native shim (1 thread and all threads), and per-call overhead.")
+        {
+            size, iterations, repeats, calls, json,
+        };
+        command.SetAction(parse =>
+        {
+            RuntimeCheck.WarnIfSlowBlas();
+            var threadCounts = Environment.ProcessorCount > 1 ? new[] { 1, Environment.ProcessorCount } : [1];
+            var benchmark = new BindingBenchmark
+            {
+                GemmSize = parse.GetValue(size),
+                GemmIterations = parse.GetValue(iterations),
+                Repeats = parse.GetValue(repeats),
+                SmallOpIterations = parse.GetValue(calls),
+                ThreadCounts = threadCounts,
+            };
+
+            BindingBenchmarkReport report = null!;
+            AnsiConsole.Status().Start("benchmarking", context =>
+            {
+                report = benchmark.Run(new Progress<string>(message => context.Status(Markup.Escape(message))));
+            });
+
+            Render(report);
+            if (parse.GetValue(json) is { } file)
+            {
+                File.WriteAllText(file.FullName, JsonSerializer.Serialize(report, s_json));
+                AnsiConsole.MarkupLine($"results written to [blue]{Markup.Escape(file.FullName)}[/]");
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static void Render(BindingBenchmarkReport report)
+    {
+        AnsiConsole.MarkupLine($"libtorch {Markup.Escape(report.TorchVersion)}, BLAS {Markup.Escape(report.BlasLibrary)}");
+        var gemm = new Table().Title("fp32 GEMM").Border(TableBorder.Rounded)
+            .AddColumns("threads", "n", "binding GFLOP/s", "native GFLOP/s", "binding ÷ native (goal ≥ 0.97)");
+        foreach (var row in report.Gemm)
+        {
+            var ratio = row.Ratio >= 0.97 ? $"[green]{row.Ratio:F3}[/]" : $"[red]{row.Ratio:F3}[/]";
+            gemm.AddRow(row.Threads.ToString(), row.Size.ToString(), row.BindingGflops.ToString("F1"), row.NativeGflops.ToString("F1"), ratio);
+        }
+
+        AnsiConsole.Write(gemm);
+        var small = new Table().Title("one-element add, per call").Border(TableBorder.Rounded)
+            .AddColumns("binding ns", "native ns", "binding overhead ns");
+        small.AddRow(report.SmallOp.BindingNanoseconds.ToString("F0"), report.SmallOp.NativeNanoseconds.ToString("F0"),
+            report.SmallOp.OverheadNanoseconds.ToString("F0"));
+        AnsiConsole.Write(small);
+    }
+}

@@ -1,0 +1,3 @@
+using Sora.Cli;
+
+return await SoraCommand.Create().Parse(args).InvokeAsync().ConfigureAwait(false);
