@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# One idempotent set-up for a fresh Debian 12 machine that has only the .NET SDK:
+# apt packages (retried while another process holds the dpkg lock), a check that libtorch's
+# BLAS is OpenBLAS, then the build (the native shim is built by CMake from inside `dotnet build`).
+# A second run with nothing changed skips apt and the build and takes a second or two.
+#
+# Environment:
+#   SORA_BOOTSTRAP_QUIET=1   print only problems
+#   SORA_SKIP_BUILD=1        packages only
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+STATE_DIR="$ROOT/artifacts/bootstrap"
+mkdir -p "$STATE_DIR"
+
+say() { [ "${SORA_BOOTSTRAP_QUIET:-0}" = "1" ] || echo "bootstrap: $*" >&2; }
+die() { echo "bootstrap: ERROR: $*" >&2; exit 1; }
+
+# Debian packages each part of the system needs. Keep in sync with docs/operations.md.
+APT_PACKAGES=(
+  libtorch-dev          # tensors, autograd, kernels, c10d (Sora.Torch.Native)
+  libgloo-dev           # Gloo collectives for ProcessGroupGloo on CPU
+  libopenblas0-pthread  # fast BLAS; without it libtorch's GEMM is ~25x slower
+  cmake g++ make        # the native shim's build
+)
+
+SUDO=""
+if [ "$(id -u)" != "0" ]; then
+  command -v sudo >/dev/null || die "not root and no sudo: cannot install ${APT_PACKAGES[*]}"
+  SUDO="sudo"
+fi
+
+missing_packages() {
+  local p
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || echo "$p"
+  done
+}
+
+apt_retry() {
+  # DPkg::Lock::Timeout waits for the dpkg lock; the loop covers the lists lock and transient mirror errors.
+  local attempt
+  for attempt in 1 2 3 4 5 6; do
+    if $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 "$@"; then
+      return 0
+    fi
+    say "apt-get $1 failed (attempt $attempt), retrying in $((attempt * 10)) s"
+    sleep $((attempt * 10))
+  done
+  return 1
+}
+
+mapfile -t MISSING < <(missing_packages)
+if [ "${#MISSING[@]}" -gt 0 ]; then
+  say "installing ${MISSING[*]}"
+  apt_retry update -qq || die "apt-get update failed"
+  apt_retry install -y -qq --no-install-recommends "${MISSING[@]}" >/dev/null || die "apt-get install ${MISSING[*]} failed"
+fi
+
+# libtorch links libblas.so.3; only the OpenBLAS alternative makes matrix products fast.
+BLAS_LINK="$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null || true)"
+case "$BLAS_LINK" in
+  *openblas*) ;;
+  *)
+    echo "bootstrap: WARNING: libblas.so.3 resolves to '${BLAS_LINK:-nothing}', not OpenBLAS." >&2
+    echo "bootstrap: WARNING: libtorch's matrix products will run about 25x slower. Fix with:" >&2
+    echo "bootstrap: WARNING:   update-alternatives --set libblas.so.3-x86_64-linux-gnu /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3" >&2
+    ;;
+esac
+
+[ "${SORA_SKIP_BUILD:-0}" = "1" ] && exit 0
+
+# Rebuild only when a source, project or build setting is newer than the last good build.
+STAMP="$STATE_DIR/build.stamp"
+CLI_DLL="$ROOT/artifacts/bin/Sora.Cli/release/sora.dll"
+needs_build() {
+  [ -f "$STAMP" ] && [ -f "$CLI_DLL" ] || return 0
+  local newer
+  newer="$(find "$ROOT/src" "$ROOT/tests" "$ROOT/Directory.Build.props" "$ROOT/Directory.Packages.props" \
+    "$ROOT/global.json" "$ROOT/Sora.Distributed.sln" \( -name bin -o -name obj \) -prune -o -newer "$STAMP" -print -quit 2>/dev/null)"
+  [ -n "$newer" ]
+}
+
+if needs_build; then
+  say "building (dotnet build; CMake builds the native shim when its sources changed)"
+  export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+  if ! dotnet build "$ROOT/Sora.Distributed.sln" -c Release -nologo -clp:ErrorsOnly -v:q; then
+    die "dotnet build failed"
+  fi
+  touch "$STAMP"
+else
+  say "build is up to date"
+fi
