@@ -40,19 +40,9 @@ struct sora_hook_s {
 
 SORA_API int32_t sora_set_requires_grad(sora_tensor t, int32_t requires_grad) { SORA_STATUS(T(t).set_requires_grad(requires_grad != 0)) }
 
-SORA_API int32_t sora_requires_grad(sora_tensor t) {
-  try {
-    return T(t).requires_grad() ? 1 : 0;
-  }
-  SORA_CATCH(-1)
-}
+SORA_API int32_t sora_requires_grad(sora_tensor t) { SORA_VALUE(T(t).requires_grad() ? 1 : 0, -1) }
 
-SORA_API int32_t sora_is_leaf(sora_tensor t) {
-  try {
-    return T(t).is_leaf() ? 1 : 0;
-  }
-  SORA_CATCH(-1)
-}
+SORA_API int32_t sora_is_leaf(sora_tensor t) { SORA_VALUE(T(t).is_leaf() ? 1 : 0, -1) }
 
 SORA_API sora_tensor sora_grad(sora_tensor t) {
   try {

@@ -69,6 +69,12 @@ void record_exception(std::exception_ptr error);
   }                              \
   SORA_CATCH(nullptr)
 
+#define SORA_VALUE(expr, fail) \
+  try {                        \
+    return expr;               \
+  }                            \
+  SORA_CATCH(fail)
+
 #define SORA_STATUS(body) \
   try {                   \
     body;                 \

@@ -233,12 +233,7 @@ SORA_API int32_t sora_equal(sora_tensor a, sora_tensor b) {
   }
   SORA_CATCH(-1)
 }
-SORA_API int32_t sora_allclose(sora_tensor a, sora_tensor b, double rtol, double atol) {
-  try {
-    return at::allclose(T(a), T(b), rtol, atol) ? 1 : 0;
-  }
-  SORA_CATCH(-1)
-}
+SORA_API int32_t sora_allclose(sora_tensor a, sora_tensor b, double rtol, double atol) { SORA_VALUE(at::allclose(T(a), T(b), rtol, atol) ? 1 : 0, -1) }
 
 SORA_API sora_tensor sora_softmax(sora_tensor t, int64_t dim) { SORA_TENSOR_RESULT(at::softmax(T(t), dim)) }
 SORA_API sora_tensor sora_log_softmax(sora_tensor t, int64_t dim) { SORA_TENSOR_RESULT(at::log_softmax(T(t), dim)) }
@@ -285,18 +280,8 @@ SORA_API sora_tensor sora_cat(const sora_tensor* tensors, int32_t count, int64_t
 SORA_API sora_tensor sora_stack(const sora_tensor* tensors, int32_t count, int64_t dim) {
   SORA_TENSOR_RESULT(at::stack(sora::tensors(tensors, count), dim))
 }
-SORA_API int32_t sora_chunk(sora_tensor t, int64_t chunks, int64_t dim, sora_tensor* out, int32_t capacity) {
-  try {
-    return pieces_out(T(t).chunk(chunks, dim), out, capacity);
-  }
-  SORA_CATCH(-1)
-}
-SORA_API int32_t sora_split(sora_tensor t, const int64_t* sizes, int32_t count, int64_t dim, sora_tensor* out, int32_t capacity) {
-  try {
-    return pieces_out(T(t).split_with_sizes(sora::dims(sizes, count), dim), out, capacity);
-  }
-  SORA_CATCH(-1)
-}
+SORA_API int32_t sora_chunk(sora_tensor t, int64_t chunks, int64_t dim, sora_tensor* out, int32_t capacity) { SORA_VALUE(pieces_out(T(t).chunk(chunks, dim), out, capacity), -1) }
+SORA_API int32_t sora_split(sora_tensor t, const int64_t* sizes, int32_t count, int64_t dim, sora_tensor* out, int32_t capacity) { SORA_VALUE(pieces_out(T(t).split_with_sizes(sora::dims(sizes, count), dim), out, capacity), -1) }
 SORA_API sora_tensor sora_flatten(sora_tensor t, int64_t start_dim, int64_t end_dim) {
   SORA_TENSOR_RESULT(T(t).flatten(start_dim, end_dim))
 }

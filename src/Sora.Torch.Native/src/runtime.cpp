@@ -119,12 +119,7 @@ SORA_API int32_t sora_blas_config(char* buf, int32_t capacity) {
 
 SORA_API int32_t sora_torch_version(char* buf, int32_t capacity) { return write_string(TORCH_VERSION, buf, capacity); }
 
-SORA_API int32_t sora_parallel_info(char* buf, int32_t capacity) {
-  try {
-    return write_string(at::get_parallel_info(), buf, capacity);
-  }
-  SORA_CATCH(-1)
-}
+SORA_API int32_t sora_parallel_info(char* buf, int32_t capacity) { SORA_VALUE(write_string(at::get_parallel_info(), buf, capacity), -1) }
 
 SORA_API int32_t sora_built_with_cuda(void) {
 #ifdef SORA_WITH_CUDA

@@ -159,19 +159,9 @@ SORA_API int32_t sora_tensor_copy_to(sora_tensor t, void* dst, int64_t nbytes) {
   })
 }
 
-SORA_API void* sora_tensor_data_ptr(sora_tensor t) {
-  try {
-    return T(t).data_ptr();
-  }
-  SORA_CATCH(nullptr)
-}
+SORA_API void* sora_tensor_data_ptr(sora_tensor t) { SORA_VALUE(T(t).data_ptr(), nullptr) }
 
-SORA_API int32_t sora_tensor_ndim(sora_tensor t) {
-  try {
-    return static_cast<int32_t>(T(t).dim());
-  }
-  SORA_CATCH(-1)
-}
+SORA_API int32_t sora_tensor_ndim(sora_tensor t) { SORA_VALUE(static_cast<int32_t>(T(t).dim()), -1) }
 
 SORA_API int32_t sora_tensor_shape(sora_tensor t, int64_t* out, int32_t capacity) {
   try {
@@ -191,61 +181,21 @@ SORA_API int32_t sora_tensor_strides(sora_tensor t, int64_t* out, int32_t capaci
   SORA_CATCH(-1)
 }
 
-SORA_API int64_t sora_tensor_numel(sora_tensor t) {
-  try {
-    return T(t).numel();
-  }
-  SORA_CATCH(-1)
-}
+SORA_API int64_t sora_tensor_numel(sora_tensor t) { SORA_VALUE(T(t).numel(), -1) }
 
-SORA_API int32_t sora_tensor_dtype(sora_tensor t) {
-  try {
-    return static_cast<int32_t>(T(t).scalar_type());
-  }
-  SORA_CATCH(-1)
-}
+SORA_API int32_t sora_tensor_dtype(sora_tensor t) { SORA_VALUE(static_cast<int32_t>(T(t).scalar_type()), -1) }
 
-SORA_API int32_t sora_tensor_device_type(sora_tensor t) {
-  try {
-    return T(t).device().is_cuda() ? 1 : 0;
-  }
-  SORA_CATCH(-1)
-}
+SORA_API int32_t sora_tensor_device_type(sora_tensor t) { SORA_VALUE(T(t).device().is_cuda() ? 1 : 0, -1) }
 
-SORA_API int32_t sora_tensor_device_index(sora_tensor t) {
-  try {
-    return T(t).device().index();
-  }
-  SORA_CATCH(-2)
-}
+SORA_API int32_t sora_tensor_device_index(sora_tensor t) { SORA_VALUE(T(t).device().index(), -2) }
 
-SORA_API int32_t sora_tensor_is_contiguous(sora_tensor t) {
-  try {
-    return T(t).is_contiguous() ? 1 : 0;
-  }
-  SORA_CATCH(-1)
-}
+SORA_API int32_t sora_tensor_is_contiguous(sora_tensor t) { SORA_VALUE(T(t).is_contiguous() ? 1 : 0, -1) }
 
-SORA_API int64_t sora_tensor_storage_offset(sora_tensor t) {
-  try {
-    return T(t).storage_offset();
-  }
-  SORA_CATCH(-1)
-}
+SORA_API int64_t sora_tensor_storage_offset(sora_tensor t) { SORA_VALUE(T(t).storage_offset(), -1) }
 
-SORA_API const void* sora_tensor_storage_id(sora_tensor t) {
-  try {
-    return T(t).storage().data();
-  }
-  SORA_CATCH(nullptr)
-}
+SORA_API const void* sora_tensor_storage_id(sora_tensor t) { SORA_VALUE(T(t).storage().data(), nullptr) }
 
-SORA_API int32_t sora_tensor_defined(sora_tensor t) {
-  try {
-    return T(t).defined() ? 1 : 0;
-  }
-  SORA_CATCH(-1)
-}
+SORA_API int32_t sora_tensor_defined(sora_tensor t) { SORA_VALUE(T(t).defined() ? 1 : 0, -1) }
 
 SORA_API int32_t sora_tensor_item_double(sora_tensor t, double* out) { SORA_STATUS(*out = T(t).item<double>()) }
 

@@ -2,38 +2,19 @@ using Sora.Torch.Native;
 
 namespace Sora.Torch;
 
-
 public sealed unsafe partial class Tensor
 {
     /// <summary>Default element type for floating factories.</summary>
     public const ScalarType DefaultFloat = ScalarType.Float32;
 
-    public static Tensor Empty(ReadOnlySpan<long> shape, ScalarType dtype = DefaultFloat, Device? device = null)
-    {
-        var d = device ?? Device.Cpu;
-        fixed (long* s = shape)
-        {
-            return new Tensor(NativeMethods.sora_tensor_empty(s, shape.Length, (int)dtype, (int)d.Type, d.Index));
-        }
-    }
+    public static Tensor Empty(ReadOnlySpan<long> shape, ScalarType dtype = DefaultFloat, Device? device = null) =>
+        Create(shape, dtype, device, &NativeMethods.sora_tensor_empty);
 
-    public static Tensor Zeros(ReadOnlySpan<long> shape, ScalarType dtype = DefaultFloat, Device? device = null)
-    {
-        var d = device ?? Device.Cpu;
-        fixed (long* s = shape)
-        {
-            return new Tensor(NativeMethods.sora_tensor_zeros(s, shape.Length, (int)dtype, (int)d.Type, d.Index));
-        }
-    }
+    public static Tensor Zeros(ReadOnlySpan<long> shape, ScalarType dtype = DefaultFloat, Device? device = null) =>
+        Create(shape, dtype, device, &NativeMethods.sora_tensor_zeros);
 
-    public static Tensor Ones(ReadOnlySpan<long> shape, ScalarType dtype = DefaultFloat, Device? device = null)
-    {
-        var d = device ?? Device.Cpu;
-        fixed (long* s = shape)
-        {
-            return new Tensor(NativeMethods.sora_tensor_ones(s, shape.Length, (int)dtype, (int)d.Type, d.Index));
-        }
-    }
+    public static Tensor Ones(ReadOnlySpan<long> shape, ScalarType dtype = DefaultFloat, Device? device = null) =>
+        Create(shape, dtype, device, &NativeMethods.sora_tensor_ones);
 
     public static Tensor Full(ReadOnlySpan<long> shape, Scalar value, ScalarType dtype = DefaultFloat, Device? device = null)
     {
@@ -55,24 +36,12 @@ public sealed unsafe partial class Tensor
     public static Tensor Arange(long end, ScalarType dtype = ScalarType.Int64, Device? device = null) => Arange(0L, end, 1L, dtype, device);
 
     /// <summary>Standard normal samples from the default generator.</summary>
-    public static Tensor Randn(ReadOnlySpan<long> shape, ScalarType dtype = DefaultFloat, Device? device = null)
-    {
-        var d = device ?? Device.Cpu;
-        fixed (long* s = shape)
-        {
-            return new Tensor(NativeMethods.sora_tensor_randn(s, shape.Length, (int)dtype, (int)d.Type, d.Index));
-        }
-    }
+    public static Tensor Randn(ReadOnlySpan<long> shape, ScalarType dtype = DefaultFloat, Device? device = null) =>
+        Create(shape, dtype, device, &NativeMethods.sora_tensor_randn);
 
     /// <summary>Uniform samples in [0, 1) from the default generator.</summary>
-    public static Tensor Rand(ReadOnlySpan<long> shape, ScalarType dtype = DefaultFloat, Device? device = null)
-    {
-        var d = device ?? Device.Cpu;
-        fixed (long* s = shape)
-        {
-            return new Tensor(NativeMethods.sora_tensor_rand(s, shape.Length, (int)dtype, (int)d.Type, d.Index));
-        }
-    }
+    public static Tensor Rand(ReadOnlySpan<long> shape, ScalarType dtype = DefaultFloat, Device? device = null) =>
+        Create(shape, dtype, device, &NativeMethods.sora_tensor_rand);
 
     /// <summary>Integers in [low, high) from the default generator.</summary>
     public static Tensor RandInt(long low, long high, ReadOnlySpan<long> shape, ScalarType dtype = ScalarType.Int64, Device? device = null)
@@ -126,6 +95,15 @@ public sealed unsafe partial class Tensor
 
     /// <summary>Opens a dispose scope: tensors created until it is disposed are released with it.</summary>
     public static DisposeScope NewDisposeScope() => DisposeScope.Enter();
+
+    private static Tensor Create(ReadOnlySpan<long> shape, ScalarType dtype, Device? device, delegate*<long*, int, int, int, int, IntPtr> factory)
+    {
+        var d = device ?? Device.Cpu;
+        fixed (long* s = shape)
+        {
+            return new Tensor(factory(s, shape.Length, (int)dtype, (int)d.Type, d.Index));
+        }
+    }
 
     internal static IntPtr[] Handles(ReadOnlySpan<Tensor> tensors)
     {

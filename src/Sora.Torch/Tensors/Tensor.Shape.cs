@@ -4,30 +4,12 @@ namespace Sora.Torch;
 
 public sealed unsafe partial class Tensor
 {
-    public unsafe Tensor Reshape(params ReadOnlySpan<long> shape)
-    {
-        fixed (long* s = shape)
-        {
-            return new(NativeMethods.sora_reshape(Handle, s, shape.Length));
-        }
-    }
+    public unsafe Tensor Reshape(params ReadOnlySpan<long> shape) => WithDims(shape, &NativeMethods.sora_reshape);
 
     /// <summary>A view with another shape; fails when the layout does not allow one (use Reshape).</summary>
-    public unsafe Tensor View(params ReadOnlySpan<long> shape)
-    {
-        fixed (long* s = shape)
-        {
-            return new(NativeMethods.sora_view(Handle, s, shape.Length));
-        }
-    }
+    public unsafe Tensor View(params ReadOnlySpan<long> shape) => WithDims(shape, &NativeMethods.sora_view);
 
-    public unsafe Tensor Permute(params ReadOnlySpan<long> dims)
-    {
-        fixed (long* d = dims)
-        {
-            return new(NativeMethods.sora_permute(Handle, d, dims.Length));
-        }
-    }
+    public unsafe Tensor Permute(params ReadOnlySpan<long> dims) => WithDims(dims, &NativeMethods.sora_permute);
 
     public Tensor Transpose(long dim0, long dim1) => new(NativeMethods.sora_transpose(Handle, dim0, dim1));
 
@@ -85,21 +67,9 @@ public sealed unsafe partial class Tensor
     }
 
     /// <summary>A broadcast view (-1 keeps a size).</summary>
-    public unsafe Tensor Expand(params ReadOnlySpan<long> shape)
-    {
-        fixed (long* s = shape)
-        {
-            return new(NativeMethods.sora_expand(Handle, s, shape.Length));
-        }
-    }
+    public unsafe Tensor Expand(params ReadOnlySpan<long> shape) => WithDims(shape, &NativeMethods.sora_expand);
 
-    public unsafe Tensor Repeat(params ReadOnlySpan<long> repeats)
-    {
-        fixed (long* r = repeats)
-        {
-            return new(NativeMethods.sora_repeat(Handle, r, repeats.Length));
-        }
-    }
+    public unsafe Tensor Repeat(params ReadOnlySpan<long> repeats) => WithDims(repeats, &NativeMethods.sora_repeat);
 
     /// <summary>Pads with (left, right) pairs starting from the last dim, as torch.nn.functional.pad.</summary>
     public unsafe Tensor Pad(ReadOnlySpan<long> pad, PaddingMode mode = PaddingMode.Constant, double value = 0)
@@ -119,13 +89,7 @@ public sealed unsafe partial class Tensor
 
     public Tensor Triu(long diagonal = 0) => new(NativeMethods.sora_triu(Handle, diagonal));
 
-    public unsafe Tensor Flip(params ReadOnlySpan<long> dims)
-    {
-        fixed (long* d = dims)
-        {
-            return new(NativeMethods.sora_flip(Handle, d, dims.Length));
-        }
-    }
+    public unsafe Tensor Flip(params ReadOnlySpan<long> dims) => WithDims(dims, &NativeMethods.sora_flip);
 
     public unsafe Tensor Roll(ReadOnlySpan<long> shifts, ReadOnlySpan<long> dims)
     {
@@ -137,6 +101,14 @@ public sealed unsafe partial class Tensor
     }
 
     public Tensor Cumsum(long dim) => new(NativeMethods.sora_cumsum(Handle, dim));
+
+    private Tensor WithDims(ReadOnlySpan<long> values, delegate*<TensorHandle, long*, int, IntPtr> op)
+    {
+        fixed (long* v = values)
+        {
+            return new(op(Handle, v, values.Length));
+        }
+    }
 
     internal static Tensor[] Wrap(IntPtr[] handles, int count)
     {
@@ -150,24 +122,17 @@ public sealed unsafe partial class Tensor
     }
 
     /// <summary>Concatenates along an existing dim.</summary>
-    public static Tensor Cat(ReadOnlySpan<Tensor> tensors, long dim = 0)
-    {
-        var handles = Handles(tensors);
-        fixed (IntPtr* h = handles)
-        {
-            var result = new Tensor(NativeMethods.sora_cat(h, handles.Length, dim));
-            KeepAlive(tensors);
-            return result;
-        }
-    }
+    public static Tensor Cat(ReadOnlySpan<Tensor> tensors, long dim = 0) => Combine(tensors, dim, &NativeMethods.sora_cat);
 
     /// <summary>Stacks along a new dim.</summary>
-    public static Tensor Stack(ReadOnlySpan<Tensor> tensors, long dim = 0)
+    public static Tensor Stack(ReadOnlySpan<Tensor> tensors, long dim = 0) => Combine(tensors, dim, &NativeMethods.sora_stack);
+
+    private static Tensor Combine(ReadOnlySpan<Tensor> tensors, long dim, delegate*<IntPtr*, int, long, IntPtr> op)
     {
         var handles = Handles(tensors);
         fixed (IntPtr* h = handles)
         {
-            var result = new Tensor(NativeMethods.sora_stack(h, handles.Length, dim));
+            var result = new Tensor(op(h, handles.Length, dim));
             KeepAlive(tensors);
             return result;
         }
