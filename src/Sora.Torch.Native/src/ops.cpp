@@ -107,8 +107,10 @@ void binary_(at::Tensor& a, const at::Tensor& b, int32_t op) {
     case SORA_REMAINDER: a.remainder_(b); return;
     case SORA_FLOOR_DIVIDE: a.floor_divide_(b); return;
     case SORA_ATAN2: a.atan2_(b); return;
-    case SORA_MAXIMUM: a.copy_(at::maximum(a, b)); return;
-    case SORA_MINIMUM: a.copy_(at::minimum(a, b)); return;
+    // maximum(a, b) saves a for backward, so copying its result back into a would invalidate
+    // the saved tensor; the tensor forms of clamp_min_/clamp_max_ are the autograd-aware in-place ops.
+    case SORA_MAXIMUM: a.clamp_min_(b); return;
+    case SORA_MINIMUM: a.clamp_max_(b); return;
     default: throw sora::argument_error("binary op code " + std::to_string(op) + " has no in-place form");
   }
 }

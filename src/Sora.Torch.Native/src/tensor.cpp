@@ -225,7 +225,8 @@ SORA_API int64_t sora_tensor_storage_offset(sora_tensor t) {
 
 SORA_API const void* sora_tensor_storage_id(sora_tensor t) {
   try {
-    return T(t).storage().data();
+    // The storage object, not its data pointer: every empty storage has a null data pointer.
+    return T(t).storage().unsafeGetStorageImpl();
   }
   SORA_CATCH(nullptr)
 }

@@ -38,25 +38,27 @@ public sealed partial class Tensor : IDisposable
 
     public bool IsDisposed => _handle.IsClosed;
 
-    /// <summary>Sizes of each dimension.</summary>
+    /// <summary>Sizes of each dimension (a copy the caller may change).</summary>
     public unsafe long[] Shape
     {
         get
         {
+            // Handle throws once the tensor is disposed, even when the shape is cached.
+            var handle = Handle;
             if (_shape is { } cached)
             {
-                return cached;
+                return (long[])cached.Clone();
             }
 
-            var ndim = NativeError.Check(NativeMethods.sora_tensor_ndim(Handle));
+            var ndim = NativeError.Check(NativeMethods.sora_tensor_ndim(handle));
             var shape = new long[ndim];
             fixed (long* p = shape)
             {
-                NativeError.Check(NativeMethods.sora_tensor_shape(Handle, p, ndim));
+                NativeError.Check(NativeMethods.sora_tensor_shape(handle, p, ndim));
             }
 
             _shape = shape;
-            return shape;
+            return (long[])shape.Clone();
         }
     }
 
