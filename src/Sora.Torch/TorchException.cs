@@ -31,7 +31,7 @@ public sealed class TorchException : Exception
     public TorchException(string message, Exception innerException)
         : base(message, innerException)
     {
-        Kind = TorchErrorKind.Callback;
+        Kind = TorchErrorKind.Unknown;
     }
 
     public TorchException(TorchErrorKind kind, string message, Exception? innerException = null)

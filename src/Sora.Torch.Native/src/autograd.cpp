@@ -15,7 +15,7 @@ class PostAccumulateHook final : public torch::autograd::FunctionPostHook {
 
   torch::autograd::variable_list operator()(const torch::autograd::variable_list& outputs,
                                             const torch::autograd::variable_list& /*inputs*/) override {
-    if (fn_(context_, sora::wrap(leaf_)) != 0) throw sora::callback_error("post-accumulate gradient hook failed");
+    if (fn_(context_, sora::wrap(leaf_)) != 0) throw sora::take_callback_error("post-accumulate gradient hook failed");
     return outputs;
   }
 
@@ -53,7 +53,19 @@ SORA_API sora_tensor sora_grad(sora_tensor t) {
 }
 
 SORA_API int32_t sora_set_grad(sora_tensor t, sora_tensor grad) {
-  SORA_STATUS(T(t).mutable_grad() = grad == nullptr ? at::Tensor() : T(grad))
+  SORA_STATUS({
+    auto& variable = T(t);
+    if (grad != nullptr) {
+      // The checks torch's Python setter of .grad makes: without them a mismatched gradient is
+      // stored as is, and the next backward silently broadcasts into it.
+      const auto& g = T(grad);
+      TORCH_CHECK(!g.is_same(variable), "can't assign Variable as its own grad");
+      TORCH_CHECK(g.options().type_equal(variable.options()), "assigned grad has data of a different type");
+      TORCH_CHECK(g.device() == variable.device(), "assigned grad has data located on a different device");
+      TORCH_CHECK(g.sizes().equals(variable.sizes()), "assigned grad has data of a different size");
+    }
+    variable.mutable_grad() = grad == nullptr ? at::Tensor() : T(grad);
+  })
 }
 
 SORA_API int32_t sora_backward(sora_tensor t, sora_tensor grad, int32_t retain_graph, int32_t create_graph) {
@@ -81,7 +93,7 @@ SORA_API sora_hook sora_register_grad_hook(sora_tensor t, sora_grad_hook_fn fn, 
     hook->is_tensor_hook = true;
     hook->tensor_hook = tensor.register_hook([fn, context](const at::Tensor& grad) -> at::Tensor {
       sora_tensor replacement = nullptr;
-      if (fn(context, sora::wrap(grad), &replacement) != 0) throw sora::callback_error("gradient hook failed");
+      if (fn(context, sora::wrap(grad), &replacement) != 0) throw sora::take_callback_error("gradient hook failed");
       if (replacement == nullptr) return at::Tensor();
       at::Tensor result = T(replacement);
       sora_tensor_dispose(replacement);

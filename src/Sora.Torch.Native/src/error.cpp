@@ -4,18 +4,29 @@
 namespace {
 thread_local int32_t last_kind = SORA_OK;
 thread_local std::string last_message;
+thread_local int64_t last_token = 0;
 thread_local std::string callback_message;
+thread_local int64_t callback_token = 0;
 }  // namespace
 
 namespace sora {
 
+callback_error take_callback_error(const char* fallback) {
+  callback_error error(callback_message.empty() ? fallback : callback_message, callback_token);
+  callback_message.clear();
+  callback_token = 0;
+  return error;
+}
+
 void set_error(int32_t kind, const char* message) {
   last_kind = kind;
+  last_token = 0;
   last_message = message != nullptr ? message : "";
 }
 
 void set_error(int32_t kind, const std::string& message) {
   last_kind = kind;
+  last_token = 0;
   last_message = message;
 }
 
@@ -31,16 +42,10 @@ void record_exception(std::exception_ptr error) {
   } catch (const c10::NotImplementedError& e) {
     set_error(SORA_ERR_NOT_IMPLEMENTED, e.what_without_backtrace());
   } catch (const c10::Error& e) {
-    // A managed hook failing inside backward surfaces here wrapped by the autograd engine.
-    if (!callback_message.empty()) {
-      set_error(SORA_ERR_CALLBACK, callback_message);
-      callback_message.clear();
-    } else {
-      set_error(SORA_ERR_TORCH, e.what_without_backtrace());
-    }
-  } catch (const callback_error&) {
-    set_error(SORA_ERR_CALLBACK, callback_message);
-    callback_message.clear();
+    set_error(SORA_ERR_TORCH, e.what_without_backtrace());
+  } catch (const callback_error& e) {
+    set_error(SORA_ERR_CALLBACK, e.what());
+    last_token = e.token;
   } catch (const argument_error& e) {
     set_error(SORA_ERR_ARGUMENT, e.what());
   } catch (const std::bad_alloc& e) {
@@ -66,11 +71,15 @@ SORA_API int32_t sora_last_error_message(char* buf, int32_t capacity) {
   return length;
 }
 
+SORA_API int64_t sora_last_error_token(void) { return last_token; }
+
 SORA_API void sora_clear_error(void) {
   last_kind = SORA_OK;
+  last_token = 0;
   last_message.clear();
 }
 
-SORA_API void sora_set_callback_error(const char* message) {
+SORA_API void sora_set_callback_error(const char* message, int64_t token) {
   callback_message = message != nullptr ? message : "managed callback failed";
+  callback_token = token;
 }

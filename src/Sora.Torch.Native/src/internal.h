@@ -9,10 +9,15 @@ namespace sora {
 void set_error(int32_t kind, const char* message);
 void set_error(int32_t kind, const std::string& message);
 
-// A managed callback failed; the message was recorded with sora_set_callback_error.
+// A managed callback failed. Carries the message and token the callback recorded on its own
+// thread with sora_set_callback_error, so they survive autograd moving the exception across threads.
 struct callback_error : std::runtime_error {
-  using std::runtime_error::runtime_error;
+  callback_error(const std::string& message, int64_t token) : std::runtime_error(message), token(token) {}
+  int64_t token;
 };
+
+// Builds the callback_error for a callback that just returned failure on this thread.
+callback_error take_callback_error(const char* fallback);
 
 // Thrown by the shim's own validation.
 struct argument_error : std::invalid_argument {

@@ -53,8 +53,6 @@ void unary_(at::Tensor& t, int32_t op) {
     case SORA_SIGMOID: t.sigmoid_(); return;
     case SORA_RELU: t.relu_(); return;
     case SORA_SILU: at::silu_(t); return;
-    case SORA_GELU: t.copy_(at::gelu(t, "none")); return;
-    case SORA_GELU_TANH: t.copy_(at::gelu(t, "tanh")); return;
     case SORA_SQUARE: t.square_(); return;
     case SORA_SIGN: t.sign_(); return;
     case SORA_FLOOR: t.floor_(); return;
@@ -107,8 +105,10 @@ void binary_(at::Tensor& a, const at::Tensor& b, int32_t op) {
     case SORA_REMAINDER: a.remainder_(b); return;
     case SORA_FLOOR_DIVIDE: a.floor_divide_(b); return;
     case SORA_ATAN2: a.atan2_(b); return;
-    case SORA_MAXIMUM: a.copy_(at::maximum(a, b)); return;
-    case SORA_MINIMUM: a.copy_(at::minimum(a, b)); return;
+    // maximum(a, b) saves a for backward, so copying its result back into a would invalidate
+    // the saved tensor; the tensor forms of clamp_min_/clamp_max_ are the autograd-aware in-place ops.
+    case SORA_MAXIMUM: a.clamp_min_(b); return;
+    case SORA_MINIMUM: a.clamp_max_(b); return;
     default: throw sora::argument_error("binary op code " + std::to_string(op) + " has no in-place form");
   }
 }

@@ -193,7 +193,13 @@ SORA_API int32_t sora_tensor_is_contiguous(sora_tensor t) { SORA_VALUE(T(t).is_c
 
 SORA_API int64_t sora_tensor_storage_offset(sora_tensor t) { SORA_VALUE(T(t).storage_offset(), -1) }
 
-SORA_API const void* sora_tensor_storage_id(sora_tensor t) { SORA_VALUE(T(t).storage().data(), nullptr) }
+SORA_API const void* sora_tensor_storage_id(sora_tensor t) {
+  try {
+    // The storage object, not its data pointer: every empty storage has a null data pointer.
+    return T(t).storage().unsafeGetStorageImpl();
+  }
+  SORA_CATCH(nullptr)
+}
 
 SORA_API int32_t sora_tensor_defined(sora_tensor t) { SORA_VALUE(T(t).defined() ? 1 : 0, -1) }
 

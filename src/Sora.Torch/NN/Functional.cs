@@ -71,7 +71,11 @@ public static unsafe class Functional
         }
     }
 
-    /// <summary>Resizes the spatial dims by integer-free scale factors (output size = floor(input size × factor)).</summary>
+    /// <summary>
+    /// Resizes the spatial dims by scale factors: output size = floor(input size × factor), then sampled as
+    /// for that size. For integer factors this equals torch's scale_factor mode; for other factors torch's
+    /// nearest mode maps indices by 1/factor instead and can pick different source pixels.
+    /// </summary>
     public static Tensor Interpolate(Tensor input, ReadOnlySpan<double> scaleFactors, InterpolationMode mode = InterpolationMode.Nearest,
         bool alignCorners = false)
     {

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text;
 
 namespace Sora.Torch.Native;
@@ -8,10 +9,11 @@ internal static unsafe class NativeError
     /// <summary>A native call that copies a string into (buf, capacity) and returns its full length.</summary>
     internal delegate int StringReader(byte* buf, int capacity);
 
-    // A managed exception thrown inside a callback from native code (a gradient hook), kept
-    // until the native call that ran the callback returns its failure.
-    [ThreadStatic]
-    private static Exception? t_pendingCallbackException;
+    // Managed exceptions thrown inside callbacks from native code (gradient hooks), kept until the
+    // native call that ran the callback reports its failure. Keyed by a token rather than held per
+    // thread: autograd may run a hook on one of its own threads and report on the caller's.
+    private static readonly ConcurrentDictionary<long, Exception> s_callbackExceptions = new();
+    private static long s_nextToken;
 
     internal static IntPtr Check(IntPtr handle) => handle != IntPtr.Zero ? handle : throw Last();
 
@@ -32,17 +34,16 @@ internal static unsafe class NativeError
     {
         var kind = NativeMethods.sora_last_error_kind();
         var message = ReadString(static (buf, capacity) => NativeMethods.sora_last_error_message(buf, capacity));
+        var token = NativeMethods.sora_last_error_token();
         NativeMethods.sora_clear_error();
-        var inner = t_pendingCallbackException;
-        t_pendingCallbackException = null;
         if (kind == 0)
         {
             return new TorchException(TorchErrorKind.Unknown, "a native call failed without reporting an error");
         }
 
-        if (inner is not null)
+        if (kind == (int)TorchErrorKind.Callback && s_callbackExceptions.TryRemove(token, out var inner))
         {
-            return new TorchException(TorchErrorKind.Callback, $"{message}: {inner.Message}", inner);
+            return new TorchException(TorchErrorKind.Callback, message, inner);
         }
 
         return new TorchException((TorchErrorKind)kind, message.Length > 0 ? message : "libtorch reported an error without a message");
@@ -51,11 +52,12 @@ internal static unsafe class NativeError
     /// <summary>Records an exception thrown by managed code that native code called.</summary>
     internal static void SetCallbackException(Exception error)
     {
-        t_pendingCallbackException = error;
+        var token = Interlocked.Increment(ref s_nextToken);
+        s_callbackExceptions[token] = error;
         var bytes = Encoding.UTF8.GetBytes(error.GetType().Name + ": " + error.Message + "\0");
         fixed (byte* text = bytes)
         {
-            NativeMethods.sora_set_callback_error(text);
+            NativeMethods.sora_set_callback_error(text, token);
         }
     }
 

@@ -10,7 +10,8 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Lib)] internal static partial int sora_last_error_kind();
     [LibraryImport(Lib)] internal static partial int sora_last_error_message(byte* buf, int capacity);
     [LibraryImport(Lib)] internal static partial void sora_clear_error();
-    [LibraryImport(Lib)] internal static partial void sora_set_callback_error(byte* message);
+    [LibraryImport(Lib)] internal static partial void sora_set_callback_error(byte* message, long token);
+    [LibraryImport(Lib)] internal static partial long sora_last_error_token();
 
     [LibraryImport(Lib)] internal static partial void sora_tensor_dispose(IntPtr t);
     [LibraryImport(Lib)] internal static partial long sora_tensor_live_count();

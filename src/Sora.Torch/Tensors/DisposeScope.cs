@@ -39,13 +39,16 @@ public sealed class DisposeScope : IDisposable
     public Tensor MoveToOuter(Tensor tensor)
     {
         ArgumentNullException.ThrowIfNull(tensor);
-        if (tensor.Scope == this)
+        if (tensor.Scope != this)
         {
-            _tensors.Remove(tensor);
-            tensor.Scope = null;
-            _outer?.Attach(tensor);
+            throw new InvalidOperationException(tensor.Scope is null
+                ? "the tensor belongs to no dispose scope; there is nothing to move it out of"
+                : "the tensor belongs to another dispose scope; move it from that one");
         }
 
+        _tensors.Remove(tensor);
+        tensor.Scope = null;
+        _outer?.Attach(tensor);
         return tensor;
     }
 

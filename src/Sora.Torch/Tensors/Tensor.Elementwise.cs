@@ -137,14 +137,21 @@ public sealed partial class Tensor
     }
 
     /// <summary>Limits values to [min, max]; either bound may be absent.</summary>
-    public Tensor Clamp(Scalar? min = null, Scalar? max = null) =>
-        new(NativeMethods.sora_clamp(Handle, (min ?? 0).ToNative(), min.HasValue ? 1 : 0, (max ?? 0).ToNative(), max.HasValue ? 1 : 0));
+    public Tensor Clamp(Scalar? min = null, Scalar? max = null)
+    {
+        RequireBound(min, max);
+        return new(NativeMethods.sora_clamp(Handle, (min ?? 0).ToNative(), min.HasValue ? 1 : 0, (max ?? 0).ToNative(), max.HasValue ? 1 : 0));
+    }
 
     public Tensor Clamp_(Scalar? min = null, Scalar? max = null)
     {
+        RequireBound(min, max);
         NativeError.Check(NativeMethods.sora_clamp_(Handle, (min ?? 0).ToNative(), min.HasValue ? 1 : 0, (max ?? 0).ToNative(), max.HasValue ? 1 : 0));
         return this;
     }
+
+    /// <summary>Element-wise choice: condition ? a : b.</summary>
+    public static Tensor Where(Tensor condition, Tensor a, Tensor b) => new(NativeMethods.sora_where(condition.Handle, a.Handle, b.Handle));
 
     /// <summary>Where mask is true, value; elsewhere this tensor's element.</summary>
     public Tensor MaskedFill(Tensor mask, Scalar value) => new(NativeMethods.sora_masked_fill(Handle, mask.Handle, value.ToNative()));
@@ -212,6 +219,14 @@ public sealed partial class Tensor
     {
         NativeError.Check(NativeMethods.sora_tensor_normal_(Handle, mean, std));
         return this;
+    }
+
+    private static void RequireBound(Scalar? min, Scalar? max)
+    {
+        if (min is null && max is null)
+        {
+            throw new ArgumentException("Clamp needs a min, a max, or both");
+        }
     }
 
     private Tensor Unary(UnaryOp op) => new(NativeMethods.sora_unary(Handle, op));

@@ -23,7 +23,4 @@ public sealed partial class Tensor
     /// <summary>beta · input + alpha · (a @ b), batched.</summary>
     public static Tensor Baddbmm(Tensor input, Tensor a, Tensor b, Scalar? beta = null, Scalar? alpha = null) =>
         new(NativeMethods.sora_baddbmm(input.Handle, a.Handle, b.Handle, (beta ?? 1).ToNative(), (alpha ?? 1).ToNative()));
-
-    /// <summary>Element-wise choice: condition ? a : b.</summary>
-    public static Tensor Where(Tensor condition, Tensor a, Tensor b) => new(NativeMethods.sora_where(condition.Handle, a.Handle, b.Handle));
 }

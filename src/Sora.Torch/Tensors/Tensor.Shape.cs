@@ -35,7 +35,11 @@ public sealed unsafe partial class Tensor
 
     public unsafe Tensor[] Chunk(long chunks, long dim = 0)
     {
-        var output = new IntPtr[Math.Max(chunks, 1)];
+        // At most min(chunks, size of dim) pieces come back: size the buffer by that, not by chunks alone.
+        var shape = Shape;
+        var d = dim < 0 ? dim + shape.Length : dim;
+        var extent = d >= 0 && d < shape.Length ? shape[d] : 1;
+        var output = new IntPtr[Math.Clamp(chunks, 1, Math.Max(extent, 1))];
         fixed (IntPtr* o = output)
         {
             var count = NativeError.Check(NativeMethods.sora_chunk(Handle, chunks, dim, o, output.Length));

@@ -41,32 +41,34 @@ public sealed partial class Tensor : IDisposable
     /// <summary>Native tensor handles alive in this process (created and not yet released): a leak detector.</summary>
     public static long LiveHandleCount => NativeMethods.sora_tensor_live_count();
 
-    /// <summary>Sizes of each dimension.</summary>
+    /// <summary>Sizes of each dimension (a copy the caller may change).</summary>
     public unsafe long[] Shape
     {
         get
         {
+            // Handle throws once the tensor is disposed, even when the shape is cached.
+            var handle = Handle;
             if (_shape is { } cached)
             {
-                return cached;
+                return (long[])cached.Clone();
             }
 
-            var ndim = NativeError.Check(NativeMethods.sora_tensor_ndim(Handle));
+            var ndim = NativeError.Check(NativeMethods.sora_tensor_ndim(handle));
             var shape = new long[ndim];
             fixed (long* p = shape)
             {
-                NativeError.Check(NativeMethods.sora_tensor_shape(Handle, p, ndim));
+                NativeError.Check(NativeMethods.sora_tensor_shape(handle, p, ndim));
             }
 
             _shape = shape;
-            return shape;
+            return (long[])shape.Clone();
         }
     }
 
     public int Dim => Shape.Length;
 
     /// <summary>Size of one dimension; negative dims count from the end.</summary>
-    public long Size(int dim) => Shape[NormalizeDim(dim)];
+    public long Size(long dim) => Shape[NormalizeDim(dim)];
 
     public unsafe long[] Strides
     {
@@ -140,10 +142,10 @@ public sealed partial class Tensor : IDisposable
     public override string ToString() =>
         IsDisposed ? "Tensor(disposed)" : $"Tensor[{string.Join(", ", Shape)}] {DType.Name()} {Device}";
 
-    internal int NormalizeDim(int dim)
+    internal int NormalizeDim(long dim)
     {
         var n = Shape.Length;
-        var d = dim < 0 ? dim + n : dim;
+        var d = (int)(dim < 0 ? dim + n : dim);
         if (d < 0 || d >= n)
         {
             throw new ArgumentOutOfRangeException(nameof(dim), dim, $"dimension out of range for a tensor of {n} dims");

@@ -1,6 +1,8 @@
+using Sora.Torch.Tests.Support;
+
 namespace Sora.Torch.Tests.Runtime;
 
-[Collection(nameof(GlobalRandomState))]
+[Collection(GlobalRandomCollection.Name)]
 public class RandomStateTests
 {
     [Fact]
@@ -39,6 +41,3 @@ public class RandomStateTests
     }
 }
 
-/// <summary>Tests that reseed the process-wide generator must not run in parallel with each other.</summary>
-[CollectionDefinition(nameof(GlobalRandomState), DisableParallelization = true)]
-public class GlobalRandomState;

@@ -1,10 +1,11 @@
 using System.Globalization;
 using Sora.Torch.NN;
 using Sora.Torch.Optim;
+using Sora.Torch.Tests.Support;
 
 namespace Sora.Torch.Tests.Tensors;
 
-[Collection(nameof(Runtime.GlobalRandomState))]
+[Collection(GlobalRandomCollection.Name)]
 public class DisposeScopeLeakTests
 {
     [Fact]

@@ -21,7 +21,7 @@
 #define SORA_API SORA_EXTERN_C __attribute__((visibility("default")))
 
 /* Bumped whenever an export changes signature; the C# binding refuses a mismatched library. */
-#define SORA_ABI_VERSION 1
+#define SORA_ABI_VERSION 2
 
 typedef struct sora_tensor_s* sora_tensor;
 typedef struct sora_hook_s* sora_hook;
@@ -55,7 +55,11 @@ SORA_API int32_t sora_last_error_kind(void);
 /* Copies the last error message (UTF-8, no terminator) into buf; returns its full length. */
 SORA_API int32_t sora_last_error_message(char* buf, int32_t capacity);
 SORA_API void sora_clear_error(void);
-/* Lets a managed callback report its failure so the native caller can abort with it. */
-SORA_API void sora_set_callback_error(const char* message);
+/* Lets a managed callback report its failure so the native caller can abort with it. token
+ * identifies the managed exception; it travels with the error to whichever thread reports it
+ * (autograd may run hooks on its own threads) and comes back from sora_last_error_token. */
+SORA_API void sora_set_callback_error(const char* message, int64_t token);
+/* The token of the last SORA_ERR_CALLBACK error on this thread, 0 otherwise. */
+SORA_API int64_t sora_last_error_token(void);
 
 #endif
