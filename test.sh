@@ -3,7 +3,11 @@
 # and exits non-zero when any test fails or a test host crashes.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-"$ROOT/scripts/bootstrap.sh" || exit 1
+if ! "$ROOT/scripts/bootstrap.sh"; then
+  echo "set-up or build failed: no test ran" >&2
+  echo "0 passed, 1 failed"
+  exit 1
+fi
 
 LOG="$ROOT/artifacts/test-results/console.log"
 mkdir -p "$(dirname "$LOG")"

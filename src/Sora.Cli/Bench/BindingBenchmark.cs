@@ -6,7 +6,8 @@ namespace Sora.Cli.Bench;
 /// <summary>
 /// Measures what the C# binding costs against the same work done inside the native shim in the same
 /// run: fp32 GEMM throughput (goal: binding ≥ 0.97 × native) and the per-call overhead of a small op.
-/// Runs alternate between binding and native and keep each side's best, so drift hits both alike.
+/// Runs alternate between binding and native; the ratio is the median of the paired per-run ratios, so
+/// drift in the machine's speed (a shared VM's steal time, frequency changes) hits both sides of each pair.
 /// </summary>
 internal sealed class BindingBenchmark
 {
@@ -58,8 +59,8 @@ internal sealed class BindingBenchmark
         var output = Tensor.Empty([GemmSize, GemmSize]);
         Tensor.MmOut(output, a, b);
 
-        var bestBinding = double.MaxValue;
-        var bestNative = double.MaxValue;
+        var binding = new double[Repeats];
+        var native = new double[Repeats];
         for (var r = 0; r < Repeats; r++)
         {
             var watch = Stopwatch.StartNew();
@@ -68,12 +69,12 @@ internal sealed class BindingBenchmark
                 Tensor.MmOut(output, a, b);
             }
 
-            bestBinding = Math.Min(bestBinding, watch.Elapsed.TotalSeconds);
-            bestNative = Math.Min(bestNative, NativeBenchmarks.Gemm(GemmSize, GemmIterations));
+            binding[r] = watch.Elapsed.TotalSeconds;
+            native[r] = NativeBenchmarks.Gemm(GemmSize, GemmIterations);
         }
 
         var flops = 2.0 * GemmSize * GemmSize * GemmSize * GemmIterations;
-        return new GemmResult(threads, GemmSize, flops / bestBinding / 1e9, flops / bestNative / 1e9);
+        return new GemmResult(threads, GemmSize, flops / binding.Min() / 1e9, flops / native.Min() / 1e9, PairedRatio(native, binding));
     }
 
     private SmallOpResult MeasureSmallOp()
@@ -82,8 +83,8 @@ internal sealed class BindingBenchmark
         using var noGrad = Tensor.NoGrad();
         var a = Tensor.Ones([1]);
         var b = Tensor.Ones([1]);
-        var bestBinding = double.MaxValue;
-        var bestNative = double.MaxValue;
+        var binding = new double[Repeats];
+        var native = new double[Repeats];
         for (var r = 0; r < Repeats; r++)
         {
             var watch = Stopwatch.StartNew();
@@ -92,20 +93,29 @@ internal sealed class BindingBenchmark
                 using var c = a.Add(b).DetachFromDisposeScope();
             }
 
-            bestBinding = Math.Min(bestBinding, watch.Elapsed.TotalSeconds);
-            bestNative = Math.Min(bestNative, NativeBenchmarks.SmallOp(SmallOpIterations));
+            binding[r] = watch.Elapsed.TotalSeconds;
+            native[r] = NativeBenchmarks.SmallOp(SmallOpIterations);
         }
 
-        return new SmallOpResult(bestBinding / SmallOpIterations * 1e9, bestNative / SmallOpIterations * 1e9);
+        return new SmallOpResult(binding.Min() / SmallOpIterations * 1e9, native.Min() / SmallOpIterations * 1e9);
+    }
+
+    /// <summary>Median over runs of native time ÷ binding time (= binding throughput ÷ native throughput).</summary>
+    internal static double PairedRatio(IReadOnlyList<double> nativeSeconds, IReadOnlyList<double> bindingSeconds)
+    {
+        var ratios = nativeSeconds.Zip(bindingSeconds, (n, b) => n / b).Order().ToArray();
+        var mid = ratios.Length / 2;
+        return ratios.Length % 2 == 1 ? ratios[mid] : (ratios[mid - 1] + ratios[mid]) / 2;
     }
 }
 
 /// <summary>GEMM throughput through the binding and inside the shim.</summary>
-internal sealed record GemmResult(int Threads, long Size, double BindingGflops, double NativeGflops)
-{
-    /// <summary>Binding throughput ÷ native throughput (goal ≥ 0.97).</summary>
-    public double Ratio => BindingGflops / NativeGflops;
-}
+/// <param name="Threads">libtorch and OpenBLAS threads.</param>
+/// <param name="Size">n of the n×n×n product.</param>
+/// <param name="BindingGflops">Best run through the binding.</param>
+/// <param name="NativeGflops">Best run inside the shim.</param>
+/// <param name="Ratio">Median of paired per-run binding ÷ native throughput (goal ≥ 0.97).</param>
+internal sealed record GemmResult(int Threads, long Size, double BindingGflops, double NativeGflops, double Ratio);
 
 /// <summary>Nanoseconds per one-element add, through the binding and inside the shim.</summary>
 internal sealed record SmallOpResult(double BindingNanoseconds, double NativeNanoseconds)

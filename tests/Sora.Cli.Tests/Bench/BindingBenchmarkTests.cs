@@ -7,7 +7,8 @@ public class BindingBenchmarkTests
     [Fact]
     public void Ratios_and_overheads_derive_from_the_measured_figures()
     {
-        new GemmResult(1, 2048, BindingGflops: 72, NativeGflops: 80).Ratio.Should().BeApproximately(0.9, 1e-12);
+        BindingBenchmark.PairedRatio([1.0, 1.0, 1.0], [1.25, 1.0, 0.5]).Should().Be(1.0, "the median of 0.8, 1.0 and 2.0");
+        BindingBenchmark.PairedRatio([2.0, 2.0], [1.0, 4.0]).Should().Be(1.25, "the mean of the middle two of 0.5 and 2.0");
         new SmallOpResult(BindingNanoseconds: 1500, NativeNanoseconds: 1100).OverheadNanoseconds.Should().Be(400);
     }
 
