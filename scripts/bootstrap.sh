@@ -22,6 +22,7 @@ APT_PACKAGES=(
   libgloo-dev           # Gloo collectives for ProcessGroupGloo on CPU
   libopenblas0-pthread  # fast BLAS; without it libtorch's GEMM is ~25x slower
   cmake g++ make        # the native shim's build
+  ffmpeg                # sample videos (GIF, MP4) and video import; ffprobe checks them in tests
 )
 
 SUDO=""
