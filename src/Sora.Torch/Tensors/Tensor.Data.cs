@@ -21,6 +21,21 @@ public sealed partial class Tensor
         }
     }
 
+    /// <summary>Copies the raw element bytes (row-major, native little-endian) of any dtype into <paramref name="destination"/>.</summary>
+    public unsafe void CopyBytesTo(Span<byte> destination)
+    {
+        var count = ByteCount;
+        if (destination.Length != count)
+        {
+            throw new ArgumentException($"destination holds {destination.Length} bytes but the tensor has {count}", nameof(destination));
+        }
+
+        fixed (byte* p = destination)
+        {
+            NativeError.Check(NativeMethods.sora_tensor_copy_to(Handle, p, count));
+        }
+    }
+
     /// <summary>A managed copy of the elements, row-major.</summary>
     public T[] ToArray<T>()
         where T : unmanaged

@@ -82,6 +82,16 @@ public sealed unsafe partial class Tensor
         }
     }
 
+    /// <summary>A new CPU tensor of <paramref name="dtype"/> from raw row-major element bytes (for example read from a file).</summary>
+    public static Tensor FromBytes(ReadOnlySpan<byte> data, ReadOnlySpan<long> shape, ScalarType dtype)
+    {
+        fixed (byte* p = data)
+        fixed (long* s = shape)
+        {
+            return new Tensor(NativeMethods.sora_tensor_from_data(p, data.Length, s, shape.Length, (int)dtype));
+        }
+    }
+
     /// <summary>A one-dimensional CPU tensor holding a copy of <paramref name="data"/>.</summary>
     public static Tensor FromSpan<T>(ReadOnlySpan<T> data)
         where T : unmanaged => FromSpan(data, [data.Length]);

@@ -1,0 +1,45 @@
+using Sora.Torch;
+using Sora.Torch.NN;
+using Sora.Torch.Optim;
+
+namespace Sora.Distributed.Training;
+
+/// <summary>
+/// What to train, as a record of builders (after torchtitan's TrainSpec): a new model family or
+/// objective is a new spec, not a new trainer.
+/// </summary>
+/// <typeparam name="TBatch">What the data source yields and the loss consumes.</typeparam>
+public sealed record TrainSpec<TBatch>
+{
+    /// <summary>Names the run in logs and metrics ("vae", "dit").</summary>
+    public required string Name { get; init; }
+
+    public required Func<Module> BuildModel { get; init; }
+
+    public required Func<IEnumerable<Tensor>, Optimizer> BuildOptimizer { get; init; }
+
+    public required LearningRateSchedule Schedule { get; init; }
+
+    public required Func<IBatchSource<TBatch>> BuildData { get; init; }
+
+    /// <summary>The objective: the loss of one micro-batch (its tensors live in the step's dispose scope).</summary>
+    public required Func<Module, TBatch, StepLoss> Loss { get; init; }
+
+    /// <summary>A deterministic held-out loss of the (EMA, if any) model, run every <see cref="TrainerOptions.EvalEvery"/> steps.</summary>
+    public Func<Module, double>? HeldOutLoss { get; init; }
+
+    /// <summary>Called every <see cref="TrainerOptions.SampleEvery"/> steps and at the end (sample videos, for example).</summary>
+    public Action<TrainerState>? OnSample { get; init; }
+}
+
+/// <summary>A source of training batches; deterministic under the run's seed.</summary>
+public interface IBatchSource<out TBatch>
+{
+    TBatch Next();
+}
+
+/// <summary>The loss of one micro-batch and how much data it covered.</summary>
+/// <param name="Loss">Scalar to backpropagate.</param>
+/// <param name="Samples">Samples in the micro-batch.</param>
+/// <param name="Tokens">Tokens (or pixels, for the VAE) in the micro-batch, for throughput.</param>
+public sealed record StepLoss(Tensor Loss, long Samples, long Tokens);

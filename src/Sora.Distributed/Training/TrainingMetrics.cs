@@ -1,0 +1,52 @@
+using System.Diagnostics.Metrics;
+
+namespace Sora.Distributed.Training;
+
+/// <summary>
+/// The trainer's instruments on the "Sora.Training" meter (System.Diagnostics.Metrics), tagged with the
+/// run name, so any listener (the Prometheus exporter, a test) can collect them.
+/// </summary>
+public sealed class TrainingMetrics : IDisposable
+{
+    public const string MeterName = "Sora.Training";
+
+    private readonly Meter _meter;
+    private readonly KeyValuePair<string, object?> _run;
+    private readonly Counter<long> _steps;
+    private readonly Counter<long> _samples;
+    private readonly Counter<long> _tokens;
+    private readonly Histogram<double> _loss;
+    private readonly Histogram<double> _heldOutLoss;
+    private readonly Histogram<double> _gradientNorm;
+    private readonly Histogram<double> _stepSeconds;
+    private readonly Histogram<double> _learningRate;
+
+    public TrainingMetrics(string run)
+    {
+        _meter = new Meter(MeterName);
+        _run = new KeyValuePair<string, object?>("run", run);
+        _steps = _meter.CreateCounter<long>("sora.train.steps", description: "Optimizer steps taken");
+        _samples = _meter.CreateCounter<long>("sora.train.samples", description: "Training samples consumed");
+        _tokens = _meter.CreateCounter<long>("sora.train.tokens", description: "Training tokens consumed");
+        _loss = _meter.CreateHistogram<double>("sora.train.loss", description: "Training loss per optimizer step");
+        _heldOutLoss = _meter.CreateHistogram<double>("sora.eval.loss", description: "Held-out loss");
+        _gradientNorm = _meter.CreateHistogram<double>("sora.train.grad_norm", description: "Global gradient norm before clipping");
+        _stepSeconds = _meter.CreateHistogram<double>("sora.train.step_time", unit: "s", description: "Wall time of one optimizer step");
+        _learningRate = _meter.CreateHistogram<double>("sora.train.learning_rate", description: "Learning rate of each step");
+    }
+
+    public void RecordStep(double loss, double gradientNorm, double learningRate, double seconds, long samples, long tokens)
+    {
+        _steps.Add(1, _run);
+        _samples.Add(samples, _run);
+        _tokens.Add(tokens, _run);
+        _loss.Record(loss, _run);
+        _gradientNorm.Record(gradientNorm, _run);
+        _learningRate.Record(learningRate, _run);
+        _stepSeconds.Record(seconds, _run);
+    }
+
+    public void RecordHeldOut(double loss) => _heldOutLoss.Record(loss, _run);
+
+    public void Dispose() => _meter.Dispose();
+}
