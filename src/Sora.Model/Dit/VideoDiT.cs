@@ -73,7 +73,7 @@ public sealed class VideoDiT : Module
             var n = embeddings.Size(0);
             var sequence = embeddings.Unsqueeze(1);
             var keys = Tensor.Ones([n, 1, 1, 1], ScalarType.Bool);
-            return new TextConditioning(embeddings.Alias(), scope.MoveToOuter(sequence), scope.MoveToOuter(keys));
+            return new TextConditioning(scope.MoveToOuter(embeddings.Alias()), scope.MoveToOuter(sequence), scope.MoveToOuter(keys));
         }
 
         ArgumentNullException.ThrowIfNull(tokens, "caption tokens or embeddings");
