@@ -1,0 +1,127 @@
+using Sora.Data.Loading;
+using Sora.Distributed.Configuration;
+using Sora.Distributed.Training;
+using Sora.Model.Dit;
+using Sora.Model.Flow;
+using Sora.Model.Text;
+using Sora.Torch;
+using Sora.Torch.Optim;
+
+namespace Sora.Distributed.Pipelines;
+
+/// <summary>Trains the video DiT with rectified flow on normalised latents.</summary>
+public static class DiTStage
+{
+    /// <summary>Fixed times of the held-out loss: the midpoints of ten equal bins of [0, 1].</summary>
+    public static IReadOnlyList<double> HeldOutTimes { get; } = Enumerable.Range(0, 10).Select(i => (i + 0.5) / 10).ToArray();
+
+    public static TrainSpec<LatentBatch> Spec(JobConfig job, LatentSet latents, WordTokenizer tokenizer, Action<TrainerState>? onSample = null)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        ArgumentNullException.ThrowIfNull(latents);
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        var stage = job.Training;
+        var flow = new RectifiedFlow(job.Flow);
+        var heldOut = new HeldOutSet(latents.HeldOut, tokenizer, job.Model.MaxTextTokens, job.Seed);
+        return new TrainSpec<LatentBatch>
+        {
+            Name = "dit",
+            BuildModel = () => new VideoDiT(job.Model, tokenizer.VocabularySize),
+            BuildOptimizer = parameters => new AdamW(parameters, stage.LearningRate, weightDecay: stage.WeightDecay),
+            Schedule = stage.Schedule,
+            BuildData = () => new LatentBatches(latents.Train, tokenizer, job),
+            Loss = (model, batch) =>
+            {
+                var dit = (VideoDiT)model;
+                var loss = flow.Loss(dit, batch.Latents, batch.CaptionTokens, cleanFrames: batch.CleanFrames);
+                var shape = batch.Latents.Shape;
+                return new StepLoss(loss.Loss, shape[0], shape[0] * dit.TokenCount(shape[2], shape[3], shape[4]));
+            },
+            HeldOutLoss = model => heldOut.Loss((VideoDiT)model, flow),
+            OnSample = onSample,
+        };
+    }
+
+    /// <summary>Caption ids of a batch of captions, (N, max_text_tokens) int64.</summary>
+    public static Tensor Tokenize(WordTokenizer tokenizer, IEnumerable<string> captions, int length)
+    {
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        var ids = captions.SelectMany(c => tokenizer.Encode(c, length)).ToArray();
+        return Tensor.FromSpan<long>(ids, [ids.Length / length, length]);
+    }
+
+    /// <summary>
+    /// Batches of latents that share a size, with captions tokenised, dropped to the empty caption with the
+    /// configured probability (classifier-free guidance), and frame masks for conditioning.
+    /// </summary>
+    private sealed class LatentBatches : IBatchSource<LatentBatch>
+    {
+        private readonly IReadOnlyList<LatentSample> _samples;
+        private readonly WordTokenizer _tokenizer;
+        private readonly JobConfig _job;
+        private readonly BucketBatchSampler<(long, long, long)> _sampler;
+
+        public LatentBatches(IReadOnlyList<LatentSample> samples, WordTokenizer tokenizer, JobConfig job)
+        {
+            _samples = samples;
+            _tokenizer = tokenizer;
+            _job = job;
+            var keys = samples.Select(s => (s.Latent.Size(1), s.Latent.Size(2), s.Latent.Size(3))).ToArray();
+            _sampler = new BucketBatchSampler<(long, long, long)>(keys, _ => job.Training.BatchSize, job.Seed);
+        }
+
+        public LatentBatch Next()
+        {
+            var indices = _sampler.Next();
+            var latents = Tensor.Stack(indices.Select(i => _samples[i].Latent).ToArray());
+            var tokens = Tokenize(_tokenizer, indices.Select(i => _samples[i].Caption), _job.Model.MaxTextTokens);
+            var dropped = Tensor.Rand([indices.Count]).Lt(_job.Flow.CaptionDropout).Unsqueeze(1);
+            tokens = tokens.MaskedFill(dropped, WordTokenizer.PadId);
+            var frames = latents.Size(2);
+            var clean = frames > 1 && _job.Flow.FrameMaskProbability > 0
+                ? FrameMasking.Sample(indices.Count, frames, _job.Flow.FrameMaskProbability)
+                : null;
+            return new LatentBatch(latents, tokens, clean);
+        }
+    }
+
+    /// <summary>Held-out latents with fixed noise, scored at the fixed times.</summary>
+    private sealed class HeldOutSet(IReadOnlyList<LatentSample> samples, WordTokenizer tokenizer, int textLength, ulong seed)
+    {
+        public double Loss(VideoDiT model, RectifiedFlow flow)
+        {
+            // Fixed noise from a fixed seed, without disturbing the training generator's stream.
+            var saved = RandomState.GetState();
+            try
+            {
+                RandomState.ManualSeed(seed ^ 0x5EEDu);
+                double total = 0;
+                var count = 0;
+                foreach (var group in samples.GroupBy(s => (s.Latent.Size(1), s.Latent.Size(2), s.Latent.Size(3))))
+                {
+                    using var scope = Tensor.NewDisposeScope();
+                    var members = group.ToArray();
+                    var x0 = Tensor.Stack(members.Select(s => s.Latent).ToArray());
+                    var tokens = Tokenize(tokenizer, members.Select(s => s.Caption), textLength);
+                    var noise = Tensor.Randn(x0.Shape);
+                    foreach (var t in HeldOutTimes)
+                    {
+                        var times = Tensor.Full([members.Length], t);
+                        var loss = flow.Loss(model, x0, tokens, timesteps: times, noise: noise);
+                        total += loss.PerSample.Sum().ItemDouble();
+                        count += members.Length;
+                    }
+                }
+
+                return total / count;
+            }
+            finally
+            {
+                RandomState.SetState(saved);
+            }
+        }
+    }
+}
+
+/// <summary>One DiT training batch: latents of one size, caption ids, and frames kept clean (or null).</summary>
+public sealed record LatentBatch(Tensor Latents, Tensor CaptionTokens, Tensor? CleanFrames);

@@ -1,0 +1,40 @@
+using Sora.Distributed.Training;
+using Sora.Metrics.Charts;
+
+namespace Sora.Distributed.Pipelines;
+
+/// <summary>The loss-curve PNG of a run: the DiT's training and held-out loss, and the VAE's training loss.</summary>
+public static class LossCurves
+{
+    public static void Write(string path, TrainerState vae, TrainerState dit)
+    {
+        ArgumentNullException.ThrowIfNull(vae);
+        ArgumentNullException.ThrowIfNull(dit);
+        var chart = new LineChart { Title = "loss", XLabel = "step", YLabel = "loss", LogY = true };
+        chart.Add("dit train", Smooth(dit.LossHistory));
+        if (dit.HeldOutHistory.Count > 0)
+        {
+            chart.Add("dit held-out", dit.HeldOutHistory.Select(h => ((double)h.Step, h.Loss)));
+        }
+
+        chart.Add("vae train", Smooth(vae.LossHistory));
+        chart.WritePng(path, 960, 540);
+    }
+
+    // A moving average over 1% of the run keeps the curve readable without hiding its trend.
+    private static IEnumerable<(double X, double Y)> Smooth(IReadOnlyList<(long Step, double Loss)> history)
+    {
+        var window = Math.Max(1, history.Count / 100);
+        double sum = 0;
+        for (var i = 0; i < history.Count; i++)
+        {
+            sum += history[i].Loss;
+            if (i >= window)
+            {
+                sum -= history[i - window].Loss;
+            }
+
+            yield return (history[i].Step, sum / Math.Min(i + 1, window));
+        }
+    }
+}
