@@ -1,0 +1,38 @@
+namespace Sora.Imaging;
+
+/// <summary>CRC-32 (ISO-HDLC, reflected polynomial 0xEDB88320) as PNG chunks need it; System.IO.Hashing is not available here.</summary>
+internal static class Crc32
+{
+    private static readonly uint[] Table = BuildTable();
+
+    /// <summary>The CRC of <paramref name="data"/>, continuing from a previous <see cref="Update"/> result.</summary>
+    public static uint Update(uint crc, ReadOnlySpan<byte> data)
+    {
+        var c = ~crc;
+        foreach (var b in data)
+        {
+            c = Table[(c ^ b) & 0xFF] ^ (c >> 8);
+        }
+
+        return ~c;
+    }
+
+    public static uint Compute(ReadOnlySpan<byte> data) => Update(0, data);
+
+    private static uint[] BuildTable()
+    {
+        var table = new uint[256];
+        for (uint n = 0; n < 256; n++)
+        {
+            var c = n;
+            for (var k = 0; k < 8; k++)
+            {
+                c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+            }
+
+            table[n] = c;
+        }
+
+        return table;
+    }
+}

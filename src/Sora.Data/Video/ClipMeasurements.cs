@@ -1,0 +1,238 @@
+namespace Sora.Data.Video;
+
+/// <summary>
+/// Judges a generated video the way the evaluation does: background colour, foreground mask, the foreground's
+/// colour named from a palette, and which way the foreground moved between the first and the last frame.
+/// Built to survive blur and noise: a distance threshold for the mask, speckle removal, colours classified by
+/// the nearest background→colour blend line (so blurred edges vote for the right colour), and the
+/// largest-mass colour wins.
+/// </summary>
+public sealed class ClipMeasurements
+{
+    /// <summary>Measurements with the default thresholds.</summary>
+    public static ClipMeasurements Default { get; } = new();
+
+    /// <summary>RGB (Euclidean, 0 to 441) distance from the background above which a pixel is foreground.</summary>
+    public double ForegroundThreshold { get; init; } = 70;
+
+    /// <summary>Centroid travel, as a fraction of the shorter frame side, below which the direction is None.</summary>
+    public double MotionThreshold { get; init; } = 0.08;
+
+    /// <summary>Keep a foreground pixel only when at least 5 of the 9 pixels of its 3×3 neighbourhood are foreground (drops noise speckles).</summary>
+    public bool RemoveSpeckles { get; init; } = true;
+
+    /// <summary>Measures <paramref name="clip"/>; <paramref name="palette"/> maps colour names to the colours a caption may name.</summary>
+    public ClipMeasurement Measure(VideoClip clip, IReadOnlyDictionary<string, Rgb> palette)
+    {
+        ArgumentNullException.ThrowIfNull(clip);
+        ArgumentNullException.ThrowIfNull(palette);
+        if (palette.Count == 0)
+        {
+            throw new ArgumentException("the palette names no colour", nameof(palette));
+        }
+
+        var names = palette.Keys.ToArray();
+        var colors = names.Select(n => palette[n]).ToArray();
+        var background = EstimateBackground(clip);
+        var plane = clip.Height * clip.Width;
+
+        // Per frame: the palette index explaining each foreground pixel, -1 for background.
+        var labels = new int[clip.Frames][];
+        var votes = new long[colors.Length];
+        long foreground = 0;
+        for (var t = 0; t < clip.Frames; t++)
+        {
+            var mask = ForegroundMask(clip, t, background);
+            var frame = clip.Frame(t);
+            var label = labels[t] = new int[plane];
+            for (var p = 0; p < plane; p++)
+            {
+                if (!mask[p])
+                {
+                    label[p] = -1;
+                    continue;
+                }
+
+                var c = label[p] = NearestBlend(new Rgb(frame[p * 3], frame[(p * 3) + 1], frame[(p * 3) + 2]), background, colors);
+                votes[c]++;
+                foreground++;
+            }
+        }
+
+        var totalPixels = (double)plane * clip.Frames;
+        if (foreground == 0)
+        {
+            return new ClipMeasurement(background, null, 0, 0, null, null, 0, 0, MotionDirection.None);
+        }
+
+        var winner = 0;
+        for (var c = 1; c < votes.Length; c++)
+        {
+            if (votes[c] > votes[winner])
+            {
+                winner = c;
+            }
+        }
+
+        var first = Centroid(labels[0], clip.Width, winner);
+        var last = Centroid(labels[^1], clip.Width, winner);
+        double dx = 0, dy = 0;
+        if (first is { } a && last is { } b)
+        {
+            dx = b.X - a.X;
+            dy = b.Y - a.Y;
+        }
+
+        return new ClipMeasurement(
+            background,
+            names[winner],
+            votes[winner] / (double)foreground,
+            foreground / totalPixels,
+            first,
+            last,
+            dx,
+            dy,
+            DirectionOf(dx, dy, MotionThreshold * Math.Min(clip.Height, clip.Width)));
+    }
+
+    /// <summary>The per-channel median of the pixels on the border of every frame.</summary>
+    public static Rgb EstimateBackground(VideoClip clip)
+    {
+        ArgumentNullException.ThrowIfNull(clip);
+        var histograms = new int[3, 256];
+        long count = 0;
+        for (var t = 0; t < clip.Frames; t++)
+        {
+            var frame = clip.Frame(t);
+            for (var y = 0; y < clip.Height; y++)
+            {
+                var edgeRow = y == 0 || y == clip.Height - 1;
+                var step = edgeRow || clip.Width == 1 ? 1 : clip.Width - 1;
+                for (var x = 0; x < clip.Width; x += step)
+                {
+                    var i = ((y * clip.Width) + x) * 3;
+                    histograms[0, frame[i]]++;
+                    histograms[1, frame[i + 1]]++;
+                    histograms[2, frame[i + 2]]++;
+                    count++;
+                }
+            }
+        }
+
+        return new Rgb(Median(histograms, 0, count), Median(histograms, 1, count), Median(histograms, 2, count));
+    }
+
+    /// <summary>Which pixels of frame <paramref name="frame"/> (row-major, H × W) are far from <paramref name="background"/>.</summary>
+    public bool[] ForegroundMask(VideoClip clip, int frame, Rgb background)
+    {
+        ArgumentNullException.ThrowIfNull(clip);
+        var pixels = clip.Frame(frame);
+        var plane = clip.Height * clip.Width;
+        var mask = new bool[plane];
+        var threshold = ForegroundThreshold * ForegroundThreshold;
+        for (var p = 0; p < plane; p++)
+        {
+            mask[p] = new Rgb(pixels[p * 3], pixels[(p * 3) + 1], pixels[(p * 3) + 2]).DistanceSquared(background) > threshold;
+        }
+
+        return RemoveSpeckles ? MajorityFilter(mask, clip.Height, clip.Width) : mask;
+    }
+
+    /// <summary>Left/right when the horizontal move dominates, up/down otherwise; None when the larger component is below <paramref name="threshold"/> pixels.</summary>
+    public static MotionDirection DirectionOf(double dx, double dy, double threshold)
+    {
+        if (Math.Abs(dx) >= Math.Abs(dy))
+        {
+            return Math.Abs(dx) < threshold ? MotionDirection.None : dx > 0 ? MotionDirection.Right : MotionDirection.Left;
+        }
+
+        return Math.Abs(dy) < threshold ? MotionDirection.None : dy > 0 ? MotionDirection.Down : MotionDirection.Up;
+    }
+
+    /// <summary>
+    /// The colour whose blend line from the background (bg + α(c − bg), α in [0, 1]) passes nearest to the pixel:
+    /// a blurred edge pixel between a yellow shape and a navy background lies on the yellow line even when its
+    /// plain nearest palette colour is green.
+    /// </summary>
+    private static int NearestBlend(Rgb pixel, Rgb background, Rgb[] colors)
+    {
+        int pr = pixel.R - background.R, pg = pixel.G - background.G, pb = pixel.B - background.B;
+        var best = 0;
+        var bestDistance = double.MaxValue;
+        for (var c = 0; c < colors.Length; c++)
+        {
+            int dr = colors[c].R - background.R, dg = colors[c].G - background.G, db = colors[c].B - background.B;
+            var length = (double)((dr * dr) + (dg * dg) + (db * db));
+            var alpha = length == 0 ? 0 : Math.Clamp(((pr * dr) + (pg * dg) + (pb * db)) / length, 0, 1);
+            double er = pr - (alpha * dr), eg = pg - (alpha * dg), eb = pb - (alpha * db);
+            var distance = (er * er) + (eg * eg) + (eb * eb);
+            if (distance < bestDistance)
+            {
+                bestDistance = distance;
+                best = c;
+            }
+        }
+
+        return best;
+    }
+
+    private static (double X, double Y)? Centroid(int[] labels, int width, int label)
+    {
+        double sumX = 0, sumY = 0;
+        long count = 0;
+        for (var p = 0; p < labels.Length; p++)
+        {
+            if (labels[p] == label)
+            {
+                sumX += p % width;
+                sumY += p / width;
+                count++;
+            }
+        }
+
+        return count == 0 ? null : (sumX / count, sumY / count);
+    }
+
+    private static bool[] MajorityFilter(bool[] mask, int height, int width)
+    {
+        var result = new bool[mask.Length];
+        for (var y = 0; y < height; y++)
+        {
+            for (var x = 0; x < width; x++)
+            {
+                if (!mask[(y * width) + x])
+                {
+                    continue;
+                }
+
+                var neighbours = 0;
+                for (var yy = Math.Max(0, y - 1); yy <= Math.Min(height - 1, y + 1); yy++)
+                {
+                    for (var xx = Math.Max(0, x - 1); xx <= Math.Min(width - 1, x + 1); xx++)
+                    {
+                        neighbours += mask[(yy * width) + xx] ? 1 : 0;
+                    }
+                }
+
+                result[(y * width) + x] = neighbours >= 5;
+            }
+        }
+
+        return result;
+    }
+
+    private static byte Median(int[,] histograms, int channel, long count)
+    {
+        long seen = 0;
+        for (var v = 0; v < 256; v++)
+        {
+            seen += histograms[channel, v];
+            if (seen * 2 > count)
+            {
+                return (byte)v;
+            }
+        }
+
+        return 255;
+    }
+}
