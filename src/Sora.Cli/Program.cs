@@ -1,3 +1,3 @@
 using Sora.Cli;
 
-return await SoraCommand.Create().Parse(args).InvokeAsync().ConfigureAwait(false);
+return await SoraCommand.RunAsync(args).ConfigureAwait(false);

@@ -1,15 +1,38 @@
 using System.CommandLine;
 using Sora.Cli.Commands;
+using Sora.Data.Video;
+using Sora.Distributed.Configuration;
+using Sora.Distributed.Training;
+using Sora.Torch;
+using Spectre.Console;
 
 namespace Sora.Cli;
 
 /// <summary>The root of the <c>sora</c> command line: one subcommand per verb.</summary>
 internal static class SoraCommand
 {
+    /// <summary>Parses and runs; the errors a user can fix are printed as one clear message with exit code 1, not a stack trace.</summary>
+    public static async Task<int> RunAsync(string[] args)
+    {
+        try
+        {
+            return await Create().Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is ConfigException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException
+                                      or TorchException or FfmpegException or TrainingDivergedException or ArgumentException)
+        {
+            AnsiConsole.Console.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
+            return 1;
+        }
+    }
+
     public static RootCommand Create()
     {
         var root = new RootCommand("Sora.Distributed: train Sora-style video diffusion transformers on one machine or many.");
         root.Subcommands.Add(InfoCommand.Create());
+        root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(SampleCommand.Create());
+        root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         return root;
     }

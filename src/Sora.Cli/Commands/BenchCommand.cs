@@ -15,6 +15,56 @@ internal static class BenchCommand
     {
         var command = new Command("bench", "Benchmarks, each against a baseline measured in the same run.");
         command.Subcommands.Add(CreateBinding());
+        command.Subcommands.Add(CreateStep());
+        return command;
+    }
+
+    private static Command CreateStep()
+    {
+        var config = new Option<string>("--config") { Description = "Model config: bench, tiny, dit-s or dit-b.", DefaultValueFactory = _ => "bench" };
+        var steps = new Option<int>("--steps") { Description = "Timed steps (the median is reported).", DefaultValueFactory = _ => 5 };
+        var threads = new Option<int>("--threads") { Description = "libtorch and OpenBLAS threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var json = new Option<FileInfo?>("--json") { Description = "Also write the results as JSON to this file." };
+        var command = new Command("step", "Training-step time, samples/s, model FLOPs and MFU against the GEMM peak measured in the same run.") { config, steps, threads, json };
+        command.SetAction(parse =>
+        {
+            RuntimeCheck.WarnIfSlowBlas();
+            var name = parse.GetValue(config)!;
+            var model = Sora.Model.Dit.DiTConfig.Preset(name);
+            // The bench config is fixed by its definition: a (4, 8, 16, 16) latent, batch 4 per rank.
+            var benchmark = new StepBenchmark
+            {
+                Config = model,
+                Batch = 4,
+                Latent = (8, 16, 16),
+                Steps = parse.GetValue(steps),
+                Threads = parse.GetValue(threads),
+            };
+            StepBenchmarkReport report = null!;
+            AnsiConsole.Status().Start("benchmarking", context =>
+            {
+                report = benchmark.Run(new Progress<string>(message => context.Status(Markup.Escape(message))));
+            });
+
+            var table = new Table().Title($"training step, config {Markup.Escape(name)}").Border(TableBorder.Rounded).AddColumns("figure", "value");
+            table.AddRow("threads", report.Threads.ToString());
+            table.AddRow("parameters", report.Parameters.ToString("N0"));
+            table.AddRow("tokens per sample × batch", $"{report.TokensPerSample} × {report.Batch}");
+            table.AddRow("step time (median)", $"{report.StepSeconds * 1000:F0} ms");
+            table.AddRow("samples/s", report.SamplesPerSecond.ToString("F2"));
+            table.AddRow("model GFLOP per step", $"{report.Flops.Total / 1e9:F1} (linear {report.Flops.Linear / 1e9:F1}, attention {report.Flops.Attention / 1e9:F1}, conditioning {report.Flops.Conditioning / 1e9:F3}, text {report.Flops.Text / 1e9:F2})");
+            table.AddRow("achieved GFLOP/s", report.AchievedGflops.ToString("F1"));
+            table.AddRow("fp32 GEMM peak GFLOP/s (same run)", report.PeakGflops.ToString("F1"));
+            table.AddRow("MFU (goal ≥ 75%)", report.Mfu.ToString("P1"));
+            AnsiConsole.Write(table);
+            AnsiConsole.MarkupLine("[grey]FLOPs: 6·(per-token parameters)·tokens + 12·layers·tokens²·hidden + 6·(conditioning parameters) per sample + 6·(text encoder parameters)·caption tokens[/]");
+            if (parse.GetValue(json) is { } file)
+            {
+                File.WriteAllText(file.FullName, JsonSerializer.Serialize(report, s_json));
+            }
+
+            return 0;
+        });
         return command;
     }
 

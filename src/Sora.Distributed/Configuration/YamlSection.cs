@@ -13,7 +13,7 @@ public sealed class YamlSection
 {
     private readonly YamlMappingNode _node;
     private readonly HashSet<string> _read = new(StringComparer.Ordinal);
-    private readonly List<YamlSection> _children = [];
+    private readonly Dictionary<string, YamlSection> _children = new(StringComparer.Ordinal);
 
     private YamlSection(string file, string path, YamlMappingNode node)
     {
@@ -56,21 +56,27 @@ public sealed class YamlSection
     public YamlSection Section(string key)
     {
         _read.Add(key);
-        var path = Join(key);
-        if (!TryGet(key, out var node))
+        if (_children.TryGetValue(key, out var existing))
         {
-            var empty = Empty(File, path);
-            _children.Add(empty);
-            return empty;
+            return existing;
         }
 
-        if (node is not YamlMappingNode mapping)
+        var path = Join(key);
+        YamlSection child;
+        if (!TryGet(key, out var node))
+        {
+            child = Empty(File, path);
+        }
+        else if (node is YamlMappingNode mapping)
+        {
+            child = new YamlSection(File, path, mapping);
+        }
+        else
         {
             throw Error(node, path, "must be a mapping of keys to values");
         }
 
-        var child = new YamlSection(File, path, mapping);
-        _children.Add(child);
+        _children[key] = child;
         return child;
     }
 
@@ -178,7 +184,7 @@ public sealed class YamlSection
             }
         }
 
-        foreach (var child in _children)
+        foreach (var child in _children.Values)
         {
             child.ThrowOnUnknownKeys();
         }

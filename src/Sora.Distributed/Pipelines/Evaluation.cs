@@ -37,7 +37,8 @@ public static class Evaluation
         return new EvaluationReport(results);
     }
 
-    internal static string Slug(string caption) =>
+    /// <summary>A file-name stem for a caption: "red-circle-moves-left-black-background".</summary>
+    public static string Slug(string caption) =>
         string.Join('-', caption.ToLowerInvariant().Split(' ', StringSplitOptions.RemoveEmptyEntries).Where(w => w is not ("a" or "on" or "the")));
 }
 

@@ -22,7 +22,7 @@ public static class LossCurves
     }
 
     // A moving average over 1% of the run keeps the curve readable without hiding its trend.
-    private static IEnumerable<(double X, double Y)> Smooth(IReadOnlyList<(long Step, double Loss)> history)
+    private static IEnumerable<(double X, double Y)> Smooth(List<(long Step, double Loss)> history)
     {
         var window = Math.Max(1, history.Count / 100);
         double sum = 0;

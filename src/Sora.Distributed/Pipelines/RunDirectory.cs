@@ -88,7 +88,7 @@ public sealed class RunDirectory
         JsonSerializer.Deserialize<LatentStatistics>(File.ReadAllText(Require(LatentStatisticsFile)))
         ?? throw new InvalidDataException($"{LatentStatisticsFile}: empty");
 
-    public void WriteJson<T>(string path, T value) => File.WriteAllText(path, JsonSerializer.Serialize(value, s_json));
+    public static void WriteJson<T>(string path, T value) => File.WriteAllText(path, JsonSerializer.Serialize(value, s_json));
 
     /// <summary>The job this run was trained with.</summary>
     public JobConfig LoadJob() => JobConfig.Parse(File.ReadAllText(Require(JobFile)), JobFile);

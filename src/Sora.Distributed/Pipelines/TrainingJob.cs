@@ -91,7 +91,7 @@ public sealed class TrainingJob
             samples,
             run.LossCurve,
             clock.Elapsed);
-        run.WriteJson(run.SummaryFile, result);
+        RunDirectory.WriteJson(run.SummaryFile, result);
         return result;
     }
 

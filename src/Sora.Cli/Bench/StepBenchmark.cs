@@ -1,0 +1,78 @@
+using System.Diagnostics;
+using Sora.Model.Dit;
+using Sora.Model.Flow;
+using Sora.Torch;
+using Sora.Torch.Optim;
+
+namespace Sora.Cli.Bench;
+
+/// <summary>
+/// Times training steps of a DiT config on random latents and reports throughput, model FLOPs and MFU
+/// against the fp32 GEMM peak measured in the same run (inside the shim, with the same threads).
+/// </summary>
+internal sealed class StepBenchmark
+{
+    public required DiTConfig Config { get; init; }
+
+    public required int Batch { get; init; }
+
+    public required (long Frames, long Height, long Width) Latent { get; init; }
+
+    public required int Steps { get; init; }
+
+    public int Warmup { get; init; } = 2;
+
+    public required int Threads { get; init; }
+
+    public double LearningRate { get; init; } = 1e-4;
+
+    public StepBenchmarkReport Run(IProgress<string>? progress = null)
+    {
+        TorchRuntime.SetThreads(Threads);
+        progress?.Report($"GEMM peak with {Threads} thread(s)");
+        const long gemmSize = 2048;
+        var peakSeconds = Enumerable.Range(0, 3).Min(_ => NativeBenchmarks.Gemm(gemmSize, 2));
+        var peak = 2.0 * gemmSize * gemmSize * gemmSize * 2 / peakSeconds / 1e9;
+
+        RandomState.ManualSeed(0);
+        using var model = new VideoDiT(Config, vocabularySize: 64);
+        using var optimizer = new AdamW(model.Parameters(), LearningRate);
+        var flow = new RectifiedFlow();
+        var times = new List<double>();
+        for (var step = 0; step < Warmup + Steps; step++)
+        {
+            progress?.Report(step < Warmup ? $"warm-up step {step + 1}/{Warmup}" : $"timed step {step - Warmup + 1}/{Steps}");
+            using var scope = Tensor.NewDisposeScope();
+            var x0 = Tensor.Randn([Batch, Config.LatentChannels, Latent.Frames, Latent.Height, Latent.Width]);
+            var tokens = Tensor.RandInt(1, 64, [Batch, Config.MaxTextTokens]);
+            var clock = Stopwatch.StartNew();
+            optimizer.ZeroGrad();
+            flow.Loss(model, x0, tokens).Loss.Backward();
+            optimizer.Step();
+            if (step >= Warmup)
+            {
+                times.Add(clock.Elapsed.TotalSeconds);
+            }
+        }
+
+        var flops = DiTFlops.PerStep(model, Batch, Latent.Frames, Latent.Height, Latent.Width);
+        var median = times.Order().ElementAt(times.Count / 2);
+        return new StepBenchmarkReport(Threads, model.ParameterCount(), model.TokenCount(Latent.Frames, Latent.Height, Latent.Width), Batch,
+            median, Batch / median, flops, flops.Total / median / 1e9, peak);
+    }
+}
+
+/// <summary>The figures of one <c>sora bench step</c> run.</summary>
+internal sealed record StepBenchmarkReport(
+    int Threads,
+    long Parameters,
+    long TokensPerSample,
+    int Batch,
+    double StepSeconds,
+    double SamplesPerSecond,
+    DiTFlops Flops,
+    double AchievedGflops,
+    double PeakGflops)
+{
+    public double Mfu => AchievedGflops / PeakGflops;
+}

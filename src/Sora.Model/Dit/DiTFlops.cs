@@ -1,0 +1,46 @@
+namespace Sora.Model.Dit;
+
+/// <summary>
+/// Model FLOPs of one training step (forward and backward) of a video DiT, by the usual accounting:
+/// 6 · (per-token parameters) · tokens for the linear layers, 12 · layers · tokens² · hidden for attention
+/// scores and their weighted sums, and 6 · (conditioning parameters) per sample for the layers that run
+/// once per sample (timestep MLP, caption projection, adaLN modulations), plus 6 · (text encoder
+/// parameters) · caption tokens.
+/// </summary>
+public sealed record DiTFlops(double Linear, double Attention, double Conditioning, double Text)
+{
+    public double Total => Linear + Attention + Conditioning + Text;
+
+    public static DiTFlops PerStep(VideoDiT model, long batch, long frames, long height, long width)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var tokens = model.TokenCount(frames, height, width);
+        long perToken = 0;
+        long conditioning = 0;
+        long text = 0;
+        foreach (var (name, parameter) in model.NamedParameters())
+        {
+            var count = parameter.NumElements;
+            if (name.StartsWith("text_encoder.", StringComparison.Ordinal))
+            {
+                text += count;
+            }
+            else if (name.StartsWith("t_embedder.", StringComparison.Ordinal) || name.StartsWith("y_embedder.", StringComparison.Ordinal) ||
+                     name.Contains("adaLN_modulation", StringComparison.Ordinal))
+            {
+                conditioning += count;
+            }
+            else
+            {
+                perToken += count;
+            }
+        }
+
+        var config = model.Config;
+        return new DiTFlops(
+            Linear: 6.0 * perToken * tokens * batch,
+            Attention: 12.0 * config.Depth * tokens * tokens * config.Hidden * batch,
+            Conditioning: 6.0 * conditioning * batch,
+            Text: 6.0 * text * config.MaxTextTokens * batch);
+    }
+}

@@ -1,0 +1,88 @@
+using Sora.Distributed.Configuration;
+
+namespace Sora.Distributed.Tests.Configuration;
+
+public class JobConfigTests
+{
+    [Fact]
+    public void The_shipped_jobs_parse_and_validate()
+    {
+        var configs = Path.Combine(RepositoryRoot(), "configs");
+        foreach (var file in Directory.GetFiles(configs, "*.yaml"))
+        {
+            var job = JobConfig.Load(file);
+            job.Name.Should().NotBeNullOrWhiteSpace();
+            job.Model.Validate();
+        }
+
+        var tiny = JobConfig.Load(Path.Combine(configs, "tiny.yaml"));
+        tiny.Sampling.Prompts.Should().NotBeEmpty();
+        tiny.Training.EmaDecay.Should().NotBeNull();
+    }
+
+    [Fact]
+    public void Values_override_the_presets()
+    {
+        var job = JobConfig.Parse("""
+            name: demo
+            seed: 7
+            model:
+              preset: bench
+              depth: 2
+              cross_attention: true
+            train:
+              steps: 30
+              lr: 2.0e-4
+              warmup_steps: 5
+              ema_decay: 0.99
+            data:
+              sizes: [[32, 48]]
+              lengths: [1, 16]
+            """, "demo.yaml");
+        job.Output.Should().Be("runs/demo");
+        job.Seed.Should().Be(7);
+        job.Model.Hidden.Should().Be(256);
+        job.Model.Depth.Should().Be(2);
+        job.Model.CrossAttention.Should().BeTrue();
+        job.Training.Steps.Should().Be(30);
+        job.Training.LearningRate.Should().Be(2e-4);
+        job.Training.EmaDecay.Should().Be(0.99);
+        job.Data.Sizes.Should().Equal((32, 48));
+        job.Data.Lengths.Should().Equal(1, 16);
+    }
+
+    [Theory]
+    [InlineData("train:\n  stepz: 3\n", "job.yaml:2:3: train.stepz: unknown key; train takes*steps*")]
+    [InlineData("train:\n  steps: many\n", "job.yaml:2:10: train.steps: must be an integer (got 'many')")]
+    [InlineData("train:\n  steps: 0\n", "job.yaml:2:10: train.steps: must be >= 1 (got 0)")]
+    [InlineData("train:\n  steps: 10\n  warmup_steps: 20\n", "job.yaml:3:17: train.warmup_steps: must be in [0, 10] (got 20)")]
+    [InlineData("model:\n  preset: huge\n", "job.yaml:2:11: model.preset: must be one of tiny, bench, dit-s, dit-b (got 'huge')")]
+    [InlineData("model:\n  hidden: 100\n  heads: 3\n", "job.yaml: model.hidden: must be a positive multiple of heads*")]
+    [InlineData("data:\n  sizes: [[32]]\n", "job.yaml:2:11: data.sizes[0]: must be a list of 2 integers")]
+    [InlineData("flow:\n  caption_dropout: 2\n", "job.yaml:2:20: flow.caption_dropout: must be in [0, 1] (got 2)")]
+    [InlineData("- a\n- b\n", "job.yaml: the job file must be a YAML mapping*")]
+    [InlineData("train: [1\n", "job.yaml:*not valid YAML*")]
+    public void Mistakes_are_reported_with_file_line_and_key(string yaml, string expected)
+    {
+        var act = () => JobConfig.Parse(yaml, "job.yaml");
+        act.Should().Throw<ConfigException>().WithMessage(expected);
+    }
+
+    [Fact]
+    public void A_missing_job_file_is_named()
+    {
+        var act = () => JobConfig.Load("/nonexistent/job.yaml");
+        act.Should().Throw<ConfigException>().WithMessage("/nonexistent/job.yaml: job file not found");
+    }
+
+    internal static string RepositoryRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Sora.Distributed.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        return directory?.FullName ?? throw new InvalidOperationException("cannot find the repository root above " + AppContext.BaseDirectory);
+    }
+}

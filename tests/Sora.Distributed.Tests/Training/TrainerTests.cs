@@ -1,0 +1,133 @@
+using System.Diagnostics.Metrics;
+using Sora.Distributed.Training;
+using Sora.Torch;
+using Sora.Torch.NN;
+using Sora.Torch.Optim;
+
+namespace Sora.Distributed.Tests.Training;
+
+[Collection(nameof(TrainerTests))]
+public class TrainerTests
+{
+    private static readonly float[] X = Enumerable.Range(0, 8 * 3).Select(i => (float)Math.Sin(i)).ToArray();
+    private static readonly float[] Y = Enumerable.Range(0, 8).Select(i => (float)Math.Cos(i)).ToArray();
+
+    [Fact]
+    public void Accumulating_two_half_batches_equals_one_full_batch()
+    {
+        var full = Train(accumulation: 1, batch: 8, steps: 3);
+        var halves = Train(accumulation: 2, batch: 4, steps: 3);
+        full.Weights.Zip(halves.Weights).Should().OnlyContain(p => Math.Abs(p.First - p.Second) < 1e-6);
+        full.Losses.Zip(halves.Losses).Should().OnlyContain(p => Math.Abs(p.First - p.Second) < 1e-6);
+    }
+
+    [Fact]
+    public void The_same_seed_gives_the_same_run_bit_for_bit()
+    {
+        Train(1, 8, 5).Weights.Should().Equal(Train(1, 8, 5).Weights);
+    }
+
+    [Fact]
+    public void Held_out_loss_and_samples_run_at_their_intervals_and_the_ema_is_evaluated_without_changing_the_trained_weights()
+    {
+        var evaluated = new List<long>();
+        var sampled = new List<long>();
+        float[]? weightsBeforeEval = null;
+        var spec = Spec(batch: 8) with
+        {
+            HeldOutLoss = model =>
+            {
+                evaluated.Add(evaluated.Count);
+                return 1.0;
+            },
+            OnSample = state =>
+            {
+                sampled.Add(state.Step);
+                weightsBeforeEval = ((Linear)state.Model).Weight.ToArray<float>();
+            },
+        };
+        var state = new Trainer<int>(spec, new TrainerOptions { Steps = 10, EvalEvery = 4, SampleEvery = 5, EmaDecay = 0.5, GradientClip = 0 }).Run();
+        using var model = state.Model;
+        evaluated.Should().HaveCount(3, "steps 4, 8 and the last");
+        state.HeldOutHistory.Select(h => h.Step).Should().Equal(4, 8, 10);
+        sampled.Should().Equal(5, 10);
+        ((Linear)model).Weight.ToArray<float>().Should().Equal(weightsBeforeEval!, "evaluating the EMA swaps the trained weights back");
+        state.Ema!.Dispose();
+    }
+
+    [Fact]
+    public void Steps_are_recorded_on_the_training_meter_with_the_run_name()
+    {
+        var losses = new List<(double Value, string? Run)>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == TrainingMetrics.MeterName)
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) =>
+        {
+            if (instrument.Name == "sora.train.loss")
+            {
+                losses.Add((value, tags.ToArray().FirstOrDefault(t => t.Key == "run").Value as string));
+            }
+        });
+        listener.Start();
+        var state = new Trainer<int>(Spec(batch: 8), new TrainerOptions { Steps = 3 }).Run();
+        state.Model.Dispose();
+        losses.Should().HaveCount(3);
+        losses.Should().OnlyContain(l => l.Run == "toy");
+        losses.Select(l => l.Value).Should().Equal(state.LossHistory.Select(h => h.Loss));
+    }
+
+    [Fact]
+    public void A_non_finite_loss_stops_training_naming_the_step()
+    {
+        var spec = Spec(batch: 8) with
+        {
+            Loss = (model, step) => new StepLoss(step >= 2 ? Tensor.FromScalar(double.NaN).Add(((Linear)model).Weight.Sum()) : ((Linear)model).Weight.Sum(), 1, 1),
+        };
+        var act = () => new Trainer<int>(spec, new TrainerOptions { Steps = 5 }).Run();
+        act.Should().Throw<TrainingDivergedException>().WithMessage("toy: the loss is NaN at step 3*");
+    }
+
+    private static (float[] Weights, double[] Losses) Train(int accumulation, int batch, int steps)
+    {
+        var state = new Trainer<int>(Spec(batch), new TrainerOptions { Steps = steps, GradientAccumulation = accumulation, GradientClip = 0 }).Run();
+        using var model = state.Model;
+        state.Optimizer.Dispose();
+        return (((Linear)model).Weight.ToArray<float>(), state.LossHistory.Select(l => l.Loss).ToArray());
+    }
+
+    // A linear regression; batch i of size b is rows [i·b, (i+1)·b) of the fixed data, cycling.
+    private static TrainSpec<int> Spec(int batch)
+    {
+        var counter = 0;
+        return new TrainSpec<int>
+        {
+            Name = "toy",
+            BuildModel = () =>
+            {
+                RandomState.ManualSeed(42);
+                return new Linear(3, 1, bias: false);
+            },
+            BuildOptimizer = parameters => new Sgd(parameters, 0.1),
+            Schedule = new LearningRateSchedule(0.1, 0, 100),
+            BuildData = () => new Counter(() => counter++),
+            Loss = (model, index) =>
+            {
+                var start = index * batch % 8;
+                var x = Tensor.FromSpan<float>(X.AsSpan(start * 3, batch * 3), [batch, 3]);
+                var y = Tensor.FromSpan<float>(Y.AsSpan(start, batch), [batch, 1]);
+                return new StepLoss(Functional.MseLoss(((Linear)model).Forward(x), y), batch, batch);
+            },
+        };
+    }
+
+    private sealed class Counter(Func<int> next) : IBatchSource<int>
+    {
+        public int Next() => next();
+    }
+}
