@@ -33,6 +33,7 @@ internal static class SoraCommand
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(SampleCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(DataCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         return root;
     }

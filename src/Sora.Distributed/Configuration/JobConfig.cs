@@ -22,11 +22,11 @@ public sealed record JobConfig
 
     public SyntheticDataConfig Data { get; init; } = new();
 
-    public VaeConfig Vae { get; init; } = VaeConfig.Tiny;
+    public VaeConfig Vae { get; init; } = VaeConfig.Patch;
 
     public StageConfig VaeTraining { get; init; } = new() { Steps = 500, BatchSize = 8, LearningRate = 1e-3, WarmupSteps = 50 };
 
-    public DiTConfig Model { get; init; } = DiTConfig.Tiny;
+    public DiTConfig Model { get; init; } = DiTConfig.Tiny with { LatentChannels = VaeConfig.Patch.LatentChannels };
 
     public FlowOptions Flow { get; init; } = new();
 
@@ -61,20 +61,27 @@ public sealed record JobConfig
             Data = SyntheticDataConfig.Read(root.Section("data")),
             Vae = ReadVae(root.Section("vae")),
             VaeTraining = StageConfig.Read(root.Section("vae").Section("train"), defaults.VaeTraining),
-            Model = ReadModel(root.Section("model")),
             Flow = ReadFlow(root.Section("flow")),
             Training = StageConfig.Read(root.Section("train"), defaults.Training),
             Sampling = SamplingConfig.Read(root.Section("sampling")),
             Source = yaml,
         };
+
+        // The DiT denoises the VAE's latents: its channel count follows the VAE's.
+        config = config with { Model = ReadModel(root.Section("model"), config.Vae.LatentChannels) };
         root.ThrowOnUnknownKeys();
         return config;
     }
 
     private static VaeConfig ReadVae(YamlSection section)
     {
-        var preset = section.Choice("preset", "tiny", "tiny", "base");
-        var baseConfig = preset == "tiny" ? VaeConfig.Tiny : VaeConfig.Base;
+        var preset = section.Choice("preset", "patch", "patch", "tiny", "base");
+        var baseConfig = preset switch
+        {
+            "tiny" => VaeConfig.Tiny,
+            "base" => VaeConfig.Base,
+            _ => VaeConfig.Patch,
+        };
         var config = baseConfig with
         {
             LatentChannels = section.Int("latent_channels", baseConfig.LatentChannels, min: 1),
@@ -85,10 +92,10 @@ public sealed record JobConfig
         return Validated(section, () => config.Validate(), config);
     }
 
-    private static DiTConfig ReadModel(YamlSection section)
+    private static DiTConfig ReadModel(YamlSection section, int latentChannels)
     {
         var preset = section.Choice("preset", "tiny", "tiny", "bench", "dit-s", "dit-b");
-        var p = DiTConfig.Preset(preset);
+        var p = DiTConfig.Preset(preset) with { LatentChannels = latentChannels };
         var patch = section.Ints("patch", [p.Patch.T, p.Patch.H, p.Patch.W], min: 1);
         if (patch.Length != 3)
         {

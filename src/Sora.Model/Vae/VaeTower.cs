@@ -21,9 +21,7 @@ internal abstract class VaeTower : Module<Tensor, Tensor>
             x = layer.Forward(x);
         }
 
-        var hn = Environment.GetEnvironmentVariable("HEADNORM") ?? "1";
-        if (hn == "0") { return conv.Forward(x.Silu()); }
-        if (hn == "2") { return conv.Forward(x); }
+        if (Environment.GetEnvironmentVariable("HEADNORM") == "0") { return conv.Forward(x.Silu()); }
         return conv.Forward(norm.Forward(x).Silu());
     }
 

@@ -26,15 +26,15 @@ public sealed class VideoVae : Module<Tensor, (Tensor Reconstruction, Tensor Mea
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
         Config = config;
-        Encoder = RegisterModule("encoder", new VaeEncoder(config));
-        Decoder = RegisterModule("decoder", new VaeDecoder(config));
+        Encoder = RegisterModule<Module<Tensor, Tensor>>("encoder", config.PatchStem ? new PatchVaeTower(config, decoder: false) : new VaeEncoder(config));
+        Decoder = RegisterModule<Module<Tensor, Tensor>>("decoder", config.PatchStem ? new PatchVaeTower(config, decoder: true) : new VaeDecoder(config));
     }
 
     public VaeConfig Config { get; }
 
-    internal VaeEncoder Encoder { get; }
+    internal Module<Tensor, Tensor> Encoder { get; }
 
-    internal VaeDecoder Decoder { get; }
+    internal Module<Tensor, Tensor> Decoder { get; }
 
     /// <summary>The mean and clamped log-variance of q(z | video), each (N, latent, ⌈T/tf⌉, ⌈H/sf⌉, ⌈W/sf⌉).</summary>
     public (Tensor Mean, Tensor LogVar) Encode(Tensor video)
@@ -85,7 +85,7 @@ public sealed class VideoVae : Module<Tensor, (Tensor Reconstruction, Tensor Mea
     public override (Tensor Reconstruction, Tensor Mean, Tensor LogVar) Forward(Tensor input)
     {
         var (mean, logVar) = Encode(input);
-        var latent = Training ? Sample(mean, logVar) : mean;
+        var latent = Training && Environment.GetEnvironmentVariable("NOSAMPLE") != "1" ? Sample(mean, logVar) : mean;
         var shape = input.Shape;
         return (Decode(latent, shape[2], shape[3], shape[4]), mean, logVar);
     }
