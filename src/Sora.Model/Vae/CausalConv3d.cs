@@ -34,7 +34,6 @@ internal sealed class CausalConv3d : Module<Tensor, Tensor>
 
     public override Tensor Forward(Tensor input)
     {
-        if (Environment.GetEnvironmentVariable("CAUSAL") == "0") { return Conv.Forward(_frontPadding == 2 ? input.Pad([0, 0, 0, 0, 1, 1]) : input.Pad([0, 0, 0, 0, 1, 0])); }
         if (_frontPadding == 0)
         {
             return Conv.Forward(input);

@@ -18,9 +18,6 @@ internal sealed class FrameGroupNorm : Module<Tensor, Tensor>
 
     public override Tensor Forward(Tensor input)
     {
-        var mode = Environment.GetEnvironmentVariable("NORM");
-        if (mode == "none") { return input; }
-        if (mode == "clip") { return Norm.Forward(input); }
         var shape = input.Shape;
         var (n, c, t, h, w) = (shape[0], shape[1], shape[2], shape[3], shape[4]);
         var frames = input.Permute(0, 2, 1, 3, 4).Reshape(n * t, c, h, w);

@@ -21,7 +21,6 @@ internal abstract class VaeTower : Module<Tensor, Tensor>
             x = layer.Forward(x);
         }
 
-        if (Environment.GetEnvironmentVariable("HEADNORM") == "0") { return conv.Forward(x.Silu()); }
         return conv.Forward(norm.Forward(x).Silu());
     }
 

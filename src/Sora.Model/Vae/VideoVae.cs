@@ -85,7 +85,7 @@ public sealed class VideoVae : Module<Tensor, (Tensor Reconstruction, Tensor Mea
     public override (Tensor Reconstruction, Tensor Mean, Tensor LogVar) Forward(Tensor input)
     {
         var (mean, logVar) = Encode(input);
-        var latent = Training && Environment.GetEnvironmentVariable("NOSAMPLE") != "1" ? Sample(mean, logVar) : mean;
+        var latent = Training ? Sample(mean, logVar) : mean;
         var shape = input.Shape;
         return (Decode(latent, shape[2], shape[3], shape[4]), mean, logVar);
     }
