@@ -26,6 +26,9 @@ internal sealed class StepBenchmark
 
     public double LearningRate { get; init; } = 1e-4;
 
+    /// <summary>When set, one more step runs under libtorch's operator profiler and its Chrome trace goes here.</summary>
+    public string? ProfilePath { get; init; }
+
     public StepBenchmarkReport Run(IProgress<string>? progress = null)
     {
         TorchRuntime.SetThreads(Threads);
@@ -39,9 +42,8 @@ internal sealed class StepBenchmark
         using var optimizer = new AdamW(model.Parameters(), LearningRate);
         var flow = new RectifiedFlow();
         var times = new List<double>();
-        for (var step = 0; step < Warmup + Steps; step++)
+        double Step()
         {
-            progress?.Report(step < Warmup ? $"warm-up step {step + 1}/{Warmup}" : $"timed step {step - Warmup + 1}/{Steps}");
             using var scope = Tensor.NewDisposeScope();
             var x0 = Tensor.Randn([Batch, Config.LatentChannels, Latent.Frames, Latent.Height, Latent.Width]);
             var tokens = Tensor.RandInt(1, 64, [Batch, Config.MaxTextTokens]);
@@ -49,16 +51,35 @@ internal sealed class StepBenchmark
             optimizer.ZeroGrad();
             flow.Loss(model, x0, tokens).Loss.Backward();
             optimizer.Step();
+            return clock.Elapsed.TotalSeconds;
+        }
+
+        for (var step = 0; step < Warmup + Steps; step++)
+        {
+            progress?.Report(step < Warmup ? $"warm-up step {step + 1}/{Warmup}" : $"timed step {step - Warmup + 1}/{Steps}");
+            var seconds = Step();
             if (step >= Warmup)
             {
-                times.Add(clock.Elapsed.TotalSeconds);
+                times.Add(seconds);
             }
+        }
+
+        IReadOnlyList<OperatorTime>? profile = null;
+        if (ProfilePath is not null)
+        {
+            progress?.Report("profiled step");
+            using (OperatorProfiler.Start(ProfilePath))
+            {
+                Step();
+            }
+
+            profile = OperatorProfiler.Summarize(ProfilePath);
         }
 
         var flops = DiTFlops.PerStep(model, Batch, Latent.Frames, Latent.Height, Latent.Width);
         var median = times.Order().ElementAt(times.Count / 2);
         return new StepBenchmarkReport(Threads, model.ParameterCount(), model.TokenCount(Latent.Frames, Latent.Height, Latent.Width), Batch,
-            median, Batch / median, flops, flops.Total / median / 1e9, peak);
+            median, Batch / median, flops, flops.Total / median / 1e9, peak, profile);
     }
 }
 
@@ -72,7 +93,8 @@ internal sealed record StepBenchmarkReport(
     double SamplesPerSecond,
     DiTFlops Flops,
     double AchievedGflops,
-    double PeakGflops)
+    double PeakGflops,
+    IReadOnlyList<OperatorTime>? Profile = null)
 {
     public double Mfu => AchievedGflops / PeakGflops;
 }

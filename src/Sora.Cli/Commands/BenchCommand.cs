@@ -25,7 +25,8 @@ internal static class BenchCommand
         var steps = new Option<int>("--steps") { Description = "Timed steps (the median is reported).", DefaultValueFactory = _ => 5 };
         var threads = new Option<int>("--threads") { Description = "libtorch and OpenBLAS threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var json = new Option<FileInfo?>("--json") { Description = "Also write the results as JSON to this file." };
-        var command = new Command("step", "Training-step time, samples/s, model FLOPs and MFU against the GEMM peak measured in the same run.") { config, steps, threads, json };
+        var profile = new Option<FileInfo?>("--profile") { Description = "Run one more step under libtorch's operator profiler: write its Chrome trace here and print the operators that took the most time." };
+        var command = new Command("step", "Training-step time, samples/s, model FLOPs and MFU against the GEMM peak measured in the same run.") { config, steps, threads, json, profile };
         command.SetAction(parse =>
         {
             RuntimeCheck.WarnIfSlowBlas();
@@ -39,6 +40,7 @@ internal static class BenchCommand
                 Latent = (8, 16, 16),
                 Steps = parse.GetValue(steps),
                 Threads = parse.GetValue(threads),
+                ProfilePath = parse.GetValue(profile)?.FullName,
             };
             StepBenchmarkReport report = null!;
             AnsiConsole.Status().Start("benchmarking", context =>
@@ -58,6 +60,18 @@ internal static class BenchCommand
             table.AddRow("MFU (goal ≥ 75%)", report.Mfu.ToString("P1"));
             AnsiConsole.Write(table);
             AnsiConsole.MarkupLine("[grey]FLOPs: 6·(per-token parameters)·tokens + 12·layers·tokens²·hidden + 6·(conditioning parameters) per sample + 6·(text encoder parameters)·caption tokens[/]");
+            if (report.Profile is { } operators)
+            {
+                var top = new Table().Title("profiled step: self time by operator").Border(TableBorder.Rounded).AddColumns("operator", "calls", "self ms", "share");
+                foreach (var op in operators.Take(20))
+                {
+                    top.AddRow(Markup.Escape(op.Name), op.Calls.ToString(), (op.SelfSeconds * 1000).ToString("F1"), op.Fraction.ToString("P1"));
+                }
+
+                AnsiConsole.Write(top);
+                AnsiConsole.MarkupLine($"[grey]trace: {Markup.Escape(parse.GetValue(profile)!.FullName)} (chrome://tracing or ui.perfetto.dev)[/]");
+            }
+
             if (parse.GetValue(json) is { } file)
             {
                 File.WriteAllText(file.FullName, JsonSerializer.Serialize(report, s_json));

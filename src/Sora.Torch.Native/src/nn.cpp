@@ -74,7 +74,8 @@ SORA_API sora_tensor sora_embedding(sora_tensor weight, sora_tensor indices) { S
 
 SORA_API sora_tensor sora_attention(sora_tensor q, sora_tensor k, sora_tensor v, sora_tensor mask, double scale) {
   try {
-    auto scores = at::matmul(T(q), T(k).transpose(-2, -1)).mul_(scale);
+    // Scale the queries, not the scores: (L, d) elements instead of (L, L), forward and backward.
+    auto scores = at::matmul(T(q).mul(scale), T(k).transpose(-2, -1));
     if (mask != nullptr) {
       const auto& m = T(mask);
       if (m.scalar_type() == at::kBool) {

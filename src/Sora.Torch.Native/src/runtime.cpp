@@ -3,6 +3,7 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/csrc/api/include/torch/version.h>
+#include <torch/csrc/autograd/profiler_legacy.h>
 
 #include "internal.h"
 #include "sora/runtime.h"
@@ -151,4 +152,26 @@ SORA_API int32_t sora_cuda_synchronize(int32_t device_index) {
   sora::set_error(SORA_ERR_ARGUMENT, "this build of Sora.Torch.Native has no CUDA support");
   return -1;
 #endif
+}
+
+namespace {
+std::mutex g_profile_mutex;
+std::unique_ptr<torch::autograd::profiler::RecordProfile> g_profile;
+}  // namespace
+
+SORA_API int32_t sora_profiler_start(const char* path) {
+  SORA_STATUS({
+    if (path == nullptr || *path == '\0') throw sora::argument_error("the profiler needs a trace file path");
+    std::lock_guard<std::mutex> lock(g_profile_mutex);
+    if (g_profile) throw sora::argument_error("the profiler is already recording");
+    g_profile = std::make_unique<torch::autograd::profiler::RecordProfile>(std::string(path));
+  });
+}
+
+SORA_API int32_t sora_profiler_stop(void) {
+  SORA_STATUS({
+    std::lock_guard<std::mutex> lock(g_profile_mutex);
+    if (!g_profile) throw sora::argument_error("the profiler is not recording");
+    g_profile.reset();  // writes the trace
+  });
 }

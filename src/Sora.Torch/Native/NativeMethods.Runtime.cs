@@ -8,6 +8,8 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Lib)] internal static partial long sora_generator_get_state(int deviceType, int deviceIndex, byte* buf, long capacity);
     [LibraryImport(Lib)] internal static partial int sora_generator_set_state(int deviceType, int deviceIndex, byte* state, long size);
     [LibraryImport(Lib)] internal static partial int sora_set_num_threads(int n);
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial int sora_profiler_start(string path);
+    [LibraryImport(Lib)] internal static partial int sora_profiler_stop();
     [LibraryImport(Lib)] internal static partial int sora_get_num_threads();
     [LibraryImport(Lib)] internal static partial int sora_set_num_interop_threads(int n);
     [LibraryImport(Lib)] internal static partial int sora_get_num_interop_threads();

@@ -32,4 +32,9 @@ SORA_API int32_t sora_built_with_cuda(void);
 SORA_API int32_t sora_cuda_device_count(void);
 SORA_API int32_t sora_cuda_synchronize(int32_t device_index);
 
+/* libtorch's operator profiler (the legacy autograd profiler): records every ATen op of every thread
+ * from start until stop and then writes a Chrome trace (JSON) to the path given at start. One at a time. */
+SORA_API int32_t sora_profiler_start(const char* path);
+SORA_API int32_t sora_profiler_stop(void);
+
 #endif
