@@ -129,6 +129,7 @@ public sealed record JobConfig
             MaxShift = section.Double("max_shift", d.MaxShift, min: 1),
             CaptionDropout = section.Double("caption_dropout", d.CaptionDropout, min: 0, max: 1),
             FrameMaskProbability = section.Double("frame_mask_probability", d.FrameMaskProbability, min: 0, max: 1),
+            FrameNoiseCorrelation = section.Double("frame_noise_correlation", d.FrameNoiseCorrelation, min: 0, max: 0.99),
         };
         return Validated(section, () => options.Validate(), options);
     }

@@ -103,7 +103,7 @@ public static class DiTStage
                     var members = group.ToArray();
                     var x0 = Tensor.Stack(members.Select(s => s.Latent).ToArray());
                     var tokens = Tokenize(tokenizer, members.Select(s => s.Caption), textLength);
-                    var noise = Tensor.Randn(x0.Shape);
+                    var noise = flow.SampleNoise(x0.Shape);
                     foreach (var t in HeldOutTimes)
                     {
                         var times = Tensor.Full([members.Length], t);

@@ -55,7 +55,7 @@ public sealed class VideoGenerator
         try
         {
             RandomState.ManualSeed(seed);
-            noise = Tensor.Randn(shape);
+            noise = _sampler.Flow.SampleNoise(shape);
         }
         finally
         {

@@ -24,6 +24,13 @@ public sealed record FlowOptions
     /// <summary>Probability that a video sample keeps some latent frames clean as conditioning.</summary>
     public double FrameMaskProbability { get; init; } = 0.25;
 
+    /// <summary>
+    /// Share of the noise's variance common to all frames of a video (a mixed noise prior, after PYoCo): each frame's
+    /// ε is √ρ·ε_shared + √(1 − ρ)·ε_own, still N(0, 1) per element. 0 is independent noise. Frames that start from
+    /// correlated noise keep one object one object; the prior must be the same in training and sampling.
+    /// </summary>
+    public double FrameNoiseCorrelation { get; init; }
+
     public FlowOptions Validate()
     {
         Require(LogitStd > 0, "logit_std", $"must be > 0 (got {LogitStd})");
@@ -31,6 +38,7 @@ public sealed record FlowOptions
         Require(MaxShift >= 1, "max_shift", $"must be >= 1 (got {MaxShift})");
         Require(CaptionDropout is >= 0 and <= 1, "caption_dropout", $"must be in [0, 1] (got {CaptionDropout})");
         Require(FrameMaskProbability is >= 0 and <= 1, "frame_mask_probability", $"must be in [0, 1] (got {FrameMaskProbability})");
+        Require(FrameNoiseCorrelation is >= 0 and < 1, "frame_noise_correlation", $"must be in [0, 1) (got {FrameNoiseCorrelation})");
         return this;
     }
 

@@ -36,6 +36,24 @@ public sealed class RectifiedFlow
     /// <inheritdoc cref="Shift(Tensor, double)"/>
     public static double Shift(double t, double shift) => shift * t / (1 + ((shift - 1) * t));
 
+    /// <summary>
+    /// Noise ε of <paramref name="shape"/> (N, C, T, H, W) from the prior: standard normal per element, with
+    /// <see cref="FlowOptions.FrameNoiseCorrelation"/> of its variance shared by the frames of each sample.
+    /// </summary>
+    public Tensor SampleNoise(ReadOnlySpan<long> shape, ScalarType dtype = ScalarType.Float32)
+    {
+        var rho = Options.FrameNoiseCorrelation;
+        if (rho == 0 || shape.Length != 5 || shape[2] < 2)
+        {
+            return Tensor.Randn(shape, dtype);
+        }
+
+        using var scope = Tensor.NewDisposeScope();
+        var own = Tensor.Randn(shape, dtype);
+        var shared = Tensor.Randn([shape[0], shape[1], 1, shape[3], shape[4]], dtype);
+        return scope.MoveToOuter(own.Mul(Math.Sqrt(1 - rho)).Add(shared.Mul(Math.Sqrt(rho))));
+    }
+
     /// <summary>n training times: sigmoid of N(mean, std), shifted for the token count.</summary>
     public Tensor SampleTimesteps(long n, long tokens)
     {
@@ -63,7 +81,7 @@ public sealed class RectifiedFlow
         var shape = x0.Shape;
         var n = shape[0];
         var t = timesteps ?? SampleTimesteps(n, model.TokenCount(shape[2], shape[3], shape[4]));
-        var eps = noise ?? Tensor.Randn(shape, x0.DType);
+        var eps = noise ?? SampleNoise(shape, x0.DType);
         var xt = Interpolate(x0, eps, t);
         Tensor? lossWeights = null;
         if (cleanFrames is not null)

@@ -11,20 +11,21 @@ namespace Sora.Model.Sampling;
 /// </summary>
 public sealed class EulerSampler
 {
-    private readonly RectifiedFlow _flow;
-
     public EulerSampler(RectifiedFlow flow, SamplingOptions? options = null)
     {
-        _flow = flow;
+        Flow = flow ?? throw new ArgumentNullException(nameof(flow));
         Options = (options ?? new SamplingOptions()).Validate();
     }
 
     public SamplingOptions Options { get; }
 
+    /// <summary>The flow whose time shift and noise prior the sampler follows.</summary>
+    public RectifiedFlow Flow { get; }
+
     /// <summary>The decreasing times t_0 = 1 > ... > t_steps = 0 for a latent of <paramref name="tokens"/> tokens.</summary>
     public double[] TimeGrid(long tokens)
     {
-        var shift = _flow.ShiftFor(tokens);
+        var shift = Flow.ShiftFor(tokens);
         return Enumerable.Range(0, Options.Steps + 1).Select(i => RectifiedFlow.Shift(1.0 - ((double)i / Options.Steps), shift)).ToArray();
     }
 
@@ -42,7 +43,7 @@ public sealed class EulerSampler
         var n = shape[0];
         var guided = Options.GuidanceScale != 1;
         var tokens = guided ? Tensor.Cat([captionTokens, Tensor.Zeros(captionTokens.Shape, ScalarType.Int64)]) : captionTokens;
-        var x = noise?.Clone() ?? Tensor.Randn(shape);
+        var x = noise?.Clone() ?? Flow.SampleNoise(shape);
         Tensor? cleanFrames = null;
         Tensor? frameMask = null;
         if (conditioning is not null)

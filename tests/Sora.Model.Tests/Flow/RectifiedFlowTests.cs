@@ -31,6 +31,33 @@ public class RectifiedFlowTests
         new RectifiedFlow(new FlowOptions { ResolutionShift = false }).ShiftFor(4096).Should().Be(1);
     }
 
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(0.5)]
+    [InlineData(0.9)]
+    public void Frame_correlated_noise_is_standard_normal_per_element_with_the_asked_correlation_between_frames(double rho)
+    {
+        using var scope = Tensor.NewDisposeScope();
+        var flow = new RectifiedFlow(new FlowOptions { FrameNoiseCorrelation = rho });
+        var noise = flow.SampleNoise([64, 4, 3, 16, 16]);
+        noise.Shape.Should().Equal(64, 4, 3, 16, 16);
+        noise.Mean().ItemDouble().Should().BeApproximately(0, 0.02);
+        noise.Var().ItemDouble().Should().BeApproximately(1, 0.03);
+        var first = noise.Select(2, 0).Reshape(-1);
+        var last = noise.Select(2, 2).Reshape(-1);
+        first.Mul(last).Mean().ItemDouble().Should().BeApproximately(rho, 0.03, "frames share ρ of their variance");
+        var otherSample = noise.Narrow(0, 1, 63).Select(2, 2).Reshape(-1);
+        first.Narrow(0, 0, otherSample.Size(0)).Mul(otherSample).Mean().ItemDouble().Should().BeApproximately(0, 0.03, "samples stay independent");
+        flow.SampleNoise([8, 4]).Shape.Should().Equal(8, 4);
+    }
+
+    [Fact]
+    public void A_frame_noise_correlation_of_one_or_more_is_refused()
+    {
+        var act = () => new RectifiedFlow(new FlowOptions { FrameNoiseCorrelation = 1 });
+        act.Should().Throw<ArgumentException>().WithMessage("flow.frame_noise_correlation*");
+    }
+
     [Fact]
     public void Timesteps_are_logit_normal()
     {
