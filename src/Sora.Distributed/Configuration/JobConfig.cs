@@ -113,6 +113,7 @@ public sealed record JobConfig
             TextLayers = section.Int("text_layers", p.TextLayers, min: 0),
             MaxTextTokens = section.Int("max_text_tokens", p.MaxTextTokens, min: 1),
             CrossAttention = section.Bool("cross_attention", p.CrossAttention),
+            TrainTextEncoder = section.Bool("train_text_encoder", p.TrainTextEncoder),
         };
         return Validated(section, () => config.Validate(), config);
     }

@@ -29,6 +29,13 @@ public sealed record DiTConfig
     /// <summary>Adds cross-attention from video tokens to the caption tokens in every block.</summary>
     public bool CrossAttention { get; init; }
 
+    /// <summary>
+    /// Whether the text encoder learns with the DiT. Off, it is a fixed random encoder (as a frozen T5 is in real
+    /// systems): trained jointly on the moving-shapes captions it learned to pool "moves left" and "moves right"
+    /// to almost the same vector (2% apart, colours 90%), and the DiT could not learn direction.
+    /// </summary>
+    public bool TrainTextEncoder { get; init; } = true;
+
     /// <summary>Frequencies of the sinusoidal timestep embedding before its MLP.</summary>
     public int TimestepFrequencies { get; init; } = 256;
 

@@ -23,6 +23,14 @@ public sealed class VideoDiT : Module
         Init.Zeros_(PatchEmbedding.Bias!);
         TimestepEmbedder = RegisterModule("t_embedder", new TimestepEmbedder(config.Hidden, config.TimestepFrequencies));
         TextEncoder = RegisterModule("text_encoder", new TextEncoder(vocabularySize, config));
+        if (!config.TrainTextEncoder)
+        {
+            foreach (var parameter in TextEncoder.Parameters())
+            {
+                parameter.RequiresGrad = false;
+            }
+        }
+
         TextProjection = RegisterModule("y_embedder", new Linear(config.TextDim, config.Hidden));
         Blocks = RegisterModule("blocks", new ModuleList<DiTBlock>(Enumerable.Range(0, config.Depth).Select(_ => new DiTBlock(config))));
         Final = RegisterModule("final_layer", new FinalLayer(config.Hidden, config.PatchVolume));
