@@ -37,10 +37,7 @@ internal sealed class PatchVaeTower : Module<Tensor, Tensor>
         else
         {
             Output = RegisterModule("conv_out", new Conv3d(width, 2L * config.LatentChannels, kernelSize: 1));
-
-            // Start with a small posterior variance, so early decoder inputs are not drowned in sampling noise.
-            using var logVarBias = Output.Bias!.Narrow(0, config.LatentChannels, config.LatentChannels);
-            Init.Constant_(logVarBias, -6);
+            VideoVae.StartWithSmallPosteriorVariance(Output, config.LatentChannels);
         }
     }
 

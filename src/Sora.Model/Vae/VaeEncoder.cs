@@ -34,7 +34,6 @@ internal sealed class VaeEncoder : VaeTower
 
         AddLayer("mid_block", new ResidualBlock(channels, channels, config.GroupNormGroups));
         AddHead(config.GroupNormGroups, channels, 2L * config.LatentChannels);
-        using var logVarBias = OutputConv.Conv.Bias!.Narrow(0, config.LatentChannels, config.LatentChannels);
-        Init.Constant_(logVarBias, -6.0);
+        VideoVae.StartWithSmallPosteriorVariance(OutputConv.Conv, config.LatentChannels);
     }
 }

@@ -51,6 +51,16 @@ public sealed class VideoVae : Module<Tensor, (Tensor Reconstruction, Tensor Mea
         return (moments[0], moments[1].Clamp(MinLogVar, MaxLogVar));
     }
 
+    /// <summary>
+    /// Sets the log-variance half of an encoder's output bias (channels [latent, 2·latent)) to −6, σ ≈ 0.05, so early
+    /// decoder inputs are not drowned in sampling noise. Every encoder head calls this.
+    /// </summary>
+    internal static void StartWithSmallPosteriorVariance(Conv3d output, int latentChannels)
+    {
+        using var logVarBias = output.Bias!.Narrow(0, latentChannels, latentChannels);
+        Init.Constant_(logVarBias, -6.0);
+    }
+
     /// <summary>A reparameterised sample mean + exp(logvar / 2)·ε, ε ~ N(0, 1) from libtorch's default generator.</summary>
     public static Tensor Sample(Tensor mean, Tensor logVar)
     {
