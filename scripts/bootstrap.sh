@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One idempotent set-up for a fresh Debian 12 machine that has only the .NET SDK:
 # apt packages (retried while another process holds the dpkg lock), a check that libtorch's
-# BLAS is OpenBLAS, then the build (the native shim is built by CMake from inside `dotnet build`).
+# BLAS is OpenBLAS, the npm test peers in tools/node, then the build (the native shim is built by CMake from inside `dotnet build`).
 # A second run with nothing changed skips apt and the build and takes a second or two.
 #
 # Environment:
@@ -68,6 +68,28 @@ case "$BLAS_LINK" in
     echo "bootstrap: WARNING:   update-alternatives --set libblas.so.3-x86_64-linux-gnu /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3" >&2
     ;;
 esac
+
+# Test peers from npm (Azurite, DuckDB, hyparquet): installed into tools/node from its lock file,
+# again only when the lock file changed. Node.js comes from apt when the machine lacks it.
+NODE_DIR="$ROOT/tools/node"
+NODE_STAMP="$STATE_DIR/npm.stamp"
+if ! command -v npm >/dev/null; then
+  say "installing nodejs and npm"
+  apt_retry update -qq || die "apt-get update failed"
+  apt_retry install -y -qq --no-install-recommends nodejs npm >/dev/null || die "apt-get install nodejs npm failed"
+fi
+if [ ! -f "$NODE_STAMP" ] || [ ! -d "$NODE_DIR/node_modules" ] || [ "$NODE_DIR/package-lock.json" -nt "$NODE_STAMP" ]; then
+  say "installing test peers from npm into tools/node (azurite, @duckdb/node-api, hyparquet, hyparquet-writer)"
+  attempt=1
+  # `npm install` honours the lock file's versions; `npm ci` refuses this lock because npm leaves
+  # DuckDB's optional bindings for other platforms out of it.
+  until (cd "$NODE_DIR" && npm install --no-audit --no-fund --loglevel=error >"$STATE_DIR/npm.log" 2>&1); do
+    [ "$attempt" -ge 3 ] && { tail -n 20 "$STATE_DIR/npm.log" >&2; die "npm install in tools/node failed (log: $STATE_DIR/npm.log)"; }
+    say "npm install failed (attempt $attempt), retrying in $((attempt * 10)) s"
+    sleep $((attempt * 10)); attempt=$((attempt + 1))
+  done
+  touch "$NODE_STAMP"
+fi
 
 [ "${SORA_SKIP_BUILD:-0}" = "1" ] && exit 0
 
