@@ -8,7 +8,7 @@ namespace Sora.Torch.Native;
 internal static partial class NativeLibraryLoader
 {
     internal const string LibraryName = "sora_torch";
-    internal const int ExpectedAbiVersion = 2;
+    internal const int ExpectedAbiVersion = 3;
 
     private static IntPtr s_library;
 
