@@ -19,7 +19,7 @@ internal static class SoraCommand
             return await Create().Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
         }
         catch (Exception e) when (e is ConfigException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException
-                                      or TorchException or FfmpegException or TrainingDivergedException or ArgumentException)
+                                      or TorchException or FfmpegException or TrainingDivergedException or ArgumentException or Sora.Torch.Distributed.CollectiveException)
         {
             AnsiConsole.Console.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
             return 1;

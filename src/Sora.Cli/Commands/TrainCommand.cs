@@ -1,43 +1,126 @@
 using System.CommandLine;
 using Sora.Cli.Console;
+using Sora.Cli.Launch;
 using Sora.Distributed.Configuration;
 using Sora.Distributed.Pipelines;
+using Sora.Torch.Distributed;
 using Spectre.Console;
 
 namespace Sora.Cli.Commands;
 
-/// <summary><c>sora train job.yaml</c>: trains the VAE and the DiT on one process and writes a run directory.</summary>
+/// <summary>
+/// <c>sora train job.yaml</c>: trains the VAE and the DiT and writes a run directory; on one process, or with
+/// <c>--nproc-per-node N</c> on N worker processes of this machine (data parallel over Gloo).
+/// </summary>
 internal static class TrainCommand
 {
     public static Command Create()
     {
         var job = new Argument<FileInfo>("job") { Description = "The YAML job file (configs/tiny.yaml is the CPU demo)." };
         var output = new Option<string?>("--output") { Description = "Run directory (default: the job's output)." };
-        var command = new Command("train", "Train the model of a job file on this machine and write weights, samples and loss curves.") { job, output };
+        var processes = new Option<int>("--nproc-per-node") { Description = "Worker processes to start on this machine (data parallel; the batch size must be a multiple).", DefaultValueFactory = _ => 1 };
+        var timeout = new Option<double>("--timeout") { Description = "Seconds a rank waits for the others (rendezvous and each collective) before failing.", DefaultValueFactory = _ => 300 };
+
+        // Set by the launcher on the workers it starts.
+        var rank = new Option<int?>("--rank") { Hidden = true };
+        var worldSize = new Option<int>("--world-size") { Hidden = true, DefaultValueFactory = _ => 1 };
+        var masterPort = new Option<int>("--master-port") { Hidden = true };
+        var masterAddress = new Option<string>("--master-addr") { Hidden = true, DefaultValueFactory = _ => "127.0.0.1" };
+        var threads = new Option<int?>("--threads") { Hidden = true };
+
+        var command = new Command("train", "Train the model of a job file on this machine and write weights, samples and loss curves.")
+        {
+            job, output, processes, timeout, rank, worldSize, masterPort, masterAddress, threads,
+        };
         command.SetAction(parse =>
         {
-            var config = JobConfig.Load(parse.GetRequiredValue(job).FullName);
+            var jobFile = parse.GetRequiredValue(job).FullName;
+            var config = JobConfig.Load(jobFile);
             if (parse.GetValue(output) is { } directory)
             {
                 config = config with { Output = directory };
             }
 
+            if (parse.GetValue(threads) is { } count)
+            {
+                config = config with { Threads = count };
+            }
+
+            var limit = TimeSpan.FromSeconds(parse.GetValue(timeout));
+            if (parse.GetValue(rank) is { } r)
+            {
+                return RunWorker(config, r, parse.GetValue(worldSize), parse.GetRequiredValue(masterAddress), parse.GetValue(masterPort), limit);
+            }
+
             RuntimeCheck.WarnIfSlowBlas();
+            var n = parse.GetValue(processes);
+            if (n < 1)
+            {
+                throw new ArgumentException($"--nproc-per-node must be >= 1 (got {n})");
+            }
+
+            if (n > 1)
+            {
+                return Launch(config, jobFile, n, limit);
+            }
+
             var result = new TrainingDisplay().Run((status, progress) => new TrainingJob(config, status, progress).Run());
-            AnsiConsole.MarkupLine($"[green]done[/] in {result.Elapsed:hh\\:mm\\:ss}: run [blue]{Markup.Escape(result.RunDirectory)}[/]");
-            AnsiConsole.MarkupLine($"  loss curve  {Markup.Escape(result.LossCurve)}");
-            foreach (var sample in result.Samples.TakeLast(config.Sampling.Prompts.Count))
-            {
-                AnsiConsole.MarkupLine($"  sample      {Markup.Escape(sample)} (and .gif, .png)");
-            }
-
-            if (result.DiTHeldOutLoss.Count > 0)
-            {
-                AnsiConsole.MarkupLine($"  held-out rectified-flow loss {result.DiTHeldOutLoss[0]:F4} → {result.DiTHeldOutLoss[^1]:F4}");
-            }
-
+            PrintResult(config, result);
             return 0;
         });
         return command;
+    }
+
+    private static int Launch(JobConfig config, string jobFile, int n, TimeSpan timeout)
+    {
+        // Checked before any worker starts: every rank keeps an equal share of each global batch.
+        foreach (var (key, batch) in new[] { ("vae.train.batch_size", config.VaeTraining.BatchSize), ("train.batch_size", config.Training.BatchSize) })
+        {
+            if (batch % n != 0)
+            {
+                throw new ArgumentException($"{key} ({batch}) must be a multiple of --nproc-per-node ({n}): each rank trains on an equal share of every global batch");
+            }
+        }
+
+        var total = config.Threads > 0 ? config.Threads : Environment.ProcessorCount;
+        var options = new LaunchOptions(n, total, timeout, config.Output, (r, port, threads) =>
+        [
+            "train", jobFile, "--output", config.Output, "--rank", r.ToString(), "--world-size", n.ToString(),
+            "--master-port", port.ToString(), "--threads", threads.ToString(), "--timeout", timeout.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ]);
+        var result = new TrainingDisplay().Run((status, progress) => new LocalLauncher(options).Run(status, progress));
+        if (result.ExitCode != 0)
+        {
+            AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(result.Error ?? "a rank failed")}");
+            return result.ExitCode;
+        }
+
+        AnsiConsole.MarkupLine($"[green]done[/]: {n} ranks; run [blue]{Markup.Escape(config.Output)}[/]");
+        return 0;
+    }
+
+    private static int RunWorker(JobConfig config, int rank, int worldSize, string masterAddress, int masterPort, TimeSpan timeout)
+    {
+        var (status, progress) = WorkerMessages.Writers(System.Console.Out);
+        using var store = TcpStore.Connect(masterAddress, masterPort, timeout);
+        using var scoped = store.WithPrefix("train");
+        using var group = ProcessGroup.Create(ProcessGroupBackend.Gloo, scoped, rank, worldSize, timeout);
+        new TrainingJob(config, rank == 0 ? status : null, rank == 0 ? progress : null, group: group).Run();
+        return 0;
+    }
+
+    private static void PrintResult(JobConfig config, TrainingJobResult result)
+    {
+        AnsiConsole.MarkupLine($"[green]done[/] in {result.Elapsed:hh\\:mm\\:ss}: run [blue]{Markup.Escape(result.RunDirectory)}[/]");
+        AnsiConsole.MarkupLine($"  loss curve  {Markup.Escape(result.LossCurve)}");
+        foreach (var sample in result.Samples.TakeLast(config.Sampling.Prompts.Count))
+        {
+            AnsiConsole.MarkupLine($"  sample      {Markup.Escape(sample)} (and .gif, .png)");
+        }
+
+        if (result.DiTHeldOutLoss.Count > 0)
+        {
+            AnsiConsole.MarkupLine($"  held-out rectified-flow loss {result.DiTHeldOutLoss[0]:F4} → {result.DiTHeldOutLoss[^1]:F4}");
+        }
     }
 }

@@ -1,5 +1,6 @@
 using Sora.Data.Loading;
 using Sora.Distributed.Configuration;
+using Sora.Distributed.Parallel;
 using Sora.Distributed.Training;
 using Sora.Model.Dit;
 using Sora.Model.Flow;
@@ -29,11 +30,12 @@ public static class DiTStage
             BuildModel = () => new VideoDiT(job.Model, tokenizer.VocabularySize),
             BuildOptimizer = parameters => new AdamW(parameters, stage.LearningRate, weightDecay: stage.WeightDecay),
             Schedule = stage.Schedule,
-            BuildData = () => new LatentBatches(latents.Train, tokenizer, job),
+            BuildData = () => new LatentBatches(latents.Train, tokenizer, job, flow),
+            ShareOfBatch = (batch, rank, worldSize) => batch.ShareOf(rank, worldSize),
             Loss = (model, batch) =>
             {
                 var dit = (VideoDiT)model;
-                var loss = flow.Loss(dit, batch.Latents, batch.CaptionTokens, cleanFrames: batch.CleanFrames);
+                var loss = flow.Loss(dit, batch.Latents, batch.CaptionTokens, cleanFrames: batch.CleanFrames, timesteps: batch.Times, noise: batch.Noise);
                 var shape = batch.Latents.Shape;
                 return new StepLoss(loss.Loss, shape[0], shape[0] * dit.TokenCount(shape[2], shape[3], shape[4]));
             },
@@ -52,20 +54,26 @@ public static class DiTStage
 
     /// <summary>
     /// Batches of latents that share a size, with captions tokenised, dropped to the empty caption with the
-    /// configured probability (classifier-free guidance), and frame masks for conditioning.
+    /// configured probability (classifier-free guidance), frame masks for conditioning, and the flow's times
+    /// and noise: everything random is drawn here for the whole global batch, so data-parallel ranks that
+    /// each keep a share train on exactly what one process would.
     /// </summary>
     private sealed class LatentBatches : IBatchSource<LatentBatch>
     {
         private readonly IReadOnlyList<LatentSample> _samples;
         private readonly WordTokenizer _tokenizer;
         private readonly JobConfig _job;
+        private readonly RectifiedFlow _flow;
+        private readonly Patchifier _patchifier;
         private readonly BucketBatchSampler<(long, long, long)> _sampler;
 
-        public LatentBatches(IReadOnlyList<LatentSample> samples, WordTokenizer tokenizer, JobConfig job)
+        public LatentBatches(IReadOnlyList<LatentSample> samples, WordTokenizer tokenizer, JobConfig job, RectifiedFlow flow)
         {
             _samples = samples;
             _tokenizer = tokenizer;
             _job = job;
+            _flow = flow;
+            _patchifier = new Patchifier(job.Model.LatentChannels, job.Model.Patch);
             var keys = samples.Select(s => (s.Latent.Size(1), s.Latent.Size(2), s.Latent.Size(3))).ToArray();
             _sampler = new BucketBatchSampler<(long, long, long)>(keys, _ => job.Training.BatchSize, job.Seed);
         }
@@ -81,7 +89,10 @@ public static class DiTStage
             var clean = frames > 1 && _job.Flow.FrameMaskProbability > 0
                 ? FrameMasking.Sample(indices.Count, frames, _job.Flow.FrameMaskProbability)
                 : null;
-            return new LatentBatch(latents, tokens, clean);
+            var (gt, gh, gw) = _patchifier.Grid(frames, latents.Size(3), latents.Size(4));
+            var times = _flow.SampleTimesteps(indices.Count, gt * gh * gw);
+            var noise = _flow.SampleNoise(latents.Shape, latents.DType);
+            return new LatentBatch(latents, tokens, clean, times, noise);
         }
     }
 
@@ -123,5 +134,17 @@ public static class DiTStage
     }
 }
 
-/// <summary>One DiT training batch: latents of one size, caption ids, and frames kept clean (or null).</summary>
-public sealed record LatentBatch(Tensor Latents, Tensor CaptionTokens, Tensor? CleanFrames);
+/// <summary>
+/// One DiT training batch: latents of one size, caption ids, frames kept clean (or null), and the flow's
+/// times (N) and noise (the latents' shape), or null to let the loss draw them.
+/// </summary>
+public sealed record LatentBatch(Tensor Latents, Tensor CaptionTokens, Tensor? CleanFrames, Tensor? Times = null, Tensor? Noise = null)
+{
+    /// <summary>Rank <paramref name="rank"/>'s share of this global batch (views; see <see cref="BatchShare"/>).</summary>
+    public LatentBatch ShareOf(int rank, int worldSize) => new(
+        BatchShare.Of(Latents, rank, worldSize),
+        BatchShare.Of(CaptionTokens, rank, worldSize),
+        BatchShare.OfOptional(CleanFrames, rank, worldSize),
+        BatchShare.OfOptional(Times, rank, worldSize),
+        BatchShare.OfOptional(Noise, rank, worldSize));
+}

@@ -7,12 +7,15 @@ using Sora.Model.Dit;
 using Sora.Model.Text;
 using Sora.Model.Vae;
 using Sora.Torch;
+using Sora.Torch.Distributed;
 
 namespace Sora.Distributed.Pipelines;
 
 /// <summary>
-/// The single-process training job: generate data, train the VAE, encode latents, train the DiT with an
-/// EMA, and leave weights, sample videos and the loss curves in the run directory.
+/// The training job: generate data, train the VAE, encode latents, train the DiT with an EMA, and leave
+/// weights, sample videos and the loss curves in the run directory. Given a process group of several
+/// ranks, both stages train data-parallel; every rank prepares the same data, and only rank 0 writes
+/// the run directory.
 /// </summary>
 public sealed class TrainingJob
 {
@@ -20,36 +23,53 @@ public sealed class TrainingJob
     private readonly IProgress<string>? _status;
     private readonly IProgress<TrainingProgress>? _training;
     private readonly Ffmpeg _ffmpeg;
+    private readonly ProcessGroup? _group;
 
-    public TrainingJob(JobConfig job, IProgress<string>? status = null, IProgress<TrainingProgress>? training = null, Ffmpeg? ffmpeg = null)
+    public TrainingJob(JobConfig job, IProgress<string>? status = null, IProgress<TrainingProgress>? training = null, Ffmpeg? ffmpeg = null, ProcessGroup? group = null)
     {
         _job = job ?? throw new ArgumentNullException(nameof(job));
         _status = status;
         _training = training;
         _ffmpeg = ffmpeg ?? Ffmpeg.Default;
+        _group = group;
     }
+
+    private bool IsRankZero => _group is null || _group.Rank == 0;
 
     public TrainingJobResult Run(CancellationToken cancellation = default)
     {
         var clock = Stopwatch.StartNew();
         var run = new RunDirectory(_job.Output);
-        run.Create();
-        File.WriteAllText(run.JobFile, _job.Source);
+        if (IsRankZero)
+        {
+            run.Create();
+            File.WriteAllText(run.JobFile, _job.Source);
+        }
+
         TorchRuntime.SetThreads(_job.Threads > 0 ? _job.Threads : Environment.ProcessorCount);
         RandomState.ManualSeed(_job.Seed);
 
         var data = SyntheticVideoSet.Generate(_job.Data, _job.Seed, _status);
         var tokenizer = WordTokenizer.Build(data.Train.Select(s => s.Caption).Concat(data.Generator.EvalPrompts().Select(p => p.Caption)));
-        tokenizer.Save(run.VocabularyFile);
+        if (IsRankZero)
+        {
+            tokenizer.Save(run.VocabularyFile);
+        }
 
         _status?.Report($"training the VAE ({_job.VaeTraining.Steps} steps)");
-        var vaeState = new Trainer<Tensor>(VaeStage.Spec(_job, data), _job.VaeTraining.Trainer, _training).Run(cancellation);
+        var vaeState = new Trainer<ClipBatch>(VaeStage.Spec(_job, data), _job.VaeTraining.Trainer, _training, _group).Run(cancellation);
         using var vae = (VideoVae)vaeState.Model;
         vaeState.Optimizer.Dispose();
-        RunDirectory.SaveWeights(vae, run.VaeWeights, new Dictionary<string, string> { ["steps"] = vaeState.Step.ToString() });
+        if (IsRankZero)
+        {
+            RunDirectory.SaveWeights(vae, run.VaeWeights, new Dictionary<string, string> { ["steps"] = vaeState.Step.ToString() });
+        }
 
         using var latents = LatentSet.Encode(vae, data, _status);
-        run.SaveStatistics(latents.Statistics);
+        if (IsRankZero)
+        {
+            run.SaveStatistics(latents.Statistics);
+        }
 
         using var emaModel = new VideoDiT(_job.Model, tokenizer.VocabularySize);
         var samples = new List<string>();
@@ -62,9 +82,15 @@ public sealed class TrainingJob
         }
 
         _status?.Report($"training the DiT ({_job.Training.Steps} steps)");
-        var ditState = new Trainer<LatentBatch>(DiTStage.Spec(_job, latents, tokenizer, Sample), _job.Training.Trainer, _training).Run(cancellation);
+        var ditState = new Trainer<LatentBatch>(DiTStage.Spec(_job, latents, tokenizer, Sample), _job.Training.Trainer, _training, _group).Run(cancellation);
         using var dit = (VideoDiT)ditState.Model;
         ditState.Optimizer.Dispose();
+        if (!IsRankZero)
+        {
+            ditState.Ema?.Dispose();
+            return Result(run, vaeState, ditState, samples, clock.Elapsed);
+        }
+
         RunDirectory.SaveWeights(dit, run.DiTWeights, new Dictionary<string, string> { ["steps"] = ditState.Step.ToString() });
         if (ditState.Ema is { } ema)
         {
@@ -81,19 +107,22 @@ public sealed class TrainingJob
         }
 
         LossCurves.Write(run.LossCurve, vaeState, ditState);
-        var result = new TrainingJobResult(
-            run.Path,
-            vaeState.Step,
-            ditState.Step,
-            vaeState.HeldOutHistory.LastOrDefault().Loss,
-            ditState.HeldOutHistory.Select(h => h.Loss).ToArray(),
-            ditState.LossHistory.Count > 0 ? ditState.LossHistory.TakeLast(50).Average(l => l.Loss) : double.NaN,
-            samples,
-            run.LossCurve,
-            clock.Elapsed);
+        var result = Result(run, vaeState, ditState, samples, clock.Elapsed);
         RunDirectory.WriteJson(run.SummaryFile, result);
         return result;
     }
+
+    private static TrainingJobResult Result(RunDirectory run, TrainerState vae, TrainerState dit, IReadOnlyList<string> samples, TimeSpan elapsed) => new(
+        run.Path,
+        vae.Step,
+        dit.Step,
+        vae.HeldOutHistory.LastOrDefault().Loss,
+        dit.HeldOutHistory.Select(h => h.Loss).ToArray(),
+        dit.LossHistory.Count > 0 ? dit.LossHistory.TakeLast(50).Average(l => l.Loss) : double.NaN,
+        samples,
+        run.LossCurve,
+        elapsed,
+        dit.LossHistory.Select(l => l.Loss).ToArray());
 
     private List<string> WriteSamples(VideoGenerator generator, string directory)
     {
@@ -130,4 +159,5 @@ public sealed record TrainingJobResult(
     double DiTFinalTrainingLoss,
     IReadOnlyList<string> Samples,
     string LossCurve,
-    TimeSpan Elapsed);
+    TimeSpan Elapsed,
+    IReadOnlyList<double> DiTLossHistory);

@@ -1,6 +1,7 @@
 using Sora.Data.Loading;
 using Sora.Data.Synthetic;
 using Sora.Distributed.Configuration;
+using Sora.Distributed.Parallel;
 using Sora.Distributed.Training;
 using Sora.Model.Vae;
 using Sora.Torch;
@@ -11,19 +12,20 @@ namespace Sora.Distributed.Pipelines;
 /// <summary>Trains the video VAE on pixel clips with the shared trainer.</summary>
 public static class VaeStage
 {
-    public static TrainSpec<Tensor> Spec(JobConfig job, SyntheticVideoSet data)
+    public static TrainSpec<ClipBatch> Spec(JobConfig job, SyntheticVideoSet data)
     {
         ArgumentNullException.ThrowIfNull(job);
         ArgumentNullException.ThrowIfNull(data);
         var stage = job.VaeTraining;
-        return new TrainSpec<Tensor>
+        return new TrainSpec<ClipBatch>
         {
             Name = "vae",
             BuildModel = () => new VideoVae(job.Vae),
             BuildOptimizer = parameters => new AdamW(parameters, stage.LearningRate, weightDecay: stage.WeightDecay),
             Schedule = stage.Schedule,
-            BuildData = () => new ClipBatches(data.Train, stage.BatchSize, job.Seed),
-            Loss = (model, batch) => new StepLoss(((VideoVae)model).Loss(batch).Total, batch.Size(0), batch.NumElements / 3),
+            BuildData = () => new ClipBatches(data.Train, stage.BatchSize, job.Seed, job.Vae),
+            ShareOfBatch = (batch, rank, worldSize) => new ClipBatch(BatchShare.Of(batch.Clips, rank, worldSize), BatchShare.Of(batch.Noise, rank, worldSize)),
+            Loss = (model, batch) => new StepLoss(((VideoVae)model).Loss(batch.Clips, batch.Noise).Total, batch.Clips.Size(0), batch.Clips.NumElements / 3),
             HeldOutLoss = model => ReconstructionError((VideoVae)model, data.HeldOut),
         };
     }
@@ -46,13 +48,16 @@ public static class VaeStage
         return total / clips.Count;
     }
 
-    /// <summary>Stacks clips of one size into (N, 3, T, H, W) batches.</summary>
-    private sealed class ClipBatches(IReadOnlyList<MovingShapesSample> clips, int batchSize, ulong seed) : IBatchSource<Tensor>
+    /// <summary>
+    /// Stacks clips of one size into (N, 3, T, H, W) batches, with the posterior sample's noise drawn here for
+    /// the whole global batch (so data-parallel ranks keeping a share draw what one process would).
+    /// </summary>
+    private sealed class ClipBatches(IReadOnlyList<MovingShapesSample> clips, int batchSize, ulong seed, VaeConfig config) : IBatchSource<ClipBatch>
     {
         private readonly BucketBatchSampler<(int, int, int)> _sampler =
             new(clips.Select(c => (c.Frames, c.Height, c.Width)).ToArray(), _ => batchSize, seed);
 
-        public Tensor Next()
+        public ClipBatch Next()
         {
             var indices = _sampler.Next();
             var tensors = indices.Select(i => clips[i].Clip.ToTensor()).ToArray();
@@ -62,7 +67,11 @@ public static class VaeStage
                 tensor.Dispose();
             }
 
-            return batch;
+            var (t, h, w) = config.LatentSize(batch.Size(2), batch.Size(3), batch.Size(4));
+            return new ClipBatch(batch, Tensor.Randn([batch.Size(0), config.LatentChannels, t, h, w]));
         }
     }
 }
+
+/// <summary>One VAE training batch: clips (N, 3, T, H, W) and the posterior sample's ε (N, latent, t, h, w).</summary>
+public sealed record ClipBatch(Tensor Clips, Tensor Noise);

@@ -22,6 +22,13 @@ public sealed record TrainSpec<TBatch>
 
     public required Func<IBatchSource<TBatch>> BuildData { get; init; }
 
+    /// <summary>
+    /// Data parallelism: rank's share of a global batch (rank, world size) → the part this rank trains on.
+    /// Every rank draws the same global batch, so everything random must be drawn for the whole batch
+    /// in the data source, not inside <see cref="Loss"/>. Required to train on more than one rank.
+    /// </summary>
+    public Func<TBatch, int, int, TBatch>? ShareOfBatch { get; init; }
+
     /// <summary>The objective: the loss of one micro-batch (its tensors live in the step's dispose scope).</summary>
     public required Func<Module, TBatch, StepLoss> Loss { get; init; }
 

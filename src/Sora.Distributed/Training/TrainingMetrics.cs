@@ -20,6 +20,7 @@ public sealed class TrainingMetrics : IDisposable
     private readonly Histogram<double> _gradientNorm;
     private readonly Histogram<double> _stepSeconds;
     private readonly Histogram<double> _learningRate;
+    private readonly Histogram<double> _exposedCommunication;
 
     public TrainingMetrics(string run)
     {
@@ -33,6 +34,8 @@ public sealed class TrainingMetrics : IDisposable
         _gradientNorm = _meter.CreateHistogram<double>("sora.train.grad_norm", description: "Global gradient norm before clipping");
         _stepSeconds = _meter.CreateHistogram<double>("sora.train.step_time", unit: "s", description: "Wall time of one optimizer step");
         _learningRate = _meter.CreateHistogram<double>("sora.train.learning_rate", description: "Learning rate of each step");
+        _exposedCommunication = _meter.CreateHistogram<double>("sora.train.exposed_communication", unit: "s",
+            description: "Time a step waited for gradient communication after backward (not hidden behind it)");
     }
 
     public void RecordStep(double loss, double gradientNorm, double learningRate, double seconds, long samples, long tokens)
@@ -45,6 +48,8 @@ public sealed class TrainingMetrics : IDisposable
         _learningRate.Record(learningRate, _run);
         _stepSeconds.Record(seconds, _run);
     }
+
+    public void RecordExposedCommunication(TimeSpan wait) => _exposedCommunication.Record(wait.TotalSeconds, _run);
 
     public void RecordHeldOut(double loss) => _heldOutLoss.Record(loss, _run);
 

@@ -61,12 +61,15 @@ public sealed class VideoVae : Module<Tensor, (Tensor Reconstruction, Tensor Mea
         Init.Constant_(logVarBias, -6.0);
     }
 
-    /// <summary>A reparameterised sample mean + exp(logvar / 2)·ε, ε ~ N(0, 1) from libtorch's default generator.</summary>
-    public static Tensor Sample(Tensor mean, Tensor logVar)
+    /// <summary>
+    /// A reparameterised sample mean + exp(logvar / 2)·ε; ε is <paramref name="noise"/>, or drawn from N(0, 1)
+    /// with libtorch's default generator when null.
+    /// </summary>
+    public static Tensor Sample(Tensor mean, Tensor logVar, Tensor? noise = null)
     {
         ArgumentNullException.ThrowIfNull(mean);
         ArgumentNullException.ThrowIfNull(logVar);
-        var noise = Tensor.Randn(mean.Shape, mean.DType, mean.Device);
+        noise ??= Tensor.Randn(mean.Shape, mean.DType, mean.Device);
         return mean.Add(logVar.Mul(0.5).Exp().Mul(noise));
     }
 
@@ -92,10 +95,13 @@ public sealed class VideoVae : Module<Tensor, (Tensor Reconstruction, Tensor Mea
     }
 
     /// <summary>Encodes, then decodes a sample of the latent in training mode or its mean in eval mode.</summary>
-    public override (Tensor Reconstruction, Tensor Mean, Tensor LogVar) Forward(Tensor input)
+    public override (Tensor Reconstruction, Tensor Mean, Tensor LogVar) Forward(Tensor input) => Forward(input, noise: null);
+
+    /// <summary>As <see cref="Forward(Tensor)"/>, with the posterior sample's ε given (the latent's shape) or drawn when null.</summary>
+    public (Tensor Reconstruction, Tensor Mean, Tensor LogVar) Forward(Tensor input, Tensor? noise)
     {
         var (mean, logVar) = Encode(input);
-        var latent = Training ? Sample(mean, logVar) : mean;
+        var latent = Training ? Sample(mean, logVar, noise) : mean;
         var shape = input.Shape;
         return (Decode(latent, shape[2], shape[3], shape[4]), mean, logVar);
     }
@@ -109,9 +115,11 @@ public sealed class VideoVae : Module<Tensor, (Tensor Reconstruction, Tensor Mea
     /// gradient vanishes smoothly at zero error. L1 gives sharper edges, which pays off only together with the
     /// perceptual and adversarial terms that large VAEs add; without them MSE is the sounder choice.
     /// </remarks>
-    public VaeLoss Loss(Tensor video)
+    /// <param name="video">(N, C, T, H, W) pixels.</param>
+    /// <param name="noise">The posterior sample's ε, shaped as the latent; null to draw it.</param>
+    public VaeLoss Loss(Tensor video, Tensor? noise = null)
     {
-        var (reconstruction, mean, logVar) = Forward(video);
+        var (reconstruction, mean, logVar) = Forward(video, noise);
         var reconstructionLoss = Functional.MseLoss(reconstruction, video);
         var kl = mean.Square().Add(logVar.Exp()).Sub(logVar).Sub(1).Mean().Mul(0.5);
         return new VaeLoss(reconstructionLoss.Add(kl.Mul(Config.KlWeight)), reconstructionLoss, kl);

@@ -1,0 +1,216 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+
+namespace Sora.Cli.Tests.Commands;
+
+/// <summary>
+/// <c>sora train --nproc-per-node N</c> end to end: real worker processes, a real TCPStore and Gloo on
+/// loopback. Multi-process tests: they start the built <c>sora</c> as a child process.
+/// </summary>
+[Trait("Category", "MultiProcess")]
+[Collection(nameof(ConsoleOutput))]
+public sealed class TrainCommandLaunchTests : IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), $"sora-launch-{Guid.NewGuid():N}");
+
+    public TrainCommandLaunchTests() => Directory.CreateDirectory(_directory);
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    [Fact]
+    public void Two_ranks_train_the_same_losses_as_one_process_on_the_same_global_batches()
+    {
+        var job = WriteJob(ditSteps: 20);
+        var single = Sora(TimeSpan.FromMinutes(3), "train", job, "--output", Path.Combine(_directory, "one"));
+        single.ExitCode.Should().Be(0, single.Output);
+        var two = Sora(TimeSpan.FromMinutes(3), "train", job, "--output", Path.Combine(_directory, "two"), "--nproc-per-node", "2");
+        two.ExitCode.Should().Be(0, two.Output);
+
+        var expected = LossHistory("one");
+        var actual = LossHistory("two");
+        actual.Should().HaveCount(20);
+        // fp32 with gradients averaged over 2 ranks instead of one mean over the batch: equal to rounding,
+        // which compounds over 30 optimizer steps (10 VAE + 20 DiT); 1e-4 relative is far below any real divergence.
+        for (var step = 0; step < expected.Length; step++)
+        {
+            actual[step].Should().BeApproximately(expected[step], 1e-4 * Math.Abs(expected[step]), $"DiT step {step + 1}");
+        }
+
+        File.Exists(Path.Combine(_directory, "two", "logs", "rank-1.log")).Should().BeTrue("every rank's output is kept");
+        File.Exists(Path.Combine(_directory, "two", "dit-ema.safetensors")).Should().BeTrue("rank 0 writes the run directory");
+    }
+
+    [Fact]
+    public void A_batch_that_does_not_split_across_the_ranks_is_refused_before_any_rank_starts()
+    {
+        var job = WriteJob(ditSteps: 5);
+        var result = Sora(TimeSpan.FromMinutes(2), "train", job, "--output", Path.Combine(_directory, "three"), "--nproc-per-node", "3");
+        result.ExitCode.Should().NotBe(0);
+        OneLine(result.Output).Should().Contain("vae.train.batch_size (4) must be a multiple of --nproc-per-node (3)");
+        Directory.Exists(Path.Combine(_directory, "three", "logs")).Should().BeFalse("no rank was started");
+    }
+
+    [Fact]
+    public void A_rank_killed_mid_training_makes_the_launcher_stop_the_others_and_fail_naming_it()
+    {
+        var job = WriteJob(ditSteps: 100000);
+        var output = new StringBuilder();
+        using var launcher = Start(output, "train", job, "--output", Path.Combine(_directory, "killed"), "--nproc-per-node", "2", "--timeout", "30");
+        try
+        {
+            WaitFor(() => Snapshot(output).Contains("dit step", StringComparison.Ordinal), TimeSpan.FromMinutes(2), () => Snapshot(output));
+            var workers = ChildrenOf(launcher.Id);
+            workers.Should().HaveCount(2);
+            var rank1 = workers.Single(pid => File.ReadAllText($"/proc/{pid}/environ").Split('\0').Contains("SORA_RANK=1"));
+            using (var victim = Process.GetProcessById(rank1))
+            {
+                victim.Kill(); // SIGKILL
+            }
+
+            launcher.WaitForExit(60_000).Should().BeTrue("the launcher must not hang after a rank died");
+            launcher.WaitForExit();
+            launcher.ExitCode.Should().NotBe(0);
+            OneLine(Snapshot(output)).Should().Contain("rank 1 exited with code 137 (signal 9)");
+            workers.Where(pid => pid != rank1).Should().AllSatisfy(pid => Directory.Exists($"/proc/{pid}").Should().BeFalse("the surviving rank is stopped"));
+        }
+        finally
+        {
+            if (!launcher.HasExited)
+            {
+                launcher.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
+    private double[] LossHistory(string run)
+    {
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(_directory, run, "summary.json")));
+        return summary.RootElement.GetProperty("DiTLossHistory").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+    }
+
+    private string WriteJob(int ditSteps)
+    {
+        var path = Path.Combine(_directory, "job.yaml");
+        File.WriteAllText(path, $"""
+            name: launch-test
+            seed: 3
+            threads: 2
+            data:
+              source: synthetic
+              samples: 48
+              held_out: 4
+              sizes: [[32, 32]]
+              lengths: [8]
+            vae:
+              preset: patch
+              train:
+                steps: 10
+                batch_size: 4
+                lr: 2.0e-3
+                warmup_steps: 2
+            model:
+              preset: tiny
+            train:
+              steps: {ditSteps}
+              batch_size: 8
+              lr: 1.0e-3
+              warmup_steps: 2
+              ema_decay: 0.99
+            sampling:
+              prompts: []
+            """);
+        return path;
+    }
+
+    private static (int ExitCode, string Output) Sora(TimeSpan limit, params string[] args)
+    {
+        var output = new StringBuilder();
+        using var process = Start(output, args);
+        if (!process.WaitForExit(limit))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"sora {string.Join(' ', args)} did not finish in {limit}:\n{Snapshot(output)}");
+        }
+
+        process.WaitForExit();
+        return (process.ExitCode, Snapshot(output));
+    }
+
+    /// <summary>Starts the built sora next to this test assembly, collecting stdout and stderr.</summary>
+    private static Process Start(StringBuilder output, params string[] args)
+    {
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+        var start = new ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add("exec");
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "sora.dll"));
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        var process = Process.Start(start)!;
+        void Append(object? sender, DataReceivedEventArgs e)
+        {
+            if (e.Data is not null)
+            {
+                lock (output)
+                {
+                    output.AppendLine(e.Data);
+                }
+            }
+        }
+
+        process.OutputDataReceived += Append;
+        process.ErrorDataReceived += Append;
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    /// <summary>The console wraps long lines when redirected: compare text with the line breaks removed.</summary>
+    private static string OneLine(string text) => string.Join(' ', text.Split('\n', StringSplitOptions.TrimEntries));
+
+    private static string Snapshot(StringBuilder output)
+    {
+        lock (output)
+        {
+            return output.ToString();
+        }
+    }
+
+    private static void WaitFor(Func<bool> condition, TimeSpan limit, Func<string> describe)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (clock.Elapsed > limit)
+            {
+                throw new TimeoutException($"condition not met within {limit}:\n{describe()}");
+            }
+
+            Thread.Sleep(100);
+        }
+    }
+
+    private static List<int> ChildrenOf(int parent) =>
+        Directory.EnumerateDirectories("/proc")
+            .Select(Path.GetFileName)
+            .Where(name => int.TryParse(name, out _))
+            .Select(int.Parse!)
+            .Where(pid =>
+            {
+                try
+                {
+                    // /proc/<pid>/stat: "pid (comm) state ppid ..."; comm may contain spaces, so split after ')'.
+                    var stat = File.ReadAllText($"/proc/{pid}/stat");
+                    var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                    return int.Parse(fields[1]) == parent;
+                }
+                catch (IOException)
+                {
+                    return false;
+                }
+            })
+            .ToList();
+}
