@@ -109,7 +109,8 @@ public sealed class VideoDiT : Module
 
         foreach (var block in Blocks)
         {
-            x = block.Forward(x, conditioning, input.AttentionMask, text);
+            // Through Invoke: a block is a sharding unit under FSDP (gathered for its forward, then freed).
+            x = block.Invoke(() => block.Forward(x, conditioning, input.AttentionMask, text));
         }
 
         var output = Patchifier.Unpatchify(Final.Forward(x, conditioning), frames, height, width);

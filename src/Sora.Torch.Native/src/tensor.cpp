@@ -1,6 +1,8 @@
 // Tensor creation, properties, data movement and lifetime.
 #include <sstream>
 
+#include <ATen/native/Resize.h>
+
 #include "internal.h"
 #include "sora/tensor.h"
 
@@ -233,6 +235,17 @@ SORA_API int32_t sora_tensor_fill_(sora_tensor t, sora_scalar value) { SORA_STAT
 SORA_API int32_t sora_tensor_zero_(sora_tensor t) { SORA_STATUS(T(t).zero_()) }
 
 SORA_API int32_t sora_tensor_set_data(sora_tensor t, sora_tensor source) { SORA_STATUS(T(t).set_data(T(source))) }
+
+SORA_API int32_t sora_tensor_storage_resize(sora_tensor t, int64_t nbytes) {
+  SORA_STATUS({
+    if (nbytes < 0) throw sora::argument_error("storage size must be >= 0, got " + std::to_string(nbytes));
+    const auto& tensor = T(t);
+    if (!tensor.device().is_cpu()) throw sora::argument_error("storage resize is implemented for CPU tensors only");
+    at::native::resize_bytes_cpu(tensor.storage().unsafeGetStorageImpl(), static_cast<size_t>(nbytes));
+  })
+}
+
+SORA_API int64_t sora_tensor_storage_nbytes(sora_tensor t) { SORA_VALUE(static_cast<int64_t>(T(t).storage().nbytes()), -1) }
 
 SORA_API int32_t sora_tensor_uniform_(sora_tensor t, double from, double to) { SORA_STATUS(T(t).uniform_(from, to)) }
 

@@ -40,6 +40,28 @@ public abstract class Module : IDisposable
         }
     }
 
+    /// <summary>Hooks run around this module's forward when callers use <see cref="Invoke{T}"/>; null for none.</summary>
+    public IForwardHooks? ForwardHooks { get; set; }
+
+    /// <summary>
+    /// Runs <paramref name="forward"/> (a call of this module's forward) between its <see cref="ForwardHooks"/>.
+    /// Models call a sub-module that may be a sharding unit (a transformer block) this way.
+    /// </summary>
+    public T Invoke<T>(Func<T> forward)
+    {
+        ArgumentNullException.ThrowIfNull(forward);
+        var hooks = ForwardHooks;
+        if (hooks is null)
+        {
+            return forward();
+        }
+
+        hooks.BeforeForward(this);
+        var output = forward();
+        hooks.AfterForward(this, output);
+        return output;
+    }
+
     /// <summary>Total number of parameter elements.</summary>
     public long ParameterCount() => Parameters().Sum(p => p.NumElements);
 

@@ -51,4 +51,6 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Lib)] internal static partial int sora_tensor_uniform_(TensorHandle t, double from, double to);
     [LibraryImport(Lib)] internal static partial int sora_tensor_normal_(TensorHandle t, double mean, double std);
     [LibraryImport(Lib)] internal static partial int sora_tensor_set_data(TensorHandle t, TensorHandle source);
+    [LibraryImport(Lib)] internal static partial int sora_tensor_storage_resize(TensorHandle t, long bytes);
+    [LibraryImport(Lib)] internal static partial long sora_tensor_storage_nbytes(TensorHandle t);
 }

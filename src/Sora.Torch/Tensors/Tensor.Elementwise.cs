@@ -199,6 +199,16 @@ public sealed partial class Tensor
         return this;
     }
 
+    /// <summary>Bytes of the storage under this tensor (shared by all its views).</summary>
+    public long StorageBytes => NativeError.Check(NativeMethods.sora_tensor_storage_nbytes(Handle));
+
+    /// <summary>
+    /// Resizes the storage under this tensor and all its views to <paramref name="bytes"/> (CPU): 0 frees the
+    /// memory while the views keep their shapes; resized back and refilled, they are valid again (FSDP's free
+    /// and re-gather of a unit's parameters). Reading a view while its storage is too small is an error.
+    /// </summary>
+    public void ResizeStorage(long bytes) => NativeError.Check(NativeMethods.sora_tensor_storage_resize(Handle, bytes));
+
     /// <summary>Makes this tensor use <paramref name="source"/>'s data, dtype and device, keeping its identity (as param.data = ...).</summary>
     public Tensor SetData(Tensor source)
     {

@@ -63,5 +63,10 @@ SORA_API int32_t sora_tensor_uniform_(sora_tensor t, double from, double to);
 SORA_API int32_t sora_tensor_normal_(sora_tensor t, double mean, double std);
 /* Re-binds t's handle to refer to another tensor (used to swap a parameter's data). */
 SORA_API int32_t sora_tensor_set_data(sora_tensor t, sora_tensor source);
+/* Resizes the storage under t to nbytes (0 frees its memory; views of it keep their shapes and
+ * become valid again once it is resized back and refilled). What FSDP frees gathered parameters with. */
+SORA_API int32_t sora_tensor_storage_resize(sora_tensor t, int64_t nbytes);
+/* Bytes of the storage under t. */
+SORA_API int64_t sora_tensor_storage_nbytes(sora_tensor t);
 
 #endif

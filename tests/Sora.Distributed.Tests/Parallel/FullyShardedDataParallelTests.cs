@@ -1,0 +1,269 @@
+using Sora.Distributed.Parallel;
+using Sora.Torch;
+using Sora.Torch.Distributed;
+using Sora.Torch.NN;
+using Sora.Torch.Optim;
+using Sora.Torch.Tests.Distributed;
+
+namespace Sora.Distributed.Tests.Parallel;
+
+[Collection(nameof(Training.TrainerTests))]
+public sealed class FullyShardedDataParallelTests
+{
+    private const int GlobalBatch = 12;
+    private const int Width = 10; // odd sizes: units do not divide evenly by 2 or 3 ranks, so padding is exercised
+
+    [Theory]
+    [InlineData(2, true)]
+    [InlineData(3, false)]
+    [InlineData(4, true)]
+    public void Shard_gradients_are_the_slices_of_the_one_process_gradient(int worldSize, bool prefetch)
+    {
+        var (inputs, targets) = Batch(seed: 5);
+        var reference = BuildModel(seed: 9);
+        using (Tensor.NewDisposeScope())
+        {
+            var (x, y) = Slice(inputs, targets, 0, 1);
+            Functional.MseLoss(reference.Forward(x), y).Backward();
+        }
+
+        var models = Enumerable.Range(0, worldSize).Select(r => BuildModel(seed: r == 0 ? 9UL : 50UL + (ulong)r)).ToArray();
+        var gathered = new float[worldSize][][];
+        LocalRanks.Run(worldSize, group =>
+        {
+            var model = models[group.Rank];
+            using var fsdp = new FullyShardedDataParallel(model, model.Blocks, group, prefetch);
+            using var scope = Tensor.NewDisposeScope();
+            var (x, y) = Slice(inputs, targets, group.Rank, worldSize);
+            fsdp.BeginStep();
+            Functional.MseLoss(model.Forward(x), y).Backward();
+            fsdp.FinishBackward();
+            fsdp.GatheredBytes.Should().Be(0, "every full buffer is freed after backward");
+            model.Blocks.SelectMany(b => b.Parameters()).Should().AllSatisfy(p => p.StorageBytes.Should().Be(0));
+
+            // Reassemble the full gradient from every rank's shard gradients, unit by unit.
+            gathered[group.Rank] = fsdp.ShardParameters.Select(shard =>
+            {
+                var full = Tensor.Zeros([shard.NumElements * worldSize]);
+                using (var work = group.AllGather(full, shard.Grad()!))
+                {
+                    work.Wait();
+                }
+
+                return full.ToArray<float>();
+            }).ToArray();
+        });
+
+        var expected = ExpectedFlatGradients(reference);
+        foreach (var rank in Enumerable.Range(0, worldSize))
+        {
+            for (var unit = 0; unit < expected.Length; unit++)
+            {
+                var actual = gathered[rank][unit];
+                actual[..expected[unit].Length].Should().Equal(expected[unit], (a, b) => Math.Abs(a - b) <= 1e-5f * (Math.Abs(b) + 1e-3f), $"rank {rank}, unit {unit}");
+                actual[expected[unit].Length..].Should().AllSatisfy(v => v.Should().Be(0), "padding carries no gradient");
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Twenty_AdamW_steps_match_one_process_on_the_same_global_batches(int worldSize)
+    {
+        const int steps = 20;
+        var single = BuildModel(seed: 21);
+        var singleLosses = TrainSingle(single, steps);
+
+        var models = Enumerable.Range(0, worldSize).Select(_ => BuildModel(seed: 21)).ToArray();
+        var losses = new double[worldSize][];
+        var finals = new float[worldSize][][];
+        LocalRanks.Run(worldSize, group =>
+        {
+            var model = models[group.Rank];
+            using var fsdp = new FullyShardedDataParallel(model, model.Blocks, group);
+            using var optimizer = new AdamW(fsdp.ShardParameters, 1e-2);
+            losses[group.Rank] = new double[steps];
+            for (var step = 0; step < steps; step++)
+            {
+                using var scope = Tensor.NewDisposeScope();
+                var (inputs, targets) = Batch(seed: 2000UL + (ulong)step);
+                var (x, y) = Slice(inputs, targets, group.Rank, worldSize);
+                optimizer.ZeroGrad();
+                fsdp.BeginStep();
+                var loss = Functional.MseLoss(model.Forward(x), y);
+                losses[group.Rank][step] = loss.ItemDouble();
+                loss.Backward();
+                fsdp.FinishBackward();
+                fsdp.ClipGradients(1.0);
+                optimizer.Step();
+            }
+
+            using (fsdp.SummonFullParameters())
+            {
+                finals[group.Rank] = model.Parameters().Select(p => p.ToArray<float>()).ToArray();
+            }
+        });
+
+        // fp32: a mean over ranks reassociates one process's mean; 1e-4 relative over 20 steps is rounding only.
+        for (var step = 0; step < steps; step++)
+        {
+            var global = Enumerable.Range(0, worldSize).Average(r => losses[r][step]);
+            global.Should().BeApproximately(singleLosses[step], Math.Abs(singleLosses[step]) * 1e-4, $"step {step + 1}");
+        }
+
+        var expected = single.Parameters().Select(p => p.ToArray<float>()).ToArray();
+        foreach (var rank in Enumerable.Range(0, worldSize))
+        {
+            for (var i = 0; i < expected.Length; i++)
+            {
+                finals[rank][i].Should().Equal(expected[i], (a, b) => Math.Abs(a - b) <= 1e-4f * (1 + Math.Abs(b)), $"rank {rank}, parameter {i}");
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(2, false)]
+    [InlineData(3, false)]
+    [InlineData(3, true)]
+    public void Per_rank_memory_is_a_shard_of_the_whole_plus_the_units_in_use(int worldSize, bool prefetch)
+    {
+        var models = Enumerable.Range(0, worldSize).Select(_ => BuildModel(seed: 4, depth: 6)).ToArray();
+        var fullBytes = models[0].Parameters().Sum(p => p.ByteCount);
+        var accounts = new (long Sharded, long Peak, long LargestBlock, long Root)[worldSize];
+        LocalRanks.Run(worldSize, group =>
+        {
+            var model = models[group.Rank];
+            using var fsdp = new FullyShardedDataParallel(model, model.Blocks, group, prefetch);
+            using var optimizer = new AdamW(fsdp.ShardParameters, 1e-3);
+            for (var step = 0; step < 2; step++)
+            {
+                using var scope = Tensor.NewDisposeScope();
+                var (inputs, targets) = Batch(seed: 7);
+                var (x, y) = Slice(inputs, targets, group.Rank, worldSize);
+                optimizer.ZeroGrad();
+                fsdp.ResetPeak();
+                fsdp.BeginStep();
+                Functional.MseLoss(model.Forward(x), y).Backward();
+                fsdp.FinishBackward();
+                optimizer.Step();
+            }
+
+            // Counted per rank: shard parameters, shard gradients and AdamW's two moments per shard element.
+            var shardBytes = fsdp.ShardParameters.Sum(s => s.ByteCount);
+            var stateBytes = Enumerable.Range(0, fsdp.ShardParameters.Count).Sum(i => optimizer.GetState(i)!.Tensors.Values.Sum(t => t.ByteCount));
+            var units = fsdp.UnitBytes;
+            accounts[group.Rank] = (shardBytes * 2 + stateBytes, fsdp.PeakGatheredBytes, units.Take(units.Count - 1).Max(), units[^1]);
+        });
+
+        // The whole: parameters, gradients and two AdamW moments, 4 × the parameter bytes.
+        var whole = 4 * fullBytes;
+        foreach (var (sharded, peak, largestBlock, root) in accounts)
+        {
+            var padding = 4L * 4 * worldSize * (models[0].Blocks.Count + 1); // < one element per rank per unit, 4 copies
+            sharded.Should().BeLessThanOrEqualTo((whole / worldSize) + padding);
+
+            // In use at once: the root (gathered for the step), the unit computing, the one whose gradients
+            // are being reduce-scattered, and with prefetch the next one.
+            var inUse = root + (largestBlock * (prefetch ? 3 : 2));
+            peak.Should().BeLessThanOrEqualTo(inUse);
+            peak.Should().BeLessThan(fullBytes * 2, "never the whole model's parameters and gradients at once");
+        }
+    }
+
+    private static double[] TrainSingle(BlockModel model, int steps)
+    {
+        using var optimizer = new AdamW(model.Parameters(), 1e-2);
+        var losses = new double[steps];
+        for (var step = 0; step < steps; step++)
+        {
+            using var scope = Tensor.NewDisposeScope();
+            var (inputs, targets) = Batch(seed: 2000UL + (ulong)step);
+            var (x, y) = Slice(inputs, targets, 0, 1);
+            optimizer.ZeroGrad();
+            var loss = Functional.MseLoss(model.Forward(x), y);
+            losses[step] = loss.ItemDouble();
+            loss.Backward();
+            Sora.Distributed.Training.GradientClipping.ClipByGlobalNorm(model.Parameters(), 1.0);
+            optimizer.Step();
+        }
+
+        return losses;
+    }
+
+    /// <summary>The reference gradient flattened per unit, in FSDP's unit order: each block, then the rest.</summary>
+    private static float[][] ExpectedFlatGradients(BlockModel model)
+    {
+        var blocks = model.Blocks.Select(b => b.Parameters().SelectMany(p => p.Grad()!.ToArray<float>()).ToArray());
+        var inBlocks = model.Blocks.SelectMany(b => b.Parameters()).ToHashSet(ReferenceEqualityComparer.Instance);
+        var rest = model.Parameters().Where(p => !inBlocks.Contains(p)).SelectMany(p => p.Grad()!.ToArray<float>()).ToArray();
+        return [.. blocks, rest];
+    }
+
+    private static BlockModel BuildModel(ulong seed, int depth = 3)
+    {
+        lock (typeof(RandomState))
+        {
+            RandomState.ManualSeed(seed);
+            return new BlockModel(depth);
+        }
+    }
+
+    private static (float[] Inputs, float[] Targets) Batch(ulong seed)
+    {
+        var random = new Random((int)seed);
+        var inputs = Enumerable.Range(0, GlobalBatch * 6).Select(_ => (float)random.NextDouble() * 2 - 1).ToArray();
+        var targets = Enumerable.Range(0, GlobalBatch * 3).Select(_ => (float)random.NextDouble()).ToArray();
+        return (inputs, targets);
+    }
+
+    private static (Tensor X, Tensor Y) Slice(float[] inputs, float[] targets, int rank, int worldSize)
+    {
+        var share = GlobalBatch / worldSize;
+        return (Tensor.FromArray(inputs[(rank * share * 6)..((rank + 1) * share * 6)], share, 6),
+                Tensor.FromArray(targets[(rank * share * 3)..((rank + 1) * share * 3)], share, 3));
+    }
+
+    /// <summary>A stem, residual blocks called through Invoke (FSDP's units), and a head: a transformer's shape in miniature.</summary>
+    private sealed class BlockModel : Module<Tensor, Tensor>
+    {
+        public BlockModel(int depth)
+        {
+            Stem = RegisterModule("stem", new Linear(6, Width));
+            Blocks = RegisterModule("blocks", new ModuleList<Block>(Enumerable.Range(0, depth).Select(_ => new Block())));
+            Head = RegisterModule("head", new Linear(Width, 3));
+        }
+
+        public Linear Stem { get; }
+
+        public ModuleList<Block> Blocks { get; }
+
+        public Linear Head { get; }
+
+        public override Tensor Forward(Tensor input)
+        {
+            var x = Stem.Forward(input);
+            foreach (var block in Blocks)
+            {
+                x = block.Invoke(() => block.Forward(x));
+            }
+
+            return Head.Forward(x);
+        }
+    }
+
+    private sealed class Block : Module<Tensor, Tensor>
+    {
+        public Block()
+        {
+            Inner = RegisterModule("inner", new Linear(Width, 2 * Width + 1));
+            Outer = RegisterModule("outer", new Linear(2 * Width + 1, Width));
+        }
+
+        public Linear Inner { get; }
+
+        public Linear Outer { get; }
+
+        public override Tensor Forward(Tensor input) => input.Add(Outer.Forward(Inner.Forward(input).Tanh()));
+    }
+}
