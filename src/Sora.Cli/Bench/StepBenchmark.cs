@@ -1,7 +1,9 @@
 using System.Diagnostics;
+using Sora.Distributed.Parallel;
 using Sora.Model.Dit;
 using Sora.Model.Flow;
 using Sora.Torch;
+using Sora.Torch.Distributed;
 using Sora.Torch.Optim;
 
 namespace Sora.Cli.Bench;
@@ -29,6 +31,11 @@ internal sealed class StepBenchmark
     /// <summary>When set, one more step runs under libtorch's operator profiler and its Chrome trace goes here.</summary>
     public string? ProfilePath { get; init; }
 
+    /// <summary>The group this rank trains in (null: one process), and how.</summary>
+    public ProcessGroup? Group { get; init; }
+
+    public ParallelMode Mode { get; init; } = ParallelMode.None;
+
     public StepBenchmarkReport Run(IProgress<string>? progress = null)
     {
         TorchRuntime.SetThreads(Threads);
@@ -39,9 +46,12 @@ internal sealed class StepBenchmark
 
         RandomState.ManualSeed(0);
         using var model = new VideoDiT(Config, vocabularySize: 64);
-        using var optimizer = new AdamW(model.Parameters(), LearningRate);
+        using var ddp = Mode == ParallelMode.Ddp ? new DistributedDataParallel(model, Group!) : null;
+        using var fsdp = Mode == ParallelMode.Fsdp ? new FullyShardedDataParallel(model, model.Blocks, Group!) : null;
+        using var optimizer = new AdamW(fsdp?.ShardParameters ?? model.Parameters(), LearningRate);
         var flow = new RectifiedFlow();
         var times = new List<double>();
+        var exposed = new List<double>();
         double Step()
         {
             using var scope = Tensor.NewDisposeScope();
@@ -49,7 +59,12 @@ internal sealed class StepBenchmark
             var tokens = Tensor.RandInt(1, 64, [Batch, Config.MaxTextTokens]);
             var clock = Stopwatch.StartNew();
             optimizer.ZeroGrad();
+            fsdp?.BeginStep();
             flow.Loss(model, x0, tokens).Loss.Backward();
+            var wait = Stopwatch.StartNew();
+            ddp?.SynchronizeGradients();
+            fsdp?.FinishBackward();
+            exposed.Add(wait.Elapsed.TotalSeconds);
             optimizer.Step();
             return clock.Elapsed.TotalSeconds;
         }
@@ -63,6 +78,8 @@ internal sealed class StepBenchmark
                 times.Add(seconds);
             }
         }
+
+        var exposedMedian = exposed.Skip(Warmup).Order().ElementAt(Steps / 2);
 
         IReadOnlyList<OperatorTime>? profile = null;
         if (ProfilePath is not null)
@@ -79,7 +96,12 @@ internal sealed class StepBenchmark
         var flops = DiTFlops.PerStep(model, Batch, Latent.Frames, Latent.Height, Latent.Width);
         var median = times.Order().ElementAt(times.Count / 2);
         return new StepBenchmarkReport(Threads, model.ParameterCount(), model.TokenCount(Latent.Frames, Latent.Height, Latent.Width), Batch,
-            median, Batch / median, flops, flops.Total / median / 1e9, peak, profile);
+            median, Batch / median, flops, flops.Total / median / 1e9, peak, profile)
+        {
+            Mode = Mode,
+            Ranks = Group?.WorldSize ?? 1,
+            ExposedCommunicationSeconds = Mode == ParallelMode.None ? 0 : exposedMedian,
+        };
     }
 }
 
@@ -97,4 +119,21 @@ internal sealed record StepBenchmarkReport(
     IReadOnlyList<OperatorTime>? Profile = null)
 {
     public double Mfu => AchievedGflops / PeakGflops;
+
+    /// <summary>How the step was parallelised.</summary>
+    public ParallelMode Mode { get; init; }
+
+    /// <summary>Ranks training together (Batch is per rank).</summary>
+    public int Ranks { get; init; } = 1;
+
+    /// <summary>Median time a step waited for gradient communication after backward.</summary>
+    public double ExposedCommunicationSeconds { get; init; }
+}
+
+/// <summary>How a benchmarked step is parallelised.</summary>
+internal enum ParallelMode
+{
+    None,
+    Ddp,
+    Fsdp,
 }

@@ -16,6 +16,7 @@ internal static class BenchCommand
         var command = new Command("bench", "Benchmarks, each against a baseline measured in the same run.");
         command.Subcommands.Add(CreateBinding());
         command.Subcommands.Add(CreateStep());
+        command.Subcommands.Add(BenchParallelCommand.Create());
         return command;
     }
 
