@@ -84,7 +84,7 @@ public sealed class BucketBatchSampler<TKey>
         {
             var (key, members) = _buckets[b];
             var shuffled = (int[])members.Clone();
-            Shuffle(shuffled, new SplitMix64(SplitMix64.Mix(_seed ^ SplitMix64.Mix((ulong)epoch * 0x9E37u + (ulong)b))));
+            SeededShuffle.Shuffle<int>(shuffled, new SplitMix64(SplitMix64.Mix(_seed ^ SplitMix64.Mix((ulong)epoch * 0x9E37u + (ulong)b))));
             var size = _batchSize(key);
             for (var start = 0; start + size <= shuffled.Length; start += size)
             {
@@ -93,17 +93,8 @@ public sealed class BucketBatchSampler<TKey>
         }
 
         var order = Enumerable.Range(0, batches.Count).ToArray();
-        Shuffle(order, new SplitMix64(SplitMix64.Mix(_seed + (ulong)epoch)));
+        SeededShuffle.Shuffle<int>(order, new SplitMix64(SplitMix64.Mix(_seed + (ulong)epoch)));
         return order.Select(i => batches[i]).ToList();
-    }
-
-    private static void Shuffle<T>(T[] items, SplitMix64 random)
-    {
-        for (var i = items.Length - 1; i > 0; i--)
-        {
-            var j = random.NextBelow(i + 1);
-            (items[i], items[j]) = (items[j], items[i]);
-        }
     }
 }
 
