@@ -12,6 +12,7 @@ public sealed class BucketBatchSampler<TKey>
     where TKey : notnull
 {
     private readonly ulong _seed;
+    private readonly IReadOnlyList<TKey> _keys;
     private readonly List<(TKey Key, int[] Members)> _buckets;
     private readonly Func<TKey, int> _batchSize;
     private List<int[]> _epochBatches = [];
@@ -21,6 +22,7 @@ public sealed class BucketBatchSampler<TKey>
         ArgumentNullException.ThrowIfNull(keys);
         _batchSize = batchSize ?? throw new ArgumentNullException(nameof(batchSize));
         _seed = seed;
+        _keys = keys;
 
         // Buckets in order of first appearance: deterministic for a given dataset.
         var order = new Dictionary<TKey, List<int>>();
@@ -63,6 +65,23 @@ public sealed class BucketBatchSampler<TKey>
         var batch = _epochBatches[(int)Cursor.Batch];
         Cursor = Cursor with { Batch = Cursor.Batch + 1 };
         return batch;
+    }
+
+    /// <summary>
+    /// Rank <paramref name="rank"/>'s slice of the next global batch (see <see cref="GlobalBatch"/>): every rank runs the
+    /// same sampler, so the cursor stays global and a run resumes on any world size.
+    /// </summary>
+    public IReadOnlyList<int> Next(int rank, int worldSize)
+    {
+        var batch = Next();
+        if (worldSize >= 1 && batch.Count % worldSize != 0)
+        {
+            throw new ArgumentException(
+                $"bucket {_keys[batch[0]]}: batch size {batch.Count} is not a multiple of the world size {worldSize}; choose bucket batch sizes that divide evenly",
+                nameof(worldSize));
+        }
+
+        return GlobalBatch.RankSlice(batch, rank, worldSize);
     }
 
     /// <summary>Continues from a saved cursor.</summary>
