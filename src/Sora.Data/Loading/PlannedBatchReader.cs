@@ -12,7 +12,7 @@ public static class PlannedBatchReader
     {
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentNullException.ThrowIfNull(plan);
-        CheckShards(dataset.Shards, plan);
+        CheckPlan(dataset.Shards, plan);
         return ReadChecked(dataset, plan);
     }
 
@@ -64,11 +64,6 @@ public static class PlannedBatchReader
     private static IReadOnlyList<TSample> ReadRange<TSample>(
         IShardedDataset<TSample> dataset, RankShardPlan plan, Dictionary<int, IShardReader<TSample>> open, ShardRowRange range)
     {
-        if (!plan.Reads.Any(r => r.Shard == range.Shard && r.Start <= range.Start && range.End <= r.End))
-        {
-            throw new DataLoadException($"rank {plan.Rank}: {range} is needed by a batch but not listed in the plan's reads; the plan is inconsistent") { Range = range };
-        }
-
         try
         {
             if (!open.TryGetValue(range.Shard, out var reader))
@@ -91,7 +86,8 @@ public static class PlannedBatchReader
         }
     }
 
-    private static void CheckShards(IReadOnlyList<ShardInfo> shards, RankShardPlan plan)
+    // Before anything is opened: the plan's shards are the dataset's, and every planned sample lies in a planned read.
+    private static void CheckPlan(IReadOnlyList<ShardInfo> shards, RankShardPlan plan)
     {
         foreach (var range in plan.Reads)
         {
@@ -102,5 +98,40 @@ public static class PlannedBatchReader
                     $"rank {plan.Rank}: the plan reads shard '{range.ShardId}' as #{range.Shard}, but the dataset has {found} there; plan and dataset disagree") { Range = range };
             }
         }
+
+        var starts = plan.Reads.GroupBy(r => r.Shard).ToDictionary(g => g.Key, g => g.OrderBy(r => r.Start).ToArray());
+        foreach (var sample in plan.Batches.SelectMany(b => b.Samples))
+        {
+            if (!starts.TryGetValue(sample.Shard, out var ranges) || !Contains(ranges, sample.Row))
+            {
+                var id = sample.Shard >= 0 && sample.Shard < shards.Count ? shards[sample.Shard].Id : "?";
+                throw new DataLoadException(
+                    $"rank {plan.Rank}: the plan's batches need row {sample.Row} of shard '{id}' (#{sample.Shard}), which its reads do not list; the plan is inconsistent");
+            }
+        }
+    }
+
+    // Whether a row lies in one of these ranges (sorted by start, not overlapping).
+    private static bool Contains(ShardRowRange[] ranges, long row)
+    {
+        int low = 0, high = ranges.Length - 1;
+        while (low <= high)
+        {
+            var mid = (low + high) >>> 1;
+            if (row < ranges[mid].Start)
+            {
+                high = mid - 1;
+            }
+            else if (row >= ranges[mid].End)
+            {
+                low = mid + 1;
+            }
+            else
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

@@ -46,4 +46,38 @@ public class PlannedBatchReaderTests
         act.Should().Throw<DataLoadException>().WithMessage("*plan reads shard 'shard-*' as #*, but the dataset has 'other-*' there*");
         renamed.Opened.Should().BeEmpty();
     }
+
+    [Fact]
+    public void A_plan_whose_batches_need_rows_its_reads_do_not_list_is_refused()
+    {
+        var dataset = new RecordingDataset<long>(IndexDataset.Create(10, 10));
+        var order = new SampleOrder(dataset.Shards, seed: 4, shardWindow: 2);
+        var plan = new ShardPlanner(order, 4).Plan(order.Start(), worldSize: 1, batches: 2).ForRank(0);
+        var missing = plan.Batches[1].Samples[2];
+        var trimmed = plan with { Reads = plan.Reads.SelectMany(r => Split(r, missing)).ToArray() };
+
+        var act = () => PlannedBatchReader.Read(dataset, trimmed);
+        act.Should().Throw<DataLoadException>().WithMessage($"rank 0: the plan's batches need row {missing.Row} of shard 'shard-{missing.Shard}'*do not list*");
+        dataset.Opened.Should().BeEmpty();
+    }
+
+    // The range without the given sample's row.
+    private static IEnumerable<ShardRowRange> Split(ShardRowRange range, SampleAddress without)
+    {
+        if (range.Shard != without.Shard || without.Row < range.Start || without.Row >= range.End)
+        {
+            yield return range;
+            yield break;
+        }
+
+        if (without.Row > range.Start)
+        {
+            yield return range with { Count = (int)(without.Row - range.Start) };
+        }
+
+        if (without.Row + 1 < range.End)
+        {
+            yield return range with { Start = without.Row + 1, Count = (int)(range.End - without.Row - 1) };
+        }
+    }
 }
