@@ -114,8 +114,8 @@ public sealed class VideoDiT : Module
     public Tensor ForwardPacked(PackedDiTInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var (s, l) = CheckPacked(input);
         using var scope = Tensor.NewDisposeScope();
+        var (s, l) = CheckPacked(input);
         var positions = PositionEncoding3d.ForPositions(input.Positions.Reshape(s * l, 3), Config.Hidden).Reshape(s, l, Config.Hidden);
         var x = PatchEmbedding.Forward(input.Tokens).Add(positions);
         var text = EncodeText(input.CaptionTokens, input.CaptionEmbeddings);
