@@ -23,6 +23,11 @@ public sealed class SequencePacker
     public PackedBatch Pack(IReadOnlyList<TokenGrid> grids)
     {
         ArgumentNullException.ThrowIfNull(grids);
+        if (grids.Count == 0)
+        {
+            throw new ArgumentException("there are no samples to pack", nameof(grids));
+        }
+
         for (var i = 0; i < grids.Count; i++)
         {
             if (grids[i].Tokens > TokenBudget || grids[i].Tokens < 1)

@@ -52,5 +52,7 @@ public class SequencePackerTests
     {
         var act = () => new SequencePacker(32).Pack(Grids);
         act.Should().Throw<ArgumentException>().WithMessage("sample 1 has 4x4x4 tokens = 64 tokens, which does not fit*token_budget = 32*");
+        var empty = () => new SequencePacker(32).Pack([]);
+        empty.Should().Throw<ArgumentException>().WithMessage("there are no samples to pack*");
     }
 }
