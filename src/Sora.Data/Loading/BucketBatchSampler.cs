@@ -12,6 +12,7 @@ public sealed class BucketBatchSampler<TKey>
     where TKey : notnull
 {
     private readonly ulong _seed;
+    private readonly IReadOnlyList<TKey> _keys;
     private readonly List<(TKey Key, int[] Members)> _buckets;
     private readonly Func<TKey, int> _batchSize;
     private List<int[]> _epochBatches = [];
@@ -21,6 +22,7 @@ public sealed class BucketBatchSampler<TKey>
         ArgumentNullException.ThrowIfNull(keys);
         _batchSize = batchSize ?? throw new ArgumentNullException(nameof(batchSize));
         _seed = seed;
+        _keys = keys;
 
         // Buckets in order of first appearance: deterministic for a given dataset.
         var order = new Dictionary<TKey, List<int>>();
@@ -65,6 +67,23 @@ public sealed class BucketBatchSampler<TKey>
         return batch;
     }
 
+    /// <summary>
+    /// Rank <paramref name="rank"/>'s slice of the next global batch (see <see cref="GlobalBatch"/>): every rank runs the
+    /// same sampler, so the cursor stays global and a run resumes on any world size.
+    /// </summary>
+    public IReadOnlyList<int> Next(int rank, int worldSize)
+    {
+        var batch = Next();
+        if (worldSize >= 1 && batch.Count % worldSize != 0)
+        {
+            throw new ArgumentException(
+                $"bucket {_keys[batch[0]]}: batch size {batch.Count} is not a multiple of the world size {worldSize}; choose bucket batch sizes that divide evenly",
+                nameof(worldSize));
+        }
+
+        return GlobalBatch.RankSlice(batch, rank, worldSize);
+    }
+
     /// <summary>Continues from a saved cursor.</summary>
     public void Seek(SamplerCursor cursor)
     {
@@ -84,7 +103,7 @@ public sealed class BucketBatchSampler<TKey>
         {
             var (key, members) = _buckets[b];
             var shuffled = (int[])members.Clone();
-            Shuffle(shuffled, new SplitMix64(SplitMix64.Mix(_seed ^ SplitMix64.Mix((ulong)epoch * 0x9E37u + (ulong)b))));
+            SeededShuffle.Shuffle<int>(shuffled, new SplitMix64(SplitMix64.Mix(_seed ^ SplitMix64.Mix((ulong)epoch * 0x9E37u + (ulong)b))));
             var size = _batchSize(key);
             for (var start = 0; start + size <= shuffled.Length; start += size)
             {
@@ -93,17 +112,8 @@ public sealed class BucketBatchSampler<TKey>
         }
 
         var order = Enumerable.Range(0, batches.Count).ToArray();
-        Shuffle(order, new SplitMix64(SplitMix64.Mix(_seed + (ulong)epoch)));
+        SeededShuffle.Shuffle<int>(order, new SplitMix64(SplitMix64.Mix(_seed + (ulong)epoch)));
         return order.Select(i => batches[i]).ToList();
-    }
-
-    private static void Shuffle<T>(T[] items, SplitMix64 random)
-    {
-        for (var i = items.Length - 1; i > 0; i--)
-        {
-            var j = random.NextBelow(i + 1);
-            (items[i], items[j]) = (items[j], items[i]);
-        }
     }
 }
 

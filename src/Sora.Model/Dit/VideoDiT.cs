@@ -99,22 +99,32 @@ public sealed class VideoDiT : Module
 
         var x = PatchEmbedding.Forward(Patchifier.Patchify(input.Latent)).Add(Positions(gt, gh, gw));
         var text = EncodeText(input.CaptionTokens, input.CaptionEmbeddings);
-        var textVector = TextProjection.Forward(text.Pooled);
-        var conditioning = new Conditioning(TimestepEmbedder.Forward(input.Timesteps).Add(textVector));
-        if (input.CleanFrames is not null)
-        {
-            var clean = TimestepEmbedder.Forward(Tensor.Zeros([shape[0]])).Add(textVector);
-            conditioning = conditioning with { Clean = clean, CleanTokens = CleanTokenMask(input.CleanFrames, gt, gh * gw) };
-        }
-
-        foreach (var block in Blocks)
-        {
-            // Through Invoke: a block is a sharding unit under FSDP (gathered for its forward, then freed).
-            x = block.Invoke(() => block.Forward(x, conditioning, input.AttentionMask, text));
-        }
-
-        var output = Patchifier.Unpatchify(Final.Forward(x, conditioning), frames, height, width);
+        var cleanTokens = input.CleanFrames is null ? null : CleanTokenMask(input.CleanFrames, gt, gh * gw);
+        var conditioning = Condition(input.Timesteps, text, cleanTokens, segments: null);
+        var output = Patchifier.Unpatchify(Denoise(x, conditioning, input.AttentionMask, text), frames, height, width);
         return scope.MoveToOuter(output);
+    }
+
+    /// <summary>
+    /// Predicts the velocity for a packed batch: (S, L, C·pt·ph·pw), token for token like <see cref="PackedDiTInput.Tokens"/>
+    /// (padding tokens carry no meaning). Each sample's tokens give the same prediction as <see cref="Forward"/> on that
+    /// sample alone: attention is block-diagonal by segment, positions come from the position ids, and each token is
+    /// modulated by its own sample's timestep and caption.
+    /// </summary>
+    public Tensor ForwardPacked(PackedDiTInput input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        using var scope = Tensor.NewDisposeScope();
+        var (s, l) = CheckPacked(input);
+        var positions = PositionEncoding3d.ForPositions(input.Positions.Reshape(s * l, 3), Config.Hidden).Reshape(s, l, Config.Hidden);
+        var x = PatchEmbedding.Forward(input.Tokens).Add(positions);
+        var text = EncodeText(input.CaptionTokens, input.CaptionEmbeddings);
+        var segments = input.SegmentIds.Clamp(min: 0L);
+        var conditioning = Condition(input.Timesteps, text, input.CleanTokens?.Unsqueeze(2), segments);
+
+        // Padding (−1) attends only to padding, so no row of the mask is empty.
+        var mask = input.SegmentIds.Unsqueeze(2).Eq(input.SegmentIds.Unsqueeze(1)).Unsqueeze(1);
+        return scope.MoveToOuter(Denoise(x, conditioning, mask, Config.CrossAttention ? PackCaptions(text, input.SegmentIds) : text));
     }
 
     protected override void Dispose(bool disposing)
@@ -130,6 +140,80 @@ public sealed class VideoDiT : Module
         }
 
         base.Dispose(disposing);
+    }
+
+    // The adaLN conditioning: timestep plus caption vector per sample, and the t = 0 variant when some tokens are clean.
+    private Conditioning Condition(Tensor timesteps, TextConditioning text, Tensor? cleanTokens, Tensor? segments)
+    {
+        var textVector = TextProjection.Forward(text.Pooled);
+        var conditioning = new Conditioning(TimestepEmbedder.Forward(timesteps).Add(textVector), Segments: segments);
+        if (cleanTokens is not null)
+        {
+            var clean = TimestepEmbedder.Forward(Tensor.Zeros([timesteps.Size(0)])).Add(textVector);
+            conditioning = conditioning with { Clean = clean, CleanTokens = cleanTokens };
+        }
+
+        return conditioning;
+    }
+
+    // The blocks and the final layer: tokens in, patch values out. Plain and packed batches share it.
+    private Tensor Denoise(Tensor x, Conditioning conditioning, Tensor? mask, TextConditioning text)
+    {
+        foreach (var block in Blocks)
+        {
+            // Through Invoke: a block is a sharding unit under FSDP (gathered for its forward, then freed).
+            x = block.Invoke(() => block.Forward(x, conditioning, mask, text));
+        }
+
+        return Final.Forward(x, conditioning);
+    }
+
+    // Cross-attention in a packed batch: every sequence sees all K captions laid end to end, and each token may attend
+    // only to its own sample's caption tokens (padding tokens to all, so no row is empty).
+    private static TextConditioning PackCaptions(TextConditioning text, Tensor segmentIds)
+    {
+        var (k, captionLength, dim) = (text.Sequence.Size(0), text.Sequence.Size(1), text.Sequence.Size(2));
+        var (s, l) = (segmentIds.Size(0), segmentIds.Size(1));
+        var keys = k * captionLength;
+        var sequence = text.Sequence.Reshape(1, keys, dim).Expand(s, keys, dim);
+        var owner = Tensor.Arange(keys).FloorDivide(captionLength).Reshape(1, 1, keys);
+        var usable = text.KeyMask.Expand(k, 1, 1, captionLength).Reshape(1, 1, keys);
+        var mask = segmentIds.Unsqueeze(2).Eq(owner).LogicalAnd(usable).LogicalOr(segmentIds.Eq(-1L).Unsqueeze(2));
+        return new TextConditioning(text.Pooled, sequence, mask.Reshape(s, 1, l, keys));
+    }
+
+    private (long Sequences, long Length) CheckPacked(PackedDiTInput input)
+    {
+        var tokens = input.Tokens.Shape;
+        if (tokens.Length != 3 || tokens[2] != Config.PatchVolume)
+        {
+            throw new ArgumentException($"packed tokens must be (S, L, {Config.PatchVolume}), got [{string.Join(", ", tokens)}]", nameof(input));
+        }
+
+        var (s, l) = (tokens[0], tokens[1]);
+        if (!input.SegmentIds.Shape.AsSpan().SequenceEqual([s, l]) || input.SegmentIds.DType != ScalarType.Int64)
+        {
+            throw new ArgumentException($"segment ids must be int64 ({s}, {l}) like the tokens, got [{string.Join(", ", input.SegmentIds.Shape)}] {input.SegmentIds.DType}", nameof(input));
+        }
+
+        if (!input.Positions.Shape.AsSpan().SequenceEqual([s, l, 3]))
+        {
+            throw new ArgumentException($"position ids must be ({s}, {l}, 3), got [{string.Join(", ", input.Positions.Shape)}]", nameof(input));
+        }
+
+        if (input.CleanTokens is not null && !input.CleanTokens.Shape.AsSpan().SequenceEqual([s, l]))
+        {
+            throw new ArgumentException($"clean tokens must be ({s}, {l}), got [{string.Join(", ", input.CleanTokens.Shape)}]", nameof(input));
+        }
+
+        var samples = input.Timesteps.Size(0);
+        var (low, high) = (input.SegmentIds.Min().ItemLong(), input.SegmentIds.Max().ItemLong());
+        if (low < -1 || high >= samples)
+        {
+            throw new ArgumentException($"segment ids run from {low} to {high} but there are {samples} timesteps (one per sample); ids must be in [-1, {samples - 1}]", nameof(input));
+        }
+
+        return (s, l);
     }
 
     // A token is clean when every latent frame its patch covers is clean.

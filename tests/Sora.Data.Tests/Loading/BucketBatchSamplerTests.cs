@@ -53,4 +53,21 @@ public class BucketBatchSamplerTests
         var act = () => new BucketBatchSampler<string>(["a", "a", "b"], _ => 3, seed: 0);
         act.Should().Throw<ArgumentException>().WithMessage("*a: 2 samples for batches of 3*b: 1 samples*");
     }
+
+    [Fact]
+    public void Rank_slices_of_each_global_batch_put_back_together_are_the_global_batch_on_any_world_size()
+    {
+        var global = new BucketBatchSampler<string>(Keys, key => key.EndsWith("x1", StringComparison.Ordinal) ? 6 : 2, seed: 5);
+        var expected = Enumerable.Range(0, 9).Select(_ => global.Next().ToArray()).ToArray();
+        foreach (var world in new[] { 1, 2 })
+        {
+            var ranks = Enumerable.Range(0, world).Select(_ => new BucketBatchSampler<string>(Keys, key => key.EndsWith("x1", StringComparison.Ordinal) ? 6 : 2, seed: 5)).ToArray();
+            var together = Enumerable.Range(0, 9).Select(_ => ranks.Select((r, rank) => r.Next(rank, world)).SelectMany(s => s).ToArray()).ToArray();
+            together.Should().BeEquivalentTo(expected, o => o.WithStrictOrdering());
+        }
+
+        var three = new BucketBatchSampler<string>(Keys, _ => 2, seed: 5);
+        var act = () => three.Next(0, 3);
+        act.Should().Throw<ArgumentException>().WithMessage("bucket *: batch size 2 is not a multiple of the world size 3*");
+    }
 }
