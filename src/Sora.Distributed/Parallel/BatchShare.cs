@@ -1,11 +1,12 @@
+using Sora.Data.Loading;
 using Sora.Torch;
 
 namespace Sora.Distributed.Parallel;
 
 /// <summary>
-/// Data parallelism's split rule: every rank draws the same global batch (same seed, same stream) and
-/// keeps the contiguous slice [rank·B/N, (rank+1)·B/N) along dim 0. The global batch, and so the
-/// training result, does not depend on the number of ranks.
+/// Data parallelism on tensors, by the loader's split rule (<see cref="GlobalBatch.RankSlice(int, int, int)"/>):
+/// every rank draws the same global batch (same seed, same stream) and keeps the contiguous slice
+/// [rank·B/N, (rank+1)·B/N) along dim 0, so the training result does not depend on the number of ranks.
 /// </summary>
 public static class BatchShare
 {
@@ -13,26 +14,10 @@ public static class BatchShare
     public static Tensor Of(Tensor global, int rank, int worldSize)
     {
         ArgumentNullException.ThrowIfNull(global);
-        var size = global.Size(0);
-        var share = SizeOf(size, worldSize);
-        ArgumentOutOfRangeException.ThrowIfNegative(rank);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(rank, worldSize);
-        return global.Narrow(0, rank * share, share);
+        var (start, count) = GlobalBatch.RankSlice(checked((int)global.Size(0)), rank, worldSize);
+        return global.Narrow(0, start, count);
     }
 
     /// <inheritdoc cref="Of(Tensor, int, int)"/>
     public static Tensor? OfOptional(Tensor? global, int rank, int worldSize) => global is null ? null : Of(global, rank, worldSize);
-
-    /// <summary>Samples per rank; a global batch that does not split evenly is an error naming both numbers.</summary>
-    public static long SizeOf(long globalBatch, int worldSize)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(worldSize, 1);
-        if (globalBatch % worldSize != 0)
-        {
-            throw new ArgumentException(
-                $"a global batch of {globalBatch} samples does not split evenly across {worldSize} ranks: make the batch size a multiple of the world size");
-        }
-
-        return globalBatch / worldSize;
-    }
 }
