@@ -3,6 +3,7 @@ using Sora.Cli.Console;
 using Sora.Cli.Launch;
 using Sora.Distributed.Configuration;
 using Sora.Distributed.Pipelines;
+using Sora.Distributed.Training;
 using Sora.Torch.Distributed;
 using Spectre.Console;
 
@@ -19,6 +20,7 @@ internal static class TrainCommand
         var job = new Argument<FileInfo>("job") { Description = "The YAML job file (configs/tiny.yaml is the CPU demo)." };
         var output = new Option<string?>("--output") { Description = "Run directory (default: the job's output)." };
         var processes = new Option<int>("--nproc-per-node") { Description = "Worker processes to start on this machine (data parallel; the batch size must be a multiple).", DefaultValueFactory = _ => 1 };
+        var parallel = new Option<DataParallelism>("--parallel") { Description = "With --nproc-per-node: ddp (replicated model) or fsdp (sharded parameters, gradients and optimizer state).", DefaultValueFactory = _ => DataParallelism.Ddp };
         var timeout = new Option<double>("--timeout") { Description = "Seconds a rank waits for the others (rendezvous and each collective) before failing.", DefaultValueFactory = _ => 300 };
 
         // Set by the launcher on the workers it starts.
@@ -30,7 +32,7 @@ internal static class TrainCommand
 
         var command = new Command("train", "Train the model of a job file on this machine and write weights, samples and loss curves.")
         {
-            job, output, processes, timeout, rank, worldSize, masterPort, masterAddress, threads,
+            job, output, processes, parallel, timeout, rank, worldSize, masterPort, masterAddress, threads,
         };
         command.SetAction(parse =>
         {
@@ -49,7 +51,7 @@ internal static class TrainCommand
             var limit = TimeSpan.FromSeconds(parse.GetValue(timeout));
             if (parse.GetValue(rank) is { } r)
             {
-                return RunWorker(config, r, parse.GetValue(worldSize), parse.GetRequiredValue(masterAddress), parse.GetValue(masterPort), limit);
+                return RunWorker(config, r, parse.GetValue(worldSize), parse.GetRequiredValue(masterAddress), parse.GetValue(masterPort), limit, parse.GetValue(parallel));
             }
 
             RuntimeCheck.WarnIfSlowBlas();
@@ -61,7 +63,7 @@ internal static class TrainCommand
 
             if (n > 1)
             {
-                return Launch(config, jobFile, n, limit);
+                return Launch(config, jobFile, n, limit, parse.GetValue(parallel));
             }
 
             var result = new TrainingDisplay().Run((status, progress) => new TrainingJob(config, status, progress).Run());
@@ -71,7 +73,7 @@ internal static class TrainCommand
         return command;
     }
 
-    private static int Launch(JobConfig config, string jobFile, int n, TimeSpan timeout)
+    private static int Launch(JobConfig config, string jobFile, int n, TimeSpan timeout, DataParallelism parallelism)
     {
         // Checked before any worker starts: every rank keeps an equal share of each global batch.
         foreach (var (key, batch) in new[] { ("vae.train.batch_size", config.VaeTraining.BatchSize), ("train.batch_size", config.Training.BatchSize) })
@@ -86,7 +88,7 @@ internal static class TrainCommand
         var options = new LaunchOptions(n, total, timeout, config.Output, (r, port, threads) =>
         [
             "train", jobFile, "--output", config.Output, "--rank", r.ToString(), "--world-size", n.ToString(),
-            "--master-port", port.ToString(), "--threads", threads.ToString(), "--timeout", timeout.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--master-port", port.ToString(), "--threads", threads.ToString(), "--parallel", parallelism.ToString(), "--timeout", timeout.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ]);
         var result = new TrainingDisplay().Run((status, progress) => new LocalLauncher(options).Run(status, progress));
         if (result.ExitCode != 0)
@@ -95,17 +97,17 @@ internal static class TrainCommand
             return result.ExitCode;
         }
 
-        AnsiConsole.MarkupLine($"[green]done[/]: {n} ranks; run [blue]{Markup.Escape(config.Output)}[/]");
+        AnsiConsole.MarkupLine($"[green]done[/]: {n} ranks ({parallelism.ToString().ToUpperInvariant()}); run [blue]{Markup.Escape(config.Output)}[/]");
         return 0;
     }
 
-    private static int RunWorker(JobConfig config, int rank, int worldSize, string masterAddress, int masterPort, TimeSpan timeout)
+    private static int RunWorker(JobConfig config, int rank, int worldSize, string masterAddress, int masterPort, TimeSpan timeout, DataParallelism parallelism)
     {
         var (status, progress) = WorkerMessages.Writers(System.Console.Out);
         using var store = TcpStore.Connect(masterAddress, masterPort, timeout);
         using var scoped = store.WithPrefix("train");
         using var group = ProcessGroup.Create(ProcessGroupBackend.Gloo, scoped, rank, worldSize, timeout);
-        new TrainingJob(config, rank == 0 ? status : null, rank == 0 ? progress : null, group: group).Run();
+        new TrainingJob(config, rank == 0 ? status : null, rank == 0 ? progress : null, group: group, parallelism: parallelism).Run();
         return 0;
     }
 

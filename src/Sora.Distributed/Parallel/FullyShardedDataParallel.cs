@@ -76,6 +76,9 @@ public sealed class FullyShardedDataParallel : IForwardHooks, IDisposable
     /// <summary>This rank's shards: what the optimizer updates.</summary>
     public IReadOnlyList<Tensor> ShardParameters => _units.Select(u => u.Shard).ToArray();
 
+    /// <summary>The shards by unit name ("unit0", ..., "root"), e.g. for an EMA of the shards.</summary>
+    public IEnumerable<(string Name, Tensor Shard)> NamedShards => _units.Select(u => (u.Name, u.Shard));
+
     /// <summary>Full bytes of each unit's (padded) flat parameters, in unit order (root last).</summary>
     public IReadOnlyList<long> UnitBytes => _units.Select(u => u.FullBytes).ToArray();
 
@@ -170,6 +173,41 @@ public sealed class FullyShardedDataParallel : IForwardHooks, IDisposable
         _summoned = true;
         Track();
         return new Summoned(this);
+    }
+
+    /// <summary>
+    /// Ends sharding for good (a collective): gathers every unit, gives each parameter its own full copy,
+    /// and removes the hooks, so the model is an ordinary module again (to save or sample after training).
+    /// Dispose afterwards as usual.
+    /// </summary>
+    public void Unshard()
+    {
+        using (SummonFullParameters())
+        {
+            using var noGrad = Tensor.NoGrad();
+            foreach (var unit in _units)
+            {
+                foreach (var (_, parameter) in unit.Parameters)
+                {
+                    using var own = parameter.Detach().Clone();
+                    parameter.SetData(own);
+                }
+            }
+        }
+
+        foreach (var hook in _parameterHooks.Concat(_outputHooks))
+        {
+            hook.Dispose();
+        }
+
+        _parameterHooks.Clear();
+        _outputHooks.Clear();
+        foreach (var module in _unitOf.Keys)
+        {
+            module.ForwardHooks = null;
+        }
+
+        _unitOf.Clear();
     }
 
     /// <inheritdoc />

@@ -32,6 +32,7 @@ public static class DiTStage
             Schedule = stage.Schedule,
             BuildData = () => new LatentBatches(latents.Train, tokenizer, job, flow),
             ShareOfBatch = (batch, rank, worldSize) => batch.ShareOf(rank, worldSize),
+            ShardingUnits = model => ((VideoDiT)model).Blocks,
             Loss = (model, batch) =>
             {
                 var dit = (VideoDiT)model;

@@ -24,14 +24,17 @@ public sealed class TrainingJob
     private readonly IProgress<TrainingProgress>? _training;
     private readonly Ffmpeg _ffmpeg;
     private readonly ProcessGroup? _group;
+    private readonly DataParallelism _parallelism;
 
-    public TrainingJob(JobConfig job, IProgress<string>? status = null, IProgress<TrainingProgress>? training = null, Ffmpeg? ffmpeg = null, ProcessGroup? group = null)
+    public TrainingJob(JobConfig job, IProgress<string>? status = null, IProgress<TrainingProgress>? training = null, Ffmpeg? ffmpeg = null, ProcessGroup? group = null,
+        DataParallelism parallelism = DataParallelism.Ddp)
     {
         _job = job ?? throw new ArgumentNullException(nameof(job));
         _status = status;
         _training = training;
         _ffmpeg = ffmpeg ?? Ffmpeg.Default;
         _group = group;
+        _parallelism = parallelism;
     }
 
     private bool IsRankZero => _group is null || _group.Rank == 0;
@@ -57,7 +60,7 @@ public sealed class TrainingJob
         }
 
         _status?.Report($"training the VAE ({_job.VaeTraining.Steps} steps)");
-        var vaeState = new Trainer<ClipBatch>(VaeStage.Spec(_job, data), _job.VaeTraining.Trainer, _training, _group).Run(cancellation);
+        var vaeState = new Trainer<ClipBatch>(VaeStage.Spec(_job, data), _job.VaeTraining.Trainer, _training, _group, _parallelism).Run(cancellation);
         using var vae = (VideoVae)vaeState.Model;
         vaeState.Optimizer.Dispose();
         if (IsRankZero)
@@ -71,18 +74,17 @@ public sealed class TrainingJob
             run.SaveStatistics(latents.Statistics);
         }
 
-        using var emaModel = new VideoDiT(_job.Model, tokenizer.VocabularySize);
         var samples = new List<string>();
         void Sample(TrainerState state)
         {
-            state.Ema?.CopyTo(emaModel);
-            var generator = new VideoGenerator(state.Ema is null ? (VideoDiT)state.Model : emaModel, vae, tokenizer, latents.Statistics, _job.Flow, _job.Sampling.Options);
+            // The trainer hands over the model holding the EMA weights.
+            var generator = new VideoGenerator((VideoDiT)state.Model, vae, tokenizer, latents.Statistics, _job.Flow, _job.Sampling.Options);
             var last = state.Step == _job.Training.Steps;
             samples.AddRange(WriteSamples(generator, Path.Combine(run.SamplesDirectory, last ? "final" : $"step-{state.Step:D6}")));
         }
 
         _status?.Report($"training the DiT ({_job.Training.Steps} steps)");
-        var ditState = new Trainer<LatentBatch>(DiTStage.Spec(_job, latents, tokenizer, Sample), _job.Training.Trainer, _training, _group).Run(cancellation);
+        var ditState = new Trainer<LatentBatch>(DiTStage.Spec(_job, latents, tokenizer, Sample), _job.Training.Trainer, _training, _group, _parallelism).Run(cancellation);
         using var dit = (VideoDiT)ditState.Model;
         ditState.Optimizer.Dispose();
         if (!IsRankZero)

@@ -12,8 +12,14 @@ public sealed class ExponentialMovingAverage : IDisposable
     private readonly (string Name, Tensor Parameter, Tensor Shadow)[] _entries;
 
     public ExponentialMovingAverage(Module module, double decay)
+        : this((module ?? throw new ArgumentNullException(nameof(module))).NamedParameters(), decay)
     {
-        ArgumentNullException.ThrowIfNull(module);
+    }
+
+    /// <summary>Averages the given tensors (a module's parameters, or FSDP's shards), starting from their values now.</summary>
+    public ExponentialMovingAverage(IEnumerable<(string Name, Tensor Parameter)> parameters, double decay)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
         if (decay is < 0 or >= 1)
         {
             throw new ArgumentOutOfRangeException(nameof(decay), decay, "train.ema_decay: must be in [0, 1)");
@@ -21,13 +27,13 @@ public sealed class ExponentialMovingAverage : IDisposable
 
         Decay = decay;
         using var noGrad = Tensor.NoGrad();
-        _entries = module.NamedParameters().Select(p => (p.Name, p.Parameter, p.Parameter.Detach().Clone().DetachFromDisposeScope())).ToArray();
+        _entries = parameters.Select(p => (p.Name, p.Parameter, p.Parameter.Detach().Clone().DetachFromDisposeScope())).ToArray();
     }
 
     public double Decay { get; }
 
     /// <summary>Updates applied so far.</summary>
-    public long Updates { get; private set; }
+    public long Updates { get; internal set; }
 
     public void Update()
     {
@@ -58,6 +64,23 @@ public sealed class ExponentialMovingAverage : IDisposable
         target.LoadStateDict(state);
     }
 
+    /// <summary>
+    /// Puts the averaged weights into the averaged tensors themselves until the scope is disposed, when the
+    /// trained weights come back (evaluating or sampling "with the EMA" without a second model).
+    /// </summary>
+    public IDisposable UseAveragedWeights()
+    {
+        using var noGrad = Tensor.NoGrad();
+        using var scope = Tensor.NewDisposeScope();
+        var trained = _entries.Select(e => e.Parameter.Detach().Clone().DetachFromDisposeScope()).ToArray();
+        foreach (var (_, parameter, shadow) in _entries)
+        {
+            parameter.Detach().Copy_(shadow);
+        }
+
+        return new TrainedWeights(_entries, trained);
+    }
+
     /// <summary>Restores averaged weights saved with <see cref="StateDict"/>.</summary>
     public void Load(IReadOnlyDictionary<string, Tensor> state, long updates)
     {
@@ -81,6 +104,20 @@ public sealed class ExponentialMovingAverage : IDisposable
         foreach (var (_, _, shadow) in _entries)
         {
             shadow.Dispose();
+        }
+    }
+
+    private sealed class TrainedWeights((string Name, Tensor Parameter, Tensor Shadow)[] entries, Tensor[] trained) : IDisposable
+    {
+        public void Dispose()
+        {
+            using var noGrad = Tensor.NoGrad();
+            using var scope = Tensor.NewDisposeScope();
+            for (var i = 0; i < entries.Length; i++)
+            {
+                entries[i].Parameter.Detach().Copy_(trained[i]);
+                trained[i].Dispose();
+            }
         }
     }
 }

@@ -29,13 +29,19 @@ public sealed record TrainSpec<TBatch>
     /// </summary>
     public Func<TBatch, int, int, TBatch>? ShareOfBatch { get; init; }
 
+    /// <summary>FSDP's units, in forward order (a transformer's blocks); the rest of the model is the root unit.</summary>
+    public Func<Module, IEnumerable<Module>>? ShardingUnits { get; init; }
+
     /// <summary>The objective: the loss of one micro-batch (its tensors live in the step's dispose scope).</summary>
     public required Func<Module, TBatch, StepLoss> Loss { get; init; }
 
     /// <summary>A deterministic held-out loss of the (EMA, if any) model, run every <see cref="TrainerOptions.EvalEvery"/> steps.</summary>
     public Func<Module, double>? HeldOutLoss { get; init; }
 
-    /// <summary>Called every <see cref="TrainerOptions.SampleEvery"/> steps and at the end (sample videos, for example).</summary>
+    /// <summary>
+    /// Called every <see cref="TrainerOptions.SampleEvery"/> steps and at the end (sample videos, for example), on
+    /// rank 0, with the model in eval mode holding the EMA weights (when there is an EMA).
+    /// </summary>
     public Action<TrainerState>? OnSample { get; init; }
 }
 

@@ -9,9 +9,10 @@ namespace Sora.Distributed.Training;
 /// The training loop composed from a <see cref="TrainSpec{TBatch}"/>: per step, the scheduled learning
 /// rate, gradient accumulation over micro-batches, global-norm clipping, the optimizer, the EMA, metrics,
 /// progress, periodic held-out loss and samples. Every step runs inside a dispose scope.
-/// Given a process group of more than one rank it trains data-parallel (DDP): each rank takes its
-/// share of every global batch, gradients are averaged across ranks during backward, and only rank 0
-/// evaluates and samples. The reported loss and throughput are those of the global batch.
+/// Given a process group of more than one rank it trains data-parallel, with DDP or FSDP: each rank takes
+/// its share of every global batch, gradients are averaged across ranks during backward, and only rank 0
+/// evaluates and samples (with the EMA weights in the model, gathered in full under FSDP). The reported
+/// loss and throughput are those of the global batch.
 /// </summary>
 public sealed class Trainer<TBatch>
 {
@@ -19,14 +20,17 @@ public sealed class Trainer<TBatch>
     private readonly TrainerOptions _options;
     private readonly IProgress<TrainingProgress>? _progress;
     private readonly ProcessGroup? _group;
+    private readonly DataParallelism _parallelism;
 
-    public Trainer(TrainSpec<TBatch> spec, TrainerOptions options, IProgress<TrainingProgress>? progress = null, ProcessGroup? group = null)
+    public Trainer(TrainSpec<TBatch> spec, TrainerOptions options, IProgress<TrainingProgress>? progress = null, ProcessGroup? group = null,
+        DataParallelism parallelism = DataParallelism.Ddp)
     {
         _spec = spec ?? throw new ArgumentNullException(nameof(spec));
         _options = (options ?? throw new ArgumentNullException(nameof(options))).Validate(spec.Name);
         _spec.Schedule.Validate(spec.Name);
         _progress = progress;
         _group = group is { WorldSize: > 1 } ? group : null;
+        _parallelism = parallelism;
         if (_group is not null && spec.ShareOfBatch is null)
         {
             throw new ArgumentException($"{spec.Name}: training on {_group.WorldSize} ranks needs the spec's ShareOfBatch");
@@ -40,9 +44,9 @@ public sealed class Trainer<TBatch>
     public TrainerState Run(CancellationToken cancellation = default)
     {
         var model = _spec.BuildModel();
-        using var ddp = _group is null ? null : new DistributedDataParallel(model, _group);
-        var optimizer = _spec.BuildOptimizer(model.Parameters());
-        var ema = _options.EmaDecay is { } decay ? new ExponentialMovingAverage(model, decay) : null;
+        using var parallel = StepParallelism.Create(model, _group, _parallelism, _spec.ShardingUnits);
+        var optimizer = _spec.BuildOptimizer(parallel.OptimizerParameters);
+        var ema = _options.EmaDecay is { } decay ? new ExponentialMovingAverage(parallel.AveragedParameters, decay) : null;
         var state = new TrainerState(_spec.Name, model, optimizer, ema);
         var data = _spec.BuildData();
         using var metrics = new TrainingMetrics(_spec.Name);
@@ -70,8 +74,9 @@ public sealed class Trainer<TBatch>
                     batch = _spec.ShareOfBatch!(batch, _group.Rank, _group.WorldSize);
                 }
 
-                // Gradient accumulation: only the last micro-batch's backward reduces across ranks.
-                using var noSync = ddp is not null && micro < _options.GradientAccumulation - 1 ? ddp.NoSync() : null;
+                // Gradient accumulation: with DDP only the last micro-batch's backward reduces across ranks.
+                var lastMicro = micro == _options.GradientAccumulation - 1;
+                parallel.BeforeMicroBatch(lastMicro);
                 var result = _spec.Loss(model, batch);
                 var value = result.Loss.ItemDouble();
                 if (!double.IsFinite(value))
@@ -80,15 +85,15 @@ public sealed class Trainer<TBatch>
                 }
 
                 result.Loss.Div(_options.GradientAccumulation).Backward();
+                parallel.AfterBackward(lastMicro);
                 loss += value / _options.GradientAccumulation;
                 samples += result.Samples;
                 tokens += result.Tokens;
             }
 
-            if (ddp is not null)
+            if (_group is not null)
             {
-                ddp.SynchronizeGradients();
-                metrics.RecordExposedCommunication(ddp.ExposedCommunication);
+                metrics.RecordExposedCommunication(parallel.ExposedCommunication);
             }
 
             (loss, samples, tokens) = GlobalTotals(loss, samples, tokens);
@@ -96,9 +101,7 @@ public sealed class Trainer<TBatch>
             double gradientNorm;
             using (Tensor.NewDisposeScope())
             {
-                gradientNorm = _options.GradientClip > 0
-                    ? GradientClipping.ClipByGlobalNorm(model.Parameters(), _options.GradientClip)
-                    : Sora.Torch.Optim.ForEach.Norm(GradientsOf(model));
+                gradientNorm = parallel.ClipGradients(_options.GradientClip);
             }
 
             if (!double.IsFinite(gradientNorm))
@@ -122,17 +125,25 @@ public sealed class Trainer<TBatch>
             }
 
             var last = step == _options.Steps;
-            if (IsRankZero && _spec.HeldOutLoss is not null && (last || (_options.EvalEvery > 0 && step % _options.EvalEvery == 0)))
+            var evaluate = _spec.HeldOutLoss is not null && (last || (_options.EvalEvery > 0 && step % _options.EvalEvery == 0));
+            var sample = _spec.OnSample is not null && (last || (_options.SampleEvery > 0 && step % _options.SampleEvery == 0));
+            if (evaluate || sample)
             {
-                heldOut = EvaluateHeldOut(state);
-                state.HeldOutHistory.Add((step, heldOut.Value));
-                metrics.RecordHeldOut(heldOut.Value);
-            }
+                // Every rank enters (FSDP gathers the weights collectively); rank 0 evaluates and samples.
+                using var weights = EvaluationWeights(parallel, ema);
+                if (IsRankZero && evaluate)
+                {
+                    using var scope = Tensor.NewDisposeScope();
+                    using var noGrad = Tensor.NoGrad();
+                    heldOut = _spec.HeldOutLoss!(model);
+                    state.HeldOutHistory.Add((step, heldOut.Value));
+                    metrics.RecordHeldOut(heldOut.Value);
+                }
 
-            if (IsRankZero && _spec.OnSample is not null && (last || (_options.SampleEvery > 0 && step % _options.SampleEvery == 0)))
-            {
-                _spec.OnSample(state);
-                model.Train();
+                if (IsRankZero && sample)
+                {
+                    _spec.OnSample!(state);
+                }
             }
 
             var windowSeconds = window.Sum(w => w.Seconds);
@@ -143,7 +154,25 @@ public sealed class Trainer<TBatch>
                 TimeSpan.FromSeconds(perStep * (_options.Steps - step)), heldOut));
         }
 
+        state.Ema = parallel.Finish(ema);
         return state;
+    }
+
+    /// <summary>
+    /// The model in eval mode holding the weights to evaluate and sample with (the EMA's when there is one),
+    /// full even under FSDP; the trained weights and training mode come back on dispose.
+    /// </summary>
+    private static Restore EvaluationWeights(StepParallelism parallel, ExponentialMovingAverage? ema)
+    {
+        var averaged = ema?.UseAveragedWeights();
+        var full = parallel.FullWeights();
+        parallel.Model.Eval();
+        return new Restore(() =>
+        {
+            parallel.Model.Train();
+            full.Dispose();
+            averaged?.Dispose();
+        });
     }
 
     /// <summary>The global batch's mean loss and sample/token counts (each rank trained on an equal share).</summary>
@@ -165,35 +194,10 @@ public sealed class Trainer<TBatch>
         return (values[0] / _group.WorldSize, (long)values[1], (long)values[2]);
     }
 
-    private double EvaluateHeldOut(TrainerState state)
+    private sealed class Restore(Action restore) : IDisposable
     {
-        using var scope = Tensor.NewDisposeScope();
-        using var noGrad = Tensor.NoGrad();
-        if (state.Ema is null)
-        {
-            state.Model.Eval();
-            var value = _spec.HeldOutLoss!(state.Model);
-            state.Model.Train();
-            return value;
-        }
-
-        // Evaluate the averaged weights: swap them in, then restore the trained ones.
-        var trained = state.Model.StateDict().ToDictionary(kv => kv.Key, kv => kv.Value.Clone());
-        state.Ema.CopyTo(state.Model);
-        state.Model.Eval();
-        try
-        {
-            return _spec.HeldOutLoss!(state.Model);
-        }
-        finally
-        {
-            state.Model.LoadStateDict(trained);
-            state.Model.Train();
-        }
+        public void Dispose() => restore();
     }
-
-    private static Tensor[] GradientsOf(Sora.Torch.NN.Module model) =>
-        model.Parameters().Select(p => p.Grad()).Where(g => g is not null).Select(g => g!).ToArray();
 }
 
 /// <summary>The loss or gradient stopped being a finite number.</summary>

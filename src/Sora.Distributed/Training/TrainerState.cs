@@ -23,7 +23,7 @@ public sealed class TrainerState
 
     public Optimizer Optimizer { get; }
 
-    public ExponentialMovingAverage? Ema { get; }
+    public ExponentialMovingAverage? Ema { get; internal set; }
 
     /// <summary>Training loss of every step (the mean over its micro-batches).</summary>
     public List<(long Step, double Loss)> LossHistory { get; } = [];

@@ -18,13 +18,15 @@ public sealed class TrainCommandLaunchTests : IDisposable
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
-    [Fact]
-    public void Two_ranks_train_the_same_losses_as_one_process_on_the_same_global_batches()
+    [Theory]
+    [InlineData("ddp")]
+    [InlineData("fsdp")]
+    public void Two_ranks_train_the_same_losses_as_one_process_on_the_same_global_batches(string parallel)
     {
         var job = WriteJob(ditSteps: 20);
         var single = Sora(TimeSpan.FromMinutes(3), "train", job, "--output", Path.Combine(_directory, "one"));
         single.ExitCode.Should().Be(0, single.Output);
-        var two = Sora(TimeSpan.FromMinutes(3), "train", job, "--output", Path.Combine(_directory, "two"), "--nproc-per-node", "2");
+        var two = Sora(TimeSpan.FromMinutes(3), "train", job, "--output", Path.Combine(_directory, "two"), "--nproc-per-node", "2", "--parallel", parallel);
         two.ExitCode.Should().Be(0, two.Output);
 
         var expected = LossHistory("one");
@@ -37,6 +39,8 @@ public sealed class TrainCommandLaunchTests : IDisposable
             actual[step].Should().BeApproximately(expected[step], 1e-4 * Math.Abs(expected[step]), $"DiT step {step + 1}");
         }
 
+        // The held-out loss is measured with the EMA weights (gathered from the shards under FSDP).
+        HeldOut("two").Should().BeApproximately(HeldOut("one"), 1e-4 * HeldOut("one"));
         File.Exists(Path.Combine(_directory, "two", "logs", "rank-1.log")).Should().BeTrue("every rank's output is kept");
         File.Exists(Path.Combine(_directory, "two", "dit-ema.safetensors")).Should().BeTrue("rank 0 writes the run directory");
     }
@@ -87,6 +91,12 @@ public sealed class TrainCommandLaunchTests : IDisposable
     {
         using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(_directory, run, "summary.json")));
         return summary.RootElement.GetProperty("DiTLossHistory").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+    }
+
+    private double HeldOut(string run)
+    {
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(_directory, run, "summary.json")));
+        return summary.RootElement.GetProperty("DiTHeldOutLoss").EnumerateArray().Last().GetDouble();
     }
 
     private string WriteJob(int ditSteps)

@@ -28,11 +28,11 @@ public class TrainerTests
     }
 
     [Fact]
-    public void Held_out_loss_and_samples_run_at_their_intervals_and_the_ema_is_evaluated_without_changing_the_trained_weights()
+    public void Held_out_loss_and_samples_run_at_their_intervals_with_the_ema_weights_and_the_trained_weights_come_back()
     {
         var evaluated = new List<long>();
         var sampled = new List<long>();
-        float[]? weightsBeforeEval = null;
+        float[]? weightsSampled = null;
         var spec = Spec(batch: 8) with
         {
             HeldOutLoss = model =>
@@ -43,7 +43,7 @@ public class TrainerTests
             OnSample = state =>
             {
                 sampled.Add(state.Step);
-                weightsBeforeEval = ((Linear)state.Model).Weight.ToArray<float>();
+                weightsSampled = ((Linear)state.Model).Weight.ToArray<float>();
             },
         };
         var state = new Trainer<int>(spec, new TrainerOptions { Steps = 10, EvalEvery = 4, SampleEvery = 5, EmaDecay = 0.5, GradientClip = 0 }).Run();
@@ -51,7 +51,12 @@ public class TrainerTests
         evaluated.Should().HaveCount(3, "steps 4, 8 and the last");
         state.HeldOutHistory.Select(h => h.Step).Should().Equal(4, 8, 10);
         sampled.Should().Equal(5, 10);
-        ((Linear)model).Weight.ToArray<float>().Should().Equal(weightsBeforeEval!, "evaluating the EMA swaps the trained weights back");
+        using (var averaged = state.Ema!.StateDict()["weight"])
+        {
+            weightsSampled.Should().Equal(averaged.ToArray<float>(), "samples are made with the EMA weights");
+        }
+
+        ((Linear)model).Weight.ToArray<float>().Should().NotEqual(weightsSampled!, "the trained weights are back after sampling (with decay 0.5 they differ from the average)");
         state.Ema!.Dispose();
     }
 
