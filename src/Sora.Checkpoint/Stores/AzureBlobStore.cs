@@ -104,7 +104,9 @@ public sealed class AzureBlobStore : ICheckpointStore, IDisposable
         var first = await GetRangeAsync(name, 0, _options.DownloadRangeSize, ifMatch: null, cancellationToken).ConfigureAwait(false);
         if (first.Data.Length >= first.TotalLength)
         {
-            return new MemoryStream(first.Data.ToArray(), writable: false);
+            return System.Runtime.InteropServices.MemoryMarshal.TryGetArray(first.Data, out var segment)
+                ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+                : new MemoryStream(first.Data.ToArray(), writable: false);
         }
 
         return new BlobRangeReadStream(first.Data, first.TotalLength, _options.DownloadRangeSize, _options.Parallelism, async (offset, count, ct) =>
@@ -524,7 +526,7 @@ public sealed class AzureBlobStore : ICheckpointStore, IDisposable
         }
 
         var what = name is null ? Location : $"blob '{name}' in {Location}";
-        var message = $"{operation} of {what} failed: HTTP {response.Status} {response.ReasonPhrase}" + (code is null ? string.Empty : $" ({code})") + (detail.Length > 0 ? $": {detail}" : string.Empty);
+        var message = $"{operation} of {what} failed: HTTP {response.Status} {response.ReasonPhrase}" + (code is null ? string.Empty : $" ({code})") + (detail.Length > 0 && detail != response.ReasonPhrase ? $": {detail}" : string.Empty);
         if (response.Status == 404 && name is not null)
         {
             throw new StoredObjectNotFoundException(message, name, response.Status, code);
