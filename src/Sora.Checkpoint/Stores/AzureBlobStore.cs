@@ -94,6 +94,21 @@ public sealed class AzureBlobStore : ICheckpointStore, IDisposable
             }
         }
 
+        if (!condition.IsNone)
+        {
+            // Fail before uploading blocks that could never be committed; Put Block List still enforces the condition.
+            try
+            {
+                await CheckConditionAsync(name, condition, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                first.Dispose();
+                second.Dispose();
+                throw;
+            }
+        }
+
         return await PutBlocksAsync(name, content, first, second, condition, cancellationToken).ConfigureAwait(false);
     }
 
@@ -229,6 +244,17 @@ public sealed class AzureBlobStore : ICheckpointStore, IDisposable
 
     /// <inheritdoc/>
     public void Dispose() => _containerCreation.Dispose();
+
+    private async Task CheckConditionAsync(string name, PutCondition condition, CancellationToken cancellationToken)
+    {
+        var current = await GetPropertiesAsync(name, cancellationToken).ConfigureAwait(false);
+        var holds = condition.MustNotExist ? current is null : current is not null && current.ETag == condition.ExpectedETag;
+        if (!holds)
+        {
+            var state = current is null ? "does not exist" : $"exists with ETag {current.ETag}";
+            throw new PreconditionFailedException($"blob '{name}' in {Location} {state}, so the put's condition ({condition}) fails; no block was uploaded", name);
+        }
+    }
 
     private async Task<StoredObject> PutBlobAsync(string name, ReadOnlyMemory<byte> data, PutCondition condition, CancellationToken cancellationToken)
     {

@@ -32,6 +32,23 @@ public sealed class AzureBlobStoreTests(AzuriteFixture fixture) : CheckpointStor
     }
 
     [Fact]
+    public async Task A_multi_block_put_whose_condition_already_fails_uploads_no_block()
+    {
+        var recorder = new RequestRecorder();
+        using var store = NewStore(Azurite.Key, recorder);
+        var existing = await store.PutBytesAsync("shard", Bytes(10, 1));
+        recorder.Clear();
+
+        var create = () => store.PutBytesAsync("shard", Bytes(5 * BlockSize, 2), PutCondition.IfNotExists);
+        var replace = () => store.PutBytesAsync("shard", Bytes(5 * BlockSize, 2), PutCondition.IfMatch("\"0x0\""));
+
+        await create.Should().ThrowAsync<PreconditionFailedException>().WithMessage($"*'shard'*exists with ETag {existing.ETag}*");
+        await replace.Should().ThrowAsync<PreconditionFailedException>().WithMessage("*'shard'*If-Match*");
+        recorder.Count("PUT", "comp=block").Should().Be(0);
+        (await store.ReadAllBytesAsync("shard")).Should().Equal(Bytes(10, 1));
+    }
+
+    [Fact]
     public async Task A_one_block_object_goes_up_as_a_single_put_blob()
     {
         var recorder = new RequestRecorder();
