@@ -84,28 +84,35 @@ public sealed class AzureBlobStore : ICheckpointStore, IDisposable
         ObjectName.Validate(name);
         ArgumentNullException.ThrowIfNull(content);
         var first = await ReadBlockAsync(content, cancellationToken).ConfigureAwait(false);
-        var second = first.Count == _options.BlockSize ? await ReadBlockAsync(content, cancellationToken).ConfigureAwait(false) : Block.Empty;
-        if (second.Count == 0)
+        var second = Block.Empty;
+        var handedOver = false;
+        try
         {
-            // The object fits in one block: one Put Blob carries the data and the condition.
-            using (first)
+            if (first.Count == _options.BlockSize)
             {
+                second = await ReadBlockAsync(content, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (second.Count == 0)
+            {
+                // The object fits in one block: one Put Blob carries the data and the condition.
                 return await PutBlobAsync(name, first.Memory, condition, cancellationToken).ConfigureAwait(false);
             }
-        }
 
-        if (!condition.IsNone)
-        {
-            // Fail before uploading blocks that could never be committed; Put Block List still enforces the condition.
-            try
+            if (!condition.IsNone)
             {
+                // Fail before uploading blocks that could never be committed; Put Block List still enforces the condition.
                 await CheckConditionAsync(name, condition, cancellationToken).ConfigureAwait(false);
             }
-            catch
+
+            handedOver = true;
+        }
+        finally
+        {
+            if (!handedOver)
             {
                 first.Dispose();
                 second.Dispose();
-                throw;
             }
         }
 
