@@ -18,9 +18,9 @@ namespace Sora.Checkpoint.Stores;
 /// </para>
 /// <para>
 /// Conditional puts hold an exclusive advisory lock (flock, via FileShare.None) on ".sora-lock-&lt;file&gt;"
-/// from the condition check to the rename, and create-only puts rename without overwrite (link/unlink), so
-/// concurrent conditional writers of one name, in any process on the machine, are serialized; unconditional
-/// puts take no lock (the last writer wins). Lock files stay in place (deleting them would race).
+/// from the condition check to the rename, so concurrent conditional writers of one name, in any process on the
+/// machine, are serialized; create-only puts publish with link(2), which fails if the name exists even against
+/// unconditional puts, which take no lock (the last writer wins). Lock files stay in place (deleting them would race).
 /// </para>
 /// </summary>
 public sealed class LocalDirectoryStore : ICheckpointStore
@@ -145,7 +145,7 @@ public sealed class LocalDirectoryStore : ICheckpointStore
         File.Delete(path);
         if (_options.Durable)
         {
-            DirectorySync.Flush(Path.GetDirectoryName(path)!);
+            PosixFileCalls.FsyncDirectory(Path.GetDirectoryName(path)!);
         }
 
         return Task.FromResult(true);
@@ -206,20 +206,19 @@ public sealed class LocalDirectoryStore : ICheckpointStore
                 }
             }
 
-            try
+            if (overwrite)
             {
-                // Without overwrite, .NET renames by link+unlink on Unix: it fails if the target appeared meanwhile.
-                File.Move(temporary, path, overwrite);
+                File.Move(temporary, path, overwrite: true);
             }
-            catch (IOException e) when (!overwrite && File.Exists(path))
+            else
             {
-                throw new PreconditionFailedException($"object '{name}' already exists in {Root} (put was create-only, If-None-Match: *)", name, innerException: e);
+                MoveToFreeName(name, temporary, path);
             }
 
             temporary = null;
             if (_options.Durable)
             {
-                DirectorySync.Flush(directory);
+                PosixFileCalls.FsyncDirectory(directory);
             }
         }
         finally
@@ -231,6 +230,31 @@ public sealed class LocalDirectoryStore : ICheckpointStore
         }
 
         return new StoredObject(name, length, ETagOf(length, modified), new DateTimeOffset(modified, TimeSpan.Zero));
+    }
+
+    /// <summary>Renames <paramref name="temporary"/> to <paramref name="path"/> only if no file has that name, even against writers that take no lock.</summary>
+    private void MoveToFreeName(string name, string temporary, string path)
+    {
+        switch (PosixFileCalls.TryLinkNew(temporary, path))
+        {
+            case true:
+                File.Delete(temporary);
+                return;
+            case false:
+                throw new PreconditionFailedException($"object '{name}' already exists in {Root} (put was create-only, If-None-Match: *)", name);
+            default:
+                // No hard links on this file system: .NET's check-then-rename, safe among lock holders.
+                try
+                {
+                    File.Move(temporary, path, overwrite: false);
+                }
+                catch (IOException e) when (File.Exists(path))
+                {
+                    throw new PreconditionFailedException($"object '{name}' already exists in {Root} (put was create-only, If-None-Match: *)", name, innerException: e);
+                }
+
+                return;
+        }
     }
 
     private static DateTime NextModificationTime(string path)
@@ -259,7 +283,7 @@ public sealed class LocalDirectoryStore : ICheckpointStore
         {
             foreach (var d in created)
             {
-                DirectorySync.Flush(Path.GetDirectoryName(d)!);
+                PosixFileCalls.FsyncDirectory(Path.GetDirectoryName(d)!);
             }
         }
     }
