@@ -120,18 +120,20 @@ public sealed class AzureBlobStore : ICheckpointStore, IDisposable
     }
 
     /// <inheritdoc/>
-    public async Task<Stream> OpenReadAsync(string name, CancellationToken cancellationToken = default)
+    public async Task<StoredObjectStream> OpenReadAsync(string name, CancellationToken cancellationToken = default)
     {
         ObjectName.Validate(name);
         var first = await GetRangeAsync(name, 0, _options.DownloadRangeSize, ifMatch: null, cancellationToken).ConfigureAwait(false);
+        var properties = new StoredObject(name, first.TotalLength, first.ETag, first.LastModified);
         if (first.Data.Length >= first.TotalLength)
         {
-            return System.Runtime.InteropServices.MemoryMarshal.TryGetArray(first.Data, out var segment)
+            var whole = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(first.Data, out var segment)
                 ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
                 : new MemoryStream(first.Data.ToArray(), writable: false);
+            return new StoredObjectStream(whole, properties);
         }
 
-        return new BlobRangeReadStream(first.Data, first.TotalLength, _options.DownloadRangeSize, _options.Parallelism, async (offset, count, ct) =>
+        var ranges = new BlobRangeReadStream(first.Data, first.TotalLength, _options.DownloadRangeSize, _options.Parallelism, async (offset, count, ct) =>
         {
             var range = await GetRangeAsync(name, offset, count, first.ETag, ct).ConfigureAwait(false);
             if (range.Data.Length != count)
@@ -141,6 +143,7 @@ public sealed class AzureBlobStore : ICheckpointStore, IDisposable
 
             return range.Data;
         });
+        return new StoredObjectStream(ranges, properties);
     }
 
     /// <inheritdoc/>
@@ -441,7 +444,7 @@ public sealed class AzureBlobStore : ICheckpointStore, IDisposable
         }
     }
 
-    private async Task<(ReadOnlyMemory<byte> Data, long TotalLength, string ETag)> GetRangeAsync(string name, long offset, int count, string? ifMatch, CancellationToken cancellationToken)
+    private async Task<(ReadOnlyMemory<byte> Data, long TotalLength, string ETag, DateTimeOffset LastModified)> GetRangeAsync(string name, long offset, int count, string? ifMatch, CancellationToken cancellationToken)
     {
         using var message = CreateMessage(RequestMethod.Get, name, query: null);
         message.Request.Headers.SetValue("x-ms-range", $"bytes={offset}-{offset + count - 1}");
@@ -461,7 +464,7 @@ public sealed class AzureBlobStore : ICheckpointStore, IDisposable
             var wholeResponse = await SendAsync(whole, "Get Blob", name, cancellationToken).ConfigureAwait(false);
             EnsureReadSuccess(wholeResponse, name, ifMatch);
             var wholeData = wholeResponse.Content.ToMemory();
-            return (wholeData, wholeData.Length, ETagOf(wholeResponse));
+            return (wholeData, wholeData.Length, ETagOf(wholeResponse), LastModifiedOf(wholeResponse));
         }
 
         EnsureReadSuccess(response, name, ifMatch);
@@ -478,7 +481,7 @@ public sealed class AzureBlobStore : ICheckpointStore, IDisposable
             }
         }
 
-        return (data, total, ETagOf(response));
+        return (data, total, ETagOf(response), LastModifiedOf(response));
     }
 
     private void EnsureReadSuccess(Response response, string name, string? ifMatch)

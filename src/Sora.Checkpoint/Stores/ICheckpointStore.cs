@@ -17,9 +17,12 @@ public interface ICheckpointStore
     /// <exception cref="PreconditionFailedException">The condition did not hold; nothing was written.</exception>
     Task<StoredObject> PutAsync(string name, Stream content, PutCondition condition = default, CancellationToken cancellationToken = default);
 
-    /// <summary>Opens the object for reading from its start; the stream sees one version of the object.</summary>
+    /// <summary>
+    /// Opens the object for reading from its start. The stream reads one version of the object and carries that
+    /// version's size and ETag (<see cref="StoredObjectStream.Properties"/>).
+    /// </summary>
     /// <exception cref="StoredObjectNotFoundException">No object has that name.</exception>
-    Task<Stream> OpenReadAsync(string name, CancellationToken cancellationToken = default);
+    Task<StoredObjectStream> OpenReadAsync(string name, CancellationToken cancellationToken = default);
 
     /// <summary>The object's size and ETag, or null when no object has that name.</summary>
     Task<StoredObject?> GetPropertiesAsync(string name, CancellationToken cancellationToken = default);

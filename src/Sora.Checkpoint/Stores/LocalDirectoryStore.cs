@@ -75,15 +75,26 @@ public sealed class LocalDirectoryStore : ICheckpointStore
     }
 
     /// <inheritdoc/>
-    public Task<Stream> OpenReadAsync(string name, CancellationToken cancellationToken = default)
+    public Task<StoredObjectStream> OpenReadAsync(string name, CancellationToken cancellationToken = default)
     {
         var path = PathOf(name);
         cancellationToken.ThrowIfCancellationRequested();
         try
         {
             // FileShare.Delete: a put may rename a new version over this name while we read the old one.
-            Stream stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, _options.BufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan);
-            return Task.FromResult(stream);
+            var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, _options.BufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            try
+            {
+                // Length and mtime of the opened file itself, not of whatever has the name a moment later.
+                var modified = File.GetLastWriteTimeUtc(file.SafeFileHandle);
+                var properties = new StoredObject(name, file.Length, ETagOf(file.Length, modified), new DateTimeOffset(modified, TimeSpan.Zero));
+                return Task.FromResult(new StoredObjectStream(file, properties));
+            }
+            catch
+            {
+                file.Dispose();
+                throw;
+            }
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {

@@ -79,6 +79,21 @@ public abstract class CheckpointStoreContractTests
         (await Store.GetPropertiesAsync("latest"))!.ETag.Should().Be(second.ETag);
     }
 
+    [Theory]
+    [InlineData(100)]
+    [InlineData((3 * BlockSize) + 1)]
+    public async Task An_opened_stream_carries_the_size_and_etag_of_the_version_it_reads(int size)
+    {
+        var v1 = await Store.PutBytesAsync("latest", Bytes(size, 1));
+
+        await using var stream = await Store.OpenReadAsync("latest");
+        await Store.PutBytesAsync("latest", Bytes(size, 2));
+
+        stream.Properties.ETag.Should().Be(v1.ETag);
+        stream.Properties.Size.Should().Be(size);
+        stream.Properties.Name.Should().Be("latest");
+    }
+
     [Fact]
     public async Task Missing_objects_read_as_not_found_naming_the_object()
     {
