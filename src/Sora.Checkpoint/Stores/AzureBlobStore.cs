@@ -20,7 +20,7 @@ namespace Sora.Checkpoint.Stores;
 public sealed class AzureBlobStore : ICheckpointStore, IDisposable
 {
     private readonly HttpPipeline _pipeline;
-    private readonly AzureBlobStoreOptions _options;
+    private readonly TransferSettings _settings;
     private readonly string _sasQuery;
     private readonly string _containerUrl;
     private readonly SemaphoreSlim _containerCreation = new(1, 1);
@@ -34,15 +34,17 @@ public sealed class AzureBlobStore : ICheckpointStore, IDisposable
         ArgumentNullException.ThrowIfNull(blobEndpoint);
         ArgumentNullException.ThrowIfNull(credential);
         ValidateContainerName(containerName);
-        _options = options ?? new AzureBlobStoreOptions();
-        _options.Validate();
+        options ??= new AzureBlobStoreOptions();
+        options.Validate();
+        // A snapshot: the pipeline is built once, so later changes to the options would only half apply.
+        _settings = new TransferSettings(options.BlockSize, options.DownloadRangeSize, options.Parallelism, options.ListPageSize, options.CreateContainerIfMissing, options.ServiceVersion);
         ContainerName = containerName;
         Credential = credential;
         _sasQuery = credential.QueryParameters;
         _containerUrl = blobEndpoint.GetLeftPart(UriPartial.Path).TrimEnd('/') + "/" + containerName;
         var signing = credential.CreateSigningPolicy();
         _pipeline = HttpPipelineBuilder.Build(
-            _options,
+            options,
             perCallPolicies: [],
             perRetryPolicies: signing is null ? [] : [signing],
             responseClassifier: new ResponseClassifier());
@@ -88,7 +90,7 @@ public sealed class AzureBlobStore : ICheckpointStore, IDisposable
         var handedOver = false;
         try
         {
-            if (first.Count == _options.BlockSize)
+            if (first.Count == _settings.BlockSize)
             {
                 second = await ReadBlockAsync(content, cancellationToken).ConfigureAwait(false);
             }
@@ -123,7 +125,7 @@ public sealed class AzureBlobStore : ICheckpointStore, IDisposable
     public async Task<StoredObjectStream> OpenReadAsync(string name, CancellationToken cancellationToken = default)
     {
         ObjectName.Validate(name);
-        var first = await GetRangeAsync(name, 0, _options.DownloadRangeSize, ifMatch: null, cancellationToken).ConfigureAwait(false);
+        var first = await GetRangeAsync(name, 0, _settings.DownloadRangeSize, ifMatch: null, cancellationToken).ConfigureAwait(false);
         var properties = new StoredObject(name, first.TotalLength, first.ETag, first.LastModified);
         if (first.Data.Length >= first.TotalLength)
         {
@@ -133,7 +135,7 @@ public sealed class AzureBlobStore : ICheckpointStore, IDisposable
             return new StoredObjectStream(whole, properties);
         }
 
-        var ranges = new BlobRangeReadStream(first.Data, first.TotalLength, _options.DownloadRangeSize, _options.Parallelism, async (offset, count, ct) =>
+        var ranges = new BlobRangeReadStream(first.Data, first.TotalLength, _settings.DownloadRangeSize, _settings.Parallelism, async (offset, count, ct) =>
         {
             var range = await GetRangeAsync(name, offset, count, first.ETag, ct).ConfigureAwait(false);
             if (range.Data.Length != count)
@@ -169,7 +171,7 @@ public sealed class AzureBlobStore : ICheckpointStore, IDisposable
         string? marker = null;
         do
         {
-            var query = $"restype=container&comp=list&maxresults={_options.ListPageSize}";
+            var query = $"restype=container&comp=list&maxresults={_settings.ListPageSize}";
             if (prefix.Length > 0)
             {
                 query += "&prefix=" + Uri.EscapeDataString(prefix);
@@ -293,7 +295,7 @@ public sealed class AzureBlobStore : ICheckpointStore, IDisposable
         var uploads = new List<Task>();
         var pending = new Queue<Block>([first, second]);
         long total = 0;
-        using var gate = new SemaphoreSlim(_options.Parallelism);
+        using var gate = new SemaphoreSlim(_settings.Parallelism);
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
 
         async Task UploadAsync(string id, Block block)
@@ -350,7 +352,7 @@ public sealed class AzureBlobStore : ICheckpointStore, IDisposable
                 ids.Add(id);
                 total += block.Count;
                 uploads.Add(UploadAsync(id, block));
-                if (block.Count < _options.BlockSize)
+                if (block.Count < _settings.BlockSize)
                 {
                     break;
                 }
@@ -415,7 +417,7 @@ public sealed class AzureBlobStore : ICheckpointStore, IDisposable
         {
             using var message = create();
             var response = await SendAsync(message, operation, name, cancellationToken).ConfigureAwait(false);
-            if (response.Status == 404 && ErrorCodeOf(response) == "ContainerNotFound" && _options.CreateContainerIfMissing && attempt == 0)
+            if (response.Status == 404 && ErrorCodeOf(response) == "ContainerNotFound" && _settings.CreateContainerIfMissing && attempt == 0)
             {
                 await _containerCreation.WaitAsync(cancellationToken).ConfigureAwait(false);
                 try
@@ -514,7 +516,7 @@ public sealed class AzureBlobStore : ICheckpointStore, IDisposable
         var message = _pipeline.CreateMessage();
         message.Request.Method = method;
         message.Request.Uri.Reset(new Uri(url.ToString()));
-        message.Request.Headers.SetValue("x-ms-version", _options.ServiceVersion);
+        message.Request.Headers.SetValue("x-ms-version", _settings.ServiceVersion);
         return message;
     }
 
@@ -596,10 +598,10 @@ public sealed class AzureBlobStore : ICheckpointStore, IDisposable
 
     private async Task<Block> ReadBlockAsync(Stream content, CancellationToken cancellationToken)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(_options.BlockSize);
+        var buffer = ArrayPool<byte>.Shared.Rent(_settings.BlockSize);
         try
         {
-            var count = await content.ReadAtLeastAsync(buffer.AsMemory(0, _options.BlockSize), _options.BlockSize, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+            var count = await content.ReadAtLeastAsync(buffer.AsMemory(0, _settings.BlockSize), _settings.BlockSize, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
             return new Block(buffer, count);
         }
         catch
@@ -608,6 +610,8 @@ public sealed class AzureBlobStore : ICheckpointStore, IDisposable
             throw;
         }
     }
+
+    private sealed record TransferSettings(int BlockSize, int DownloadRangeSize, int Parallelism, int ListPageSize, bool CreateContainerIfMissing, string ServiceVersion);
 
     /// <summary>A pooled buffer holding up to one block of the upload.</summary>
     private sealed class Block(byte[]? buffer, int count) : IDisposable
