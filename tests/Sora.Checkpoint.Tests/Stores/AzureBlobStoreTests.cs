@@ -1,4 +1,5 @@
 using Azure.Core;
+using Azure.Core.Pipeline;
 using Sora.Checkpoint.Stores;
 
 namespace Sora.Checkpoint.Tests.Stores;
@@ -173,6 +174,20 @@ public sealed class AzureBlobStoreTests(AzuriteFixture fixture) : CheckpointStor
     }
 
     [Fact]
+    public async Task Every_retry_is_signed_afresh()
+    {
+        var options = Options();
+        var faults = new FirstAttemptFault();
+        options.AddPolicy(faults, HttpPipelinePosition.PerRetry);
+        using var store = new AzureBlobStore(Azurite.BlobEndpoint, _container, Azurite.Key, options);
+
+        await store.PutBytesAsync("retried", Bytes(10, 1));
+
+        (await store.ReadAllBytesAsync("retried")).Should().Equal(Bytes(10, 1));
+        faults.Injected.Should().BeGreaterThan(0);
+    }
+
+    [Fact]
     public async Task A_connection_string_with_an_explicit_blob_endpoint_reaches_azurite()
     {
         using var store = AzureBlobStore.FromConnectionString(Azurite.ConnectionString, _container, Options());
@@ -199,4 +214,31 @@ public sealed class AzureBlobStoreTests(AzuriteFixture fixture) : CheckpointStor
 
     private AzureBlobStore NewStore(BlobCredential credential, RequestRecorder? recorder = null) =>
         new(Azurite.BlobEndpoint, _container, credential, Options(recorder));
+
+    /// <summary>
+    /// Fails the first attempt of every request after spoiling its signature, as a connection reset would end it:
+    /// the retry only succeeds if the signing policy signs it again.
+    /// </summary>
+    private sealed class FirstAttemptFault : HttpPipelineSynchronousPolicy
+    {
+        private readonly HashSet<string> _seen = [];
+        private int _injected;
+
+        public int Injected => Volatile.Read(ref _injected);
+
+        public override void OnSendingRequest(HttpMessage message)
+        {
+            lock (_seen)
+            {
+                if (!_seen.Add(message.Request.ClientRequestId))
+                {
+                    return;
+                }
+            }
+
+            Interlocked.Increment(ref _injected);
+            message.Request.Headers.SetValue("Authorization", "SharedKey devstoreaccount1:c3BvaWxlZA==");
+            throw new IOException("injected connection reset");
+        }
+    }
 }
