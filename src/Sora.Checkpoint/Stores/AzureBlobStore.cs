@@ -19,6 +19,9 @@ namespace Sora.Checkpoint.Stores;
 /// </summary>
 public sealed class AzureBlobStore : ICheckpointStore, IDisposable
 {
+    /// <summary>The most blocks one blob may have.</summary>
+    private const int MaxBlocks = 50_000;
+
     private readonly HttpPipeline _pipeline;
     private readonly TransferSettings _settings;
     private readonly string _sasQuery;
@@ -346,6 +349,13 @@ public sealed class AzureBlobStore : ICheckpointStore, IDisposable
                 {
                     block.Dispose();
                     throw;
+                }
+
+                if (ids.Count == MaxBlocks)
+                {
+                    block.Dispose();
+                    gate.Release();
+                    throw new CheckpointStoreException($"blob '{name}' in {Location} would need more than {MaxBlocks} blocks of {_settings.BlockSize} bytes (the service's limit); raise {nameof(AzureBlobStoreOptions.BlockSize)}", name);
                 }
 
                 var id = Convert.ToBase64String(Encoding.ASCII.GetBytes($"{upload}-{ids.Count:D8}"));
