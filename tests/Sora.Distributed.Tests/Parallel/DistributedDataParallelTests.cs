@@ -9,7 +9,6 @@ namespace Sora.Distributed.Tests.Parallel;
 [Collection(nameof(Training.TrainerTests))]
 public sealed class DistributedDataParallelTests
 {
-    private const int GlobalBatch = 12;
 
     // fp32: a sum over ranks is reassociated relative to one process's mean, so results agree to
     // rounding, not bit for bit. 1e-5 relative is ~100 ulps, far below any real discrepancy.
@@ -21,7 +20,7 @@ public sealed class DistributedDataParallelTests
     [InlineData(4, 64)]
     public void Averaged_gradients_equal_one_process_on_the_global_batch(int worldSize, long bucketBytes)
     {
-        var (inputs, targets) = Batch(seed: 1);
+        var (inputs, targets) = RegressionBatches.Batch(seed: 1);
         var reference = GradientsOf(BuildModel(seed: 7), inputs, targets);
 
         // Ranks other than 0 start from different weights: the broadcast must make them equal.
@@ -37,7 +36,7 @@ public sealed class DistributedDataParallelTests
             }
 
             using var scope = Tensor.NewDisposeScope();
-            var (x, y) = Slice(inputs, targets, group.Rank, worldSize);
+            var (x, y) = RegressionBatches.Slice(inputs, targets, group.Rank, worldSize);
             Functional.MseLoss(model.Forward(x), y).Backward();
             ddp.SynchronizeGradients();
             results[group.Rank] = model.Parameters().Select(p => p.Grad()!.ToArray<float>()).ToArray();
@@ -55,7 +54,7 @@ public sealed class DistributedDataParallelTests
     [Fact]
     public void NoSync_accumulates_locally_and_the_next_backward_reduces_the_sum()
     {
-        var (inputs, targets) = Batch(seed: 2);
+        var (inputs, targets) = RegressionBatches.Batch(seed: 2);
         var reference = GradientsOf(BuildModel(seed: 3), inputs, targets);
         var models = Enumerable.Range(0, 2).Select(_ => BuildModel(seed: 3)).ToArray();
         var results = new float[2][][];
@@ -64,7 +63,7 @@ public sealed class DistributedDataParallelTests
             var model = models[group.Rank];
             using var ddp = new DistributedDataParallel(model, group, bucketBytes: 64);
             using var scope = Tensor.NewDisposeScope();
-            var (x, y) = Slice(inputs, targets, group.Rank, 2);
+            var (x, y) = RegressionBatches.Slice(inputs, targets, group.Rank, 2);
             var half = x.Size(0) / 2;
             using (ddp.NoSync())
             {
@@ -116,8 +115,8 @@ public sealed class DistributedDataParallelTests
         for (var step = 0; step < steps; step++)
         {
             using var scope = Tensor.NewDisposeScope();
-            var (inputs, targets) = Batch(seed: 1000UL + (ulong)step);
-            var (x, y) = Slice(inputs, targets, rank, worldSize);
+            var (inputs, targets) = RegressionBatches.Batch(seed: 1000UL + (ulong)step);
+            var (x, y) = RegressionBatches.Slice(inputs, targets, rank, worldSize);
             optimizer.ZeroGrad();
             var loss = Functional.MseLoss(model.Forward(x), y);
             losses[step] = loss.ItemDouble();
@@ -140,26 +139,10 @@ public sealed class DistributedDataParallelTests
         }
     }
 
-    private static (float[] Inputs, float[] Targets) Batch(ulong seed)
-    {
-        var random = new Random((int)seed);
-        var inputs = Enumerable.Range(0, GlobalBatch * 6).Select(_ => (float)random.NextDouble() * 2 - 1).ToArray();
-        var targets = Enumerable.Range(0, GlobalBatch * 3).Select(_ => (float)random.NextDouble()).ToArray();
-        return (inputs, targets);
-    }
-
-    private static (Tensor X, Tensor Y) Slice(float[] inputs, float[] targets, int rank, int worldSize)
-    {
-        var share = GlobalBatch / worldSize;
-        var x = Tensor.FromArray(inputs[(rank * share * 6)..((rank + 1) * share * 6)], share, 6);
-        var y = Tensor.FromArray(targets[(rank * share * 3)..((rank + 1) * share * 3)], share, 3);
-        return (x, y);
-    }
-
     private static float[][] GradientsOf(Sequential model, float[] inputs, float[] targets)
     {
         using var scope = Tensor.NewDisposeScope();
-        var (x, y) = Slice(inputs, targets, 0, 1);
+        var (x, y) = RegressionBatches.Slice(inputs, targets, 0, 1);
         Functional.MseLoss(model.Forward(x), y).Backward();
         return model.Parameters().Select(p => p.Grad()!.ToArray<float>()).ToArray();
     }

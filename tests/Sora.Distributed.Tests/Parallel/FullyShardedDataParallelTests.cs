@@ -10,7 +10,6 @@ namespace Sora.Distributed.Tests.Parallel;
 [Collection(nameof(Training.TrainerTests))]
 public sealed class FullyShardedDataParallelTests
 {
-    private const int GlobalBatch = 12;
     private const int Width = 10; // odd sizes: units do not divide evenly by 2 or 3 ranks, so padding is exercised
 
     [Theory]
@@ -19,11 +18,11 @@ public sealed class FullyShardedDataParallelTests
     [InlineData(4, true)]
     public void Shard_gradients_are_the_slices_of_the_one_process_gradient(int worldSize, bool prefetch)
     {
-        var (inputs, targets) = Batch(seed: 5);
+        var (inputs, targets) = RegressionBatches.Batch(seed: 5);
         var reference = BuildModel(seed: 9);
         using (Tensor.NewDisposeScope())
         {
-            var (x, y) = Slice(inputs, targets, 0, 1);
+            var (x, y) = RegressionBatches.Slice(inputs, targets, 0, 1);
             Functional.MseLoss(reference.Forward(x), y).Backward();
         }
 
@@ -34,7 +33,7 @@ public sealed class FullyShardedDataParallelTests
             var model = models[group.Rank];
             using var fsdp = new FullyShardedDataParallel(model, model.Blocks, group, prefetch);
             using var scope = Tensor.NewDisposeScope();
-            var (x, y) = Slice(inputs, targets, group.Rank, worldSize);
+            var (x, y) = RegressionBatches.Slice(inputs, targets, group.Rank, worldSize);
             fsdp.BeginStep();
             Functional.MseLoss(model.Forward(x), y).Backward();
             fsdp.FinishBackward();
@@ -87,8 +86,8 @@ public sealed class FullyShardedDataParallelTests
             for (var step = 0; step < steps; step++)
             {
                 using var scope = Tensor.NewDisposeScope();
-                var (inputs, targets) = Batch(seed: 2000UL + (ulong)step);
-                var (x, y) = Slice(inputs, targets, group.Rank, worldSize);
+                var (inputs, targets) = RegressionBatches.Batch(seed: 2000UL + (ulong)step);
+                var (x, y) = RegressionBatches.Slice(inputs, targets, group.Rank, worldSize);
                 optimizer.ZeroGrad();
                 fsdp.BeginStep();
                 var loss = Functional.MseLoss(model.Forward(x), y);
@@ -139,8 +138,8 @@ public sealed class FullyShardedDataParallelTests
             for (var step = 0; step < 2; step++)
             {
                 using var scope = Tensor.NewDisposeScope();
-                var (inputs, targets) = Batch(seed: 7);
-                var (x, y) = Slice(inputs, targets, group.Rank, worldSize);
+                var (inputs, targets) = RegressionBatches.Batch(seed: 7);
+                var (x, y) = RegressionBatches.Slice(inputs, targets, group.Rank, worldSize);
                 optimizer.ZeroGrad();
                 fsdp.ResetPeak();
                 fsdp.BeginStep();
@@ -178,8 +177,8 @@ public sealed class FullyShardedDataParallelTests
         for (var step = 0; step < steps; step++)
         {
             using var scope = Tensor.NewDisposeScope();
-            var (inputs, targets) = Batch(seed: 2000UL + (ulong)step);
-            var (x, y) = Slice(inputs, targets, 0, 1);
+            var (inputs, targets) = RegressionBatches.Batch(seed: 2000UL + (ulong)step);
+            var (x, y) = RegressionBatches.Slice(inputs, targets, 0, 1);
             optimizer.ZeroGrad();
             var loss = Functional.MseLoss(model.Forward(x), y);
             losses[step] = loss.ItemDouble();
@@ -207,21 +206,6 @@ public sealed class FullyShardedDataParallelTests
             RandomState.ManualSeed(seed);
             return new BlockModel(depth);
         }
-    }
-
-    private static (float[] Inputs, float[] Targets) Batch(ulong seed)
-    {
-        var random = new Random((int)seed);
-        var inputs = Enumerable.Range(0, GlobalBatch * 6).Select(_ => (float)random.NextDouble() * 2 - 1).ToArray();
-        var targets = Enumerable.Range(0, GlobalBatch * 3).Select(_ => (float)random.NextDouble()).ToArray();
-        return (inputs, targets);
-    }
-
-    private static (Tensor X, Tensor Y) Slice(float[] inputs, float[] targets, int rank, int worldSize)
-    {
-        var share = GlobalBatch / worldSize;
-        return (Tensor.FromArray(inputs[(rank * share * 6)..((rank + 1) * share * 6)], share, 6),
-                Tensor.FromArray(targets[(rank * share * 3)..((rank + 1) * share * 3)], share, 3));
     }
 
     /// <summary>A stem, residual blocks called through Invoke (FSDP's units), and a head: a transformer's shape in miniature.</summary>
