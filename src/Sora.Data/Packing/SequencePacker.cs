@@ -11,7 +11,7 @@ public sealed class SequencePacker
     {
         if (tokenBudget < 1)
         {
-            throw new ArgumentOutOfRangeException(nameof(tokenBudget), $"data.packing.token_budget must be >= 1 (got {tokenBudget})");
+            throw new ArgumentOutOfRangeException(nameof(tokenBudget), $"data.batching.token_budget must be >= 1 (got {tokenBudget})");
         }
 
         TokenBudget = tokenBudget;
@@ -33,7 +33,7 @@ public sealed class SequencePacker
             if (grids[i].Tokens > TokenBudget || grids[i].Tokens < 1)
             {
                 throw new ArgumentException(
-                    $"sample {i} has {grids[i]} = {grids[i].Tokens} tokens, which does not fit a sequence of data.packing.token_budget = {TokenBudget}", nameof(grids));
+                    $"sample {i} has {grids[i]} = {grids[i].Tokens} tokens, which does not fit a sequence of data.batching.token_budget = {TokenBudget}", nameof(grids));
             }
         }
 

@@ -1,3 +1,5 @@
+using Sora.Data.Loading;
+
 namespace Sora.Distributed.Configuration;
 
 /// <summary>The synthetic moving-shapes dataset a job trains on (until Parquet datasets land).</summary>
@@ -15,6 +17,9 @@ public sealed record SyntheticDataConfig
     /// <summary>Clip lengths in frames (1 = images).</summary>
     public IReadOnlyList<int> Lengths { get; init; } = [1, 8];
 
+    /// <summary>How the DiT's batches are formed (<c>data.batching</c>): buckets of one shape, or Patch n' Pack.</summary>
+    public BatchingOptions Batching { get; init; } = new();
+
     public static SyntheticDataConfig Read(YamlSection section)
     {
         ArgumentNullException.ThrowIfNull(section);
@@ -27,6 +32,18 @@ public sealed record SyntheticDataConfig
             Sizes = section.IntLists("sizes", defaults.Sizes.Select(s => new[] { s.Height, s.Width }).ToArray(), length: 2, min: 4)
                 .Select(s => (s[0], s[1])).ToArray(),
             Lengths = section.Ints("lengths", defaults.Lengths.ToArray(), min: 1),
+            Batching = ReadBatching(section.Section("batching")),
         };
+    }
+
+    private static BatchingOptions ReadBatching(YamlSection section)
+    {
+        var defaults = new BatchingOptions();
+        var mode = section.Choice("mode", "bucket", "bucket", "pack");
+        return new BatchingOptions
+        {
+            Mode = mode == "pack" ? BatchingMode.Pack : BatchingMode.Bucket,
+            TokenBudget = section.Int("token_budget", defaults.TokenBudget, min: 1),
+        }.Validate();
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Sora.Data.Loading;
 using Sora.Data.Synthetic;
 using Sora.Data.Video;
 using Sora.Distributed.Configuration;
@@ -84,7 +85,9 @@ public sealed class TrainingJob
         }
 
         _status?.Report($"training the DiT ({_job.Training.Steps} steps)");
-        var ditState = new Trainer<LatentBatch>(DiTStage.Spec(_job, latents, tokenizer, Sample), _job.Training.Trainer, _training, _group, _parallelism).Run(cancellation);
+        var ditState = _job.Data.Batching.Mode == BatchingMode.Pack
+            ? new Trainer<PackedLatentBatch>(PackedDiTStage.Spec(_job, latents, tokenizer, Sample), _job.Training.Trainer, _training, _group, _parallelism).Run(cancellation)
+            : new Trainer<LatentBatch>(DiTStage.Spec(_job, latents, tokenizer, Sample), _job.Training.Trainer, _training, _group, _parallelism).Run(cancellation);
         using var dit = (VideoDiT)ditState.Model;
         ditState.Optimizer.Dispose();
         if (!IsRankZero)

@@ -38,6 +38,9 @@ public class JobConfigTests
             data:
               sizes: [[32, 48]]
               lengths: [1, 16]
+              batching:
+                mode: pack
+                token_budget: 300
             """, "demo.yaml");
         job.Output.Should().Be("runs/demo");
         job.Seed.Should().Be(7);
@@ -49,6 +52,9 @@ public class JobConfigTests
         job.Training.EmaDecay.Should().Be(0.99);
         job.Data.Sizes.Should().Equal((32, 48));
         job.Data.Lengths.Should().Equal(1, 16);
+        job.Data.Batching.Mode.Should().Be(Sora.Data.Loading.BatchingMode.Pack);
+        job.Data.Batching.TokenBudget.Should().Be(300);
+        JobConfig.Parse("name: plain\n", "plain.yaml").Data.Batching.Mode.Should().Be(Sora.Data.Loading.BatchingMode.Bucket, "bucketing is the default");
     }
 
     [Theory]
@@ -59,6 +65,7 @@ public class JobConfigTests
     [InlineData("model:\n  preset: huge\n", "job.yaml:2:11: model.preset: must be one of tiny, bench, dit-s, dit-b (got 'huge')")]
     [InlineData("model:\n  hidden: 100\n  heads: 3\n", "job.yaml: model.hidden: must be a positive multiple of heads*")]
     [InlineData("data:\n  sizes: [[32]]\n", "job.yaml:2:11: data.sizes[0]: must be a list of 2 integers")]
+    [InlineData("data:\n  batching:\n    mode: stack\n", "job.yaml:3:11: data.batching.mode: must be one of bucket, pack (got 'stack')")]
     [InlineData("flow:\n  caption_dropout: 2\n", "job.yaml:2:20: flow.caption_dropout: must be in [0, 1] (got 2)")]
     [InlineData("- a\n- b\n", "job.yaml: the job file must be a YAML mapping*")]
     [InlineData("train: [1\n", "job.yaml:*not valid YAML*")]
