@@ -1,0 +1,52 @@
+// node duckdb.mjs write <file> <codec> <rows> <rowGroupSize>  -- writes the mixed-type test table
+// node duckdb.mjs read <file> [columns]                      -- prints all rows as JSON (DuckDB's own reading)
+// node duckdb.mjs query <sql>                                 -- prints the result rows as JSON
+// node duckdb.mjs metadata <file>                             -- prints parquet_metadata rows as JSON
+import { importPeer, toJson, print } from './peer-common.mjs';
+
+const { DuckDBInstance } = await importPeer('@duckdb/node-api');
+const instance = await DuckDBInstance.create(':memory:');
+const connection = await instance.connect();
+const [command, ...args] = process.argv.slice(2);
+const quote = (s) => `'${s.replaceAll("'", "''")}'`;
+
+async function rows(sql) {
+  const reader = await connection.runAndReadAll(sql);
+  const names = reader.columnNames();
+  return reader.getRows().map((row) => Object.fromEntries(row.map((v, i) => [names[i], toJson(v)])));
+}
+
+switch (command) {
+  case 'write': {
+    const [file, codec, count, groupSize] = args;
+    await connection.run(`COPY (
+      SELECT
+        (i * 7 - 1000)::INTEGER AS i32,
+        (i * 1000003 - 5000000000)::BIGINT AS i64,
+        (i / 3.0)::FLOAT AS f32,
+        (i / 7.0 - 11)::DOUBLE AS f64,
+        (i % 3 = 0) AS flag,
+        'word-' || (i % 13)::VARCHAR AS label,
+        ('blob-' || i::VARCHAR || '-' || repeat('x', i % 17))::BLOB AS data,
+        CASE WHEN i % 5 = 0 THEN NULL ELSE [(i * 0.5)::FLOAT, (i * -0.25)::FLOAT, 1.5::FLOAT][1:(i % 4)] END AS embedding,
+        CASE WHEN i % 4 = 0 THEN NULL ELSE i::INTEGER END AS maybe_i32,
+        CASE WHEN i % 6 = 0 THEN NULL ELSE 'opt-' || i::VARCHAR END AS maybe_text
+      FROM range(${Number(count)}) t(i)
+    ) TO ${quote(file)} (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE ${Number(groupSize)})`);
+    break;
+  }
+  case 'read': {
+    const [file, columns] = args;
+    print(await rows(`SELECT ${columns ?? '*'} FROM read_parquet(${quote(file)})`));
+    break;
+  }
+  case 'query':
+    print(await rows(args[0]));
+    break;
+  case 'metadata':
+    print(await rows(`SELECT row_group_id, path_in_schema, type, encodings, compression, num_values, stats_min, stats_max, stats_null_count FROM parquet_metadata(${quote(args[0])}) ORDER BY row_group_id, column_id`));
+    break;
+  default:
+    console.error(`unknown command ${command}`);
+    process.exit(2);
+}
