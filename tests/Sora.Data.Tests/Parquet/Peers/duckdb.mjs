@@ -44,7 +44,7 @@ switch (command) {
     print(await rows(args[0]));
     break;
   case 'metadata':
-    print(await rows(`SELECT row_group_id, path_in_schema, type, encodings, compression, num_values, stats_min, stats_max, stats_null_count FROM parquet_metadata(${quote(args[0])}) ORDER BY row_group_id, column_id`));
+    print(await rows(`SELECT row_group_id, path_in_schema, type, encodings, compression, num_values, stats_min_value, stats_max_value, stats_null_count FROM parquet_metadata(${quote(args[0])}) ORDER BY row_group_id, column_id`));
     break;
   default:
     console.error(`unknown command ${command}`);
