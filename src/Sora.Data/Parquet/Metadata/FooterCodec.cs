@@ -371,7 +371,15 @@ internal static class FooterCodec
                         throw reader.Fail($"meta_data is a {type}, expected a struct");
                     }
 
-                    metadata = ReadColumnMetadata(ref reader, rowGroup, column);
+                    try
+                    {
+                        metadata = ReadColumnMetadata(ref reader, rowGroup, column);
+                    }
+                    catch (ParquetFormatException e)
+                    {
+                        throw e.WithLocation(null, rowGroup, $"#{column}");
+                    }
+
                     break;
                 default:
                     reader.Skip(type);
@@ -428,7 +436,9 @@ internal static class FooterCodec
                     break;
                 case 4:
                     var codecValue = reader.ReadI32(type);
-                    codec = codecValue is >= 0 and <= (int)CompressionCodec.Lz4Raw ? (CompressionCodec)codecValue : throw reader.Fail($"unknown compression codec {codecValue}");
+                    codec = codecValue is >= 0 and <= (int)CompressionCodec.Lz4Raw
+                        ? (CompressionCodec)codecValue
+                        : throw ParquetFormatException.At(null, rowGroup, path.Count > 0 ? string.Join('.', path) : $"#{column}", $"unknown compression codec {codecValue}");
                     break;
                 case 5:
                     numValues = reader.ReadI64(type);

@@ -63,7 +63,13 @@ internal ref struct ThriftCompactReader
         }
 
         var delta = header >> 4;
-        id = delta != 0 ? (short)(lastFieldId + delta) : checked((short)ZigZag(ReadVarint(5)));
+        var next = delta != 0 ? lastFieldId + delta : ZigZag(ReadVarint(5));
+        if (next is < short.MinValue or > short.MaxValue)
+        {
+            throw Fail($"field id {next} is out of range");
+        }
+
+        id = (short)next;
         lastFieldId = id;
         return true;
     }
