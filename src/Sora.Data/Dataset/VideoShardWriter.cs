@@ -120,7 +120,7 @@ public sealed class VideoShardWriter : IDisposable
             if (options.MaxShardBytes is { } maxBytes && current.RowGroups.Count > 0)
             {
                 // Predict the row group's size from the worst compression ratio seen so far, plus the footer it will add to.
-                var pending = buffers.Sum(b => (long)b.ByteData.Length + (b.ValueCount * 8L));
+                var pending = buffers.Sum(b => b.TotalBinaryBytes + (b.ValueCount * 8L));
                 var footer = 1024L + ((current.RowGroups.Count + 1L) * buffers.Length * 64);
                 full |= current.Position + (long)(pending * worstRatio) + footer > maxBytes;
             }

@@ -5,9 +5,11 @@ using System.Text;
 namespace Sora.Data.Parquet;
 
 /// <summary>
-/// One column chunk's data in memory: the non-null values packed densely by type (BYTE_ARRAY values as one byte run
-/// plus offsets, like Arrow), and the definition and repetition levels that place them in rows. The reader fills it
-/// (reusing its pooled arrays from chunk to chunk); a writer takes it from the <c>Add</c> methods. Dispose returns the arrays.
+/// One column chunk's data in memory: the non-null values packed densely by type, and the definition and repetition
+/// levels that place them in rows. BYTE_ARRAY values are (start, length) slices of one byte store — the reader
+/// decompresses pages straight into that store and points at the values where they lie, so payloads are not copied
+/// again. The reader fills a buffer reusing its pooled arrays from chunk to chunk; a writer takes it from the
+/// <c>Add</c> methods. Dispose returns the arrays to the pool.
 /// </summary>
 public sealed class ColumnBuffer : IDisposable
 {
@@ -19,7 +21,8 @@ public sealed class ColumnBuffer : IDisposable
     private double[] doubles = [];
     private bool[] booleans = [];
     private byte[] bytes = [];
-    private int[] offsets = [];
+    private int[] starts = [];
+    private int[] lengths = [];
     private int byteLength;
     private int emptyListDefinition;
 
@@ -61,11 +64,17 @@ public sealed class ColumnBuffer : IDisposable
 
     public ReadOnlySpan<bool> BooleanValues => booleans.AsSpan(0, Count(PhysicalType.Boolean));
 
-    /// <summary>All BYTE_ARRAY / FIXED_LEN_BYTE_ARRAY values back to back.</summary>
-    public ReadOnlySpan<byte> ByteData => bytes.AsSpan(0, byteLength);
+    /// <summary>Where each binary value starts in <see cref="BinaryStore"/> (ValueCount entries).</summary>
+    public ReadOnlySpan<int> BinaryStarts => IsBinary ? starts.AsSpan(0, ValueCount) : [];
 
-    /// <summary>Start of each binary value in <see cref="ByteData"/>, plus the end (ValueCount + 1 entries).</summary>
-    public ReadOnlySpan<int> ByteOffsets => IsBinary ? offsets.AsSpan(0, ValueCount + 1) : [];
+    /// <summary>Each binary value's length in bytes (ValueCount entries).</summary>
+    public ReadOnlySpan<int> BinaryLengths => IsBinary ? lengths.AsSpan(0, ValueCount) : [];
+
+    /// <summary>The bytes binary values are slices of (it may also hold bytes between values, such as length prefixes).</summary>
+    public ReadOnlySpan<byte> BinaryStore => bytes.AsSpan(0, byteLength);
+
+    /// <summary>Sum of the binary values' lengths.</summary>
+    public long TotalBinaryBytes { get; private set; }
 
     private bool HasDefinition => Column is { MaxDefinitionLevel: > 0 };
 
@@ -77,7 +86,7 @@ public sealed class ColumnBuffer : IDisposable
     public ReadOnlySpan<byte> GetBytes(int index)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)ValueCount, nameof(index));
-        return bytes.AsSpan(offsets[index], offsets[index + 1] - offsets[index]);
+        return bytes.AsSpan(starts[index], lengths[index]);
     }
 
     /// <summary>Binary value <paramref name="index"/> decoded as UTF-8.</summary>
@@ -137,12 +146,8 @@ public sealed class ColumnBuffer : IDisposable
         ValueCount = 0;
         RowCount = 0;
         byteLength = 0;
+        TotalBinaryBytes = 0;
         emptyListDefinition = EmptyListDefinition(column);
-        if (IsBinary)
-        {
-            Grow(ref offsets, 1);
-            offsets[0] = 0;
-        }
     }
 
     public void Add(int value)
@@ -200,11 +205,9 @@ public sealed class ColumnBuffer : IDisposable
         RequireBinary();
         AddPresentLevel(PhysicalType.ByteArray);
         var length = Encoding.UTF8.GetByteCount(value);
-        Grow(ref bytes, byteLength + length);
-        Encoding.UTF8.GetBytes(value, bytes.AsSpan(byteLength, length));
-        byteLength += length;
-        Grow(ref offsets, ValueCount + 2);
-        offsets[++ValueCount] = byteLength;
+        var start = byteLength;
+        Encoding.UTF8.GetBytes(value, AppendStore(length));
+        RegisterBinary(start, length);
     }
 
     /// <summary>Adds a null row to an optional flat column, or a null list to an optional list column.</summary>
@@ -265,7 +268,8 @@ public sealed class ColumnBuffer : IDisposable
         Release(ref doubles);
         Release(ref booleans);
         Release(ref bytes);
-        Release(ref offsets);
+        Release(ref starts);
+        Release(ref lengths);
         Column = null;
     }
 
@@ -352,31 +356,50 @@ public sealed class ColumnBuffer : IDisposable
         return span;
     }
 
-    /// <summary>Reserves room for <paramref name="valueCount"/> more binary values totalling <paramref name="totalBytes"/> bytes.</summary>
-    internal void ReserveBinary(int valueCount, long totalBytes)
+    /// <summary>Appends <paramref name="count"/> bytes to the binary store (for a page to be decoded in place); returns them.</summary>
+    internal Span<byte> AppendStore(int count)
     {
-        if (byteLength + totalBytes > Array.MaxLength)
+        if (byteLength + (long)count > Array.MaxLength)
         {
             throw new ParquetFormatException($"binary values of one column chunk exceed {Array.MaxLength} bytes");
         }
 
-        Grow(ref bytes, (int)(byteLength + totalBytes));
-        Grow(ref offsets, ValueCount + valueCount + 1);
+        Grow(ref bytes, byteLength + count);
+        var span = bytes.AsSpan(byteLength, count);
+        byteLength += count;
+        return span;
     }
 
-    /// <summary>Appends one binary value (room reserved or not).</summary>
-    internal void AppendBinaryValue(ReadOnlySpan<byte> value)
+    /// <summary>The writable store from <paramref name="start"/> (where the reader may place a whole chunk before decoding it in place).</summary>
+    internal Span<byte> StoreFrom(int start) => bytes.AsSpan(start, byteLength - start);
+
+    /// <summary>Makes room for <paramref name="count"/> more binary values.</summary>
+    internal void ReserveBinary(int count)
     {
-        if (byteLength + (long)value.Length > Array.MaxLength)
+        Grow(ref starts, ValueCount + count);
+        Grow(ref lengths, ValueCount + count);
+    }
+
+    /// <summary>Adds a binary value that lies in the store at <paramref name="start"/>.</summary>
+    internal void RegisterBinary(int start, int length)
+    {
+        if (ValueCount >= starts.Length || ValueCount >= lengths.Length)
         {
-            throw new ParquetFormatException($"binary values of one column chunk exceed {Array.MaxLength} bytes");
+            ReserveBinary(Math.Max(16, ValueCount));
         }
 
-        Grow(ref bytes, byteLength + value.Length);
-        value.CopyTo(bytes.AsSpan(byteLength));
-        byteLength += value.Length;
-        Grow(ref offsets, ValueCount + 2);
-        offsets[++ValueCount] = byteLength;
+        starts[ValueCount] = start;
+        lengths[ValueCount] = length;
+        ValueCount++;
+        TotalBinaryBytes += length;
+    }
+
+    /// <summary>Appends one binary value to the store.</summary>
+    internal void AppendBinaryValue(ReadOnlySpan<byte> value)
+    {
+        var start = byteLength;
+        value.CopyTo(AppendStore(value.Length));
+        RegisterBinary(start, value.Length);
     }
 
     private void AddPresentLevel(PhysicalType type)

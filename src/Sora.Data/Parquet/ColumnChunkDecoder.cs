@@ -19,9 +19,14 @@ internal sealed class ColumnChunkDecoder : IDisposable
     private readonly ColumnBuffer dictionary = new();
     private int[] indices = [];
 
-    public void Decode(ReadOnlySpan<byte> chunk, ColumnChunkMetadata metadata, ParquetColumn column, ColumnBuffer output)
+    /// <summary>
+    /// Decodes a chunk into <paramref name="output"/> (already reset for the column). When <paramref name="chunkInStore"/>
+    /// is set, <paramref name="chunk"/> is the start of <paramref name="output"/>'s binary store, so PLAIN values are used
+    /// where they lie; then a dictionary page cannot be handled (its values would grow the store under the chunk) and the
+    /// method returns false before decoding anything, for the caller to retry with the chunk elsewhere.
+    /// </summary>
+    public bool Decode(ReadOnlySpan<byte> chunk, ColumnChunkMetadata metadata, ParquetColumn column, ColumnBuffer output, bool chunkInStore = false)
     {
-        output.Reset(column);
         dictionary.Reset(column);
         var hasDictionary = false;
         var dataPages = 0;
@@ -46,6 +51,7 @@ internal sealed class ColumnChunkDecoder : IDisposable
                 throw new ParquetFormatException($"page at chunk byte {position} claims {header.CompressedSize} compressed / {header.UncompressedSize} uncompressed bytes; {chunk.Length - position} remain in the chunk");
             }
 
+            var bodyOffset = position;
             var body = chunk.Slice(position, header.CompressedSize);
             position += header.CompressedSize;
             switch (header.Type)
@@ -54,6 +60,11 @@ internal sealed class ColumnChunkDecoder : IDisposable
                     if (hasDictionary || dataPages > 0)
                     {
                         throw new ParquetFormatException("a dictionary page that is not the chunk's first page");
+                    }
+
+                    if (chunkInStore)
+                    {
+                        return false;
                     }
 
                     if (header.Encoding is not (ParquetEncoding.Plain or ParquetEncoding.PlainDictionary))
@@ -72,7 +83,7 @@ internal sealed class ColumnChunkDecoder : IDisposable
                         throw new ParquetFormatException($"a data page holds {header.NumValues} values where {remaining} remain in the chunk");
                     }
 
-                    DecodeDataPage(header, body, metadata.Codec, column, output, hasDictionary);
+                    DecodeDataPage(header, body, chunkInStore ? bodyOffset : -1, metadata.Codec, column, output, hasDictionary);
                     remaining -= header.NumValues;
                     dataPages++;
                     break;
@@ -82,6 +93,7 @@ internal sealed class ColumnChunkDecoder : IDisposable
         }
 
         output.CountRows(0);
+        return true;
     }
 
     public void Dispose()
@@ -109,15 +121,37 @@ internal sealed class ColumnChunkDecoder : IDisposable
         return target;
     }
 
-    private void DecodeDataPage(PageHeader header, ReadOnlySpan<byte> body, CompressionCodec codec, ParquetColumn column, ColumnBuffer output, bool hasDictionary)
+    // bodyStore: where body lies in the output's binary store, or -1.
+    private void DecodeDataPage(PageHeader header, ReadOnlySpan<byte> body, int bodyStore, CompressionCodec codec, ParquetColumn column, ColumnBuffer output, bool hasDictionary)
     {
         var count = header.NumValues;
         var levelStart = output.LevelCount;
         var definitions = output.AppendLevels(count, out var repetitions);
+
+        // PLAIN binary values are decompressed straight into the output's store and used there.
+        var inPlace = header.Encoding == ParquetEncoding.Plain && column.PhysicalType is PhysicalType.ByteArray or PhysicalType.FixedLenByteArray;
         ReadOnlySpan<byte> values;
+        int valuesStore;
         if (header.Type == PageType.DataPage)
         {
-            var data = Decompress(codec, body, header.UncompressedSize);
+            ReadOnlySpan<byte> data;
+            int dataStore;
+            if (codec == CompressionCodec.None)
+            {
+                PageCompression.CheckDeclaredSize(codec, body, header.UncompressedSize);
+                data = body;
+                dataStore = bodyStore;
+            }
+            else if (inPlace)
+            {
+                data = DecompressIntoStore(codec, body, header.UncompressedSize, output, out dataStore);
+            }
+            else
+            {
+                data = Decompress(codec, body, header.UncompressedSize);
+                dataStore = -1;
+            }
+
             var offset = 0;
             if (column.MaxRepetitionLevel > 0)
             {
@@ -130,6 +164,7 @@ internal sealed class ColumnChunkDecoder : IDisposable
             }
 
             values = data[offset..];
+            valuesStore = dataStore >= 0 ? dataStore + offset : -1;
         }
         else
         {
@@ -153,7 +188,21 @@ internal sealed class ColumnChunkDecoder : IDisposable
 
             var compressedValues = body[(int)levelBytes..];
             var valuesSize = header.UncompressedSize - (int)levelBytes;
-            values = header.IsCompressed ? Decompress(codec, compressedValues, valuesSize) : Decompress(CompressionCodec.None, compressedValues, valuesSize);
+            if (!header.IsCompressed || codec == CompressionCodec.None)
+            {
+                PageCompression.CheckDeclaredSize(CompressionCodec.None, compressedValues, valuesSize);
+                values = compressedValues;
+                valuesStore = bodyStore >= 0 ? bodyStore + (int)levelBytes : -1;
+            }
+            else if (inPlace)
+            {
+                values = DecompressIntoStore(codec, compressedValues, valuesSize, output, out valuesStore);
+            }
+            else
+            {
+                values = Decompress(codec, compressedValues, valuesSize);
+                valuesStore = -1;
+            }
         }
 
         if (column.MaxRepetitionLevel > 0 && repetitions[0] != 0 && levelStart == 0)
@@ -162,7 +211,16 @@ internal sealed class ColumnChunkDecoder : IDisposable
         }
 
         var present = column.MaxDefinitionLevel == 0 ? count : definitions.Count(column.MaxDefinitionLevel);
-        DecodeValues(header.Encoding, values, column, present, output, hasDictionary);
+        DecodeValues(header.Encoding, values, valuesStore, column, present, output, hasDictionary);
+    }
+
+    private static ReadOnlySpan<byte> DecompressIntoStore(CompressionCodec codec, ReadOnlySpan<byte> body, int size, ColumnBuffer output, out int start)
+    {
+        PageCompression.CheckDeclaredSize(codec, body, size);
+        start = output.BinaryStore.Length;
+        var target = output.AppendStore(size);
+        PageCompression.Decompress(codec, body, target);
+        return target;
     }
 
     private static int ReadV1Levels(ReadOnlySpan<byte> data, ParquetEncoding encoding, int maxLevel, Span<int> levels, string kind)
@@ -199,12 +257,12 @@ internal sealed class ColumnChunkDecoder : IDisposable
         }
     }
 
-    private void DecodeValues(ParquetEncoding encoding, ReadOnlySpan<byte> data, ParquetColumn column, int count, ColumnBuffer output, bool hasDictionary)
+    private void DecodeValues(ParquetEncoding encoding, ReadOnlySpan<byte> data, int dataStore, ParquetColumn column, int count, ColumnBuffer output, bool hasDictionary)
     {
         switch (encoding)
         {
             case ParquetEncoding.Plain:
-                PlainDecoder.Decode(data, column, count, output);
+                PlainDecoder.Decode(data, column, count, output, dataStore);
                 break;
             case ParquetEncoding.PlainDictionary:
             case ParquetEncoding.RleDictionary:
@@ -293,14 +351,7 @@ internal sealed class ColumnChunkDecoder : IDisposable
                 GatherFixed(dictionary.BooleanValues, positions, output.AppendValues<bool>(positions.Length));
                 break;
             default:
-                var offsets = dictionary.ByteOffsets;
-                long total = 0;
-                foreach (var p in positions)
-                {
-                    total += offsets[p + 1] - offsets[p];
-                }
-
-                output.ReserveBinary(positions.Length, total);
+                output.ReserveBinary(positions.Length);
                 foreach (var p in positions)
                 {
                     output.AppendBinaryValue(dictionary.GetBytes(p));

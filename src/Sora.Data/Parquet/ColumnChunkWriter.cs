@@ -62,7 +62,7 @@ internal sealed class ColumnChunkWriter : IDisposable
         var maxDefinition = descriptor.MaxDefinitionLevel;
         var bitWidth = dictionary is { } d ? RleBitPackedHybrid.BitWidth(d.Sources.Length - 1) : 0;
         var fixedWidth = FixedWidth(descriptor);
-        var offsets = column.ByteOffsets;
+        var lengths = column.BinaryLengths;
         var levelStart = 0;
         var valueStart = 0;
         while (levelStart < column.LevelCount)
@@ -80,7 +80,7 @@ internal sealed class ColumnChunkWriter : IDisposable
 
                 if (definitions.IsEmpty || definitions[levelEnd] == maxDefinition)
                 {
-                    estimate += dictionary is not null ? 1 : fixedWidth > 0 ? fixedWidth : 4 + offsets[valueEnd + 1] - offsets[valueEnd];
+                    estimate += dictionary is not null ? 1 : fixedWidth > 0 ? fixedWidth : 4 + lengths[valueEnd];
                     valueEnd++;
                 }
 
@@ -189,7 +189,7 @@ internal sealed class ColumnChunkWriter : IDisposable
             return null;
         }
 
-        if (descriptor.PhysicalType is PhysicalType.ByteArray or PhysicalType.FixedLenByteArray && column.ByteData.Length / count > MaxDictionaryValueBytes)
+        if (descriptor.PhysicalType is PhysicalType.ByteArray or PhysicalType.FixedLenByteArray && column.TotalBinaryBytes / count > MaxDictionaryValueBytes)
         {
             return null;
         }
@@ -294,8 +294,13 @@ internal sealed class ColumnChunkWriter : IDisposable
 
                 break;
             case PhysicalType.ByteArray:
-                var offsets = column.ByteOffsets;
-                output.Ensure((count * 4) + (offsets[end] - offsets[start]));
+                long total = count * 4L;
+                foreach (var length in column.BinaryLengths[start..end])
+                {
+                    total += length;
+                }
+
+                output.Ensure(checked((int)total));
                 for (var i = start; i < end; i++)
                 {
                     var value = column.GetBytes(i);
@@ -305,7 +310,11 @@ internal sealed class ColumnChunkWriter : IDisposable
 
                 break;
             default:
-                output.Append(column.ByteData[column.ByteOffsets[start]..column.ByteOffsets[end]]);
+                for (var i = start; i < end; i++)
+                {
+                    output.Append(column.GetBytes(i));
+                }
+
                 break;
         }
     }

@@ -91,8 +91,35 @@ public sealed class ParquetReader : IDisposable
         var metadata = Metadata.RowGroups[rowGroup].Columns[column.Index];
         try
         {
-            var bytes = ReadChunkBytes(metadata);
-            decoder.Decode(bytes, metadata, column, into);
+            into.Reset(column);
+            CheckChunkSize(metadata);
+            var size = (int)metadata.TotalCompressedSize;
+            var decoded = false;
+            var copied = false;
+            if (metadata.Codec == CompressionCodec.None && column.PhysicalType is PhysicalType.ByteArray or PhysicalType.FixedLenByteArray)
+            {
+                // Uncompressed binary: read the chunk into the buffer's store and use PLAIN values where they lie.
+                ReadAt(metadata.StartOffset, into.AppendStore(size));
+                decoded = decoder.Decode(into.StoreFrom(0), metadata, column, into, chunkInStore: true);
+                if (!decoded)
+                {
+                    // It has a dictionary page: decode from a separate copy instead.
+                    into.StoreFrom(0).CopyTo(chunk.Reset(size));
+                    into.Reset(column);
+                    copied = true;
+                }
+            }
+
+            if (!decoded)
+            {
+                if (!copied)
+                {
+                    ReadAt(metadata.StartOffset, chunk.Reset(size));
+                }
+
+                decoder.Decode(chunk.Written, metadata, column, into);
+            }
+
             if (into.RowCount != Metadata.RowGroups[rowGroup].NumRows)
             {
                 throw new ParquetFormatException($"the chunk holds {into.RowCount} rows but the row group has {Metadata.RowGroups[rowGroup].NumRows}");
@@ -114,18 +141,19 @@ public sealed class ParquetReader : IDisposable
         }
     }
 
-    private ReadOnlySpan<byte> ReadChunkBytes(ColumnChunkMetadata metadata)
+    private static void CheckChunkSize(ColumnChunkMetadata metadata)
     {
         // The footer check guarantees the chunk lies inside the file's data.
         if (metadata.TotalCompressedSize > Array.MaxLength)
         {
             throw new ParquetFormatException($"the chunk's {metadata.TotalCompressedSize} bytes exceed the {Array.MaxLength} a chunk may have");
         }
+    }
 
-        var span = chunk.Reset((int)metadata.TotalCompressedSize);
-        stream.Position = metadata.StartOffset;
-        ReadExactly(span, "column chunk");
-        return span;
+    private void ReadAt(long offset, Span<byte> target)
+    {
+        stream.Position = offset;
+        ReadExactly(target, "column chunk");
     }
 
     private ParquetFileMetadata ReadFooter()

@@ -6,8 +6,12 @@ namespace Sora.Data.Parquet.Encodings;
 /// <summary>Decodes PLAIN-encoded values into a <see cref="ColumnBuffer"/>, checking every length against the bytes present.</summary>
 internal static class PlainDecoder
 {
-    /// <summary>Appends <paramref name="count"/> values of <paramref name="column"/>'s type from <paramref name="data"/>; returns the bytes used.</summary>
-    public static int Decode(ReadOnlySpan<byte> data, ParquetColumn column, int count, ColumnBuffer output)
+    /// <summary>
+    /// Appends <paramref name="count"/> values of <paramref name="column"/>'s type from <paramref name="data"/>; returns the
+    /// bytes used. Binary values are not copied when <paramref name="storeOffset"/> says where <paramref name="data"/>
+    /// already lies in <paramref name="output"/>'s binary store (otherwise the page's values are copied there in one block).
+    /// </summary>
+    public static int Decode(ReadOnlySpan<byte> data, ParquetColumn column, int count, ColumnBuffer output, int storeOffset = -1)
     {
         switch (column.PhysicalType)
         {
@@ -33,7 +37,7 @@ internal static class PlainDecoder
 
                 return (count + 7) / 8;
             case PhysicalType.ByteArray:
-                return ByteArrays(data, count, output);
+                return ByteArrays(data, count, output, storeOffset);
             case PhysicalType.FixedLenByteArray:
                 var width = column.TypeLength;
                 if ((long)count * width > data.Length)
@@ -41,13 +45,15 @@ internal static class PlainDecoder
                     throw Short(count, $"FIXED_LEN_BYTE_ARRAY({width})", data.Length);
                 }
 
-                output.ReserveBinary(count, (long)count * width);
+                var used = count * width;
+                var start = InStore(data[..used], output, storeOffset);
+                output.ReserveBinary(count);
                 for (var i = 0; i < count; i++)
                 {
-                    output.AppendBinaryValue(data.Slice(i * width, width));
+                    output.RegisterBinary(start + (i * width), width);
                 }
 
-                return count * width;
+                return used;
             default:
                 throw new ParquetFormatException($"physical type {column.PhysicalType} is not supported");
         }
@@ -67,16 +73,15 @@ internal static class PlainDecoder
         return count * size;
     }
 
-    private static int ByteArrays(ReadOnlySpan<byte> data, int count, ColumnBuffer output)
+    private static int ByteArrays(ReadOnlySpan<byte> data, int count, ColumnBuffer output, int storeOffset)
     {
-        // First pass: check every length and total them, so the output grows once.
         if (count > data.Length / 4)
         {
             throw Short(count, "BYTE_ARRAY", data.Length);
         }
 
+        // Check every length first, so that only a valid page lands in the store.
         var position = 0;
-        long total = 0;
         for (var i = 0; i < count; i++)
         {
             if (position > data.Length - 4)
@@ -91,19 +96,32 @@ internal static class PlainDecoder
             }
 
             position += 4 + length;
-            total += length;
         }
 
-        output.ReserveBinary(count, total);
+        var start = InStore(data[..position], output, storeOffset);
+        output.ReserveBinary(count);
         position = 0;
         for (var i = 0; i < count; i++)
         {
             var length = BinaryPrimitives.ReadInt32LittleEndian(data[position..]);
-            output.AppendBinaryValue(data.Slice(position + 4, length));
+            output.RegisterBinary(start + position + 4, length);
             position += 4 + length;
         }
 
         return position;
+    }
+
+    /// <summary>Where <paramref name="data"/> lies in the output's store: where it already is, or where it is copied to.</summary>
+    private static int InStore(ReadOnlySpan<byte> data, ColumnBuffer output, int storeOffset)
+    {
+        if (storeOffset >= 0)
+        {
+            return storeOffset;
+        }
+
+        var start = output.BinaryStore.Length;
+        data.CopyTo(output.AppendStore(data.Length));
+        return start;
     }
 
     private static ParquetFormatException Short(int count, string type, int bytes) =>
