@@ -1,15 +1,15 @@
-using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 namespace Sora.Data.Parquet.Compression;
 
 /// <summary>
 /// Decodes raw Snappy blocks straight into the caller's buffer (IronSnappy encodes; decoding is here so that pages
-/// decompress into reused buffers, and so that every offset and length in hostile input is checked).
+/// decompress into reused buffers, and so that every offset and length in hostile input is checked before use).
 /// </summary>
 internal static class SnappyDecoder
 {
     /// <summary>Decompresses <paramref name="source"/> into exactly <c>destination.Length</c> bytes, or throws <see cref="ParquetFormatException"/>.</summary>
-    public static void Decompress(ReadOnlySpan<byte> source, Span<byte> destination)
+    public static unsafe void Decompress(ReadOnlySpan<byte> source, Span<byte> destination)
     {
         var position = 0;
         ulong declared = 0;
@@ -33,116 +33,149 @@ internal static class SnappyDecoder
             throw new ParquetFormatException($"SNAPPY data holds {declared} bytes but the page header says {destination.Length}");
         }
 
-        var written = 0;
-        while (position < source.Length)
+        fixed (byte* sourceStart = source)
+        fixed (byte* outputStart = destination)
         {
-            var tag = source[position++];
-            int length, offset;
-            switch (tag & 3)
+            var ip = sourceStart + position;
+            var sourceEnd = sourceStart + source.Length;
+            var op = outputStart;
+            var outputEnd = outputStart + destination.Length;
+            while (ip < sourceEnd)
             {
-                case 0:
-                    length = tag >> 2;
-                    if (length >= 60)
-                    {
-                        var extra = length - 59;
-                        if (position + extra > source.Length)
+                uint tag = *ip++;
+                long length;
+                long offset;
+                switch (tag & 3)
+                {
+                    case 0:
+                        length = (tag >> 2) + 1;
+                        if (length > 60)
                         {
-                            throw Corrupt("a literal's length is cut off");
+                            var extra = (int)length - 60;
+                            if (sourceEnd - ip < extra)
+                            {
+                                throw Corrupt("a literal's length is cut off");
+                            }
+
+                            long value = 0;
+                            for (var i = 0; i < extra; i++)
+                            {
+                                value |= (long)ip[i] << (8 * i);
+                            }
+
+                            ip += extra;
+                            length = value + 1;
                         }
 
-                        uint value = 0;
-                        for (var i = 0; i < extra; i++)
+                        if (length > sourceEnd - ip || length > outputEnd - op)
                         {
-                            value |= (uint)source[position + i] << (8 * i);
+                            throw Corrupt("a literal runs past the end of the input or output");
                         }
 
-                        position += extra;
-                        if (value >= int.MaxValue)
+                        if (length <= 16 && sourceEnd - ip >= 16 && outputEnd - op >= 16)
                         {
-                            throw Corrupt("a literal is too long");
+                            // Short literal: two unaligned 8-byte moves (the extra bytes are overwritten by what follows).
+                            Unsafe.WriteUnaligned(op, Unsafe.ReadUnaligned<ulong>(ip));
+                            Unsafe.WriteUnaligned(op + 8, Unsafe.ReadUnaligned<ulong>(ip + 8));
+                        }
+                        else
+                        {
+                            Buffer.MemoryCopy(ip, op, outputEnd - op, length);
                         }
 
-                        length = (int)value;
-                    }
+                        ip += length;
+                        op += length;
+                        continue;
+                    case 1:
+                        if (ip >= sourceEnd)
+                        {
+                            throw Corrupt("a copy is cut off");
+                        }
 
-                    length++;
-                    if (length > source.Length - position || length > destination.Length - written)
-                    {
-                        throw Corrupt("a literal runs past the end of the input or output");
-                    }
+                        length = 4 + ((tag >> 2) & 7);
+                        offset = ((tag >> 5) << 8) | *ip++;
+                        break;
+                    case 2:
+                        if (sourceEnd - ip < 2)
+                        {
+                            throw Corrupt("a copy is cut off");
+                        }
 
-                    source.Slice(position, length).CopyTo(destination[written..]);
-                    position += length;
-                    written += length;
-                    continue;
-                case 1:
-                    if (position >= source.Length)
-                    {
-                        throw Corrupt("a copy is cut off");
-                    }
+                        length = 1 + (tag >> 2);
+                        offset = ip[0] | (ip[1] << 8);
+                        ip += 2;
+                        break;
+                    default:
+                        if (sourceEnd - ip < 4)
+                        {
+                            throw Corrupt("a copy is cut off");
+                        }
 
-                    length = 4 + ((tag >> 2) & 7);
-                    offset = ((tag >> 5) << 8) | source[position++];
-                    break;
-                case 2:
-                    if (position + 2 > source.Length)
-                    {
-                        throw Corrupt("a copy is cut off");
-                    }
+                        length = 1 + (tag >> 2);
+                        offset = (uint)(ip[0] | (ip[1] << 8) | (ip[2] << 16) | (ip[3] << 24));
+                        ip += 4;
+                        break;
+                }
 
-                    length = 1 + (tag >> 2);
-                    offset = BinaryPrimitives.ReadUInt16LittleEndian(source[position..]);
-                    position += 2;
-                    break;
-                default:
-                    if (position + 4 > source.Length)
-                    {
-                        throw Corrupt("a copy is cut off");
-                    }
+                if (offset == 0 || offset > op - outputStart || length > outputEnd - op)
+                {
+                    throw Corrupt($"a copy of {length} bytes from {offset} back does not fit (at output byte {op - outputStart})");
+                }
 
-                    length = 1 + (tag >> 2);
-                    var wide = BinaryPrimitives.ReadUInt32LittleEndian(source[position..]);
-                    position += 4;
-                    if (wide > int.MaxValue)
-                    {
-                        throw Corrupt("a copy offset is out of range");
-                    }
-
-                    offset = (int)wide;
-                    break;
+                Copy(op, offset, length, outputEnd);
+                op += length;
             }
 
-            if (offset <= 0 || offset > written || length > destination.Length - written)
+            if (op != outputEnd)
             {
-                throw Corrupt($"a copy of {length} bytes from {offset} back does not fit (at output byte {written})");
+                throw Corrupt($"it ends after {op - outputStart} of {destination.Length} bytes");
             }
-
-            Copy(destination, written, offset, length);
-            written += length;
-        }
-
-        if (written != destination.Length)
-        {
-            throw Corrupt($"it ends after {written} of {destination.Length} bytes");
         }
     }
 
-    private static void Copy(Span<byte> output, int position, int offset, int length)
+    /// <summary>Copies <paramref name="length"/> bytes from <paramref name="offset"/> back (the ranges may overlap: a repeating pattern).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Copy(byte* op, long offset, long length, byte* outputEnd)
     {
-        var from = position - offset;
-        if (offset >= length)
+        var from = op - offset;
+        if (outputEnd - op < length + 8)
         {
-            output.Slice(from, length).CopyTo(output[position..]);
+            // Near the end: exact bytes only.
+            for (long i = 0; i < length; i++)
+            {
+                op[i] = from[i];
+            }
+
             return;
         }
 
-        // Overlapping copy repeats the last `offset` bytes; the already-repeated window doubles each step.
+        if (offset == 1)
+        {
+            Unsafe.InitBlockUnaligned(op, *from, (uint)length);
+            return;
+        }
+
+        // Make the distance a multiple of the pattern that is at least 8, then move 8 bytes at a time (overrunning by
+        // at most 7 bytes, which later output overwrites).
+        var distance = offset;
+        if (offset < 8)
+        {
+            distance = offset * ((8 + offset - 1) / offset);
+            var head = distance - offset;
+            for (long i = 0; i < head; i++)
+            {
+                op[i] = from[i];
+            }
+
+            op += head;
+            length -= head;
+        }
+
         while (length > 0)
         {
-            var n = Math.Min(position - from, length);
-            output.Slice(from, n).CopyTo(output[position..]);
-            position += n;
-            length -= n;
+            Unsafe.WriteUnaligned(op, Unsafe.ReadUnaligned<ulong>(op - distance));
+            op += 8;
+            length -= 8;
         }
     }
 
