@@ -23,7 +23,8 @@ internal sealed class ColumnChunkDecoder : IDisposable
     /// Decodes a chunk into <paramref name="output"/> (already reset for the column). When <paramref name="chunkInStore"/>
     /// is set, <paramref name="chunk"/> is the start of <paramref name="output"/>'s binary store, so PLAIN values are used
     /// where they lie; then a dictionary page cannot be handled (its values would grow the store under the chunk) and the
-    /// method returns false before decoding anything, for the caller to retry with the chunk elsewhere.
+    /// method returns false, for the caller to reset the output and retry with the chunk elsewhere (so does a page in an
+    /// encoding that rebuilds values, such as DELTA_BYTE_ARRAY).
     /// </summary>
     public bool Decode(ReadOnlySpan<byte> chunk, ColumnChunkMetadata metadata, ParquetColumn column, ColumnBuffer output, bool chunkInStore = false)
     {
@@ -83,7 +84,11 @@ internal sealed class ColumnChunkDecoder : IDisposable
                         throw new ParquetFormatException($"a data page holds {header.NumValues} values where {remaining} remain in the chunk");
                     }
 
-                    DecodeDataPage(header, body, chunkInStore ? bodyOffset : -1, metadata.Codec, column, output, hasDictionary);
+                    if (!DecodeDataPage(header, body, chunkInStore ? bodyOffset : -1, metadata.Codec, column, output, hasDictionary))
+                    {
+                        return false;
+                    }
+
                     remaining -= header.NumValues;
                     dataPages++;
                     break;
@@ -122,8 +127,14 @@ internal sealed class ColumnChunkDecoder : IDisposable
     }
 
     // bodyStore: where body lies in the output's binary store, or -1.
-    private void DecodeDataPage(PageHeader header, ReadOnlySpan<byte> body, int bodyStore, CompressionCodec codec, ParquetColumn column, ColumnBuffer output, bool hasDictionary)
+    private bool DecodeDataPage(PageHeader header, ReadOnlySpan<byte> body, int bodyStore, CompressionCodec codec, ParquetColumn column, ColumnBuffer output, bool hasDictionary)
     {
+        if (bodyStore >= 0 && header.Encoding is not (ParquetEncoding.Plain or ParquetEncoding.DeltaLengthByteArray))
+        {
+            // Only these use values where they lie; any other would grow the store the chunk lies in.
+            return false;
+        }
+
         var count = header.NumValues;
         var levelStart = output.LevelCount;
         var definitions = output.AppendLevels(count, out var repetitions);
@@ -212,6 +223,7 @@ internal sealed class ColumnChunkDecoder : IDisposable
 
         var present = column.MaxDefinitionLevel == 0 ? count : definitions.Count(column.MaxDefinitionLevel);
         DecodeValues(header.Encoding, values, valuesStore, column, present, output, hasDictionary);
+        return true;
     }
 
     private static ReadOnlySpan<byte> DecompressIntoStore(CompressionCodec codec, ReadOnlySpan<byte> body, int size, ColumnBuffer output, out int start)
@@ -295,8 +307,20 @@ internal sealed class ColumnChunkDecoder : IDisposable
                 }
 
                 break;
+            case ParquetEncoding.DeltaBinaryPacked when column.PhysicalType is PhysicalType.Int32 or PhysicalType.Int64:
+                ValueDecoders.DeltaIntegers(data, column, count, output);
+                break;
+            case ParquetEncoding.DeltaLengthByteArray when column.PhysicalType == PhysicalType.ByteArray:
+                ValueDecoders.DeltaLengthByteArrays(data, count, output, dataStore);
+                break;
+            case ParquetEncoding.DeltaByteArray when column.PhysicalType is PhysicalType.ByteArray or PhysicalType.FixedLenByteArray:
+                ValueDecoders.DeltaByteArrays(data, count, output);
+                break;
+            case ParquetEncoding.ByteStreamSplit when column.PhysicalType is not (PhysicalType.Boolean or PhysicalType.ByteArray):
+                ValueDecoders.ByteStreamSplit(data, column, count, output);
+                break;
             default:
-                throw new ParquetFormatException($"value encoding {encoding} is not supported (only PLAIN, PLAIN_DICTIONARY, RLE_DICTIONARY, and RLE for booleans)");
+                throw new ParquetFormatException($"value encoding {encoding} is not supported for {column.PhysicalType} (supported: PLAIN, PLAIN_DICTIONARY, RLE_DICTIONARY, RLE for booleans, DELTA_BINARY_PACKED, DELTA_LENGTH_BYTE_ARRAY, DELTA_BYTE_ARRAY, BYTE_STREAM_SPLIT)");
         }
     }
 

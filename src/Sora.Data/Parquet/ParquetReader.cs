@@ -103,7 +103,7 @@ public sealed class ParquetReader : IDisposable
                 decoded = decoder.Decode(into.StoreFrom(0), metadata, column, into, chunkInStore: true);
                 if (!decoded)
                 {
-                    // It has a dictionary page: decode from a separate copy instead.
+                    // It has a dictionary page (or values that must be rebuilt): decode from a separate copy instead.
                     into.StoreFrom(0).CopyTo(chunk.Reset(size));
                     into.Reset(column);
                     copied = true;

@@ -34,6 +34,24 @@ public class ParquetInteropTests
         ParquetRows.ShouldMatch(ParquetRows.Read(file), NodePeer.Run("duckdb.mjs", "read", file), $"DuckDB {duckCodec} file");
     }
 
+    [Theory]
+    [InlineData("snappy")]
+    [InlineData("uncompressed")]
+    public void Files_DuckDB_writes_as_parquet_v2_with_delta_and_byte_stream_split_encodings_read_as_DuckDB_reads_them(string duckCodec)
+    {
+        using var temp = new TempDirectory();
+        var file = temp.File($"duckdb-v2-{duckCodec}.parquet");
+        NodePeer.Run("duckdb.mjs", "write", file, duckCodec, "3000", "2048", "V2");
+
+        using (var reader = ParquetReader.Open(file))
+        {
+            var encodings = reader.Metadata.RowGroups.SelectMany(g => g.Columns).SelectMany(c => c.Encodings).ToHashSet();
+            encodings.Should().Contain([ParquetEncoding.DeltaBinaryPacked, ParquetEncoding.ByteStreamSplit, ParquetEncoding.DeltaLengthByteArray]);
+        }
+
+        ParquetRows.ShouldMatch(ParquetRows.Read(file), NodePeer.Run("duckdb.mjs", "read", file), $"DuckDB v2 {duckCodec} file");
+    }
+
     [Fact]
     public void Files_written_by_hyparquet_writer_read_as_it_wrote_them()
     {

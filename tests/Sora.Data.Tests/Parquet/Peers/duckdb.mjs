@@ -1,4 +1,4 @@
-// node duckdb.mjs write <file> <codec> <rows> <rowGroupSize>  -- writes the mixed-type test table
+// node duckdb.mjs write <file> <codec> <rows> <rowGroupSize> [V1|V2]  -- writes the mixed-type test table
 // node duckdb.mjs read <file> [columns]                      -- prints all rows as JSON (DuckDB's own reading)
 // node duckdb.mjs query <sql>                                 -- prints the result rows as JSON
 // node duckdb.mjs metadata <file>                             -- prints parquet_metadata rows as JSON
@@ -18,7 +18,7 @@ async function rows(sql) {
 
 switch (command) {
   case 'write': {
-    const [file, codec, count, groupSize] = args;
+    const [file, codec, count, groupSize, version] = args;
     await connection.run(`COPY (
       SELECT
         (i * 7 - 1000)::INTEGER AS i32,
@@ -32,7 +32,7 @@ switch (command) {
         CASE WHEN i % 4 = 0 THEN NULL ELSE i::INTEGER END AS maybe_i32,
         CASE WHEN i % 6 = 0 THEN NULL ELSE 'opt-' || i::VARCHAR END AS maybe_text
       FROM range(${Number(count)}) t(i)
-    ) TO ${quote(file)} (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE ${Number(groupSize)})`);
+    ) TO ${quote(file)} (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE ${Number(groupSize)}, PARQUET_VERSION ${version ?? 'V1'})`);
     break;
   }
   case 'read': {
