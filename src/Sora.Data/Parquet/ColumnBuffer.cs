@@ -239,23 +239,29 @@ public sealed class ColumnBuffer : IDisposable
             return;
         }
 
-        var type = column.PhysicalType;
-        var matches = (typeof(T) == typeof(float) && type == PhysicalType.Float)
-            || (typeof(T) == typeof(double) && type == PhysicalType.Double)
-            || (typeof(T) == typeof(int) && type == PhysicalType.Int32)
-            || (typeof(T) == typeof(long) && type == PhysicalType.Int64)
-            || (typeof(T) == typeof(bool) && type == PhysicalType.Boolean);
-        if (!matches)
-        {
-            throw new ArgumentException($"column '{column.DottedPath}' holds {type} elements, not {typeof(T).Name}", nameof(values));
-        }
-
+        RequireValueType<T>(column);
         for (var i = 0; i < values.Length; i++)
         {
             AddLevel(i == 0 ? 0 : 1, column.MaxDefinitionLevel);
         }
 
         values.CopyTo(AppendValues<T>(values.Length));
+    }
+
+    /// <summary>Adds one row per value to a flat column (required, or optional with every value present): the bulk form of <c>Add</c>.</summary>
+    public void AddRange<T>(ReadOnlySpan<T> values)
+        where T : struct
+    {
+        var column = Column ?? throw new InvalidOperationException("the buffer holds no column");
+        if (column.MaxRepetitionLevel > 0)
+        {
+            throw new InvalidOperationException($"column '{column.DottedPath}' is a list: add rows with AddList");
+        }
+
+        RequireValueType<T>(column);
+        AppendLevels(values.Length, out _).Fill(column.MaxDefinitionLevel);
+        values.CopyTo(AppendValues<T>(values.Length));
+        RowCount += values.Length;
     }
 
     public void Dispose()
@@ -436,6 +442,20 @@ public sealed class ColumnBuffer : IDisposable
         if (repetition == 0)
         {
             RowCount++;
+        }
+    }
+
+    private static void RequireValueType<T>(ParquetColumn column)
+    {
+        var type = column.PhysicalType;
+        var matches = (typeof(T) == typeof(float) && type == PhysicalType.Float)
+            || (typeof(T) == typeof(double) && type == PhysicalType.Double)
+            || (typeof(T) == typeof(int) && type == PhysicalType.Int32)
+            || (typeof(T) == typeof(long) && type == PhysicalType.Int64)
+            || (typeof(T) == typeof(bool) && type == PhysicalType.Boolean);
+        if (!matches)
+        {
+            throw new ArgumentException($"column '{column.DottedPath}' holds {type} values, not {typeof(T).Name}");
         }
     }
 

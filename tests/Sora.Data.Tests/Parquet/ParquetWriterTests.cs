@@ -92,6 +92,35 @@ public class ParquetWriterTests
     }
 
     [Fact]
+    public void Whole_column_arrays_are_written_with_AddRange_and_read_back_as_spans()
+    {
+        var schema = new ParquetSchema(ParquetField.Int64("step"), ParquetField.Double("loss"), ParquetField.Boolean("kept", optional: true));
+        var steps = Enumerable.Range(0, 5000).Select(i => (long)i * 3).ToArray();
+        var losses = steps.Select(s => 1.0 / (s + 1)).ToArray();
+        var kept = steps.Select(s => s % 2 == 0).ToArray();
+        var stream = new MemoryStream();
+        using (var writer = new ParquetWriter(stream, schema, new ParquetWriterOptions { Compression = CompressionCodec.Zstd }, leaveOpen: true))
+        {
+            var buffers = writer.CreateBuffers();
+            buffers[0].AddRange<long>(steps);
+            buffers[1].AddRange<double>(losses);
+            buffers[2].AddRange<bool>(kept);
+            writer.WriteRowGroup(buffers);
+        }
+
+        stream.Position = 0;
+        using var reader = new ParquetReader(stream, "memory");
+        using var buffer = new ColumnBuffer();
+        reader.ReadColumn(0, reader.Schema.Column("step"), buffer);
+        buffer.Int64Values.ToArray().Should().Equal(steps);
+        reader.ReadColumn(0, reader.Schema.Column("loss"), buffer);
+        buffer.DoubleValues.ToArray().Should().Equal(losses);
+        reader.ReadColumn(0, reader.Schema.Column("kept"), buffer);
+        buffer.BooleanValues.ToArray().Should().Equal(kept);
+        buffer.DefinitionLevels.ToArray().Should().OnlyContain(d => d == 1);
+    }
+
+    [Fact]
     public void A_required_column_refuses_a_null()
     {
         using var buffer = new ColumnBuffer(new ParquetSchema(ParquetField.String("id")).Column("id"));
