@@ -4,10 +4,18 @@ namespace Sora.Data.Parquet.Compression;
 
 /// <summary>
 /// ZSTD through the system's libzstd (<c>libzstd.so.1</c>, part of every Debian install), loaded on first use.
-/// If it cannot be loaded, every call throws a <see cref="ParquetFormatException"/> saying so.
+/// If it cannot be loaded, every call throws a <see cref="ParquetFormatException"/> saying so. Each thread keeps one
+/// compression and one decompression context (ZSTD_compress/ZSTD_decompress would allocate one per page); they are
+/// freed when the thread ends.
 /// </summary>
 internal static unsafe class ZstdLibrary
 {
+    [ThreadStatic]
+    private static ContextHandle? t_compression;
+
+    [ThreadStatic]
+    private static ContextHandle? t_decompression;
+
     public const string LibraryName = "libzstd.so.1";
 
     private const ulong ContentSizeUnknown = unchecked((ulong)-1);
@@ -22,7 +30,8 @@ internal static unsafe class ZstdLibrary
         fixed (byte* src = source)
         fixed (byte* dst = destination)
         {
-            var written = exports.Compress(dst, (nuint)destination.Length, src, (nuint)source.Length, level);
+            t_compression ??= new ContextHandle(exports.CreateCCtx(), exports.FreeCCtx);
+            var written = exports.CompressCCtx(t_compression.Pointer, dst, (nuint)destination.Length, src, (nuint)source.Length, level);
             Check(exports, written, "compress");
             return (int)written;
         }
@@ -49,7 +58,8 @@ internal static unsafe class ZstdLibrary
                 throw new ParquetFormatException($"the ZSTD frame holds {claimed} bytes but the page header says {destination.Length}");
             }
 
-            var written = exports.Decompress(dst, (nuint)destination.Length, src, (nuint)source.Length);
+            t_decompression ??= new ContextHandle(exports.CreateDCtx(), exports.FreeDCtx);
+            var written = exports.DecompressDCtx(t_decompression.Pointer, dst, (nuint)destination.Length, src, (nuint)source.Length);
             Check(exports, written, "decompress");
             if ((int)written != destination.Length)
             {
@@ -77,8 +87,12 @@ internal static unsafe class ZstdLibrary
 
         void* Get(string name) => (void*)NativeLibrary.GetExport(handle, name);
         return new Exports(
-            (delegate* unmanaged<byte*, nuint, byte*, nuint, int, nuint>)Get("ZSTD_compress"),
-            (delegate* unmanaged<byte*, nuint, byte*, nuint, nuint>)Get("ZSTD_decompress"),
+            (delegate* unmanaged<void*, byte*, nuint, byte*, nuint, int, nuint>)Get("ZSTD_compressCCtx"),
+            (delegate* unmanaged<void*, byte*, nuint, byte*, nuint, nuint>)Get("ZSTD_decompressDCtx"),
+            (delegate* unmanaged<void*>)Get("ZSTD_createCCtx"),
+            (delegate* unmanaged<void*, nuint>)Get("ZSTD_freeCCtx"),
+            (delegate* unmanaged<void*>)Get("ZSTD_createDCtx"),
+            (delegate* unmanaged<void*, nuint>)Get("ZSTD_freeDCtx"),
             (delegate* unmanaged<byte*, nuint, ulong>)Get("ZSTD_getFrameContentSize"),
             (delegate* unmanaged<nuint, nuint>)Get("ZSTD_compressBound"),
             (delegate* unmanaged<nuint, uint>)Get("ZSTD_isError"),
@@ -86,16 +100,28 @@ internal static unsafe class ZstdLibrary
     }
 
     private sealed class Exports(
-        delegate* unmanaged<byte*, nuint, byte*, nuint, int, nuint> compress,
-        delegate* unmanaged<byte*, nuint, byte*, nuint, nuint> decompress,
+        delegate* unmanaged<void*, byte*, nuint, byte*, nuint, int, nuint> compressCCtx,
+        delegate* unmanaged<void*, byte*, nuint, byte*, nuint, nuint> decompressDCtx,
+        delegate* unmanaged<void*> createCCtx,
+        delegate* unmanaged<void*, nuint> freeCCtx,
+        delegate* unmanaged<void*> createDCtx,
+        delegate* unmanaged<void*, nuint> freeDCtx,
         delegate* unmanaged<byte*, nuint, ulong> getFrameContentSize,
         delegate* unmanaged<nuint, nuint> compressBound,
         delegate* unmanaged<nuint, uint> isError,
         delegate* unmanaged<nuint, byte*> getErrorName)
     {
-        public nuint Compress(byte* dst, nuint capacity, byte* src, nuint length, int level) => compress(dst, capacity, src, length, level);
+        public nuint CompressCCtx(void* context, byte* dst, nuint capacity, byte* src, nuint length, int level) => compressCCtx(context, dst, capacity, src, length, level);
 
-        public nuint Decompress(byte* dst, nuint capacity, byte* src, nuint length) => decompress(dst, capacity, src, length);
+        public nuint DecompressDCtx(void* context, byte* dst, nuint capacity, byte* src, nuint length) => decompressDCtx(context, dst, capacity, src, length);
+
+        public void* CreateCCtx() => createCCtx();
+
+        public void FreeCCtx(void* context) => freeCCtx(context);
+
+        public void* CreateDCtx() => createDCtx();
+
+        public void FreeDCtx(void* context) => freeDCtx(context);
 
         public ulong GetFrameContentSize(byte* src, nuint length) => getFrameContentSize(src, length);
 
@@ -104,5 +130,35 @@ internal static unsafe class ZstdLibrary
         public uint IsError(nuint code) => isError(code);
 
         public byte* GetErrorName(nuint code) => getErrorName(code);
+    }
+
+    /// <summary>Owns one native ZSTD context; the finalizer frees it once its thread (the only holder) has ended.</summary>
+    private sealed class ContextHandle : SafeHandle
+    {
+        private readonly FreeContext free;
+
+        public ContextHandle(void* context, FreeContext free)
+            : base(IntPtr.Zero, ownsHandle: true)
+        {
+            if (context is null)
+            {
+                throw new InvalidOperationException("libzstd could not create a context (out of memory?)");
+            }
+
+            this.free = free;
+            SetHandle((IntPtr)context);
+        }
+
+        public delegate void FreeContext(void* context);
+
+        public override bool IsInvalid => handle == IntPtr.Zero;
+
+        public void* Pointer => (void*)handle;
+
+        protected override bool ReleaseHandle()
+        {
+            free((void*)handle);
+            return true;
+        }
     }
 }
