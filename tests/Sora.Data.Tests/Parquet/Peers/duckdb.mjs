@@ -1,7 +1,7 @@
-// node duckdb.mjs write <file> <codec> <rows> <rowGroupSize> [V1|V2]  -- writes the mixed-type test table
-// node duckdb.mjs read <file> [columns]                      -- prints all rows as JSON (DuckDB's own reading)
-// node duckdb.mjs query <sql>                                 -- prints the result rows as JSON
-// node duckdb.mjs metadata <file>                             -- prints parquet_metadata rows as JSON
+// node duckdb.mjs write <file> <codec> <rows> <rowGroupSize> [V1|V2]  -- writes the mixed-type test table, prints DuckDB's reading of it
+// node duckdb.mjs read <file>        -- prints {"rows": all rows (DuckDB's own reading), "metadata": parquet_metadata rows} as JSON
+// node duckdb.mjs query <sql>        -- prints the result rows as JSON
+// (one Node start per call: DuckDB takes a second or two to start on a busy machine)
 import { importPeer, toJson, print } from './peer-common.mjs';
 
 const { DuckDBInstance } = await importPeer('@duckdb/node-api');
@@ -33,18 +33,19 @@ switch (command) {
         CASE WHEN i % 6 = 0 THEN NULL ELSE 'opt-' || i::VARCHAR END AS maybe_text
       FROM range(${Number(count)}) t(i)
     ) TO ${quote(file)} (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE ${Number(groupSize)}, PARQUET_VERSION ${version ?? 'V1'})`);
+    print(await rows(`SELECT * FROM read_parquet(${quote(file)})`));
     break;
   }
   case 'read': {
-    const [file, columns] = args;
-    print(await rows(`SELECT ${columns ?? '*'} FROM read_parquet(${quote(file)})`));
+    const [file] = args;
+    print({
+      rows: await rows(`SELECT * FROM read_parquet(${quote(file)})`),
+      metadata: await rows(`SELECT row_group_id, path_in_schema, type, encodings, compression, num_values, stats_min_value, stats_max_value, stats_null_count FROM parquet_metadata(${quote(file)}) ORDER BY row_group_id, column_id`),
+    });
     break;
   }
   case 'query':
     print(await rows(args[0]));
-    break;
-  case 'metadata':
-    print(await rows(`SELECT row_group_id, path_in_schema, type, encodings, compression, num_values, stats_min_value, stats_max_value, stats_null_count FROM parquet_metadata(${quote(args[0])}) ORDER BY row_group_id, column_id`));
     break;
   default:
     console.error(`unknown command ${command}`);
