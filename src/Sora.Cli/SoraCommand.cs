@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Sora.Cli.Commands;
+using Sora.Data.Parquet;
 using Sora.Data.Video;
 using Sora.Distributed.Configuration;
 using Sora.Distributed.Training;
@@ -19,7 +20,8 @@ internal static class SoraCommand
             return await Create().Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
         }
         catch (Exception e) when (e is ConfigException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException
-                                      or TorchException or FfmpegException or TrainingDivergedException or ArgumentException or Sora.Torch.Distributed.CollectiveException)
+                                      or TorchException or FfmpegException or TrainingDivergedException or ArgumentException
+                                      or ParquetFormatException or IOException or Sora.Torch.Distributed.CollectiveException)
         {
             AnsiConsole.Console.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
             return 1;

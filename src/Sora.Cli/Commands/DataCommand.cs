@@ -15,6 +15,8 @@ internal static class DataCommand
     {
         var command = new Command("data", "Dataset tools.");
         command.Subcommands.Add(CreateEncode());
+        command.Subcommands.Add(DataGenCommand.Create());
+        command.Subcommands.Add(DataInspectCommand.Create());
         return command;
     }
 

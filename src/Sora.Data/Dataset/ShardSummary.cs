@@ -1,0 +1,14 @@
+using Sora.Data.Parquet;
+
+namespace Sora.Data.Dataset;
+
+/// <summary>What one Parquet shard holds: rows, row groups (and their smallest/largest row count), size, codecs, writer.</summary>
+public sealed record ShardSummary(
+    string Path,
+    long Rows,
+    int RowGroups,
+    long MinRowsPerGroup,
+    long MaxRowsPerGroup,
+    long Bytes,
+    IReadOnlyList<CompressionCodec> Codecs,
+    string? CreatedBy);

@@ -1,0 +1,14 @@
+namespace Sora.Data.Parquet;
+
+/// <summary>Parquet physical types (the numbers are the format's).</summary>
+public enum PhysicalType
+{
+    Boolean = 0,
+    Int32 = 1,
+    Int64 = 2,
+    Int96 = 3,
+    Float = 4,
+    Double = 5,
+    ByteArray = 6,
+    FixedLenByteArray = 7,
+}

@@ -1,0 +1,89 @@
+using Sora.Data.Dataset;
+using Spectre.Console;
+
+namespace Sora.Cli.Tests.Commands;
+
+[Collection(nameof(ConsoleOutput))]
+public class DataCommandTests
+{
+    [Fact]
+    public void Data_gen_writes_shards_that_read_back_and_inspect_describes_them()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), $"sora-data-gen-{Guid.NewGuid():N}");
+        try
+        {
+            var (exit, _) = Run("data", "gen", "--output", directory, "--samples", "40", "--shard-size-mb", "0.01", "--seed", "4", "--rows-per-group", "4", "--compression", "snappy");
+
+            exit.Should().Be(0);
+            var files = Directory.GetFiles(directory, "*.parquet").Order(StringComparer.Ordinal).ToArray();
+            files.Length.Should().BeGreaterThan(1, "10 KiB shards cannot hold 40 clips");
+            files.Select(Path.GetFileName).Should().StartWith("part-00000.parquet");
+            var records = new VideoShardReader(directory).ReadRecords().ToList();
+            records.Should().HaveCount(40);
+            records.Select(r => r.Id).Should().OnlyHaveUniqueItems().And.Contain("moving-shapes-4-00000039");
+            records.Should().OnlyContain(r => r.Channels == 3 && r.DType == "uint8" && r.Payload.Length == r.Channels * r.Frames * r.Height * r.Width);
+
+            var (inspectExit, text) = Run("data", "inspect", directory);
+
+            inspectExit.Should().Be(0);
+            text.Should().Contain("part-00000.parquet").And.Contain("snappy").And.Contain("payload");
+            var summary = VideoDatasetSummary.Inspect(directory);
+            summary.Rows.Should().Be(40);
+            foreach (var (shape, count) in summary.Shapes!)
+            {
+                text.Should().Contain($"{shape} ", "every shape gets a bar").And.MatchRegex($@"{shape.Frames}×{shape.Height}×{shape.Width}\s.*\b{count}\b");
+            }
+        }
+        finally
+        {
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+    }
+
+    [Fact]
+    public void Data_inspect_of_a_file_that_is_not_parquet_fails_naming_it()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"sora-not-parquet-{Guid.NewGuid():N}.parquet");
+        File.WriteAllText(file, "hello, this is text");
+        try
+        {
+            var (exit, text) = RunAsync("data", "inspect", file);
+
+            exit.Should().Be(1);
+            text.Should().Contain("error:").And.Contain(Path.GetFileName(file)).And.Contain("PAR1");
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    private static (int Exit, string Output) Run(params string[] args) => Capture(() => SoraCommand.Create().Parse(args).Invoke());
+
+    private static (int Exit, string Output) RunAsync(params string[] args) => Capture(() => SoraCommand.RunAsync(args).GetAwaiter().GetResult());
+
+    private static (int Exit, string Output) Capture(Func<int> run)
+    {
+        var previous = AnsiConsole.Console;
+        var writer = new StringWriter();
+        AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+            Out = new AnsiConsoleOutput(writer),
+        });
+        AnsiConsole.Console.Profile.Width = 200;
+        try
+        {
+            return (run(), writer.ToString());
+        }
+        finally
+        {
+            AnsiConsole.Console = previous;
+        }
+    }
+}
