@@ -80,7 +80,7 @@ public sealed class VideoShardReader
         }
     }
 
-    private static IEnumerable<string> Requested(VideoColumns columns)
+    internal static IEnumerable<string> Requested(VideoColumns columns)
     {
         if (columns.HasFlag(VideoColumns.Id))
         {
