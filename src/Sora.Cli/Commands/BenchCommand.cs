@@ -17,6 +17,7 @@ internal static class BenchCommand
         command.Subcommands.Add(CreateBinding());
         command.Subcommands.Add(CreateStep());
         command.Subcommands.Add(BenchParallelCommand.Create());
+        command.Subcommands.Add(BenchDataCommand.Create());
         return command;
     }
 
