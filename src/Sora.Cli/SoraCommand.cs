@@ -35,6 +35,7 @@ internal static class SoraCommand
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(DataCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(CheckpointsCommand.Create());
         return root;
     }
 }
