@@ -31,21 +31,9 @@ public sealed class CheckpointRetention(ICheckpointStore store, CheckpointLayout
         var reader = new ShardedCheckpointReader(store, Layout);
         // A pointer that cannot be read protects nothing but must not let the prune run blind: fail.
         var latest = (await reader.ReadLatestAsync(cancellationToken).ConfigureAwait(false))?.Step;
-        var complete = new SortedSet<long>();
-        var all = new SortedSet<long>();
-        await foreach (var item in store.ListAsync(Layout.Root + "/", cancellationToken).ConfigureAwait(false))
-        {
-            if (Layout.StepOf(item.Name) is { } step)
-            {
-                all.Add(step);
-                if (item.Name == Layout.Manifest(step))
-                {
-                    complete.Add(step);
-                }
-            }
-        }
-
-        var keep = complete.Reverse().Take(KeepLast).ToHashSet();
+        var folders = await reader.ListFoldersAsync(cancellationToken).ConfigureAwait(false);
+        var complete = folders.Where(f => f.HasManifest).Select(f => f.Step).ToList();
+        var keep = Enumerable.Reverse(complete).Take(KeepLast).ToHashSet();
         keep.UnionWith(complete.Where(s => KeepEvery > 0 && s % KeepEvery == 0));
         if (latest is { } l)
         {
@@ -53,7 +41,7 @@ public sealed class CheckpointRetention(ICheckpointStore store, CheckpointLayout
         }
 
         var delete = complete.Where(s => !keep.Contains(s)).ToList();
-        var incomplete = all.Where(s => !complete.Contains(s) && latest is { } l2 && s < l2).ToList();
+        var incomplete = folders.Where(f => !f.HasManifest && latest is { } l2 && f.Step < l2).Select(f => f.Step).ToList();
         return new RetentionPlan([.. keep.Order()], delete, incomplete, latest);
     }
 

@@ -34,6 +34,7 @@ public sealed class ShardSnapshot
 
         ArgumentOutOfRangeException.ThrowIfNegative(contents.Step);
         ArgumentNullException.ThrowIfNull(contents.ConfigHash);
+        CheckCursor(contents);
         var ranges = new List<HostTensorRange>(contents.Tensors.Count);
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var spec in contents.Tensors.OrderBy(t => t.Name, StringComparer.Ordinal))
@@ -51,6 +52,23 @@ public sealed class ShardSnapshot
         var states = (contents.GeneratorStates ?? new Dictionary<string, byte[]>()).ToDictionary(kv => kv.Key, kv => kv.Value.ToArray(), StringComparer.Ordinal);
         var header = contents with { Tensors = [], GeneratorStates = states, Metadata = contents.Metadata?.ToDictionary(StringComparer.Ordinal) };
         return new ShardSnapshot(header, ranges);
+    }
+
+    private static void CheckCursor(CheckpointContents contents)
+    {
+        if (contents.DataCursor is null)
+        {
+            return;
+        }
+
+        try
+        {
+            System.Text.Json.Nodes.JsonNode.Parse(contents.DataCursor);
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new ArgumentException($"rank {contents.Rank}, step {contents.Step}: the data cursor is not JSON ({e.Message})", nameof(contents), e);
+        }
     }
 
     private static void Check(ShardedTensorSpec spec, int rank, HashSet<string> names)

@@ -36,20 +36,25 @@ public sealed class ShardedCheckpointReader(ICheckpointStore store, CheckpointLa
         }
     }
 
-    /// <summary>Steps that have a manifest (complete checkpoints, whether or not <c>latest</c> reached them), ascending.</summary>
-    public async Task<IReadOnlyList<long>> ListStepsAsync(CancellationToken cancellationToken = default)
+    /// <summary>Every step folder under the layout's root, ascending, complete or not.</summary>
+    public async Task<IReadOnlyList<CheckpointFolder>> ListFoldersAsync(CancellationToken cancellationToken = default)
     {
-        var steps = new SortedSet<long>();
+        var folders = new SortedDictionary<long, CheckpointFolder>();
         await foreach (var item in store.ListAsync(Layout.Root + "/", cancellationToken).ConfigureAwait(false))
         {
-            if (Layout.StepOf(item.Name) is { } step && item.Name == Layout.Manifest(step))
+            if (Layout.StepOf(item.Name) is { } step)
             {
-                steps.Add(step);
+                var folder = folders.GetValueOrDefault(step) ?? new CheckpointFolder(step, false, 0, 0);
+                folders[step] = new CheckpointFolder(step, folder.HasManifest || item.Name == Layout.Manifest(step), folder.Objects + 1, folder.Bytes + item.Size);
             }
         }
 
-        return [.. steps];
+        return [.. folders.Values];
     }
+
+    /// <summary>Steps that have a manifest (complete checkpoints, whether or not <c>latest</c> reached them), ascending.</summary>
+    public async Task<IReadOnlyList<long>> ListStepsAsync(CancellationToken cancellationToken = default) =>
+        [.. (await ListFoldersAsync(cancellationToken).ConfigureAwait(false)).Where(f => f.HasManifest).Select(f => f.Step)];
 
     /// <summary>Reads and validates one step's manifest.</summary>
     public async Task<CheckpointManifest> ReadManifestAsync(long step, CancellationToken cancellationToken = default)
@@ -78,7 +83,7 @@ public sealed class ShardedCheckpointReader(ICheckpointStore store, CheckpointLa
     public async Task<LoadedCheckpoint> LoadAsync(long step, IReadOnlyList<TensorRequest> requests, CancellationToken cancellationToken = default)
     {
         var manifest = await ReadManifestAsync(step, cancellationToken).ConfigureAwait(false);
-        return await LoadAsync(manifest, requests, verifyAllShards: false, [], cancellationToken).ConfigureAwait(false);
+        return await LoadAsync(manifest, requests, verifyAllShards: false, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Loads from the checkpoint <c>latest</c> names, or returns null when there is none.</summary>
@@ -168,8 +173,11 @@ public sealed class ShardedCheckpointReader(ICheckpointStore store, CheckpointLa
         return problems;
     }
 
-    /// <summary>Assembles the requested ranges from the manifest's shards (verifying each shard read).</summary>
-    public async Task<LoadedCheckpoint> LoadAsync(CheckpointManifest manifest, IReadOnlyList<TensorRequest> requests, bool verifyAllShards, IReadOnlyList<string> warnings, CancellationToken cancellationToken = default)
+    /// <summary>Assembles the requested ranges from the manifest's shards, verifying each shard read (with <paramref name="verifyAllShards"/>, every shard).</summary>
+    public Task<LoadedCheckpoint> LoadAsync(CheckpointManifest manifest, IReadOnlyList<TensorRequest> requests, bool verifyAllShards = false, CancellationToken cancellationToken = default) =>
+        LoadAsync(manifest, requests, verifyAllShards, [], cancellationToken);
+
+    private async Task<LoadedCheckpoint> LoadAsync(CheckpointManifest manifest, IReadOnlyList<TensorRequest> requests, bool verifyAllShards, IReadOnlyList<string> warnings, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(manifest);
         ArgumentNullException.ThrowIfNull(requests);

@@ -61,18 +61,9 @@ internal static class CheckpointsCommand
         var layout = options.Layout(parse);
         var reader = new ShardedCheckpointReader(store, layout);
         var latest = await ReadLatestOrWarnAsync(reader).ConfigureAwait(false);
-        var sizes = new SortedDictionary<long, (long Bytes, int Objects, bool Manifest)>();
-        await foreach (var item in store.ListAsync(layout.Root + "/", cancellationToken).ConfigureAwait(false))
-        {
-            if (layout.StepOf(item.Name) is { } step)
-            {
-                var (bytes, objects, manifest) = sizes.GetValueOrDefault(step);
-                sizes[step] = (bytes + item.Size, objects + 1, manifest || item.Name == layout.Manifest(step));
-            }
-        }
-
+        var folders = await reader.ListFoldersAsync(cancellationToken).ConfigureAwait(false);
         var table = new Table().Border(TableBorder.Rounded).AddColumns("step", "latest", "world", "size", "objects", "created (UTC)", "state");
-        foreach (var (step, (bytes, objects, hasManifest)) in sizes)
+        foreach (var (step, hasManifest, objects, bytes) in folders)
         {
             string world = "", created = "", state;
             if (!hasManifest)
@@ -98,7 +89,7 @@ internal static class CheckpointsCommand
         }
 
         AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine($"{sizes.Count} step folder(s) in {Markup.Escape(store.Location)} under [blue]{Markup.Escape(layout.Root)}/[/]");
+        AnsiConsole.MarkupLine($"{folders.Count} step folder(s) in {Markup.Escape(store.Location)} under [blue]{Markup.Escape(layout.Root)}/[/]");
         return 0;
     }
 

@@ -186,5 +186,6 @@ public sealed class CheckpointCommitterTests : IDisposable
         FluentActions.Invoking(() => ShardSnapshot.Capture(wrongCount)).Should().Throw<ArgumentException>().WithMessage("*'w'*4 elements*[0, 5)*");
         FluentActions.Invoking(() => ShardSnapshot.Capture(wrongType)).Should().Throw<ArgumentException>().WithMessage("*'w'*float32*float64*");
         FluentActions.Invoking(() => ShardSnapshot.Capture(outside)).Should().Throw<ArgumentException>().WithMessage("*[2, 6)*4 elements*");
+        FluentActions.Invoking(() => ShardSnapshot.Capture(wrongCount with { Tensors = [], DataCursor = "epoch=1" })).Should().Throw<ArgumentException>().WithMessage("*data cursor is not JSON*");
     }
 }

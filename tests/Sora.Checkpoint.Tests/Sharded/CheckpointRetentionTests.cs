@@ -101,4 +101,20 @@ public sealed class CheckpointRetentionTests : IDisposable
         plan.Delete.Should().Equal(1, 2);
         (await _reader.ListStepsAsync()).Should().Equal(1, 2, 3);
     }
+
+    [Fact]
+    public async Task An_unreadable_latest_pointer_stops_the_prune_before_anything_is_deleted()
+    {
+        foreach (var step in new long[] { 1, 2 })
+        {
+            await _model.WriteWorldAsync(_writer, step, worldSize: 1);
+        }
+
+        await _store.PutBytesAsync(_writer.Layout.Latest, "{}"u8.ToArray());
+
+        var prune = () => new CheckpointRetention(_store) { KeepLast = 1 }.PruneAsync();
+
+        (await prune.Should().ThrowAsync<CheckpointFormatException>()).Which.Message.Should().Be("checkpoints/latest: field 'step': missing");
+        (await _reader.ListStepsAsync()).Should().Equal(1, 2);
+    }
 }

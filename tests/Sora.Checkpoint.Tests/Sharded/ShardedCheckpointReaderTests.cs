@@ -214,6 +214,21 @@ public sealed class ShardedCheckpointReaderTests : IDisposable
     }
 
     [Fact]
+    public async Task A_shard_can_be_loaded_on_its_own_verifying_only_the_shards_it_reads()
+    {
+        var manifest = await _model.WriteWorldAsync(_writer, step: 6, worldSize: 4);
+        FlipByte(_writer.Layout.Shard(6, 3, 4), 40);
+        var weight = manifest.Find("blocks.0.attn.qkv.weight")!;
+
+        // Elements [0, 9) lie in rank 0's shard only; asking for everything touches rank 3's corrupt shard.
+        using var first = await _reader.LoadAsync(manifest, [TensorRequest.Range(weight.Name, 0, 9)]);
+        var all = () => _reader.LoadAsync(manifest, [TensorRequest.Range(weight.Name, 0, 9)], verifyAllShards: true);
+
+        ShardedTestModel.BytesOf(first.Tensors[weight.Name]).Should().Equal(_model.Full[weight.Name][..(9 * 4)]);
+        (await all.Should().ThrowAsync<CheckpointCorruptException>()).Which.ObjectName.Should().EndWith("shard-00003-of-00004.bin");
+    }
+
+    [Fact]
     public async Task Listing_finds_complete_checkpoints_only()
     {
         await _model.WriteWorldAsync(_writer, step: 3, worldSize: 1);
