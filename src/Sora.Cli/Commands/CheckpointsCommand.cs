@@ -62,6 +62,7 @@ internal static class CheckpointsCommand
         var reader = new ShardedCheckpointReader(store, layout);
         var latest = await ReadLatestOrWarnAsync(reader).ConfigureAwait(false);
         var folders = await reader.ListFoldersAsync(cancellationToken).ConfigureAwait(false);
+        var problems = new List<string>();
         var table = new Table().Border(TableBorder.Rounded).AddColumns("step", "latest", "world", "size", "objects", "created (UTC)", "state");
         foreach (var (step, hasManifest, objects, bytes) in folders)
         {
@@ -81,7 +82,8 @@ internal static class CheckpointsCommand
                 }
                 catch (CheckpointFormatException e)
                 {
-                    state = $"[red]bad manifest: {Markup.Escape(e.Message)}[/]";
+                    state = "[red]bad manifest[/]";
+                    problems.Add(e.Message);
                 }
             }
 
@@ -89,6 +91,11 @@ internal static class CheckpointsCommand
         }
 
         AnsiConsole.Write(table);
+        foreach (var problem in problems)
+        {
+            AnsiConsole.MarkupLine($"[red]bad manifest:[/] {Markup.Escape(problem)}");
+        }
+
         AnsiConsole.MarkupLine($"{folders.Count} step folder(s) in {Markup.Escape(store.Location)} under [blue]{Markup.Escape(layout.Root)}/[/]");
         return 0;
     }
