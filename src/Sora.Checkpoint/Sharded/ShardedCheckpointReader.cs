@@ -150,13 +150,11 @@ public sealed class ShardedCheckpointReader(ICheckpointStore store, CheckpointLa
         ArgumentNullException.ThrowIfNull(manifest);
         var problems = new List<CheckpointFormatException>();
         var manifestObject = Layout.Manifest(manifest.Step);
-        using var limit = new SemaphoreSlim(parallelism);
-        await Task.WhenAll(manifest.Shards.Select(async shard =>
+        await ForEachShardAsync(manifest.Shards.Select(s => s.Rank), async rank =>
         {
-            await limit.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                await ReadShardAsync(manifestObject, shard, [], cancellationToken).ConfigureAwait(false);
+                await ReadShardAsync(manifestObject, manifest.Shards[rank], [], cancellationToken).ConfigureAwait(false);
             }
             catch (CheckpointFormatException e)
             {
@@ -165,12 +163,8 @@ public sealed class ShardedCheckpointReader(ICheckpointStore store, CheckpointLa
                     problems.Add(e);
                 }
             }
-            finally
-            {
-                limit.Release();
-            }
-        })).ConfigureAwait(false);
-        return problems;
+        }, cancellationToken).ConfigureAwait(false);
+        return [.. problems.OrderBy(p => p.ObjectName, StringComparer.Ordinal)];
     }
 
     /// <summary>Assembles the requested ranges from the manifest's shards, verifying each shard read (with <paramref name="verifyAllShards"/>, every shard).</summary>
@@ -184,19 +178,8 @@ public sealed class ShardedCheckpointReader(ICheckpointStore store, CheckpointLa
         var manifestObject = Layout.Manifest(manifest.Step);
         var plan = Plan(manifest, manifestObject, requests);
         var shardsToRead = verifyAllShards ? Enumerable.Range(0, manifest.WorldSize) : plan.Copies.Keys;
-        using var limit = new SemaphoreSlim(parallelism);
-        await Task.WhenAll(shardsToRead.Select(async rank =>
-        {
-            await limit.WaitAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                await ReadShardAsync(manifestObject, manifest.Shards[rank], plan.Copies.GetValueOrDefault(rank) ?? [], cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                limit.Release();
-            }
-        })).ConfigureAwait(false);
+        await ForEachShardAsync(shardsToRead, rank =>
+            ReadShardAsync(manifestObject, manifest.Shards[rank], plan.Copies.GetValueOrDefault(rank) ?? [], cancellationToken), cancellationToken).ConfigureAwait(false);
 
         var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         try
@@ -262,6 +245,24 @@ public sealed class ShardedCheckpointReader(ICheckpointStore store, CheckpointLa
         }
 
         return (copies, outputs);
+    }
+
+    /// <summary>Runs <paramref name="read"/> for each rank's shard, at most <c>parallelism</c> at a time.</summary>
+    private async Task ForEachShardAsync(IEnumerable<int> ranks, Func<int, Task> read, CancellationToken cancellationToken)
+    {
+        using var limit = new SemaphoreSlim(parallelism);
+        await Task.WhenAll(ranks.Select(async rank =>
+        {
+            await limit.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await read(rank).ConfigureAwait(false);
+            }
+            finally
+            {
+                limit.Release();
+            }
+        })).ConfigureAwait(false);
     }
 
     /// <summary>Streams one shard object once: hashes all of it and copies the planned byte ranges out of it.</summary>
