@@ -40,7 +40,7 @@ internal sealed class ShardedTestModel
 
     public static byte[] GeneratorState(long step, int rank) => [.. BitConverter.GetBytes(step), (byte)rank, 0xfe, 0x01];
 
-    /// <summary>Rank <paramref name="rank"/>'s contents among <paramref name="worldSize"/>; the tensors live in <paramref name="scope"/>.</summary>
+    /// <summary>Rank <paramref name="rank"/>'s contents among <paramref name="worldSize"/>; the local tensors are added to <paramref name="owned"/> for the caller to dispose.</summary>
     public CheckpointContents Contents(long step, int rank, int worldSize, List<Tensor> owned)
     {
         var specs = new List<ShardedTensorSpec>();
