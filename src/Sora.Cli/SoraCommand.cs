@@ -37,6 +37,7 @@ internal static class SoraCommand
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(DataCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(CheckpointsCommand.Create());
         return root;
     }
 }

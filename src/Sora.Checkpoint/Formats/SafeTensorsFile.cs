@@ -199,7 +199,8 @@ public static class SafeTensorsFile
         }
     }
 
-    private static string DTypeName(ScalarType type, string name) => type switch
+    /// <summary>The safetensors dtype code (F32, BF16, ...) of <paramref name="type"/>; <paramref name="name"/> names the tensor in the error.</summary>
+    internal static string DTypeName(ScalarType type, string name) => type switch
     {
         ScalarType.Float32 => "F32",
         ScalarType.Float64 => "F64",
@@ -214,7 +215,8 @@ public static class SafeTensorsFile
         _ => throw new ArgumentException($"tensor '{name}' has dtype {type} that safetensors cannot hold"),
     };
 
-    private static ScalarType ParseDType(string name) => name switch
+    /// <summary>The element type of a safetensors dtype code; <see cref="InvalidDataException"/> for an unknown one.</summary>
+    internal static ScalarType ParseDType(string name) => name switch
     {
         "F32" => ScalarType.Float32,
         "F64" => ScalarType.Float64,

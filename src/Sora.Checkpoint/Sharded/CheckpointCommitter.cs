@@ -1,0 +1,171 @@
+using Sora.Checkpoint.Stores;
+using Sora.Torch;
+
+namespace Sora.Checkpoint.Sharded;
+
+/// <summary>
+/// Rank 0's half of a save: once every rank's shard is in the store and their <see cref="ShardInfo"/>s have been
+/// gathered (e.g. as <see cref="ShardInfo.ToJson"/> strings through the TCPStore), builds the manifest, writes it,
+/// then moves <c>latest</c> to it with a conditional put. The order makes the pointer the commit point: a crash
+/// before the manifest leaves shards no manifest names; a crash before the pointer leaves a complete checkpoint
+/// that <c>latest</c> does not name yet. Neither is ever loaded as the latest.
+/// </summary>
+public sealed class CheckpointCommitter(ICheckpointStore store, CheckpointLayout? layout = null, TimeProvider? time = null)
+{
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
+    /// <summary>The layout objects are written in.</summary>
+    public CheckpointLayout Layout { get; } = layout ?? new CheckpointLayout();
+
+    /// <summary>Parses the other ranks' shard infos (as exchanged between processes) and commits.</summary>
+    public Task<CheckpointManifest> CommitAsync(CheckpointContents header, IEnumerable<string> shardInfoJson, CancellationToken cancellationToken = default) =>
+        CommitAsync(header, shardInfoJson.Select((json, i) => ShardInfo.FromJson(json, $"shard info #{i}")).ToList(), cancellationToken);
+
+    /// <summary>Builds and writes the manifest, then points <c>latest</c> at it.</summary>
+    public async Task<CheckpointManifest> CommitAsync(CheckpointContents header, IReadOnlyList<ShardInfo> shards, CancellationToken cancellationToken = default)
+    {
+        var manifest = BuildManifest(header, shards);
+        await WriteManifestAsync(manifest, cancellationToken).ConfigureAwait(false);
+        await UpdateLatestAsync(manifest.Step, cancellationToken).ConfigureAwait(false);
+        return manifest;
+    }
+
+    /// <summary>
+    /// The manifest for <paramref name="header"/>'s step from all ranks' shard infos. Checks one info per rank, the
+    /// same step and world size everywhere, the same shape, dtype and kind of each tensor on every rank, and that the
+    /// ranges cover every tensor with no gap. Ranges held by several ranks (replicated tensors) are read from the
+    /// lowest rank that holds them.
+    /// </summary>
+    public CheckpointManifest BuildManifest(CheckpointContents header, IReadOnlyList<ShardInfo> shards)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        ArgumentNullException.ThrowIfNull(shards);
+        var byRank = new ShardInfo?[header.WorldSize];
+        foreach (var shard in shards)
+        {
+            var at = $"step {header.Step}: shard info of rank {shard.Rank}";
+            if (shard.Step != header.Step || shard.WorldSize != header.WorldSize)
+            {
+                throw new ArgumentException($"{at} is for step {shard.Step} of world size {shard.WorldSize}, not step {header.Step} of world size {header.WorldSize}");
+            }
+
+            if (shard.Rank < 0 || shard.Rank >= header.WorldSize || byRank[shard.Rank] is not null)
+            {
+                throw new ArgumentException($"{at}: rank out of range or given twice");
+            }
+
+            if (shard.Object != CheckpointLayout.ShardFileName(shard.Rank, shard.WorldSize))
+            {
+                throw new ArgumentException($"{at}: object '{shard.Object}' is not '{CheckpointLayout.ShardFileName(shard.Rank, shard.WorldSize)}'");
+            }
+
+            byRank[shard.Rank] = shard;
+        }
+
+        var missing = Enumerable.Range(0, header.WorldSize).Where(r => byRank[r] is null).ToList();
+        if (missing.Count > 0)
+        {
+            throw new ArgumentException($"step {header.Step}: no shard info from rank(s) {string.Join(", ", missing)} of {header.WorldSize}");
+        }
+
+        var tensors = new List<ManifestTensor>();
+        foreach (var group in byRank.SelectMany(s => s!.Entries.Select(e => (s!.Rank, Entry: e))).GroupBy(x => x.Entry.Name, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            tensors.Add(Pieces(header.Step, group.Key, [.. group]));
+        }
+
+        var manifest = new CheckpointManifest(
+            CheckpointManifest.CurrentFormatVersion,
+            header.Step,
+            header.WorldSize,
+            header.ConfigHash,
+            _time.GetUtcNow(),
+            header.SchedulePosition,
+            header.DataCursor,
+            header.Metadata?.ToDictionary(StringComparer.Ordinal) ?? [],
+            byRank.Select(s => new ManifestShard(s!.Rank, s.Object, s.Sha256, s.Size, s.GeneratorStates)).ToList(),
+            tensors);
+        return manifest;
+    }
+
+    /// <summary>Writes the manifest (replacing one a crashed attempt at the same step may have left).</summary>
+    public async Task<StoredObject> WriteManifestAsync(CheckpointManifest manifest, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        // Round-trip through the reader's validation so that a manifest this code cannot load is never written.
+        var json = manifest.ToJson();
+        CheckpointManifest.Parse(json, Layout.Manifest(manifest.Step));
+        return await store.PutBytesAsync(Layout.Manifest(manifest.Step), json, PutCondition.None, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Points <c>latest</c> at <paramref name="step"/>'s manifest: If-Match the ETag of the version read, or
+    /// If-None-Match on the first commit. Fails with <see cref="PreconditionFailedException"/> if another writer moved it meanwhile.
+    /// </summary>
+    public async Task<LatestPointer> UpdateLatestAsync(long step, CancellationToken cancellationToken = default)
+    {
+        var manifestName = Layout.Manifest(step);
+        if (!await store.ExistsAsync(manifestName, cancellationToken).ConfigureAwait(false))
+        {
+            throw new InvalidOperationException($"cannot point '{Layout.Latest}' at step {step}: its manifest '{manifestName}' is not in {store.Location}");
+        }
+
+        string? etag = null;
+        try
+        {
+            var current = await store.OpenReadAsync(Layout.Latest, cancellationToken).ConfigureAwait(false);
+            await using (current.ConfigureAwait(false))
+            {
+                etag = current.Properties.ETag;
+            }
+        }
+        catch (StoredObjectNotFoundException)
+        {
+        }
+
+        var pointer = new LatestPointer(step, manifestName);
+        var condition = etag is null ? PutCondition.IfNotExists : PutCondition.IfMatch(etag);
+        var stored = await store.PutBytesAsync(Layout.Latest, pointer.ToJson(), condition, cancellationToken).ConfigureAwait(false);
+        return pointer with { ETag = stored.ETag };
+    }
+
+    private static ManifestTensor Pieces(long step, string name, List<(int Rank, ShardEntry Entry)> holders)
+    {
+        var first = holders[0].Entry;
+        foreach (var (rank, entry) in holders)
+        {
+            if (!entry.Shape.SequenceEqual(first.Shape) || entry.DType != first.DType || entry.Kind != first.Kind)
+            {
+                throw new ArgumentException($"step {step}: tensor '{name}' is {entry.Kind.Name()} {entry.DType.Name()} [{string.Join(", ", entry.Shape)}] on rank {rank} but {first.Kind.Name()} {first.DType.Name()} [{string.Join(", ", first.Shape)}] on rank {holders[0].Rank}");
+            }
+        }
+
+        var numel = first.Shape.Aggregate(1L, (a, b) => checked(a * b));
+        var elementSize = first.DType.ElementSize();
+        var pieces = new List<TensorPiece>();
+        long covered = 0;
+        foreach (var (rank, entry) in holders.OrderBy(h => h.Entry.Start).ThenBy(h => h.Rank))
+        {
+            if (entry.End <= covered)
+            {
+                continue;
+            }
+
+            if (entry.Start > covered)
+            {
+                throw new ArgumentException($"step {step}: no rank holds elements [{covered}, {entry.Start}) of tensor '{name}'");
+            }
+
+            // Clip a range overlapping what lower ranges already cover.
+            pieces.Add(new TensorPiece(rank, covered, entry.End, entry.Offset + ((covered - entry.Start) * elementSize)));
+            covered = entry.End;
+        }
+
+        if (covered != numel)
+        {
+            throw new ArgumentException($"step {step}: no rank holds elements [{covered}, {numel}) of tensor '{name}'");
+        }
+
+        return new ManifestTensor(name, first.Kind, first.Shape, first.DType, pieces);
+    }
+}

@@ -1,0 +1,329 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using Sora.Checkpoint.Stores;
+using Sora.Torch;
+
+namespace Sora.Checkpoint.Sharded;
+
+/// <summary>
+/// Loads sharded checkpoints: reads <c>latest</c> or a given step's manifest, validates it, and assembles the
+/// ranges a target rank asks for from whichever source shards hold them (N → M resharding). Every shard object
+/// read is streamed once and its SHA-256 and size checked against the manifest before any tensor is returned.
+/// </summary>
+public sealed class ShardedCheckpointReader(ICheckpointStore store, CheckpointLayout? layout = null, int parallelism = 4)
+{
+    private const int ChunkBytes = 1 << 20;
+
+    /// <summary>The layout objects are read from.</summary>
+    public CheckpointLayout Layout { get; } = layout ?? new CheckpointLayout();
+
+    /// <summary>The <c>latest</c> pointer, or null when no checkpoint was ever committed.</summary>
+    public async Task<LatestPointer?> ReadLatestAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var stream = await store.OpenReadAsync(Layout.Latest, cancellationToken).ConfigureAwait(false);
+            await using (stream.ConfigureAwait(false))
+            {
+                using var buffer = new MemoryStream();
+                await stream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+                return LatestPointer.Parse(buffer.ToArray(), Layout.Latest, Layout, stream.Properties.ETag);
+            }
+        }
+        catch (StoredObjectNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Every step folder under the layout's root, ascending, complete or not.</summary>
+    public async Task<IReadOnlyList<CheckpointFolder>> ListFoldersAsync(CancellationToken cancellationToken = default)
+    {
+        var folders = new SortedDictionary<long, CheckpointFolder>();
+        await foreach (var item in store.ListAsync(Layout.Root + "/", cancellationToken).ConfigureAwait(false))
+        {
+            if (Layout.StepOf(item.Name) is { } step)
+            {
+                var folder = folders.GetValueOrDefault(step) ?? new CheckpointFolder(step, false, 0, 0);
+                folders[step] = new CheckpointFolder(step, folder.HasManifest || item.Name == Layout.Manifest(step), folder.Objects + 1, folder.Bytes + item.Size);
+            }
+        }
+
+        return [.. folders.Values];
+    }
+
+    /// <summary>Steps that have a manifest (complete checkpoints, whether or not <c>latest</c> reached them), ascending.</summary>
+    public async Task<IReadOnlyList<long>> ListStepsAsync(CancellationToken cancellationToken = default) =>
+        [.. (await ListFoldersAsync(cancellationToken).ConfigureAwait(false)).Where(f => f.HasManifest).Select(f => f.Step)];
+
+    /// <summary>Reads and validates one step's manifest.</summary>
+    public async Task<CheckpointManifest> ReadManifestAsync(long step, CancellationToken cancellationToken = default)
+    {
+        var name = Layout.Manifest(step);
+        byte[] bytes;
+        try
+        {
+            bytes = await store.ReadAllBytesAsync(name, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StoredObjectNotFoundException e)
+        {
+            throw new CheckpointFormatException(name, $"no manifest in {store.Location}", e);
+        }
+
+        var manifest = CheckpointManifest.Parse(bytes, name);
+        if (manifest.Step != step)
+        {
+            throw new CheckpointFormatException(name, $"field 'step': {manifest.Step} but the manifest lies in the folder of step {step}");
+        }
+
+        return manifest;
+    }
+
+    /// <summary>Loads the tensors <paramref name="requests"/> asks for from one step's checkpoint.</summary>
+    public async Task<LoadedCheckpoint> LoadAsync(long step, IReadOnlyList<TensorRequest> requests, CancellationToken cancellationToken = default)
+    {
+        var manifest = await ReadManifestAsync(step, cancellationToken).ConfigureAwait(false);
+        return await LoadAsync(manifest, requests, verifyAllShards: false, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Loads from the checkpoint <c>latest</c> names, or returns null when there is none.</summary>
+    public async Task<LoadedCheckpoint?> LoadLatestAsync(IReadOnlyList<TensorRequest> requests, CancellationToken cancellationToken = default)
+    {
+        var latest = await ReadLatestAsync(cancellationToken).ConfigureAwait(false);
+        return latest is null ? null : await LoadAsync(latest.Step, requests, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Loads from the latest checkpoint that is intact: when the one <c>latest</c> names (or the pointer itself) is
+    /// malformed, incomplete or corrupt, records a warning naming the object at fault and tries the next older
+    /// complete checkpoint. Never considers steps newer than <c>latest</c> (they were not committed). Returns null
+    /// when nothing was ever committed; throws <see cref="CheckpointFormatException"/> listing every failure when no
+    /// checkpoint is usable. With <paramref name="verifyAllShards"/> every shard is hashed, not only those holding
+    /// the requested ranges, so that all ranks of a job reach the same verdict (rank 0 can decide and broadcast the step).
+    /// </summary>
+    public async Task<LoadedCheckpoint?> LoadLatestValidAsync(IReadOnlyList<TensorRequest> requests, bool verifyAllShards = true, CancellationToken cancellationToken = default)
+    {
+        var warnings = new List<string>();
+        long? newest;
+        try
+        {
+            var latest = await ReadLatestAsync(cancellationToken).ConfigureAwait(false);
+            if (latest is null)
+            {
+                return null;
+            }
+
+            newest = latest.Step;
+        }
+        catch (CheckpointFormatException e)
+        {
+            warnings.Add($"the latest pointer is unusable ({e.Message}); trying the newest complete checkpoint");
+            newest = null;
+        }
+
+        var steps = await ListStepsAsync(cancellationToken).ConfigureAwait(false);
+        var candidates = steps.Where(s => newest is null || s < newest).Reverse().ToList();
+        if (newest is { } n)
+        {
+            candidates.Insert(0, n);
+        }
+
+        foreach (var step in candidates)
+        {
+            try
+            {
+                var manifest = await ReadManifestAsync(step, cancellationToken).ConfigureAwait(false);
+                return await LoadAsync(manifest, requests, verifyAllShards, warnings, cancellationToken).ConfigureAwait(false);
+            }
+            catch (CheckpointFormatException e)
+            {
+                warnings.Add($"checkpoint of step {step} is unusable: {e.Message}");
+            }
+        }
+
+        throw new CheckpointFormatException(Layout.Latest, $"no usable checkpoint in {store.Location}: {string.Join("; ", warnings)}");
+    }
+
+    /// <summary>Reads every shard of <paramref name="manifest"/> and checks its size and SHA-256; returns one problem per bad shard (empty when all are intact).</summary>
+    public async Task<IReadOnlyList<CheckpointFormatException>> VerifyAsync(CheckpointManifest manifest, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        var problems = new List<CheckpointFormatException>();
+        var manifestObject = Layout.Manifest(manifest.Step);
+        await ForEachShardAsync(manifest.Shards.Select(s => s.Rank), async rank =>
+        {
+            try
+            {
+                await ReadShardAsync(manifestObject, manifest.Shards[rank], [], cancellationToken).ConfigureAwait(false);
+            }
+            catch (CheckpointFormatException e)
+            {
+                lock (problems)
+                {
+                    problems.Add(e);
+                }
+            }
+        }, cancellationToken).ConfigureAwait(false);
+        return [.. problems.OrderBy(p => p.ObjectName, StringComparer.Ordinal)];
+    }
+
+    /// <summary>Assembles the requested ranges from the manifest's shards, verifying each shard read (with <paramref name="verifyAllShards"/>, every shard).</summary>
+    public Task<LoadedCheckpoint> LoadAsync(CheckpointManifest manifest, IReadOnlyList<TensorRequest> requests, bool verifyAllShards = false, CancellationToken cancellationToken = default) =>
+        LoadAsync(manifest, requests, verifyAllShards, [], cancellationToken);
+
+    private async Task<LoadedCheckpoint> LoadAsync(CheckpointManifest manifest, IReadOnlyList<TensorRequest> requests, bool verifyAllShards, IReadOnlyList<string> warnings, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        ArgumentNullException.ThrowIfNull(requests);
+        var manifestObject = Layout.Manifest(manifest.Step);
+        var plan = Plan(manifest, manifestObject, requests);
+        var shardsToRead = verifyAllShards ? Enumerable.Range(0, manifest.WorldSize) : plan.Copies.Keys;
+        await ForEachShardAsync(shardsToRead, rank =>
+            ReadShardAsync(manifestObject, manifest.Shards[rank], plan.Copies.GetValueOrDefault(rank) ?? [], cancellationToken), cancellationToken).ConfigureAwait(false);
+
+        var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var (request, tensor, buffer) in plan.Outputs)
+            {
+                long[] shape = request.IsFull ? [.. tensor.Shape] : [buffer.Length / tensor.DType.ElementSize()];
+                tensors[request.Name] = Tensor.FromBytes(buffer, shape, tensor.DType).DetachFromDisposeScope();
+            }
+        }
+        catch
+        {
+            foreach (var t in tensors.Values)
+            {
+                t.Dispose();
+            }
+
+            throw;
+        }
+
+        return new LoadedCheckpoint(manifest, manifestObject, tensors, [.. warnings]);
+    }
+
+    private static (Dictionary<int, List<Copy>> Copies, List<(TensorRequest Request, ManifestTensor Tensor, byte[] Buffer)> Outputs) Plan(CheckpointManifest manifest, string manifestObject, IReadOnlyList<TensorRequest> requests)
+    {
+        var copies = new Dictionary<int, List<Copy>>();
+        var outputs = new List<(TensorRequest, ManifestTensor, byte[])>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var request in requests)
+        {
+            var tensor = manifest.Find(request.Name) ?? throw new KeyNotFoundException($"{manifestObject}: no tensor '{request.Name}' in the checkpoint of step {manifest.Step}");
+            if (!seen.Add(request.Name))
+            {
+                throw new ArgumentException($"tensor '{request.Name}' is requested twice", nameof(requests));
+            }
+
+            var start = request.Start ?? 0;
+            var end = request.End ?? tensor.Numel;
+            if (start < 0 || end < start || end > tensor.Numel)
+            {
+                throw new ArgumentOutOfRangeException(nameof(requests), $"range [{start}, {end}) of tensor '{request.Name}' is outside its {tensor.Numel} elements");
+            }
+
+            var size = tensor.DType.ElementSize();
+            var buffer = new byte[checked((end - start) * size)];
+            outputs.Add((request, tensor, buffer));
+            foreach (var piece in tensor.Pieces)
+            {
+                var from = Math.Max(start, piece.Start);
+                var to = Math.Min(end, piece.End);
+                if (from >= to)
+                {
+                    continue;
+                }
+
+                if (!copies.TryGetValue(piece.Rank, out var list))
+                {
+                    copies[piece.Rank] = list = [];
+                }
+
+                list.Add(new Copy(piece.Offset + ((from - piece.Start) * size), (to - from) * size, buffer, (from - start) * size));
+            }
+        }
+
+        return (copies, outputs);
+    }
+
+    /// <summary>Runs <paramref name="read"/> for each rank's shard, at most <c>parallelism</c> at a time.</summary>
+    private async Task ForEachShardAsync(IEnumerable<int> ranks, Func<int, Task> read, CancellationToken cancellationToken)
+    {
+        using var limit = new SemaphoreSlim(parallelism);
+        await Task.WhenAll(ranks.Select(async rank =>
+        {
+            await limit.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await read(rank).ConfigureAwait(false);
+            }
+            finally
+            {
+                limit.Release();
+            }
+        })).ConfigureAwait(false);
+    }
+
+    /// <summary>Streams one shard object once: hashes all of it and copies the planned byte ranges out of it.</summary>
+    private async Task ReadShardAsync(string manifestObject, ManifestShard shard, List<Copy> copies, CancellationToken cancellationToken)
+    {
+        var name = CheckpointManifest.ShardObjectName(manifestObject, shard);
+        StoredObjectStream stream;
+        try
+        {
+            stream = await store.OpenReadAsync(name, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StoredObjectNotFoundException e)
+        {
+            throw new CheckpointFormatException(name, $"shard of rank {shard.Rank} named by {manifestObject} is missing from {store.Location}", e);
+        }
+
+        var ordered = copies.OrderBy(c => c.Source).ToList();
+        var first = 0;
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var chunk = ArrayPool<byte>.Shared.Rent(ChunkBytes);
+        long position = 0;
+        try
+        {
+            await using (stream.ConfigureAwait(false))
+            {
+                int read;
+                while ((read = await stream.ReadAsync(chunk.AsMemory(0, ChunkBytes), cancellationToken).ConfigureAwait(false)) > 0)
+                {
+                    hash.AppendData(chunk, 0, read);
+                    var chunkEnd = position + read;
+                    while (first < ordered.Count && ordered[first].Source + ordered[first].Length <= position)
+                    {
+                        first++;
+                    }
+
+                    for (var i = first; i < ordered.Count && ordered[i].Source < chunkEnd; i++)
+                    {
+                        var copy = ordered[i];
+                        var from = Math.Max(copy.Source, position);
+                        var to = Math.Min(copy.Source + copy.Length, chunkEnd);
+                        if (from < to)
+                        {
+                            chunk.AsSpan((int)(from - position), (int)(to - from)).CopyTo(copy.Destination.AsSpan((int)(copy.DestinationOffset + from - copy.Source)));
+                        }
+                    }
+
+                    position = chunkEnd;
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+        }
+
+        var actual = Convert.ToHexStringLower(hash.GetHashAndReset());
+        if (actual != shard.Sha256 || position != shard.Size)
+        {
+            throw new CheckpointCorruptException(name, shard.Sha256, actual, shard.Size, position);
+        }
+    }
+
+    private sealed record Copy(long Source, long Length, byte[] Destination, long DestinationOffset);
+}
