@@ -21,7 +21,7 @@ internal static class SoraCommand
         }
         catch (Exception e) when (e is ConfigException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException
                                       or TorchException or FfmpegException or TrainingDivergedException or ArgumentException
-                                      or ParquetFormatException or IOException or Sora.Torch.Distributed.CollectiveException)
+                                      or ParquetFormatException or IOException or KeyNotFoundException or Sora.Torch.Distributed.CollectiveException)
         {
             AnsiConsole.Console.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
             return 1;

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using Sora.Cli.Console;
 using Sora.Cli.Launch;
+using Sora.Checkpoint.Stores;
+using Sora.Distributed.Checkpointing;
 using Sora.Distributed.Configuration;
 using Sora.Distributed.Pipelines;
 using Sora.Distributed.Training;
@@ -21,6 +23,11 @@ internal static class TrainCommand
         var output = new Option<string?>("--output") { Description = "Run directory (default: the job's output)." };
         var processes = new Option<int>("--nproc-per-node") { Description = "Worker processes to start on this machine (data parallel; the batch size must be a multiple).", DefaultValueFactory = _ => 1 };
         var parallel = new Option<DataParallelism>("--parallel") { Description = "With --nproc-per-node: ddp (replicated model) or fsdp (sharded parameters, gradients and optimizer state).", DefaultValueFactory = _ => DataParallelism.Ddp };
+        var checkpointEvery = new Option<long>("--checkpoint-every") { Description = "Save a sharded checkpoint of the DiT stage after every N steps (0: none).", DefaultValueFactory = _ => 0 };
+        var checkpointStore = new Option<string?>("--checkpoint-store") { Description = "Directory for checkpoints (default: <output>/checkpoints)." };
+        var resume = new Option<string?>("--resume") { Description = "Resume the DiT stage from 'latest' or a step number (the VAE comes from the run directory)." };
+        var keepLast = new Option<int>("--keep-last") { Description = "Retention: keep the newest K checkpoints (0: all).", DefaultValueFactory = _ => 3 };
+        var keepEvery = new Option<long>("--keep-every") { Description = "Retention: also keep every checkpoint whose step is a multiple of M (0: none).", DefaultValueFactory = _ => 0 };
         var timeout = new Option<double>("--timeout") { Description = "Seconds a rank waits for the others (rendezvous and each collective) before failing.", DefaultValueFactory = _ => 300 };
 
         // Set by the launcher on the workers it starts.
@@ -32,7 +39,7 @@ internal static class TrainCommand
 
         var command = new Command("train", "Train the model of a job file on this machine and write weights, samples and loss curves.")
         {
-            job, output, processes, parallel, timeout, rank, worldSize, masterPort, masterAddress, threads,
+            job, output, processes, parallel, checkpointEvery, checkpointStore, resume, keepLast, keepEvery, timeout, rank, worldSize, masterPort, masterAddress, threads,
         };
         command.SetAction(parse =>
         {
@@ -49,9 +56,20 @@ internal static class TrainCommand
             }
 
             var limit = TimeSpan.FromSeconds(parse.GetValue(timeout));
+            var every = parse.GetValue(checkpointEvery);
+            var resumeFrom = parse.GetValue(resume);
+            var storeDirectory = parse.GetValue(checkpointStore) ?? Path.Combine(config.Output, "checkpoints");
+            var checkpoints = every > 0 || resumeFrom is not null
+                ? new CheckpointOptions(new LocalDirectoryStore(storeDirectory), every, resumeFrom, parse.GetValue(keepLast), parse.GetValue(keepEvery))
+                : null;
+            string[] checkpointArguments = checkpoints is null ? [] :
+            [
+                "--checkpoint-every", every.ToString(), "--checkpoint-store", storeDirectory, "--keep-last", parse.GetValue(keepLast).ToString(),
+                "--keep-every", parse.GetValue(keepEvery).ToString(), .. resumeFrom is null ? Array.Empty<string>() : ["--resume", resumeFrom],
+            ];
             if (parse.GetValue(rank) is { } r)
             {
-                return RunWorker(config, r, parse.GetValue(worldSize), parse.GetRequiredValue(masterAddress), parse.GetValue(masterPort), limit, parse.GetValue(parallel));
+                return RunWorker(config, r, parse.GetValue(worldSize), parse.GetRequiredValue(masterAddress), parse.GetValue(masterPort), limit, parse.GetValue(parallel), checkpoints);
             }
 
             RuntimeCheck.WarnIfSlowBlas();
@@ -63,17 +81,17 @@ internal static class TrainCommand
 
             if (n > 1)
             {
-                return Launch(config, jobFile, n, limit, parse.GetValue(parallel));
+                return Launch(config, jobFile, n, limit, parse.GetValue(parallel), checkpointArguments);
             }
 
-            var result = new TrainingDisplay().Run((status, progress) => new TrainingJob(config, status, progress).Run());
+            var result = new TrainingDisplay().Run((status, progress) => new TrainingJob(config, status, progress, checkpoints: checkpoints).Run());
             PrintResult(config, result);
             return 0;
         });
         return command;
     }
 
-    private static int Launch(JobConfig config, string jobFile, int n, TimeSpan timeout, DataParallelism parallelism)
+    private static int Launch(JobConfig config, string jobFile, int n, TimeSpan timeout, DataParallelism parallelism, IReadOnlyList<string> checkpointArguments)
     {
         // Checked before any worker starts: every rank keeps an equal share of each global batch.
         foreach (var (key, batch) in new[] { ("vae.train.batch_size", config.VaeTraining.BatchSize), ("train.batch_size", config.Training.BatchSize) })
@@ -89,6 +107,7 @@ internal static class TrainCommand
         [
             "train", jobFile, "--output", config.Output, "--rank", r.ToString(), "--world-size", n.ToString(),
             "--master-port", port.ToString(), "--threads", threads.ToString(), "--parallel", parallelism.ToString(), "--timeout", timeout.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            .. checkpointArguments,
         ]);
         var result = new TrainingDisplay().Run((status, progress) => new LocalLauncher(options).Run(status, progress));
         if (result.ExitCode != 0)
@@ -101,13 +120,13 @@ internal static class TrainCommand
         return 0;
     }
 
-    private static int RunWorker(JobConfig config, int rank, int worldSize, string masterAddress, int masterPort, TimeSpan timeout, DataParallelism parallelism)
+    private static int RunWorker(JobConfig config, int rank, int worldSize, string masterAddress, int masterPort, TimeSpan timeout, DataParallelism parallelism, CheckpointOptions? checkpoints)
     {
         var (status, progress) = WorkerMessages.Writers(System.Console.Out);
         using var store = TcpStore.Connect(masterAddress, masterPort, timeout);
         using var scoped = store.WithPrefix("train");
         using var group = ProcessGroup.Create(ProcessGroupBackend.Gloo, scoped, rank, worldSize, timeout);
-        new TrainingJob(config, rank == 0 ? status : null, rank == 0 ? progress : null, group: group, parallelism: parallelism).Run();
+        new TrainingJob(config, rank == 0 ? status : null, rank == 0 ? progress : null, group: group, parallelism: parallelism, checkpoints: checkpoints).Run();
         return 0;
     }
 

@@ -36,6 +36,7 @@ internal sealed class FlatParameterShard : IDisposable
         }
 
         Numel = parameters.Sum(p => p.Parameter.NumElements);
+        ParameterShapes = parameters.ToDictionary(p => p.Name, p => p.Parameter.Shape, StringComparer.Ordinal);
         PaddedNumel = (Numel + group.WorldSize - 1) / group.WorldSize * group.WorldSize;
         ShardNumel = PaddedNumel / group.WorldSize;
 
@@ -68,6 +69,9 @@ internal sealed class FlatParameterShard : IDisposable
     public IReadOnlyList<(string Name, Tensor Parameter)> Parameters { get; }
 
     public long Numel { get; }
+
+    /// <summary>Each parameter's full shape (its tensor's own shape is that too, but its storage may be freed).</summary>
+    public IReadOnlyDictionary<string, long[]> ParameterShapes { get; }
 
     public long PaddedNumel { get; }
 

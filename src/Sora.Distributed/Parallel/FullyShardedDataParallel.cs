@@ -79,6 +79,34 @@ public sealed class FullyShardedDataParallel : IForwardHooks, IDisposable
     /// <summary>The shards by unit name ("unit0", ..., "root"), e.g. for an EMA of the shards.</summary>
     public IEnumerable<(string Name, Tensor Shard)> NamedShards => _units.Select(u => (u.Name, u.Shard));
 
+    /// <summary>
+    /// Where each parameter's elements lie in this rank's shards: for every parameter overlapping shard u, the range
+    /// [Start, End) of its flattened elements held here, at Offset within shard u. (Checkpoints save and load by
+    /// parameter name and range, so any world size can read them.)
+    /// </summary>
+    public IEnumerable<(string Name, long[] Shape, ScalarType DType, int Unit, long Start, long End, long Offset)> ShardLayout()
+    {
+        for (var u = 0; u < _units.Count; u++)
+        {
+            var unit = _units[u];
+            var first = _group.Rank * unit.ShardNumel;
+            var last = first + unit.ShardNumel;
+            long offset = 0;
+            foreach (var (name, parameter) in unit.Parameters)
+            {
+                var numel = parameter.NumElements;
+                var from = Math.Max(offset, first);
+                var to = Math.Min(offset + numel, last);
+                if (from < to)
+                {
+                    yield return (name, unit.ParameterShapes[name], unit.Shard.DType, u, from - offset, to - offset, from - first);
+                }
+
+                offset += numel;
+            }
+        }
+    }
+
     /// <summary>Full bytes of each unit's (padded) flat parameters, in unit order (root last).</summary>
     public IReadOnlyList<long> UnitBytes => _units.Select(u => u.FullBytes).ToArray();
 

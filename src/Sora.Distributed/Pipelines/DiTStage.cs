@@ -59,7 +59,7 @@ public static class DiTStage
     /// and noise: everything random is drawn here for the whole global batch, so data-parallel ranks that
     /// each keep a share train on exactly what one process would.
     /// </summary>
-    private sealed class LatentBatches : IBatchSource<LatentBatch>
+    private sealed class LatentBatches : IBatchSource<LatentBatch>, IResumableBatchSource
     {
         private readonly IReadOnlyList<LatentSample> _samples;
         private readonly WordTokenizer _tokenizer;
@@ -78,6 +78,10 @@ public static class DiTStage
             var keys = samples.Select(s => (s.Latent.Size(1), s.Latent.Size(2), s.Latent.Size(3))).ToArray();
             _sampler = new BucketBatchSampler<(long, long, long)>(keys, _ => job.Training.BatchSize, job.Seed);
         }
+
+        public string SaveCursor() => SamplerCursors.Save(_sampler);
+
+        public void RestoreCursor(string cursor) => SamplerCursors.Restore(_sampler, cursor);
 
         public LatentBatch Next()
         {

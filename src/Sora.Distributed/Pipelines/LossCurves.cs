@@ -17,7 +17,11 @@ public static class LossCurves
             chart.Add("dit held-out", dit.HeldOutHistory.Select(h => ((double)h.Step, h.Loss)));
         }
 
-        chart.Add("vae train", Smooth(vae.LossHistory));
+        if (vae.LossHistory.Count > 0)
+        {
+            chart.Add("vae train", Smooth(vae.LossHistory)); // empty when a resumed run took the VAE from the run directory
+        }
+
         chart.WritePng(path, 960, 540);
     }
 

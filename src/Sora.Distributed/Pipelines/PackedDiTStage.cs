@@ -72,7 +72,7 @@ public static class PackedDiTStage
     }
 
     /// <summary>Global batches of samples of any shape, with every random draw made here for the whole batch.</summary>
-    private sealed class PackedLatentBatches : IBatchSource<PackedLatentBatch>
+    private sealed class PackedLatentBatches : IBatchSource<PackedLatentBatch>, IResumableBatchSource
     {
         private readonly IReadOnlyList<LatentSample> _samples;
         private readonly WordTokenizer _tokenizer;
@@ -91,6 +91,10 @@ public static class PackedDiTStage
             // One bucket: shapes mix freely; the packer, not stacking, puts them together.
             _sampler = new BucketBatchSampler<int>(new int[samples.Count], _ => job.Training.BatchSize, job.Seed);
         }
+
+        public string SaveCursor() => SamplerCursors.Save(_sampler);
+
+        public void RestoreCursor(string cursor) => SamplerCursors.Restore(_sampler, cursor);
 
         public PackedLatentBatch Next()
         {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Sora.Data.Loading;
 using Sora.Data.Synthetic;
 using Sora.Data.Video;
+using Sora.Distributed.Checkpointing;
 using Sora.Distributed.Configuration;
 using Sora.Distributed.Training;
 using Sora.Model.Dit;
@@ -9,6 +10,7 @@ using Sora.Model.Text;
 using Sora.Model.Vae;
 using Sora.Torch;
 using Sora.Torch.Distributed;
+using Sora.Torch.Optim;
 
 namespace Sora.Distributed.Pipelines;
 
@@ -26,9 +28,10 @@ public sealed class TrainingJob
     private readonly Ffmpeg _ffmpeg;
     private readonly ProcessGroup? _group;
     private readonly DataParallelism _parallelism;
+    private readonly CheckpointOptions? _checkpoints;
 
     public TrainingJob(JobConfig job, IProgress<string>? status = null, IProgress<TrainingProgress>? training = null, Ffmpeg? ffmpeg = null, ProcessGroup? group = null,
-        DataParallelism parallelism = DataParallelism.Ddp)
+        DataParallelism parallelism = DataParallelism.Ddp, CheckpointOptions? checkpoints = null)
     {
         _job = job ?? throw new ArgumentNullException(nameof(job));
         _status = status;
@@ -36,6 +39,7 @@ public sealed class TrainingJob
         _ffmpeg = ffmpeg ?? Ffmpeg.Default;
         _group = group;
         _parallelism = parallelism;
+        _checkpoints = checkpoints;
     }
 
     private bool IsRankZero => _group is null || _group.Rank == 0;
@@ -60,11 +64,25 @@ public sealed class TrainingJob
             tokenizer.Save(run.VocabularyFile);
         }
 
-        _status?.Report($"training the VAE ({_job.VaeTraining.Steps} steps)");
-        var vaeState = new Trainer<ClipBatch>(VaeStage.Spec(_job, data), _job.VaeTraining.Trainer, _training, _group, _parallelism).Run(cancellation);
+        TrainerState vaeState;
+        var resumeVae = _checkpoints?.Resume is not null && File.Exists(run.VaeWeights);
+        if (resumeVae)
+        {
+            // Resuming: the VAE this run trained is in the run directory; the DiT resumes from its checkpoint.
+            _status?.Report($"resuming: the VAE from {run.VaeWeights}");
+            var loaded = new VideoVae(_job.Vae);
+            RunDirectory.LoadWeights(loaded, run.VaeWeights);
+            vaeState = new TrainerState("vae", loaded, new AdamW(loaded.Parameters(), _job.VaeTraining.LearningRate), null) { Step = _job.VaeTraining.Steps };
+        }
+        else
+        {
+            _status?.Report($"training the VAE ({_job.VaeTraining.Steps} steps)");
+            vaeState = new Trainer<ClipBatch>(VaeStage.Spec(_job, data), _job.VaeTraining.Trainer, _training, _group, _parallelism).Run(cancellation);
+        }
+
         using var vae = (VideoVae)vaeState.Model;
         vaeState.Optimizer.Dispose();
-        if (IsRankZero)
+        if (IsRankZero && !resumeVae)
         {
             RunDirectory.SaveWeights(vae, run.VaeWeights, new Dictionary<string, string> { ["steps"] = vaeState.Step.ToString() });
         }
@@ -85,9 +103,11 @@ public sealed class TrainingJob
         }
 
         _status?.Report($"training the DiT ({_job.Training.Steps} steps)");
+        using var checkpointer = _checkpoints is null ? null
+            : new TrainingCheckpointer(_checkpoints.Store, "dit/checkpoints", _checkpoints.Every, ConfigHash(_job), _checkpoints.Resume, _checkpoints.KeepLast, _checkpoints.KeepEvery, IsRankZero ? _status : null);
         var ditState = _job.Data.Batching.Mode == BatchingMode.Pack
-            ? new Trainer<PackedLatentBatch>(PackedDiTStage.Spec(_job, latents, tokenizer, Sample), _job.Training.Trainer, _training, _group, _parallelism).Run(cancellation)
-            : new Trainer<LatentBatch>(DiTStage.Spec(_job, latents, tokenizer, Sample), _job.Training.Trainer, _training, _group, _parallelism).Run(cancellation);
+            ? new Trainer<PackedLatentBatch>(PackedDiTStage.Spec(_job, latents, tokenizer, Sample), _job.Training.Trainer, _training, _group, _parallelism, checkpointer).Run(cancellation)
+            : new Trainer<LatentBatch>(DiTStage.Spec(_job, latents, tokenizer, Sample), _job.Training.Trainer, _training, _group, _parallelism, checkpointer).Run(cancellation);
         using var dit = (VideoDiT)ditState.Model;
         ditState.Optimizer.Dispose();
         if (!IsRankZero)
@@ -128,6 +148,10 @@ public sealed class TrainingJob
         run.LossCurve,
         elapsed,
         dit.LossHistory.Select(l => l.Loss).ToArray());
+
+    /// <summary>The job file's SHA-256: a checkpoint remembers the configuration it was written under.</summary>
+    private static string ConfigHash(JobConfig job) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(job.Source)));
 
     private List<string> WriteSamples(VideoGenerator generator, string directory)
     {

@@ -52,10 +52,14 @@ public static class VaeStage
     /// Stacks clips of one size into (N, 3, T, H, W) batches, with the posterior sample's noise drawn here for
     /// the whole global batch (so data-parallel ranks keeping a share draw what one process would).
     /// </summary>
-    private sealed class ClipBatches(IReadOnlyList<MovingShapesSample> clips, int batchSize, ulong seed, VaeConfig config) : IBatchSource<ClipBatch>
+    private sealed class ClipBatches(IReadOnlyList<MovingShapesSample> clips, int batchSize, ulong seed, VaeConfig config) : IBatchSource<ClipBatch>, IResumableBatchSource
     {
         private readonly BucketBatchSampler<(int, int, int)> _sampler =
             new(clips.Select(c => (c.Frames, c.Height, c.Width)).ToArray(), _ => batchSize, seed);
+
+        public string SaveCursor() => SamplerCursors.Save(_sampler);
+
+        public void RestoreCursor(string cursor) => SamplerCursors.Restore(_sampler, cursor);
 
         public ClipBatch Next()
         {

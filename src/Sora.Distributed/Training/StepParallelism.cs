@@ -19,6 +19,9 @@ internal abstract class StepParallelism : IDisposable
     /// <summary>What the EMA averages (the same tensors the optimizer updates).</summary>
     public abstract IEnumerable<(string Name, Tensor Parameter)> AveragedParameters { get; }
 
+    /// <summary>The tensor ranges this rank checkpoints and restores (see <see cref="CheckpointSlot"/>).</summary>
+    public abstract IReadOnlyList<CheckpointSlot> CheckpointSlots { get; }
+
     /// <summary>Communication a step waited for after backward.</summary>
     public TimeSpan ExposedCommunication { get; protected set; }
 
@@ -50,6 +53,10 @@ internal abstract class StepParallelism : IDisposable
 
         public override IEnumerable<Tensor> OptimizerParameters => Model.Parameters();
 
+        // Every rank holds the whole model: rank 0 writes it; every rank reads all of it back.
+        public override IReadOnlyList<CheckpointSlot> CheckpointSlots => Model.NamedParameters()
+            .Select((p, i) => CheckpointSlot.Whole(p.Name, p.Parameter, i)).ToArray();
+
         public override IEnumerable<(string Name, Tensor Parameter)> AveragedParameters => Model.NamedParameters();
 
         public override void BeforeMicroBatch(bool last) => _noSync = ddp is not null && !last ? ddp.NoSync() : null;
@@ -77,6 +84,23 @@ internal abstract class StepParallelism : IDisposable
     private sealed class Sharded(Module model, FullyShardedDataParallel fsdp) : StepParallelism(model)
     {
         public override IEnumerable<Tensor> OptimizerParameters => fsdp.ShardParameters;
+
+        // Each rank writes and reads the parameter ranges its shards hold; the parameters FSDP does not shard
+        // (frozen ones) are whole, written by rank 0.
+        public override IReadOnlyList<CheckpointSlot> CheckpointSlots
+        {
+            get
+            {
+                var shards = fsdp.ShardParameters;
+                var sharded = fsdp.ShardLayout()
+                    .Select(l => new CheckpointSlot(l.Name, l.Shape, l.DType, l.Start, l.End, l.Unit, shards[l.Unit], true, t => t.Narrow(0, l.Offset, l.End - l.Start)))
+                    .ToList();
+                var names = sharded.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+                sharded.AddRange(Model.NamedParameters().Where(p => !p.Parameter.RequiresGrad && !names.Contains(p.Name))
+                    .Select(p => CheckpointSlot.Whole(p.Name, p.Parameter, index: -1)));
+                return sharded;
+            }
+        }
 
         public override IEnumerable<(string Name, Tensor Parameter)> AveragedParameters => fsdp.NamedShards;
 
@@ -123,4 +147,16 @@ internal abstract class StepParallelism : IDisposable
         {
         }
     }
+}
+
+/// <summary>
+/// One tensor range a rank checkpoints: elements [Start, End) of the flattened parameter <see cref="Name"/> (full
+/// shape <see cref="Shape"/>), cut by <see cref="Cut"/> from <see cref="Source"/> (the parameter, or the FSDP shard
+/// holding it) and, at the same place, from the optimizer state and EMA of optimizer parameter <see cref="Index"/>
+/// (−1: the optimizer does not update it).
+/// </summary>
+internal sealed record CheckpointSlot(string Name, long[] Shape, ScalarType DType, long Start, long End, int Index, Tensor Source, bool EveryRankWrites, Func<Tensor, Tensor> Cut)
+{
+    public static CheckpointSlot Whole(string name, Tensor parameter, int index) =>
+        new(name, parameter.Shape, parameter.DType, 0, parameter.NumElements, index, parameter, false, t => t.Reshape(-1));
 }

@@ -51,6 +51,16 @@ public interface IBatchSource<out TBatch>
     TBatch Next();
 }
 
+/// <summary>A batch source whose position can be saved in a checkpoint and restored for an exact resume.</summary>
+public interface IResumableBatchSource
+{
+    /// <summary>Where the next batch comes from, as JSON.</summary>
+    string SaveCursor();
+
+    /// <summary>Continues from a cursor <see cref="SaveCursor"/> returned.</summary>
+    void RestoreCursor(string cursor);
+}
+
 /// <summary>The loss of one micro-batch and how much data it covered.</summary>
 /// <param name="Loss">Scalar to backpropagate.</param>
 /// <param name="Samples">Samples in the micro-batch.</param>

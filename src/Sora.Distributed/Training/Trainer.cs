@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using Sora.Checkpoint.Sharded;
+using Sora.Distributed.Checkpointing;
 using Sora.Distributed.Parallel;
 using Sora.Torch;
 using Sora.Torch.Distributed;
@@ -21,9 +23,10 @@ public sealed class Trainer<TBatch>
     private readonly IProgress<TrainingProgress>? _progress;
     private readonly ProcessGroup? _group;
     private readonly DataParallelism _parallelism;
+    private readonly TrainingCheckpointer? _checkpointer;
 
     public Trainer(TrainSpec<TBatch> spec, TrainerOptions options, IProgress<TrainingProgress>? progress = null, ProcessGroup? group = null,
-        DataParallelism parallelism = DataParallelism.Ddp)
+        DataParallelism parallelism = DataParallelism.Ddp, TrainingCheckpointer? checkpointer = null)
     {
         _spec = spec ?? throw new ArgumentNullException(nameof(spec));
         _options = (options ?? throw new ArgumentNullException(nameof(options))).Validate(spec.Name);
@@ -31,6 +34,7 @@ public sealed class Trainer<TBatch>
         _progress = progress;
         _group = group is { WorldSize: > 1 } ? group : null;
         _parallelism = parallelism;
+        _checkpointer = checkpointer;
         if (_group is not null && spec.ShareOfBatch is null)
         {
             throw new ArgumentException($"{spec.Name}: training on {_group.WorldSize} ranks needs the spec's ShareOfBatch");
@@ -54,8 +58,14 @@ public sealed class Trainer<TBatch>
         var window = new Queue<(double Loss, long Samples, double Seconds)>();
         double? heldOut = null;
         model.Train();
+        var firstStep = 1L;
+        if (_checkpointer is not null)
+        {
+            firstStep = TrainerCheckpoints.Restore(_checkpointer, parallel, optimizer, ema, data, _group) + 1;
+            state.Step = firstStep - 1;
+        }
 
-        for (var step = 1L; step <= _options.Steps; step++)
+        for (var step = firstStep; step <= _options.Steps; step++)
         {
             cancellation.ThrowIfCancellationRequested();
             var stepClock = Stopwatch.StartNew();
@@ -111,6 +121,15 @@ public sealed class Trainer<TBatch>
 
             optimizer.Step();
             ema?.Update();
+            if (_checkpointer is not null && _checkpointer.IsDue(step))
+            {
+                using (Tensor.NewDisposeScope())
+                {
+                    _checkpointer.Save(TrainerCheckpoints.Contents(step, _checkpointer.ConfigHash, parallel, optimizer, ema, data, _group));
+                }
+
+                metrics.RecordCheckpointBlocking(_checkpointer.LastBlocking);
+            }
 
             var seconds = stepClock.Elapsed.TotalSeconds;
             state.Step = step;
@@ -147,13 +166,14 @@ public sealed class Trainer<TBatch>
             }
 
             var windowSeconds = window.Sum(w => w.Seconds);
-            var perStep = clock.Elapsed.TotalSeconds / step;
+            var perStep = clock.Elapsed.TotalSeconds / (step - firstStep + 1);
             _progress?.Report(new TrainingProgress(
                 _spec.Name, step, _options.Steps, window.Average(w => w.Loss), lr, gradientNorm,
                 window.Sum(w => w.Samples) / Math.Max(windowSeconds, 1e-9), clock.Elapsed,
                 TimeSpan.FromSeconds(perStep * (_options.Steps - step)), heldOut));
         }
 
+        _checkpointer?.Flush();
         state.Ema = parallel.Finish(ema);
         return state;
     }

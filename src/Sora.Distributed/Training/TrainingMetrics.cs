@@ -21,6 +21,7 @@ public sealed class TrainingMetrics : IDisposable
     private readonly Histogram<double> _stepSeconds;
     private readonly Histogram<double> _learningRate;
     private readonly Histogram<double> _exposedCommunication;
+    private readonly Histogram<double> _checkpointBlocking;
 
     public TrainingMetrics(string run)
     {
@@ -36,6 +37,8 @@ public sealed class TrainingMetrics : IDisposable
         _learningRate = _meter.CreateHistogram<double>("sora.train.learning_rate", description: "Learning rate of each step");
         _exposedCommunication = _meter.CreateHistogram<double>("sora.train.exposed_communication", unit: "s",
             description: "Time a step waited for gradient communication after backward (not hidden behind it)");
+        _checkpointBlocking = _meter.CreateHistogram<double>("sora.checkpoint.blocking_time", unit: "s",
+            description: "Time the training loop waited for a checkpoint (the copy to host memory; the upload is in the background)");
     }
 
     public void RecordStep(double loss, double gradientNorm, double learningRate, double seconds, long samples, long tokens)
@@ -48,6 +51,8 @@ public sealed class TrainingMetrics : IDisposable
         _learningRate.Record(learningRate, _run);
         _stepSeconds.Record(seconds, _run);
     }
+
+    public void RecordCheckpointBlocking(TimeSpan wait) => _checkpointBlocking.Record(wait.TotalSeconds, _run);
 
     public void RecordExposedCommunication(TimeSpan wait) => _exposedCommunication.Record(wait.TotalSeconds, _run);
 

@@ -87,6 +87,51 @@ public sealed class TrainCommandLaunchTests : IDisposable
         }
     }
 
+    [Fact]
+    public void Fsdp_killed_after_a_checkpoint_and_resumed_ends_bitwise_equal_to_the_run_never_killed()
+    {
+        var job = WriteJob(ditSteps: 30);
+        string[] fsdp = ["--nproc-per-node", "2", "--parallel", "fsdp", "--checkpoint-every", "15", "--keep-last", "0"];
+        var whole = Sora(TimeSpan.FromMinutes(3), ["train", job, "--output", Path.Combine(_directory, "whole"), .. fsdp]);
+        whole.ExitCode.Should().Be(0, whole.Output);
+
+        // The second run is killed (every process, SIGKILL) once step 15 is committed, then resumed.
+        var output = new StringBuilder();
+        var killed = Path.Combine(_directory, "killed");
+        var latest = Path.Combine(killed, "checkpoints", "dit", "checkpoints", "latest");
+        using (var launcher = Start(output, ["train", job, "--output", killed, .. fsdp]))
+        {
+            try
+            {
+                WaitFor(() => File.Exists(latest) && File.ReadAllText(latest).Contains("\"step\":15", StringComparison.Ordinal), TimeSpan.FromMinutes(2), () => Snapshot(output));
+            }
+            finally
+            {
+                foreach (var pid in ChildrenOf(launcher.Id).Append(launcher.Id))
+                {
+                    using var process = Process.GetProcessById(pid);
+                    process.Kill(); // SIGKILL, no chance to clean up
+                }
+            }
+        }
+
+        File.Exists(Path.Combine(killed, "dit.safetensors")).Should().BeFalse("the run was killed before the end");
+        var resumed = Sora(TimeSpan.FromMinutes(3), ["train", job, "--output", killed, "--resume", "latest", .. fsdp]);
+        resumed.ExitCode.Should().Be(0, resumed.Output);
+
+        foreach (var file in new[] { "dit.safetensors", "dit-ema.safetensors" })
+        {
+            File.ReadAllBytes(Path.Combine(killed, file)).Should().Equal(File.ReadAllBytes(Path.Combine(_directory, "whole", file)), $"{file} is bitwise the same");
+        }
+
+        // The step-30 shards hold each rank's parameters, AdamW moments and EMA ranges: bitwise the same too.
+        foreach (var shard in new[] { "shard-00000-of-00002.bin", "shard-00001-of-00002.bin" })
+        {
+            var step30 = Path.Combine("checkpoints", "dit", "checkpoints", "step-000000030", shard);
+            File.ReadAllBytes(Path.Combine(killed, step30)).Should().Equal(File.ReadAllBytes(Path.Combine(_directory, "whole", step30)), $"{shard} of step 30");
+        }
+    }
+
     private double[] LossHistory(string run)
     {
         using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(_directory, run, "summary.json")));

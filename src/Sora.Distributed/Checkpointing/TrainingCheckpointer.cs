@@ -1,0 +1,210 @@
+using System.Diagnostics;
+using System.Text;
+using Sora.Checkpoint.Sharded;
+using Sora.Checkpoint.Stores;
+
+namespace Sora.Distributed.Checkpointing;
+
+/// <summary>
+/// The trainer's checkpoints of one stage, in a store: every <see cref="Every"/> steps each rank copies its
+/// tensor ranges to host memory (the only part the training loop waits for, <see cref="LastBlocking"/>), then
+/// hashes and uploads its shard in the background while training goes on, and leaves its shard's description
+/// next to it; rank 0 waits for every rank's description, writes the manifest and moves <c>latest</c> (an ETag-guarded
+/// put), then applies the retention policy. A failed upload is a warning, not the end of training: the previous
+/// committed checkpoint stays <c>latest</c> and the next one is tried as usual.
+/// </summary>
+public sealed class TrainingCheckpointer : IDisposable
+{
+    private readonly ICheckpointStore _store;
+    private readonly CheckpointLayout _layout;
+    private readonly ShardedCheckpointWriter _writer;
+    private readonly CheckpointCommitter _committer;
+    private readonly ShardedCheckpointReader _reader;
+    private readonly CheckpointRetention? _retention;
+    private readonly IProgress<string>? _status;
+    private readonly List<string> _warnings = [];
+    private Task? _pending;
+
+    /// <param name="store">Where checkpoints go.</param>
+    /// <param name="root">The stage's folder in the store (e.g. <c>dit/checkpoints</c>).</param>
+    /// <param name="every">Save after every this many steps (0: never).</param>
+    /// <param name="configHash">The job's hash, kept in the manifest.</param>
+    /// <param name="resume">null: start fresh; "latest": the newest valid checkpoint; or a step number.</param>
+    /// <param name="keepLast">Retention: the newest this many checkpoints are kept (0: keep all).</param>
+    /// <param name="keepEvery">Retention: and every checkpoint whose step is a multiple of this (0: none).</param>
+    /// <param name="status">Where warnings and commits are reported.</param>
+    public TrainingCheckpointer(ICheckpointStore store, string root, long every, string configHash, string? resume = null, int keepLast = 0, long keepEvery = 0, IProgress<string>? status = null)
+    {
+        _store = store ?? throw new ArgumentNullException(nameof(store));
+        ArgumentOutOfRangeException.ThrowIfNegative(every);
+        _layout = new CheckpointLayout(root);
+        _writer = new ShardedCheckpointWriter(store, _layout);
+        _committer = new CheckpointCommitter(store, _layout);
+        _reader = new ShardedCheckpointReader(store, _layout);
+        _retention = keepLast > 0 ? new CheckpointRetention(store, _layout) { KeepLast = keepLast, KeepEvery = keepEvery } : null;
+        Every = every;
+        ConfigHash = configHash;
+        Resume = resume;
+        _status = status;
+    }
+
+    public long Every { get; }
+
+    public string ConfigHash { get; }
+
+    /// <summary>What to resume from (null: nothing).</summary>
+    public string? Resume { get; }
+
+    /// <summary>How long the last save held the training loop (the copy to host memory).</summary>
+    public TimeSpan LastBlocking { get; private set; }
+
+    /// <summary>Checkpoints committed by this process (rank 0) so far.</summary>
+    public IReadOnlyList<long> Committed => _committed;
+
+    /// <summary>Problems met in the background (failed uploads, fallbacks on load), in order.</summary>
+    public IReadOnlyList<string> Warnings
+    {
+        get
+        {
+            lock (_warnings)
+            {
+                return _warnings.ToArray();
+            }
+        }
+    }
+
+    /// <summary>How long rank 0 waits for the other ranks' shards before giving up on a checkpoint.</summary>
+    public TimeSpan CommitTimeout { get; init; } = TimeSpan.FromMinutes(10);
+
+    private readonly List<long> _committed = [];
+
+    public bool IsDue(long step) => Every > 0 && step % Every == 0;
+
+    /// <summary>Copies <paramref name="contents"/> to host memory now and writes it in the background (waiting first for the previous save).</summary>
+    public void Save(CheckpointContents contents)
+    {
+        ArgumentNullException.ThrowIfNull(contents);
+        Flush();
+        var clock = Stopwatch.StartNew();
+        var snapshot = ShardSnapshot.Capture(contents);
+        LastBlocking = clock.Elapsed;
+        _pending = Task.Run(() => WriteAsync(snapshot));
+    }
+
+    /// <summary>Waits for the save in flight (a failure becomes a warning).</summary>
+    public void Flush()
+    {
+        var pending = _pending;
+        _pending = null;
+        if (pending is null)
+        {
+            return;
+        }
+
+        try
+        {
+            pending.GetAwaiter().GetResult();
+        }
+        catch (Exception error) when (error is IOException or CheckpointStoreException or TimeoutException or InvalidOperationException or UnauthorizedAccessException)
+        {
+            Warn($"checkpoint not saved: {error.Message}");
+        }
+    }
+
+    /// <summary>
+    /// The checkpoint <see cref="Resume"/> names with the ranges asked for, or null when there is nothing to resume
+    /// ("latest" in an empty store starts fresh). A corrupt latest checkpoint falls back to the previous valid one,
+    /// with a warning naming the shard.
+    /// </summary>
+    public LoadedCheckpoint? Load(IReadOnlyList<TensorRequest> requests)
+    {
+        if (Resume is null)
+        {
+            return null;
+        }
+
+        LoadedCheckpoint? loaded;
+        if (string.Equals(Resume, "latest", StringComparison.OrdinalIgnoreCase))
+        {
+            loaded = _reader.LoadLatestValidAsync(requests).GetAwaiter().GetResult();
+            foreach (var warning in loaded?.Warnings ?? [])
+            {
+                Warn(warning);
+            }
+        }
+        else if (long.TryParse(Resume, out var step) && step > 0)
+        {
+            loaded = _reader.LoadAsync(step, requests).GetAwaiter().GetResult();
+        }
+        else
+        {
+            throw new ArgumentException($"--resume: expected 'latest' or a step number, got '{Resume}'");
+        }
+
+        if (loaded is not null && loaded.Manifest.ConfigHash != ConfigHash)
+        {
+            Warn($"resuming step {loaded.Step} written under another configuration (hash {loaded.Manifest.ConfigHash}, now {ConfigHash})");
+        }
+
+        return loaded;
+    }
+
+    public void Dispose() => Flush();
+
+    private async Task WriteAsync(ShardSnapshot snapshot)
+    {
+        var header = snapshot.Header;
+        var info = await _writer.WriteShardAsync(snapshot).ConfigureAwait(false);
+        await _store.PutBytesAsync(InfoName(header.Step, header.Rank), Encoding.UTF8.GetBytes(info.ToJson())).ConfigureAwait(false);
+        if (header.Rank != 0)
+        {
+            return;
+        }
+
+        var infos = new string[header.WorldSize];
+        var clock = Stopwatch.StartNew();
+        for (var rank = 0; rank < header.WorldSize; rank++)
+        {
+            while (true)
+            {
+                var name = InfoName(header.Step, rank);
+                if (await _store.ExistsAsync(name).ConfigureAwait(false))
+                {
+                    infos[rank] = Encoding.UTF8.GetString(await _store.ReadAllBytesAsync(name).ConfigureAwait(false));
+                    break;
+                }
+
+                if (clock.Elapsed > CommitTimeout)
+                {
+                    throw new TimeoutException($"step {header.Step}: rank {rank}'s shard did not arrive within {CommitTimeout}; the checkpoint is not committed");
+                }
+
+                await Task.Delay(50).ConfigureAwait(false);
+            }
+        }
+
+        await _committer.CommitAsync(header, infos).ConfigureAwait(false);
+        lock (_committed)
+        {
+            _committed.Add(header.Step);
+        }
+
+        _status?.Report($"checkpoint step {header.Step} committed ({snapshot.DataBytes / 1e6:F1} MB from rank 0, {LastBlocking.TotalMilliseconds:F0} ms blocking)");
+        if (_retention is not null)
+        {
+            await _retention.PruneAsync().ConfigureAwait(false);
+        }
+    }
+
+    private string InfoName(long step, int rank) => _layout.StepPrefixOf(step) + $"shard-{rank:D5}.info.json";
+
+    private void Warn(string message)
+    {
+        lock (_warnings)
+        {
+            _warnings.Add(message);
+        }
+
+        _status?.Report("warning: " + message);
+    }
+}
