@@ -18,6 +18,7 @@ internal static class BenchCommand
         command.Subcommands.Add(CreateStep());
         command.Subcommands.Add(BenchParallelCommand.Create());
         command.Subcommands.Add(BenchDataCommand.Create());
+        command.Subcommands.Add(BenchCheckpointCommand.Create());
         return command;
     }
 

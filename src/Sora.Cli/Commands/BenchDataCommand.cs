@@ -67,7 +67,7 @@ internal static class BenchDataCommand
     }
 
     /// <summary>The checkout this sora runs from (where tools/node lives).</summary>
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
         {
