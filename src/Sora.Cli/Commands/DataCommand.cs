@@ -17,19 +17,39 @@ internal static class DataCommand
         command.Subcommands.Add(CreateEncode());
         command.Subcommands.Add(DataGenCommand.Create());
         command.Subcommands.Add(DataInspectCommand.Create());
+        command.Subcommands.Add(DataImportCommand.Create());
         return command;
     }
 
     private static Command CreateEncode()
     {
         var run = new Option<DirectoryInfo>("--run") { Description = "A run whose VAE encodes (and whose job defines the pixel dataset).", Required = true };
-        var output = new Option<FileInfo>("--output") { Description = "The latents file to write (safetensors).", Required = true };
+        var output = new Option<FileInfo>("--output") { Description = "Without --input: the latents file to write (safetensors). With --input: the directory for the latent Parquet shards.", Required = true };
+        var input = new Option<DirectoryInfo?>("--input") { Description = "A pixel dataset (Parquet shards from data gen or data import) to encode into a latent dataset." };
         var samples = new Option<int?>("--samples") { Description = "How many clips (default: the job's data.samples)." };
-        var command = new Command("encode", "Encode a pixel dataset (the job's synthetic clips) into VAE latents, one tensor per clip with its caption.") { run, output, samples };
+        var command = new Command("encode", "Encode pixels into VAE latents: Parquet pixel shards (--input) into Parquet latent shards, or the job's synthetic clips into one safetensors file.") { run, output, input, samples };
         command.SetAction(parse =>
         {
             var directory = new RunDirectory(parse.GetRequiredValue(run).FullName);
             var job = directory.LoadJob();
+            if (parse.GetValue(input) is { } pixels)
+            {
+                TorchRuntime.SetThreads(job.Threads > 0 ? job.Threads : Environment.ProcessorCount);
+                using var encoder = new VideoVae(job.Vae);
+                RunDirectory.LoadWeights(encoder, directory.VaeWeights);
+                var target = parse.GetRequiredValue(output).FullName;
+                long encoded = 0;
+                IReadOnlyList<Sora.Data.Dataset.VideoShard> shards = [];
+                AnsiConsole.Status().Start("encoding", context =>
+                {
+                    using var writer = new Sora.Data.Dataset.VideoShardWriter(target, new Sora.Data.Dataset.VideoShardWriterOptions());
+                    encoded = LatentShards.Encode(encoder, directory.VaeWeights, pixels.FullName, writer, new Progress<long>(n => context.Status($"{n:N0} clips encoded")));
+                    shards = writer.Complete();
+                });
+                AnsiConsole.MarkupLine($"wrote {encoded:N0} latents in {shards.Count} shard(s) to [blue]{Markup.Escape(target)}[/]");
+                return 0;
+            }
+
             if (parse.GetValue(samples) is { } count)
             {
                 job = job with { Data = job.Data with { Samples = count } };

@@ -45,20 +45,26 @@ public sealed record VideoSampleRecord
     public static VideoSampleRecord FromMovingShapes(MovingShapesSample sample, ulong seed)
     {
         ArgumentNullException.ThrowIfNull(sample);
-        var clip = sample.Clip;
+        return FromClip(sample.Clip, $"moving-shapes-{seed}-{sample.Index:D8}", sample.Caption, sample.Fps, $"synthetic:moving-shapes seed={seed}");
+    }
+
+    /// <summary>A uint8 pixel record of an RGB clip (stored channels-first).</summary>
+    public static VideoSampleRecord FromClip(VideoClip clip, string id, string caption, double fps, string source)
+    {
+        ArgumentNullException.ThrowIfNull(clip);
         return new VideoSampleRecord
         {
-            Id = $"moving-shapes-{seed}-{sample.Index:D8}",
-            Caption = sample.Caption,
+            Id = id,
+            Caption = caption,
             Kind = VideoSampleKind.Pixels,
             Channels = 3,
             Frames = clip.Frames,
             Height = clip.Height,
             Width = clip.Width,
-            Fps = (float)sample.Fps,
+            Fps = (float)fps,
             DType = VideoDType.UInt8,
             Payload = ChannelsFirst(clip.Pixels, clip.Frames * clip.Height * clip.Width),
-            Source = $"synthetic:moving-shapes seed={seed}",
+            Source = source,
         };
     }
 
