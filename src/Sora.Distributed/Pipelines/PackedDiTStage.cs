@@ -18,6 +18,12 @@ namespace Sora.Distributed.Pipelines;
 /// </summary>
 public static class PackedDiTStage
 {
+    private static readonly System.Diagnostics.Metrics.Meter s_meter = new(TrainingMetrics.MeterName);
+
+    // The share of each packed batch's token budget left as padding (Patch n' Pack's waste), per micro-batch.
+    private static readonly System.Diagnostics.Metrics.Histogram<double> s_paddingWaste =
+        s_meter.CreateHistogram<double>("sora.data.padding_waste", description: "Share of the packed sequences' token budget that is padding");
+
     public static TrainSpec<PackedLatentBatch> Spec(JobConfig job, LatentSet latents, WordTokenizer tokenizer, Action<TrainerState>? onSample = null)
     {
         ArgumentNullException.ThrowIfNull(job);
@@ -55,6 +61,7 @@ public static class PackedDiTStage
         var count = batch.Latents.Count;
         var grids = batch.Latents.Select(x => TokenGrid.ForLatent(x.Size(2), x.Size(3), x.Size(4), model.Config.Patch)).ToArray();
         var packed = packer.Pack(grids);
+        s_paddingWaste.Record(packed.PaddingWaste);
         var tokens = Enumerable.Range(0, count)
             .Select(k => model.Patchifier.Patchify(RectifiedFlow.Interpolate(batch.Latents[k], batch.Noise[k], batch.Times.Narrow(0, k, 1))).Select(0, 0))
             .ToArray();

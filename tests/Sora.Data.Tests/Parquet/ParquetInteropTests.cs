@@ -97,6 +97,7 @@ public class ParquetInteropTests
     [InlineData(CompressionCodec.None)]
     [InlineData(CompressionCodec.Snappy)]
     [InlineData(CompressionCodec.Gzip)]
+    [InlineData(CompressionCodec.Zstd)]
     public void Files_written_here_read_identically_in_hyparquet(CompressionCodec codec)
     {
         using var temp = new TempDirectory();

@@ -6,9 +6,10 @@ import { importPeer, toJson, print } from './peer-common.mjs';
 const [command, file, count] = process.argv.slice(2);
 if (command === 'read') {
   const { parquetReadObjects } = await importPeer('hyparquet');
-  // hyparquet decodes SNAPPY itself; GZIP comes from Node's zlib. (No ZSTD in Node 20: DuckDB covers it.)
+  // hyparquet decodes SNAPPY itself; ZSTD (and the rest) come from hyparquet-compressors, GZIP from Node's zlib.
   const zlib = await import('node:zlib');
-  const compressors = { GZIP: (input) => new Uint8Array(zlib.gunzipSync(input)) };
+  const { compressors: extra } = await importPeer('hyparquet-compressors');
+  const compressors = { ...extra, GZIP: (input) => new Uint8Array(zlib.gunzipSync(input)) };
   const bytes = fs.readFileSync(file);
   const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
   const rows = await parquetReadObjects({ file: buffer, utf8: false, compressors, rowFormat: 'object' });
