@@ -12,8 +12,8 @@ internal static class ColumnStatisticsBuilder
         {
             PhysicalType.Int32 => MinMax(column.Int32Values, 4, BinaryPrimitives.WriteInt32LittleEndian),
             PhysicalType.Int64 => MinMax(column.Int64Values, 8, BinaryPrimitives.WriteInt64LittleEndian),
-            PhysicalType.Float => FloatMinMax(column.FloatValues),
-            PhysicalType.Double => DoubleMinMax(column.DoubleValues),
+            PhysicalType.Float => FloatingMinMax(column.FloatValues, 4, BinaryPrimitives.WriteSingleLittleEndian),
+            PhysicalType.Double => FloatingMinMax(column.DoubleValues, 8, BinaryPrimitives.WriteDoubleLittleEndian),
             PhysicalType.Boolean => MinMax(column.BooleanValues, 1, (span, value) => span[0] = value ? (byte)1 : (byte)0),
             _ => BinaryMinMax(column, maxValueBytes),
         };
@@ -45,20 +45,23 @@ internal static class ColumnStatisticsBuilder
         return (minBytes, maxBytes);
     }
 
-    private static (byte[]?, byte[]?) FloatMinMax(ReadOnlySpan<float> values)
+    /// <summary>Min and max of a float column, NaNs left out; the format asks for −0 as a zero minimum and +0 as a zero maximum.</summary>
+    private static (byte[]?, byte[]?) FloatingMinMax<T>(ReadOnlySpan<T> values, int size, SpanWriter<T> write)
+        where T : System.Numerics.IFloatingPointIeee754<T>
     {
-        float min = float.PositiveInfinity, max = float.NegativeInfinity;
+        var min = T.PositiveInfinity;
+        var max = T.NegativeInfinity;
         var any = false;
         foreach (var value in values)
         {
-            if (float.IsNaN(value))
+            if (T.IsNaN(value))
             {
                 continue;
             }
 
             any = true;
-            min = Math.Min(min, value);
-            max = Math.Max(max, value);
+            min = T.Min(min, value);
+            max = T.Max(max, value);
         }
 
         if (!any)
@@ -66,43 +69,12 @@ internal static class ColumnStatisticsBuilder
             return (null, null);
         }
 
-        // The format asks for -0 as a zero minimum and +0 as a zero maximum.
-        min = min == 0 ? -0f : min;
-        max = max == 0 ? 0f : max;
-        var minBytes = new byte[4];
-        var maxBytes = new byte[4];
-        BinaryPrimitives.WriteSingleLittleEndian(minBytes, min);
-        BinaryPrimitives.WriteSingleLittleEndian(maxBytes, max);
-        return (minBytes, maxBytes);
-    }
-
-    private static (byte[]?, byte[]?) DoubleMinMax(ReadOnlySpan<double> values)
-    {
-        double min = double.PositiveInfinity, max = double.NegativeInfinity;
-        var any = false;
-        foreach (var value in values)
-        {
-            if (double.IsNaN(value))
-            {
-                continue;
-            }
-
-            any = true;
-            min = Math.Min(min, value);
-            max = Math.Max(max, value);
-        }
-
-        if (!any)
-        {
-            return (null, null);
-        }
-
-        min = min == 0 ? -0d : min;
-        max = max == 0 ? 0d : max;
-        var minBytes = new byte[8];
-        var maxBytes = new byte[8];
-        BinaryPrimitives.WriteDoubleLittleEndian(minBytes, min);
-        BinaryPrimitives.WriteDoubleLittleEndian(maxBytes, max);
+        min = T.IsZero(min) ? T.NegativeZero : min;
+        max = T.IsZero(max) ? T.Zero : max;
+        var minBytes = new byte[size];
+        var maxBytes = new byte[size];
+        write(minBytes, min);
+        write(maxBytes, max);
         return (minBytes, maxBytes);
     }
 
