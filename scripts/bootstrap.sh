@@ -79,7 +79,7 @@ if ! command -v npm >/dev/null; then
   apt_retry install -y -qq --no-install-recommends nodejs npm >/dev/null || die "apt-get install nodejs npm failed"
 fi
 if [ ! -f "$NODE_STAMP" ] || [ ! -d "$NODE_DIR/node_modules" ] || [ "$NODE_DIR/package-lock.json" -nt "$NODE_STAMP" ]; then
-  say "installing test peers from npm into tools/node (azurite, @duckdb/node-api, hyparquet, hyparquet-writer)"
+  say "installing test peers from npm into tools/node (see tools/node/package.json)"
   attempt=1
   # `npm install` honours the lock file's versions; `npm ci` refuses this lock because npm leaves
   # DuckDB's optional bindings for other platforms out of it.

@@ -25,6 +25,8 @@ internal static class TrainCommand
         var parallel = new Option<DataParallelism>("--parallel") { Description = "With --nproc-per-node: ddp (replicated model) or fsdp (sharded parameters, gradients and optimizer state).", DefaultValueFactory = _ => DataParallelism.Ddp };
         var checkpointEvery = new Option<long>("--checkpoint-every") { Description = "Save a sharded checkpoint of the DiT stage after every N steps (0: none).", DefaultValueFactory = _ => 0 };
         var checkpointStore = new Option<string?>("--checkpoint-store") { Description = "Directory for checkpoints (default: <output>/checkpoints)." };
+        var checkpointConnection = new Option<string?>("--checkpoint-connection-string") { Description = "Write checkpoints to Azure Blob storage (a connection string; UseDevelopmentStorage=true for Azurite) instead of a directory." };
+        var checkpointContainer = new Option<string>("--checkpoint-container") { Description = "The blob container for --checkpoint-connection-string.", DefaultValueFactory = _ => "checkpoints" };
         var resume = new Option<string?>("--resume") { Description = "Resume the DiT stage from 'latest' or a step number (the VAE comes from the run directory)." };
         var keepLast = new Option<int>("--keep-last") { Description = "Retention: keep the newest K checkpoints (0: all).", DefaultValueFactory = _ => 3 };
         var keepEvery = new Option<long>("--keep-every") { Description = "Retention: also keep every checkpoint whose step is a multiple of M (0: none).", DefaultValueFactory = _ => 0 };
@@ -39,7 +41,7 @@ internal static class TrainCommand
 
         var command = new Command("train", "Train the model of a job file on this machine and write weights, samples and loss curves.")
         {
-            job, output, processes, parallel, checkpointEvery, checkpointStore, resume, keepLast, keepEvery, timeout, rank, worldSize, masterPort, masterAddress, threads,
+            job, output, processes, parallel, checkpointEvery, checkpointStore, checkpointConnection, checkpointContainer, resume, keepLast, keepEvery, timeout, rank, worldSize, masterPort, masterAddress, threads,
         };
         command.SetAction(parse =>
         {
@@ -59,13 +61,17 @@ internal static class TrainCommand
             var every = parse.GetValue(checkpointEvery);
             var resumeFrom = parse.GetValue(resume);
             var storeDirectory = parse.GetValue(checkpointStore) ?? Path.Combine(config.Output, "checkpoints");
+            var connection = parse.GetValue(checkpointConnection);
+            var container = parse.GetValue(checkpointContainer)!;
+            ICheckpointStore Store() => connection is null ? new LocalDirectoryStore(storeDirectory) : AzureBlobStore.FromConnectionString(connection, container);
             var checkpoints = every > 0 || resumeFrom is not null
-                ? new CheckpointOptions(new LocalDirectoryStore(storeDirectory), every, resumeFrom, parse.GetValue(keepLast), parse.GetValue(keepEvery))
+                ? new CheckpointOptions(Store(), every, resumeFrom, parse.GetValue(keepLast), parse.GetValue(keepEvery))
                 : null;
             string[] checkpointArguments = checkpoints is null ? [] :
             [
                 "--checkpoint-every", every.ToString(), "--checkpoint-store", storeDirectory, "--keep-last", parse.GetValue(keepLast).ToString(),
                 "--keep-every", parse.GetValue(keepEvery).ToString(), .. resumeFrom is null ? Array.Empty<string>() : ["--resume", resumeFrom],
+                .. connection is null ? Array.Empty<string>() : ["--checkpoint-connection-string", connection, "--checkpoint-container", container],
             ];
             if (parse.GetValue(rank) is { } r)
             {

@@ -10,8 +10,17 @@ public static class LossCurves
     {
         ArgumentNullException.ThrowIfNull(vae);
         ArgumentNullException.ThrowIfNull(dit);
+        if (dit.LossHistory.Count == 0 && vae.LossHistory.Count == 0)
+        {
+            return; // a resumed run with no steps left to train has nothing to draw
+        }
+
         var chart = new LineChart { Title = "loss", XLabel = "step", YLabel = "loss", LogY = true };
-        chart.Add("dit train", Smooth(dit.LossHistory));
+        if (dit.LossHistory.Count > 0)
+        {
+            chart.Add("dit train", Smooth(dit.LossHistory));
+        }
+
         if (dit.HeldOutHistory.Count > 0)
         {
             chart.Add("dit held-out", dit.HeldOutHistory.Select(h => ((double)h.Step, h.Loss)));
