@@ -15,7 +15,8 @@ namespace Sora.Distributed.Pipelines;
 /// </summary>
 public sealed class RunDirectory
 {
-    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true };
+    // NaN stands for "not measured" (e.g. the training loss of a resumed run with no steps left).
+    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     public RunDirectory(string path)
     {
