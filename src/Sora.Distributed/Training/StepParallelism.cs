@@ -95,8 +95,7 @@ internal abstract class StepParallelism : IDisposable
                 var sharded = fsdp.ShardLayout()
                     .Select(l => new CheckpointSlot(l.Name, l.Shape, l.DType, l.Start, l.End, l.Unit, shards[l.Unit], true, t => t.Narrow(0, l.Offset, l.End - l.Start)))
                     .ToList();
-                var names = sharded.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
-                sharded.AddRange(Model.NamedParameters().Where(p => !p.Parameter.RequiresGrad && !names.Contains(p.Name))
+                sharded.AddRange(Model.NamedParameters().Where(p => !p.Parameter.RequiresGrad)
                     .Select(p => CheckpointSlot.Whole(p.Name, p.Parameter, index: -1)));
                 return sharded;
             }
