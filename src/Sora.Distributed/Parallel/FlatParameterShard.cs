@@ -35,6 +35,13 @@ internal sealed class FlatParameterShard : IDisposable
             throw new ArgumentException($"FSDP unit '{name}' mixes parameter dtypes; one flat buffer needs one dtype");
         }
 
+        var device = parameters[0].Parameter.Device;
+        if (parameters.FirstOrDefault(p => p.Parameter.Device != device) is { Name: not null } stray)
+        {
+            throw new ArgumentException($"FSDP unit '{name}' mixes devices: '{stray.Name}' is on {stray.Parameter.Device}, " +
+                $"'{parameters[0].Name}' on {device}; move the model to one device before wrapping it");
+        }
+
         Numel = parameters.Sum(p => p.Parameter.NumElements);
         ParameterShapes = parameters.ToDictionary(p => p.Name, p => p.Parameter.Shape, StringComparer.Ordinal);
         PaddedNumel = (Numel + group.WorldSize - 1) / group.WorldSize * group.WorldSize;
@@ -42,7 +49,7 @@ internal sealed class FlatParameterShard : IDisposable
 
         using var scope = Tensor.NewDisposeScope();
         using var noGrad = Tensor.NoGrad();
-        _full = Tensor.Zeros([PaddedNumel], dtype).DetachFromDisposeScope();
+        _full = Tensor.Zeros([PaddedNumel], dtype, device).DetachFromDisposeScope();
         _fullBytes = _full.StorageBytes;
         _views = new Tensor[parameters.Count];
         long offset = 0;
@@ -151,7 +158,7 @@ internal sealed class FlatParameterShard : IDisposable
 
         using (var scope = Tensor.NewDisposeScope())
         {
-            var flat = Tensor.Zeros([PaddedNumel], Shard.DType);
+            var flat = Tensor.Zeros([PaddedNumel], Shard.DType, Shard.Device);
             long offset = 0;
             foreach (var (_, parameter) in Parameters)
             {
@@ -166,7 +173,7 @@ internal sealed class FlatParameterShard : IDisposable
             }
 
             _gradientInput = flat.DetachFromDisposeScope();
-            _gradientOutput = Tensor.Zeros([ShardNumel], Shard.DType).DetachFromDisposeScope();
+            _gradientOutput = Tensor.Zeros([ShardNumel], Shard.DType, Shard.Device).DetachFromDisposeScope();
         }
 
         _reduce = _group.ReduceScatter(_gradientOutput, _gradientInput, ReduceOp.Avg);

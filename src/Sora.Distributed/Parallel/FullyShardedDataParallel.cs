@@ -158,7 +158,7 @@ public sealed class FullyShardedDataParallel : IForwardHooks, IDisposable
     {
         using var scope = Tensor.NewDisposeScope();
         var grads = _units.Select(u => u.Shard.Grad()).Where(g => g is not null).Select(g => g!).ToArray();
-        var squares = Tensor.Zeros([1], ScalarType.Float64);
+        var squares = Tensor.Zeros([1], ScalarType.Float64, _units[0].Shard.Device);
         foreach (var grad in grads)
         {
             squares.Add_(grad.To(ScalarType.Float64).Square().Sum().Reshape(1));

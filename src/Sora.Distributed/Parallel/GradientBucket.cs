@@ -19,7 +19,7 @@ internal sealed class GradientBucket : IDisposable
         Index = index;
         Members = members;
         var total = members.Sum(m => m.Parameter.NumElements);
-        _buffer = Tensor.Zeros([total], members[0].Parameter.DType).DetachFromDisposeScope();
+        _buffer = Tensor.Zeros([total], members[0].Parameter.DType, members[0].Parameter.Device).DetachFromDisposeScope();
         _views = new Tensor[members.Count];
         long offset = 0;
         for (var i = 0; i < members.Count; i++)

@@ -89,7 +89,7 @@ internal static class TrainerCheckpoints
             foreach (var name in optimizer.StateNames)
             {
                 // Whatever no slot covers (FSDP's padding) is zero, as it was when saved.
-                var full = Tensor.Zeros(parameter.Shape, parameter.DType);
+                var full = Tensor.Zeros(parameter.Shape, parameter.DType, parameter.Device);
                 foreach (var slot in group2)
                 {
                     slot.Cut(full).Copy_(loaded.Tensors[$"optim/{slot.Name}/{name}"]);

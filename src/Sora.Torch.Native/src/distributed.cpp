@@ -10,8 +10,11 @@
 //   2·(N−1)/N of the input per rank instead of (N−1)/N: twice a native reduce-scatter's traffic.
 #include <torch/csrc/api/include/torch/version.h>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
-#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+
+#ifdef SORA_WITH_GLOO
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#endif
 
 #ifdef SORA_WITH_NCCL
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
@@ -202,7 +205,9 @@ SORA_API void sora_store_dispose(sora_store store) {
 
 SORA_API int32_t sora_backend_available(int32_t backend) {
   switch (backend) {
+#ifdef SORA_WITH_GLOO
     case SORA_BACKEND_GLOO: return 1;
+#endif
 #ifdef SORA_WITH_NCCL
     case SORA_BACKEND_NCCL: return 1;
 #endif
@@ -225,11 +230,15 @@ SORA_API sora_process_group sora_process_group_create(int32_t backend, sora_stor
     handle->size = size;
     handle->timeout = timeout;
     if (backend == SORA_BACKEND_GLOO) {
+#ifdef SORA_WITH_GLOO
       auto options = c10d::ProcessGroupGloo::Options::create(timeout);
       const std::string address = host != nullptr && host[0] != '\0' ? host : "127.0.0.1";
       options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(address));
       options->threads = 2;
       handle->group = c10::make_intrusive<c10d::ProcessGroupGloo>(store->store, rank, size, options);
+#else
+      throw sora::argument_error("this build has no Gloo support (its libtorch came without Gloo headers; set SORA_GLOO_ROOT)");
+#endif
     } else if (backend == SORA_BACKEND_NCCL) {
 #ifdef SORA_WITH_NCCL
       auto options = c10d::ProcessGroupNCCL::Options::create();

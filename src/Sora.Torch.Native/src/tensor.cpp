@@ -2,6 +2,9 @@
 #include <sstream>
 
 #include <ATen/native/Resize.h>
+#ifdef SORA_WITH_CUDA
+#include <ATen/native/cuda/Resize.h>
+#endif
 
 #include "internal.h"
 #include "sora/tensor.h"
@@ -240,8 +243,16 @@ SORA_API int32_t sora_tensor_storage_resize(sora_tensor t, int64_t nbytes) {
   SORA_STATUS({
     if (nbytes < 0) throw sora::argument_error("storage size must be >= 0, got " + std::to_string(nbytes));
     const auto& tensor = T(t);
-    if (!tensor.device().is_cpu()) throw sora::argument_error("storage resize is implemented for CPU tensors only");
-    at::native::resize_bytes_cpu(tensor.storage().unsafeGetStorageImpl(), static_cast<size_t>(nbytes));
+    auto* storage = tensor.storage().unsafeGetStorageImpl();
+    if (tensor.device().is_cpu()) {
+      at::native::resize_bytes_cpu(storage, static_cast<size_t>(nbytes));
+#ifdef SORA_WITH_CUDA
+    } else if (tensor.device().is_cuda()) {
+      at::native::resize_bytes_cuda(storage, static_cast<size_t>(nbytes));
+#endif
+    } else {
+      throw sora::argument_error("storage resize is implemented for CPU and CUDA tensors, not " + tensor.device().str());
+    }
   })
 }
 

@@ -199,7 +199,7 @@ public sealed class FullyShardedDataParallelTests
         return [.. blocks, rest];
     }
 
-    private static BlockModel BuildModel(ulong seed, int depth = 3)
+    internal static BlockModel BuildModel(ulong seed, int depth = 3)
     {
         lock (typeof(RandomState))
         {
@@ -209,7 +209,7 @@ public sealed class FullyShardedDataParallelTests
     }
 
     /// <summary>A stem, residual blocks called through Invoke (FSDP's units), and a head: a transformer's shape in miniature.</summary>
-    private sealed class BlockModel : Module<Tensor, Tensor>
+    internal sealed class BlockModel : Module<Tensor, Tensor>
     {
         public BlockModel(int depth)
         {
@@ -236,7 +236,7 @@ public sealed class FullyShardedDataParallelTests
         }
     }
 
-    private sealed class Block : Module<Tensor, Tensor>
+    internal sealed class Block : Module<Tensor, Tensor>
     {
         public Block()
         {

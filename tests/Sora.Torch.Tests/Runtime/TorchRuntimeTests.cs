@@ -1,3 +1,5 @@
+using Sora.Torch.Tests.Support;
+
 namespace Sora.Torch.Tests.Runtime;
 
 public class TorchRuntimeTests
@@ -9,7 +11,7 @@ public class TorchRuntimeTests
         TorchRuntime.ParallelInfo.Should().Contain("ATen/Parallel");
     }
 
-    [Fact]
+    [SystemLibtorchFact]
     public void The_blas_behind_matrix_products_is_openblas()
     {
         // The bootstrap installs libopenblas0-pthread; with the reference BLAS every GEMM is ~25x slower.
@@ -19,7 +21,7 @@ public class TorchRuntimeTests
         new BlasReport("/usr/lib/x86_64-linux-gnu/blas/libblas.so.3", "").Warning.Should().Contain("25x slower").And.Contain("libopenblas0-pthread");
     }
 
-    [Fact]
+    [SystemLibtorchFact]
     public void Thread_counts_can_be_set_and_read_back()
     {
         var before = TorchRuntime.IntraOpThreads;
