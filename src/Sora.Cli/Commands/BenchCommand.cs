@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using Sora.Cli.Bench;
 using Sora.Cli.Console;
+using Sora.Torch;
 using Spectre.Console;
 
 namespace Sora.Cli.Commands;
@@ -29,17 +30,36 @@ internal static class BenchCommand
         var threads = new Option<int>("--threads") { Description = "libtorch and OpenBLAS threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var json = new Option<FileInfo?>("--json") { Description = "Also write the results as JSON to this file." };
         var profile = new Option<FileInfo?>("--profile") { Description = "Run one more step under libtorch's operator profiler: write its Chrome trace here and print the operators that took the most time." };
-        var command = new Command("step", "Training-step time, samples/s, model FLOPs and MFU against the GEMM peak measured in the same run.") { config, steps, threads, json, profile };
+        var device = new Option<string>("--device") { Description = "cpu, or cuda[:N] on a machine whose shim was built against a CUDA libtorch.", DefaultValueFactory = _ => "cpu" };
+        var batch = new Option<int>("--batch") { Description = "Samples per step (the bench config's definition is 4).", DefaultValueFactory = _ => 4 };
+        batch.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() < 1)
+            {
+                result.AddError("--batch must be at least 1");
+            }
+        });
+        var command = new Command("step", "Training-step time, samples/s, model FLOPs and MFU against the GEMM peak measured in the same run.") { config, steps, threads, json, profile, device, batch };
         command.SetAction(parse =>
         {
             RuntimeCheck.WarnIfSlowBlas();
             var name = parse.GetValue(config)!;
             var model = Sora.Model.Dit.DiTConfig.Preset(name);
+            var target = Device.Parse(parse.GetValue(device)!);
+            if (target.Type == DeviceType.Cuda && !TorchRuntime.CudaIsAvailable)
+            {
+                AnsiConsole.MarkupLine(TorchRuntime.BuiltWithCuda
+                    ? "[red]--device cuda: no CUDA device is visible[/]"
+                    : "[red]--device cuda: this shim was built against a CPU-only libtorch; rebuild with SORA_TORCH_ROOT pointing at a CUDA libtorch (docs/native-boundary.md)[/]");
+                return 2;
+            }
+
             // The bench config is fixed by its definition: a (4, 8, 16, 16) latent, batch 4 per rank.
             var benchmark = new StepBenchmark
             {
                 Config = model,
-                Batch = 4,
+                Device = target,
+                Batch = parse.GetValue(batch),
                 Latent = (8, 16, 16),
                 Steps = parse.GetValue(steps),
                 Threads = parse.GetValue(threads),
@@ -52,6 +72,7 @@ internal static class BenchCommand
             });
 
             var table = new Table().Title($"training step, config {Markup.Escape(name)}").Border(TableBorder.Rounded).AddColumns("figure", "value");
+            table.AddRow("device", target.ToString());
             table.AddRow("threads", report.Threads.ToString());
             table.AddRow("parameters", report.Parameters.ToString("N0"));
             table.AddRow("tokens per sample × batch", $"{report.TokensPerSample} × {report.Batch}");
@@ -59,8 +80,8 @@ internal static class BenchCommand
             table.AddRow("samples/s", report.SamplesPerSecond.ToString("F2"));
             table.AddRow("model GFLOP per step", $"{report.Flops.Total / 1e9:F1} (linear {report.Flops.Linear / 1e9:F1}, attention {report.Flops.Attention / 1e9:F1}, conditioning {report.Flops.Conditioning / 1e9:F3}, text {report.Flops.Text / 1e9:F2})");
             table.AddRow("achieved GFLOP/s", report.AchievedGflops.ToString("F1"));
-            table.AddRow("fp32 GEMM peak GFLOP/s (same run)", report.PeakGflops.ToString("F1"));
-            table.AddRow("MFU (goal ≥ 75%)", report.Mfu.ToString("P1"));
+            table.AddRow(target.Type == DeviceType.Cuda ? "fp32 GEMM peak GFLOP/s (8192³ on the device, same run)" : "fp32 GEMM peak GFLOP/s (same run)", report.PeakGflops.ToString("F1"));
+            table.AddRow(target.Type == DeviceType.Cuda ? "MFU" : "MFU (goal ≥ 75%)", report.Mfu.ToString("P1"));
             AnsiConsole.Write(table);
             AnsiConsole.MarkupLine("[grey]FLOPs: 6·(per-token parameters)·tokens + 12·layers·tokens²·hidden + 6·(conditioning parameters) per sample + 6·(text encoder parameters)·caption tokens[/]");
             if (report.Profile is { } operators)

@@ -17,7 +17,7 @@ internal static class InfoCommand
             var table = new Table().AddColumns("fact", "value").Border(TableBorder.Rounded);
             table.AddRow("libtorch", Markup.Escape(TorchRuntime.TorchVersion));
             table.AddRow("BLAS library", Markup.Escape(blas.Library));
-            table.AddRow("BLAS is OpenBLAS", blas.IsOpenBlas ? "[green]yes[/]" : "[red]NO: matrix products ~25x slower[/]");
+            table.AddRow("BLAS is OpenBLAS", blas.IsOpenBlas ? "[green]yes[/]" : blas.IsBuiltIntoLibtorch ? "[green]no: libtorch's own (MKL), fast[/]" : "[red]NO: matrix products ~25x slower[/]");
             table.AddRow("OpenBLAS config", Markup.Escape(blas.OpenBlasConfig));
             table.AddRow("cores", Environment.ProcessorCount.ToString());
             table.AddRow("intra-op threads", TorchRuntime.IntraOpThreads.ToString());

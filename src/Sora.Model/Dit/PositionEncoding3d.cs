@@ -9,13 +9,13 @@ namespace Sora.Model.Dit;
 /// </summary>
 public static class PositionEncoding3d
 {
-    /// <summary>Encoding of the tokens of a (T', H', W') grid in (t, h, w) order: (T'·H'·W', dim).</summary>
-    public static Tensor ForGrid(long frames, long height, long width, int dim)
+    /// <summary>Encoding of the tokens of a (T', H', W') grid in (t, h, w) order: (T'·H'·W', dim), on <paramref name="device"/> (default CPU).</summary>
+    public static Tensor ForGrid(long frames, long height, long width, int dim, Device? device = null)
     {
         using var scope = Tensor.NewDisposeScope();
-        var t = Tensor.Arange(frames).Reshape(frames, 1, 1).Expand(frames, height, width).Reshape(-1);
-        var h = Tensor.Arange(height).Reshape(1, height, 1).Expand(frames, height, width).Reshape(-1);
-        var w = Tensor.Arange(width).Reshape(1, 1, width).Expand(frames, height, width).Reshape(-1);
+        var t = Tensor.Arange(frames, device: device).Reshape(frames, 1, 1).Expand(frames, height, width).Reshape(-1);
+        var h = Tensor.Arange(height, device: device).Reshape(1, height, 1).Expand(frames, height, width).Reshape(-1);
+        var w = Tensor.Arange(width, device: device).Reshape(1, 1, width).Expand(frames, height, width).Reshape(-1);
         return scope.MoveToOuter(ForPositions(Tensor.Stack([t, h, w], 1), dim));
     }
 
@@ -51,7 +51,7 @@ public static class PositionEncoding3d
     private static Tensor Axis(Tensor position, int dim)
     {
         var half = dim / 2;
-        var omega = Tensor.Arange(0.0, half, 1.0, ScalarType.Float32).Div(half).Mul(-Math.Log(10000)).Exp();
+        var omega = Tensor.Arange(0.0, half, 1.0, ScalarType.Float32, position.Device).Div(half).Mul(-Math.Log(10000)).Exp();
         var angles = position.Unsqueeze(1).Mul(omega.Unsqueeze(0));
         return Tensor.Cat([angles.Sin(), angles.Cos()], 1);
     }

@@ -29,7 +29,7 @@ public sealed class TimestepEmbedder : Module<Tensor, Tensor>
     {
         using var scope = Tensor.NewDisposeScope();
         var half = frequencies / 2;
-        var omega = Tensor.Arange(0.0, half, 1.0, ScalarType.Float32).Mul(-Math.Log(10000) / half).Exp();
+        var omega = Tensor.Arange(0.0, half, 1.0, ScalarType.Float32, t.Device).Mul(-Math.Log(10000) / half).Exp();
         var angles = t.To(ScalarType.Float32).Mul(1000).Unsqueeze(1).Mul(omega.Unsqueeze(0));
         return scope.MoveToOuter(Tensor.Cat([angles.Cos(), angles.Sin()], 1));
     }

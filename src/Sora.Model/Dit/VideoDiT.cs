@@ -11,7 +11,7 @@ namespace Sora.Model.Dit;
 /// </summary>
 public sealed class VideoDiT : Module
 {
-    private readonly Dictionary<(long T, long H, long W), Tensor> _positions = [];
+    private readonly Dictionary<(long T, long H, long W, Device Device), Tensor> _positions = [];
 
     public VideoDiT(DiTConfig config, int vocabularySize)
     {
@@ -80,7 +80,7 @@ public sealed class VideoDiT : Module
             using var scope = Tensor.NewDisposeScope();
             var n = embeddings.Size(0);
             var sequence = embeddings.Unsqueeze(1);
-            var keys = Tensor.Ones([n, 1, 1, 1], ScalarType.Bool);
+            var keys = Tensor.Ones([n, 1, 1, 1], ScalarType.Bool, embeddings.Device);
             return new TextConditioning(scope.MoveToOuter(embeddings.Alias()), scope.MoveToOuter(sequence), scope.MoveToOuter(keys));
         }
 
@@ -97,7 +97,7 @@ public sealed class VideoDiT : Module
         var (frames, height, width) = (shape[2], shape[3], shape[4]);
         var (gt, gh, gw) = Patchifier.Grid(frames, height, width);
 
-        var x = PatchEmbedding.Forward(Patchifier.Patchify(input.Latent)).Add(Positions(gt, gh, gw));
+        var x = PatchEmbedding.Forward(Patchifier.Patchify(input.Latent)).Add(Positions(gt, gh, gw, input.Latent.Device));
         var text = EncodeText(input.CaptionTokens, input.CaptionEmbeddings);
         var cleanTokens = input.CleanFrames is null ? null : CleanTokenMask(input.CleanFrames, gt, gh * gw);
         var conditioning = Condition(input.Timesteps, text, cleanTokens, segments: null);
@@ -149,7 +149,7 @@ public sealed class VideoDiT : Module
         var conditioning = new Conditioning(TimestepEmbedder.Forward(timesteps).Add(textVector), Segments: segments);
         if (cleanTokens is not null)
         {
-            var clean = TimestepEmbedder.Forward(Tensor.Zeros([timesteps.Size(0)])).Add(textVector);
+            var clean = TimestepEmbedder.Forward(Tensor.Zeros([timesteps.Size(0)], device: timesteps.Device)).Add(textVector);
             conditioning = conditioning with { Clean = clean, CleanTokens = cleanTokens };
         }
 
@@ -176,7 +176,7 @@ public sealed class VideoDiT : Module
         var (s, l) = (segmentIds.Size(0), segmentIds.Size(1));
         var keys = k * captionLength;
         var sequence = text.Sequence.Reshape(1, keys, dim).Expand(s, keys, dim);
-        var owner = Tensor.Arange(keys).FloorDivide(captionLength).Reshape(1, 1, keys);
+        var owner = Tensor.Arange(keys, device: segmentIds.Device).FloorDivide(captionLength).Reshape(1, 1, keys);
         var usable = text.KeyMask.Expand(k, 1, 1, captionLength).Reshape(1, 1, keys);
         var mask = segmentIds.Unsqueeze(2).Eq(owner).LogicalAnd(usable).LogicalOr(segmentIds.Eq(-1L).Unsqueeze(2));
         return new TextConditioning(text.Pooled, sequence, mask.Reshape(s, 1, l, keys));
@@ -227,12 +227,12 @@ public sealed class VideoDiT : Module
         return perToken.Unsqueeze(2).Expand(n, gridFrames, tokensPerFrame).Reshape(n, gridFrames * tokensPerFrame, 1);
     }
 
-    private Tensor Positions(long t, long h, long w)
+    private Tensor Positions(long t, long h, long w, Device device)
     {
-        if (!_positions.TryGetValue((t, h, w), out var positions))
+        if (!_positions.TryGetValue((t, h, w, device), out var positions))
         {
-            positions = PositionEncoding3d.ForGrid(t, h, w, Config.Hidden).DetachFromDisposeScope();
-            _positions[(t, h, w)] = positions;
+            positions = PositionEncoding3d.ForGrid(t, h, w, Config.Hidden, device).DetachFromDisposeScope();
+            _positions[(t, h, w, device)] = positions;
         }
 
         return positions;

@@ -80,8 +80,10 @@ public sealed class RectifiedFlow
         using var scope = Tensor.NewDisposeScope();
         var shape = x0.Shape;
         var n = shape[0];
-        var t = timesteps ?? SampleTimesteps(n, model.TokenCount(shape[2], shape[3], shape[4]));
-        var eps = noise ?? SampleNoise(shape, x0.DType);
+        // Drawn on the host generator whatever the device, so a run's random numbers do not depend on where it trains.
+        var t = (timesteps ?? SampleTimesteps(n, model.TokenCount(shape[2], shape[3], shape[4]))).To(x0.Device);
+        var eps = (noise ?? SampleNoise(shape, x0.DType)).To(x0.Device);
+        cleanFrames = cleanFrames?.To(x0.Device);
         var xt = Interpolate(x0, eps, t);
         Tensor? lossWeights = null;
         if (cleanFrames is not null)

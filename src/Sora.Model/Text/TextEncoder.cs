@@ -51,7 +51,7 @@ public sealed class TextEncoder : Module
         var x = TokenEmbedding.Forward(tokens).Add(Positions.Narrow(0, 0, s));
 
         // Every query may attend to token 0, so a caption that is all padding never yields an empty softmax.
-        var keys = present.LogicalOr(Tensor.Arange(s).Eq(0L).Unsqueeze(0)).Reshape(tokens.Size(0), 1, 1, s);
+        var keys = present.LogicalOr(Tensor.Arange(s, device: tokens.Device).Eq(0L).Unsqueeze(0)).Reshape(tokens.Size(0), 1, 1, s);
         foreach (var layer in Layers)
         {
             x = layer.Forward(x, keys);

@@ -64,15 +64,21 @@ public static unsafe class TorchRuntime
     }
 }
 
-/// <summary>The BLAS library in use. Only OpenBLAS is fast enough: the reference BLAS is about 25x slower.</summary>
+/// <summary>
+/// The BLAS library in use. On the system libtorch only OpenBLAS is fast enough: the reference BLAS is about 25x
+/// slower. PyTorch's own libtorch (GPU machines) links MKL into libtorch_cpu, which is fast too.
+/// </summary>
 /// <param name="Library">Path of the library that provides sgemm_.</param>
 /// <param name="OpenBlasConfig">OpenBLAS's configuration string, empty for other BLAS libraries.</param>
 public sealed record BlasReport(string Library, string OpenBlasConfig)
 {
     public bool IsOpenBlas => OpenBlasConfig.Length > 0 || Library.Contains("openblas", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>A warning to show when the BLAS is not OpenBLAS, or null when all is well.</summary>
-    public string? Warning => IsOpenBlas
+    /// <summary>Whether sgemm_ is linked into libtorch itself (PyTorch's builds carry MKL inside libtorch_cpu).</summary>
+    public bool IsBuiltIntoLibtorch => Path.GetFileName(Library).StartsWith("libtorch_cpu", StringComparison.Ordinal);
+
+    /// <summary>A warning to show when the BLAS is slow (neither OpenBLAS nor built into libtorch), or null when all is well.</summary>
+    public string? Warning => IsOpenBlas || IsBuiltIntoLibtorch
         ? null
         : $"libtorch's BLAS is {(Library.Length == 0 ? "unknown" : Library)}, not OpenBLAS: matrix products will run about 25x slower. " +
           "Install it with `apt-get install libopenblas0-pthread` (./scripts/bootstrap.sh does) and check " +

@@ -19,6 +19,7 @@ public class TorchRuntimeTests
         blas.IsOpenBlas.Should().BeTrue($"sgemm_ comes from {blas.Library}");
         blas.Warning.Should().BeNull();
         new BlasReport("/usr/lib/x86_64-linux-gnu/blas/libblas.so.3", "").Warning.Should().Contain("25x slower").And.Contain("libopenblas0-pthread");
+        new BlasReport("/opt/venv/lib/python3.12/site-packages/torch/lib/libtorch_cpu.so", "").Warning.Should().BeNull("PyTorch's libtorch carries MKL");
     }
 
     [SystemLibtorchFact]
