@@ -41,17 +41,21 @@ internal sealed class StepBenchmark
 
     private bool OnGpu => Device.Type == DeviceType.Cuda;
 
+    /// <summary>FSDP's compute dtype (bf16 mixed precision), or null for fp32.</summary>
+    public ScalarType? ComputeDType { get; init; }
+
     public StepBenchmarkReport Run(IProgress<string>? progress = null)
     {
         TorchRuntime.SetThreads(Threads);
-        progress?.Report(OnGpu ? $"fp32 GEMM peak on {Device}" : $"GEMM peak with {Threads} thread(s)");
-        var peak = OnGpu ? DeviceGemmPeak() : CpuGemmPeak();
+        progress?.Report($"{(ComputeDType is { } mixed ? mixed.ToString() : "fp32")} GEMM peak on {(OnGpu ? Device.ToString() : $"{Threads} CPU thread(s)")}");
+        // MFU is against the peak of the dtype the model computes in.
+        var peak = ComputeDType is { } low ? TensorGemmPeak(OnGpu ? 8192 : 2048, low) : OnGpu ? TensorGemmPeak(8192, ScalarType.Float32) : CpuGemmPeak();
 
         RandomState.ManualSeed(0);
         using var model = new VideoDiT(Config, vocabularySize: 64);
         model.To(Device);
         using var ddp = Mode == ParallelMode.Ddp ? new DistributedDataParallel(model, Group!) : null;
-        using var fsdp = Mode == ParallelMode.Fsdp ? new FullyShardedDataParallel(model, model.Blocks, Group!) : null;
+        using var fsdp = Mode == ParallelMode.Fsdp ? new FullyShardedDataParallel(model, model.Blocks, Group!, computeDType: ComputeDType) : null;
         using var optimizer = new AdamW(fsdp?.ShardParameters ?? model.Parameters(), LearningRate);
         var flow = new RectifiedFlow();
         var times = new List<double>();
@@ -117,14 +121,13 @@ internal sealed class StepBenchmark
         return 2.0 * gemmSize * gemmSize * gemmSize * 2 / seconds / 1e9;
     }
 
-    // The best of five timed runs of four 8192³ fp32 products on the device, after a warm-up.
-    private double DeviceGemmPeak()
+    // The best of five timed runs of four n³ products in dtype through libtorch, after a warm-up.
+    private double TensorGemmPeak(long n, ScalarType dtype)
     {
-        const long n = 8192;
         const int products = 4;
         using var scope = Tensor.NewDisposeScope();
-        var a = Tensor.Randn([n, n], device: Device);
-        var b = Tensor.Randn([n, n], device: Device);
+        var a = Tensor.Randn([n, n], device: Device).To(dtype);
+        var b = Tensor.Randn([n, n], device: Device).To(dtype);
         var c = a.MatMul(b);
         var best = double.MaxValue;
         for (var run = 0; run < 5; run++)

@@ -62,7 +62,7 @@ public sealed record JobConfig
             Vae = ReadVae(root.Section("vae")),
             VaeTraining = StageConfig.Read(root.Section("vae").Section("train"), defaults.VaeTraining),
             Flow = ReadFlow(root.Section("flow")),
-            Training = StageConfig.Read(root.Section("train"), defaults.Training),
+            Training = StageConfig.Read(root.Section("train"), defaults.Training, mixedPrecision: true),
             Sampling = SamplingConfig.Read(root.Section("sampling")),
             Source = yaml,
         };

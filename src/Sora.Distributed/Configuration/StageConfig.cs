@@ -1,4 +1,5 @@
 using Sora.Distributed.Training;
+using Sora.Torch;
 
 namespace Sora.Distributed.Configuration;
 
@@ -28,6 +29,9 @@ public sealed record StageConfig
 
     public long SampleEvery { get; init; }
 
+    /// <summary>The dtype the model computes in under FSDP (bf16), or null for the parameters' own (fp32).</summary>
+    public ScalarType? MixedPrecision { get; init; }
+
     public TrainerOptions Trainer => new()
     {
         Steps = Steps,
@@ -36,12 +40,16 @@ public sealed record StageConfig
         EmaDecay = EmaDecay,
         EvalEvery = EvalEvery,
         SampleEvery = SampleEvery,
+        ComputeDType = MixedPrecision,
     };
 
     public LearningRateSchedule Schedule => new(LearningRate, WarmupSteps, Steps, MinLearningRate);
 
-    /// <summary>Reads a stage section; absent keys keep <paramref name="defaults"/>.</summary>
-    public static StageConfig Read(YamlSection section, StageConfig defaults)
+    /// <summary>
+    /// Reads a stage section; absent keys keep <paramref name="defaults"/>. <paramref name="mixedPrecision"/>: whether
+    /// the stage's model computes in its parameters' dtype (the DiT does), so mixed_precision may be set.
+    /// </summary>
+    public static StageConfig Read(YamlSection section, StageConfig defaults, bool mixedPrecision = false)
     {
         ArgumentNullException.ThrowIfNull(section);
         ArgumentNullException.ThrowIfNull(defaults);
@@ -60,6 +68,7 @@ public sealed record StageConfig
             EmaDecay = section.Has("ema_decay") ? section.OptionalDouble("ema_decay", min: 0, max: 0.999999) : defaults.EmaDecay,
             EvalEvery = section.Long("eval_every", defaults.EvalEvery, min: 0),
             SampleEvery = section.Long("sample_every", defaults.SampleEvery, min: 0),
+            MixedPrecision = mixedPrecision && section.Choice("mixed_precision", "none", "none", "bf16") == "bf16" ? ScalarType.BFloat16 : defaults.MixedPrecision,
         };
         return config;
     }

@@ -10,6 +10,10 @@ namespace Sora.Distributed.Parallel;
 /// parameters are views into <c>_full</c>, whose storage is allocated and all-gathered only while the unit
 /// runs (forward, then backward) and resized to nothing otherwise; autograd's saved views of it become
 /// valid again when it is re-gathered in place.
+/// With a compute dtype other than the parameters' (mixed precision), the shard and its gradient stay in the
+/// parameters' dtype (fp32 master weights), the full buffer is gathered in the compute dtype (half the bytes on
+/// the wire and in memory), the module computes in it, and gradients are reduce-scattered in the parameters'
+/// dtype. <see cref="GatherFullPrecision"/> gathers the master weights themselves, for state dicts and sampling.
 /// </summary>
 internal sealed class FlatParameterShard : IDisposable
 {
@@ -21,9 +25,13 @@ internal sealed class FlatParameterShard : IDisposable
     private CollectiveWork? _reduce;
     private Tensor? _gradientInput;
     private Tensor? _gradientOutput;
+    private Tensor? _gatherInput;
+    private Tensor? _master;
+    private Tensor[]? _masterViews;
     private int _pendingGradients;
 
-    public FlatParameterShard(string name, Module? module, IReadOnlyList<(string Name, Tensor Parameter)> parameters, ProcessGroup group)
+    public FlatParameterShard(string name, Module? module, IReadOnlyList<(string Name, Tensor Parameter)> parameters, ProcessGroup group,
+        ScalarType? computeDType = null)
     {
         Name = name;
         Module = module;
@@ -42,6 +50,12 @@ internal sealed class FlatParameterShard : IDisposable
                 $"'{parameters[0].Name}' on {device}; move the model to one device before wrapping it");
         }
 
+        ComputeDType = computeDType ?? dtype;
+        if (ComputeDType != dtype && !IsFloating(dtype))
+        {
+            throw new ArgumentException($"FSDP unit '{name}': mixed precision needs floating-point parameters, got {dtype}");
+        }
+
         Numel = parameters.Sum(p => p.Parameter.NumElements);
         ParameterShapes = parameters.ToDictionary(p => p.Name, p => p.Parameter.Shape, StringComparer.Ordinal);
         PaddedNumel = (Numel + group.WorldSize - 1) / group.WorldSize * group.WorldSize;
@@ -49,26 +63,30 @@ internal sealed class FlatParameterShard : IDisposable
 
         using var scope = Tensor.NewDisposeScope();
         using var noGrad = Tensor.NoGrad();
-        _full = Tensor.Zeros([PaddedNumel], dtype, device).DetachFromDisposeScope();
+        var master = Tensor.Zeros([PaddedNumel], dtype, device);
+        _full = ComputeDType == dtype ? master.Alias().DetachFromDisposeScope() : Tensor.Zeros([PaddedNumel], ComputeDType, device).DetachFromDisposeScope();
         _fullBytes = _full.StorageBytes;
         _views = new Tensor[parameters.Count];
         long offset = 0;
         for (var i = 0; i < parameters.Count; i++)
         {
             var parameter = parameters[i].Parameter;
+            master.Narrow(0, offset, parameter.NumElements).Copy_(parameter.View(-1));
             var view = _full.Narrow(0, offset, parameter.NumElements).View(parameter.Shape);
-            view.Copy_(parameter);
             parameter.SetData(view);
             _views[i] = view.DetachFromDisposeScope();
             offset += parameter.NumElements;
         }
 
-        Shard = _full.Narrow(0, group.Rank * ShardNumel, ShardNumel).Clone().DetachFromDisposeScope();
+        Shard = master.Narrow(0, group.Rank * ShardNumel, ShardNumel).Clone().DetachFromDisposeScope();
         Shard.RequiresGrad = true;
         Free();
     }
 
     public string Name { get; }
+
+    private static bool IsFloating(ScalarType dtype) =>
+        dtype is ScalarType.Float32 or ScalarType.Float64 or ScalarType.Float16 or ScalarType.BFloat16;
 
     /// <summary>The module whose forward gathers this unit, or null for the root unit (gathered for the whole step).</summary>
     public Module? Module { get; }
@@ -91,8 +109,11 @@ internal sealed class FlatParameterShard : IDisposable
 
     public long FullBytes => _fullBytes;
 
-    /// <summary>Bytes this unit holds in full form now (parameters gathered, gradients being reduced).</summary>
-    public long GatheredBytes => (IsGathered ? _fullBytes : 0) + (_gradientInput?.ByteCount ?? 0);
+    /// <summary>The dtype the unit's module computes in (the parameters' own unless mixed precision).</summary>
+    public ScalarType ComputeDType { get; }
+
+    /// <summary>Bytes this unit holds in full form now (parameters gathered, master weights summoned, gradients being reduced).</summary>
+    public long GatheredBytes => (IsGathered ? _fullBytes : 0) + (_master?.ByteCount ?? 0) + (_gradientInput?.ByteCount ?? 0);
 
     /// <summary>Starts gathering the full parameters (no-op when gathered or on the way).</summary>
     public void StartGather()
@@ -103,7 +124,51 @@ internal sealed class FlatParameterShard : IDisposable
         }
 
         _full.ResizeStorage(_fullBytes);
-        _gather = _group.AllGather(_full, Shard);
+        if (ComputeDType == Shard.DType)
+        {
+            _gather = _group.AllGather(_full, Shard);
+            return;
+        }
+
+        using (Tensor.NoGrad())
+        {
+            _gatherInput = Shard.Detach().To(ComputeDType).DetachFromDisposeScope();
+        }
+
+        _gather = _group.AllGather(_full, _gatherInput);
+    }
+
+    /// <summary>
+    /// Gathers the full parameters in their own dtype (the master weights), blocking. Without mixed precision this
+    /// is <see cref="Gather"/>; with it the parameters point at an fp32 copy until <see cref="Free"/>.
+    /// </summary>
+    public void GatherFullPrecision()
+    {
+        if (ComputeDType == Shard.DType)
+        {
+            Gather();
+            return;
+        }
+
+        Free();
+        using var scope = Tensor.NewDisposeScope();
+        var master = Tensor.Empty([PaddedNumel], Shard.DType, Shard.Device);
+        using (var work = _group.AllGather(master, Shard))
+        {
+            work.Wait();
+        }
+
+        _masterViews = new Tensor[Parameters.Count];
+        long offset = 0;
+        for (var i = 0; i < Parameters.Count; i++)
+        {
+            var parameter = Parameters[i].Parameter;
+            _masterViews[i] = master.Narrow(0, offset, parameter.NumElements).View(ParameterShapes[Parameters[i].Name]).DetachFromDisposeScope();
+            parameter.SetData(_masterViews[i]);
+            offset += parameter.NumElements;
+        }
+
+        _master = master.DetachFromDisposeScope();
     }
 
     /// <summary>Makes the full parameters usable: waits for the gather (starting it if needed).</summary>
@@ -118,6 +183,8 @@ internal sealed class FlatParameterShard : IDisposable
         _gather!.Wait();
         _gather.Dispose();
         _gather = null;
+        _gatherInput?.Dispose();
+        _gatherInput = null;
         IsGathered = true;
         _pendingGradients = Parameters.Count;
         NeedsReduce = true;
@@ -134,6 +201,22 @@ internal sealed class FlatParameterShard : IDisposable
             _gather.Wait();
             _gather.Dispose();
             _gather = null;
+            _gatherInput?.Dispose();
+            _gatherInput = null;
+        }
+
+        if (_master is not null)
+        {
+            // Back from the summoned master weights to the (empty) compute-dtype views.
+            for (var i = 0; i < Parameters.Count; i++)
+            {
+                Parameters[i].Parameter.SetData(_views[i]);
+                _masterViews![i].Dispose();
+            }
+
+            _masterViews = null;
+            _master.Dispose();
+            _master = null;
         }
 
         _full.ResizeStorage(0);
@@ -209,12 +292,22 @@ internal sealed class FlatParameterShard : IDisposable
     }
 
     /// <summary>This rank's parameters as a full tensor per parameter, after a gather (for state dicts).</summary>
-    public IEnumerable<(string Name, Tensor View)> FullViews() => Parameters.Select((p, i) => (p.Name, _views[i]));
+    public IEnumerable<(string Name, Tensor View)> FullViews() => Parameters.Select((p, i) => (p.Name, (_masterViews ?? _views)[i]));
 
     public void Dispose()
     {
         _gather?.Dispose();
+        _gatherInput?.Dispose();
         _reduce?.Dispose();
+        if (_masterViews is not null)
+        {
+            foreach (var view in _masterViews)
+            {
+                view.Dispose();
+            }
+        }
+
+        _master?.Dispose();
         _gradientInput?.Dispose();
         _gradientOutput?.Dispose();
         foreach (var view in _views)

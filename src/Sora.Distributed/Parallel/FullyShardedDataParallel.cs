@@ -14,6 +14,9 @@ namespace Sora.Distributed.Parallel;
 /// With prefetch on, the next unit's gather (the previous one's in backward) overlaps the current compute.
 /// The optimizer updates only this rank's shards. The root unit stays gathered from
 /// <see cref="BeginStep"/> to the end of backward (PyTorch's default for the root as well).
+/// Mixed precision (a compute dtype such as bf16): the shards, their gradients and the optimizer stay in the
+/// parameters' dtype; units are gathered and computed in the compute dtype, gradients are reduced in the
+/// parameters' dtype, and <see cref="SummonFullParameters"/> gives the full-precision weights.
 /// </summary>
 public sealed class FullyShardedDataParallel : IForwardHooks, IDisposable
 {
@@ -27,7 +30,7 @@ public sealed class FullyShardedDataParallel : IForwardHooks, IDisposable
     private bool _summoned;
 
     /// <summary>Shards <paramref name="model"/> over <paramref name="group"/>, one unit per module in <paramref name="units"/> (in forward order).</summary>
-    public FullyShardedDataParallel(Module model, IEnumerable<Module> units, ProcessGroup group, bool prefetch = true)
+    public FullyShardedDataParallel(Module model, IEnumerable<Module> units, ProcessGroup group, bool prefetch = true, ScalarType? computeDType = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(units);
@@ -47,14 +50,14 @@ public sealed class FullyShardedDataParallel : IForwardHooks, IDisposable
             }
 
             _unitOf[module] = _units.Count;
-            _units.Add(new FlatParameterShard($"unit{_units.Count}", module, members, group));
+            _units.Add(new FlatParameterShard($"unit{_units.Count}", module, members, group, computeDType));
             module.ForwardHooks = this;
         }
 
         var rest = model.NamedParameters().Where(p => p.Parameter.RequiresGrad && !claimed.Contains(p.Parameter)).ToList();
         if (rest.Count > 0)
         {
-            _root = new FlatParameterShard("root", null, rest, group);
+            _root = new FlatParameterShard("root", null, rest, group, computeDType);
             _units.Add(_root);
         }
 
@@ -69,6 +72,9 @@ public sealed class FullyShardedDataParallel : IForwardHooks, IDisposable
     }
 
     public Module Model { get; }
+
+    /// <summary>The dtype the model computes in while wrapped (its parameters' own unless mixed precision was asked for).</summary>
+    public ScalarType ComputeDType => _units.Count > 0 ? _units[0].ComputeDType : ScalarType.Float32;
 
     /// <summary>Whether the next unit's gather is started while the current unit computes.</summary>
     public bool Prefetch { get; }
@@ -188,14 +194,25 @@ public sealed class FullyShardedDataParallel : IForwardHooks, IDisposable
     /// </summary>
     public IDisposable SummonFullParameters()
     {
-        foreach (var unit in _units)
+        if (_units.Any(u => u.ComputeDType != u.Shard.DType))
         {
-            unit.StartGather();
+            // Mixed precision: the master weights, not their compute-dtype copy.
+            foreach (var unit in _units)
+            {
+                unit.GatherFullPrecision();
+            }
         }
-
-        foreach (var unit in _units)
+        else
         {
-            unit.Gather();
+            foreach (var unit in _units)
+            {
+                unit.StartGather();
+            }
+
+            foreach (var unit in _units)
+            {
+                unit.Gather();
+            }
         }
 
         _summoned = true;
@@ -210,17 +227,22 @@ public sealed class FullyShardedDataParallel : IForwardHooks, IDisposable
     /// </summary>
     public void Unshard()
     {
+        // Copies are taken while summoned and given to the parameters after the summon ends, since ending it
+        // points the parameters back at their (freed) gathered views.
+        using var noGrad = Tensor.NoGrad();
+        var copies = new List<(Tensor Parameter, Tensor Copy)>();
         using (SummonFullParameters())
         {
-            using var noGrad = Tensor.NoGrad();
             foreach (var unit in _units)
             {
-                foreach (var (_, parameter) in unit.Parameters)
-                {
-                    using var own = parameter.Detach().Clone();
-                    parameter.SetData(own);
-                }
+                copies.AddRange(unit.Parameters.Select(p => (p.Parameter, p.Parameter.Detach().Clone().DetachFromDisposeScope())));
             }
+        }
+
+        foreach (var (parameter, copy) in copies)
+        {
+            parameter.SetData(copy);
+            copy.Dispose();
         }
 
         foreach (var hook in _parameterHooks.Concat(_outputHooks))

@@ -48,7 +48,7 @@ public sealed class Trainer<TBatch>
     public TrainerState Run(CancellationToken cancellation = default)
     {
         var model = _spec.BuildModel();
-        using var parallel = StepParallelism.Create(model, _group, _parallelism, _spec.ShardingUnits);
+        using var parallel = StepParallelism.Create(model, _group, _parallelism, _spec.ShardingUnits, _options.ComputeDType);
         var optimizer = _spec.BuildOptimizer(parallel.OptimizerParameters);
         var ema = _options.EmaDecay is { } decay ? new ExponentialMovingAverage(parallel.AveragedParameters, decay) : null;
         var state = new TrainerState(_spec.Name, model, optimizer, ema);

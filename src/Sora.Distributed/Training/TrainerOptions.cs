@@ -21,6 +21,12 @@ public sealed record TrainerOptions
     /// <summary>Sampling interval in steps (0 = only at the end).</summary>
     public long SampleEvery { get; init; }
 
+    /// <summary>
+    /// The dtype the model computes in (bf16), or null for its parameters' own. Needs FSDP: its shards stay in the
+    /// parameters' dtype for the optimizer (master weights) while units are gathered in this one.
+    /// </summary>
+    public Sora.Torch.ScalarType? ComputeDType { get; init; }
+
     /// <summary>How many recent steps the displayed loss averages.</summary>
     public int LossWindow { get; init; } = 20;
 

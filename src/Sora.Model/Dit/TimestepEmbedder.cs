@@ -22,7 +22,7 @@ public sealed class TimestepEmbedder : Module<Tensor, Tensor>
     public Linear Second { get; }
 
     /// <summary>t: (N) → (N, hidden).</summary>
-    public override Tensor Forward(Tensor input) => Second.Forward(First.Forward(Sinusoid(input, _frequencies)).Silu());
+    public override Tensor Forward(Tensor input) => Second.Forward(First.Forward(Sinusoid(input, _frequencies).To(First.Weight.DType)).Silu());
 
     /// <summary>[cos(1000·t·ω_i), sin(1000·t·ω_i)], ω_i = 10000^(−i/half), as in DiT.</summary>
     public static Tensor Sinusoid(Tensor t, int frequencies)

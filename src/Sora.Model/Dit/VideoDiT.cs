@@ -54,6 +54,9 @@ public sealed class VideoDiT : Module
 
     public FinalLayer Final { get; }
 
+    /// <summary>The dtype the model computes in: its parameters' (bf16 while FSDP gathers them in bf16).</summary>
+    public ScalarType ComputeDType => PatchEmbedding.Weight.DType;
+
     /// <summary>Tokens a latent of (T, H, W) becomes.</summary>
     public long TokenCount(long frames, long height, long width)
     {
@@ -79,6 +82,7 @@ public sealed class VideoDiT : Module
 
             using var scope = Tensor.NewDisposeScope();
             var n = embeddings.Size(0);
+            embeddings = embeddings.To(ComputeDType);
             var sequence = embeddings.Unsqueeze(1);
             var keys = Tensor.Ones([n, 1, 1, 1], ScalarType.Bool, embeddings.Device);
             return new TextConditioning(scope.MoveToOuter(embeddings.Alias()), scope.MoveToOuter(sequence), scope.MoveToOuter(keys));
@@ -97,12 +101,14 @@ public sealed class VideoDiT : Module
         var (frames, height, width) = (shape[2], shape[3], shape[4]);
         var (gt, gh, gw) = Patchifier.Grid(frames, height, width);
 
-        var x = PatchEmbedding.Forward(Patchifier.Patchify(input.Latent)).Add(Positions(gt, gh, gw, input.Latent.Device));
+        // The model computes in its parameters' dtype (bf16 under FSDP mixed precision) and answers in the latent's.
+        var x = PatchEmbedding.Forward(Patchifier.Patchify(input.Latent.To(ComputeDType)));
+        x = x.Add(Positions(gt, gh, gw, input.Latent.Device).To(x.DType));
         var text = EncodeText(input.CaptionTokens, input.CaptionEmbeddings);
         var cleanTokens = input.CleanFrames is null ? null : CleanTokenMask(input.CleanFrames, gt, gh * gw);
         var conditioning = Condition(input.Timesteps, text, cleanTokens, segments: null);
         var output = Patchifier.Unpatchify(Denoise(x, conditioning, input.AttentionMask, text), frames, height, width);
-        return scope.MoveToOuter(output);
+        return scope.MoveToOuter(output.To(input.Latent.DType));
     }
 
     /// <summary>
@@ -117,14 +123,15 @@ public sealed class VideoDiT : Module
         using var scope = Tensor.NewDisposeScope();
         var (s, l) = CheckPacked(input);
         var positions = PositionEncoding3d.ForPositions(input.Positions.Reshape(s * l, 3), Config.Hidden).Reshape(s, l, Config.Hidden);
-        var x = PatchEmbedding.Forward(input.Tokens).Add(positions);
+        var x = PatchEmbedding.Forward(input.Tokens.To(ComputeDType));
+        x = x.Add(positions.To(x.DType));
         var text = EncodeText(input.CaptionTokens, input.CaptionEmbeddings);
         var segments = input.SegmentIds.Clamp(min: 0L);
         var conditioning = Condition(input.Timesteps, text, input.CleanTokens?.Unsqueeze(2), segments);
 
         // Padding (−1) attends only to padding, so no row of the mask is empty.
         var mask = input.SegmentIds.Unsqueeze(2).Eq(input.SegmentIds.Unsqueeze(1)).Unsqueeze(1);
-        return scope.MoveToOuter(Denoise(x, conditioning, mask, Config.CrossAttention ? PackCaptions(text, input.SegmentIds) : text));
+        return scope.MoveToOuter(Denoise(x, conditioning, mask, Config.CrossAttention ? PackCaptions(text, input.SegmentIds) : text).To(input.Tokens.DType));
     }
 
     protected override void Dispose(bool disposing)

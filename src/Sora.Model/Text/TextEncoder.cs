@@ -58,7 +58,7 @@ public sealed class TextEncoder : Module
         }
 
         x = FinalNorm.Forward(x);
-        var weights = present.To(ScalarType.Float32).Unsqueeze(2);
+        var weights = present.To(x.DType).Unsqueeze(2);
         var count = weights.Sum([1]);
         var mean = x.Mul(weights).Sum([1]).Div(count.Clamp(min: 1));
         var pooled = Tensor.Where(count.Gt(0), mean, NoCaption.Unsqueeze(0));

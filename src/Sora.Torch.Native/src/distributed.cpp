@@ -8,6 +8,8 @@
 // - _allgather_base (one flat output): allgather into views of the flat output;
 // - reduce_scatter: all-reduce of the whole input, then this rank's slice is copied out. That moves
 //   2·(N−1)/N of the input per rank instead of (N−1)/N: twice a native reduce-scatter's traffic.
+// - bfloat16 (Gloo 1.13 refuses it): collectives that only move data (broadcast, all_gather) send the
+//   bits viewed as fp16, which is exact; reductions of bf16 stay refused (reduce in fp32).
 #include <torch/csrc/api/include/torch/version.h>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
@@ -93,6 +95,12 @@ c10d::ReduceOp reduce_op(const sora_process_group_s& g, int32_t op, bool* divide
     case SORA_REDUCE_PRODUCT: return c10d::ReduceOp::PRODUCT;
     default: throw sora::argument_error("unknown reduce op " + std::to_string(op));
   }
+}
+
+// What Gloo moves for a data-only collective: bf16 travels as its bits viewed as fp16 (Gloo copies them
+// untouched; it has no int16), anything else as is.
+at::Tensor as_movable(const sora_process_group_s& g, const at::Tensor& t) {
+  return is_gloo(g) && t.scalar_type() == at::kBFloat16 ? t.view(at::kHalf) : t;
 }
 
 void require_contiguous(const at::Tensor& t, const char* what) {
@@ -303,7 +311,7 @@ SORA_API sora_work sora_broadcast(sora_process_group group, sora_tensor tensor, 
   try {
     auto& g = G(group);
     if (root < 0 || root >= g.size) throw sora::argument_error("broadcast root " + std::to_string(root) + " is outside the group");
-    std::vector<at::Tensor> values{sora::T(tensor)};
+    std::vector<at::Tensor> values{as_movable(g, sora::T(tensor))};
     require_contiguous(values[0], "broadcast tensor");
     c10d::BroadcastOptions options;
     options.rootRank = root;
@@ -324,10 +332,10 @@ SORA_API sora_work sora_all_gather(sora_process_group group, sora_tensor output,
                                  std::to_string(g.size) + " x input " + std::to_string(in.numel()));
     }
     if (out.scalar_type() != in.scalar_type()) throw sora::argument_error("all_gather output and input dtypes differ");
-    auto flat_out = out.view({-1});
+    auto flat_out = as_movable(g, out.view({-1}));
     std::vector<std::vector<at::Tensor>> outputs(1);
     for (int32_t r = 0; r < g.size; ++r) outputs[0].push_back(flat_out.narrow(0, r * in.numel(), in.numel()));
-    std::vector<at::Tensor> inputs{in.view({-1})};
+    std::vector<at::Tensor> inputs{as_movable(g, in.view({-1}))};
     return wrap_work(g, g.group->allgather(outputs, inputs));
   }
   SORA_CATCH(nullptr)

@@ -55,6 +55,8 @@ public class JobConfigTests
         job.Data.Batching.Mode.Should().Be(Sora.Data.Loading.BatchingMode.Pack);
         job.Data.Batching.TokenBudget.Should().Be(300);
         JobConfig.Parse("name: plain\n", "plain.yaml").Data.Batching.Mode.Should().Be(Sora.Data.Loading.BatchingMode.Bucket, "bucketing is the default");
+        JobConfig.Parse("name: plain\n", "plain.yaml").Training.Trainer.ComputeDType.Should().BeNull("fp32 compute is the default");
+        JobConfig.Parse("train:\n  mixed_precision: bf16\n", "mp.yaml").Training.Trainer.ComputeDType.Should().Be(Sora.Torch.ScalarType.BFloat16);
     }
 
     [Theory]
@@ -66,6 +68,8 @@ public class JobConfigTests
     [InlineData("model:\n  hidden: 100\n  heads: 3\n", "job.yaml: model.hidden: must be a positive multiple of heads*")]
     [InlineData("data:\n  sizes: [[32]]\n", "job.yaml:2:11: data.sizes[0]: must be a list of 2 integers")]
     [InlineData("data:\n  batching:\n    mode: stack\n", "job.yaml:3:11: data.batching.mode: must be one of bucket, pack (got 'stack')")]
+    [InlineData("train:\n  mixed_precision: fp8\n", "job.yaml:2:20: train.mixed_precision: must be one of none, bf16 (got 'fp8')")]
+    [InlineData("vae:\n  train:\n    mixed_precision: bf16\n", "job.yaml:3:5: vae.train.mixed_precision: unknown key*")]
     [InlineData("flow:\n  caption_dropout: 2\n", "job.yaml:2:20: flow.caption_dropout: must be in [0, 1] (got 2)")]
     [InlineData("- a\n- b\n", "job.yaml: the job file must be a YAML mapping*")]
     [InlineData("train: [1\n", "job.yaml:*not valid YAML*")]

@@ -35,6 +35,15 @@ public sealed class CudaDataParallelTests
         AssertSame(expected, actual);
     }
 
+    [CudaFact]
+    public void Fsdp_with_bf16_compute_over_nccl_tracks_fp32_training()
+    {
+        var expected = Train(wrap: null);
+        var actual = Train(wrap: (model, group) => new FullyShardedDataParallel(model, model.Blocks, group, computeDType: ScalarType.BFloat16), bf16: true);
+        actual.Losses.Should().Equal(expected.Losses, (a, b) => Math.Abs(a - b) <= 0.05 * Math.Abs(b), "bf16 keeps 8 bits of mantissa");
+        actual.Losses.Should().NotEqual(expected.Losses, "the steps ran in bf16");
+    }
+
     private static void AssertSame((double[] Losses, float[][] Weights) expected, (double[] Losses, float[][] Weights) actual)
     {
         actual.Losses.Should().Equal(expected.Losses, (a, b) => Math.Abs(a - b) <= 1e-5 * (1 + Math.Abs(b)));
@@ -44,7 +53,7 @@ public sealed class CudaDataParallelTests
         }
     }
 
-    private static (double[] Losses, float[][] Weights) Train(Func<FullyShardedDataParallelTests.BlockModel, ProcessGroup, IDisposable>? wrap)
+    private static (double[] Losses, float[][] Weights) Train(Func<FullyShardedDataParallelTests.BlockModel, ProcessGroup, IDisposable>? wrap, bool bf16 = false)
     {
         var model = FullyShardedDataParallelTests.BuildModel(seed: 31);
         model.To(Gpu);
@@ -65,7 +74,8 @@ public sealed class CudaDataParallelTests
             var (x, y) = RegressionBatches.Slice(inputs, targets, 0, 1);
             optimizer.ZeroGrad();
             fsdp?.BeginStep();
-            var loss = Functional.MseLoss(model.Forward(x.To(Gpu)), y.To(Gpu));
+            var input = x.To(Gpu);
+            var loss = Functional.MseLoss(model.Forward(bf16 ? input.To(ScalarType.BFloat16) : input).To(ScalarType.Float32), y.To(Gpu));
             losses[step] = loss.ItemDouble();
             loss.Backward();
             ddp?.SynchronizeGradients();

@@ -3,6 +3,7 @@ using Sora.Distributed.Training;
 using Sora.Torch;
 using Sora.Torch.NN;
 using Sora.Torch.Optim;
+using Sora.Torch.Tests.Distributed;
 
 namespace Sora.Distributed.Tests.Training;
 
@@ -96,6 +97,52 @@ public class TrainerTests
         };
         var act = () => new Trainer<int>(spec, new TrainerOptions { Steps = 5 }).Run();
         act.Should().Throw<TrainingDivergedException>().WithMessage("toy: the loss is NaN at step 3*");
+    }
+
+    [Fact]
+    public void Bf16_mixed_precision_needs_fsdp_and_there_trains_like_fp32_and_ends_with_fp32_weights()
+    {
+        var options = new TrainerOptions { Steps = 6, GradientClip = 0, ComputeDType = ScalarType.BFloat16 };
+        var alone = () => new Trainer<int>(MixedSpec(), options).Run();
+        alone.Should().Throw<ArgumentException>().WithMessage("train.mixed_precision: BFloat16 compute needs FSDP (*--parallel fsdp)*");
+
+        var fp32 = new Trainer<int>(MixedSpec(), options with { ComputeDType = null }).Run();
+        using (fp32.Model)
+        {
+            fp32.Optimizer.Dispose();
+        }
+
+        var losses = new double[2][];
+        LocalRanks.Run(2, group =>
+        {
+            // Both ranks see the whole batch, so the averaged gradient is the one-process gradient.
+            var state = new Trainer<int>(MixedSpec() with { ShareOfBatch = (batch, _, _) => batch }, options, group: group, parallelism: DataParallelism.Fsdp).Run();
+            using var model = state.Model;
+            losses[group.Rank] = state.LossHistory.Select(l => l.Loss).ToArray();
+            ((Linear)model).Weight.DType.Should().Be(ScalarType.Float32, "after training the model holds its full-precision weights");
+            state.Optimizer.Dispose();
+        });
+
+        var reference = fp32.LossHistory.Select(l => l.Loss).ToArray();
+        losses[0].Should().Equal(reference, (a, b) => Math.Abs(a - b) <= 0.02 * Math.Abs(b), "bf16 compute tracks fp32 within bf16 rounding");
+        losses[0].Should().NotEqual(reference, "the steps really ran in bf16");
+    }
+
+    // The toy regression again, with inputs cast to the model's compute dtype and the prediction back to fp32, as the DiT does.
+    private static TrainSpec<int> MixedSpec()
+    {
+        var counter = 0;
+        return Spec(8) with
+        {
+            BuildData = () => new Counter(() => counter++),
+            Loss = (model, index) =>
+            {
+                var linear = (Linear)model;
+                var x = Tensor.FromSpan<float>(X.AsSpan(0, 8 * 3), [8, 3]).To(linear.Weight.DType);
+                var y = Tensor.FromSpan<float>(Y.AsSpan(0, 8), [8, 1]);
+                return new StepLoss(Functional.MseLoss(linear.Forward(x).To(ScalarType.Float32), y), 8, 8);
+            },
+        };
     }
 
     private static (float[] Weights, double[] Losses) Train(int accumulation, int batch, int steps)

@@ -11,6 +11,36 @@ public class VideoDiTTests
     private static readonly DiTConfig Small = new() { Hidden = 32, Depth = 2, Heads = 2, TextDim = 16, MaxTextTokens = 6, TimestepFrequencies = 32 };
 
     [Fact]
+    public void A_bf16_model_takes_and_returns_fp32_and_stays_close_to_the_fp32_model()
+    {
+        using var scope = Tensor.NewDisposeScope();
+        RandomState.ManualSeed(17);
+        using var reference = new VideoDiT(Small with { CrossAttention = true }, vocabularySize: 10);
+        using (Tensor.NoGrad())
+        {
+            // Away from adaLN-Zero's all-zero output, so the comparison means something.
+            foreach (var p in reference.Parameters())
+            {
+                p.Add_(Tensor.Randn(p.Shape).Mul(0.05));
+            }
+        }
+
+        using var low = new VideoDiT(Small with { CrossAttention = true }, vocabularySize: 10);
+        low.LoadStateDict(reference.StateDict());
+        low.To(ScalarType.BFloat16);
+        low.ComputeDType.Should().Be(ScalarType.BFloat16);
+        var input = new DiTInput(Tensor.Randn([2, 4, 3, 8, 6]), Tensor.FromArray(new[] { 0.2f, 0.9f }, 2),
+            Tensor.FromArray(new long[] { 3, 4, 5, 0, 0, 0, 1, 2, 0, 0, 0, 0 }, 2, 6),
+            CleanFrames: Tensor.FromArray(new[] { true, false, false, false, false, false }, 2, 3));
+        var expected = reference.Forward(input);
+        var actual = low.Forward(input);
+        actual.DType.Should().Be(ScalarType.Float32, "the model answers in its input's dtype");
+        var error = Math.Sqrt(actual.Sub(expected).Square().Sum().ItemDouble() / expected.Square().Sum().ItemDouble());
+        error.Should().BeLessThan(0.05, "bf16 keeps 8 bits of mantissa through two blocks");
+        error.Should().BeGreaterThan(0, "the bf16 model really computed in bf16");
+    }
+
+    [Fact]
     public void At_adaLN_zero_initialisation_each_block_is_the_identity_and_the_output_is_zero()
     {
         using var scope = Tensor.NewDisposeScope();
