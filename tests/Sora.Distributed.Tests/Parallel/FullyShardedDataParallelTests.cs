@@ -245,6 +245,53 @@ public sealed class FullyShardedDataParallelTests
             var inUse = root + (largestBlock * (prefetch ? 3 : 2));
             peak.Should().BeLessThanOrEqualTo(inUse);
             peak.Should().BeLessThan(fullBytes * 2, "never the whole model's parameters and gradients at once");
+
+            // The bound, in its own measure: everything counted on a rank at its peak stays within
+            // (1/N) of the whole (parameters, gradients, AdamW moments) plus the largest unit's whole.
+            var largestUnit = 4 * Math.Max(largestBlock, root);
+            (sharded + peak).Should().BeLessThanOrEqualTo((whole / worldSize) + padding + largestUnit);
+        }
+    }
+
+    [Theory]
+    [InlineData("bench", 2)]
+    [InlineData("tiny", 3)]
+    public void A_dits_per_rank_memory_stays_within_a_shard_of_the_whole_plus_its_largest_unit(string preset, int worldSize)
+    {
+        var config = Sora.Model.Dit.DiTConfig.Preset(preset) with { Depth = 3 };
+        var models = Enumerable.Range(0, worldSize).Select(_ =>
+        {
+            lock (typeof(RandomState))
+            {
+                RandomState.ManualSeed(8);
+                return new Sora.Model.Dit.VideoDiT(config, vocabularySize: 40);
+            }
+        }).ToArray();
+        var whole = 4 * models[0].Parameters().Sum(p => p.ByteCount);
+        var counted = new long[worldSize];
+        var bound = new long[worldSize];
+        LocalRanks.Run(worldSize, group =>
+        {
+            var model = models[group.Rank];
+            using var fsdp = new FullyShardedDataParallel(model, model.Blocks, group);
+            using var optimizer = new AdamW(fsdp.ShardParameters, 1e-4);
+            var flow = new Sora.Model.Flow.RectifiedFlow();
+            using var scope = Tensor.NewDisposeScope();
+            optimizer.ZeroGrad();
+            fsdp.ResetPeak();
+            fsdp.BeginStep();
+            flow.Loss(model, Tensor.Randn([2, config.LatentChannels, 2, 8, 8]), Tensor.RandInt(1, 40, [2, config.MaxTextTokens])).Loss.Backward();
+            fsdp.FinishBackward();
+            optimizer.Step();
+            var sharded = (2 * fsdp.ShardParameters.Sum(s => s.ByteCount))
+                + Enumerable.Range(0, fsdp.ShardParameters.Count).Sum(i => optimizer.GetState(i)!.Tensors.Values.Sum(t => t.ByteCount));
+            counted[group.Rank] = sharded + fsdp.PeakGatheredBytes;
+            bound[group.Rank] = (whole / worldSize) + (4 * fsdp.UnitBytes.Max()) + (4L * 4 * worldSize * fsdp.UnitBytes.Count);
+        });
+
+        for (var rank = 0; rank < worldSize; rank++)
+        {
+            counted[rank].Should().BeLessThanOrEqualTo(bound[rank], $"rank {rank}: (1/N)·whole + the largest unit's parameters, gradients and AdamW state");
         }
     }
 
