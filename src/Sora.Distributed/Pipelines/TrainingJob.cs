@@ -40,6 +40,9 @@ public sealed class TrainingJob
         _group = group;
         _parallelism = parallelism;
         _checkpoints = checkpoints;
+
+        // Refused before any stage trains, not when the DiT stage starts.
+        StepParallelism.CheckMixedPrecision(job.Training.MixedPrecision, group, parallelism);
     }
 
     private bool IsRankZero => _group is null || _group.Rank == 0;

@@ -28,16 +28,22 @@ internal abstract class StepParallelism : IDisposable
     public static StepParallelism Create(Module model, ProcessGroup? group, DataParallelism mode, Func<Module, IEnumerable<Module>>? units,
         ScalarType? computeDType = null)
     {
-        if (computeDType is { } dtype && (group is null || mode != DataParallelism.Fsdp))
+        CheckMixedPrecision(computeDType, group, mode);
+
+        return group is null ? new Local(model, null)
+            : mode == DataParallelism.Ddp ? new Local(model, new DistributedDataParallel(model, group))
+            : new Sharded(model, new FullyShardedDataParallel(model, units?.Invoke(model) ?? [], group, computeDType: computeDType));
+    }
+
+    /// <summary>Refuses a compute dtype without FSDP over several ranks, naming the job key.</summary>
+    public static void CheckMixedPrecision(ScalarType? computeDType, ProcessGroup? group, DataParallelism mode)
+    {
+        if (computeDType is { } dtype && (group is not { WorldSize: > 1 } || mode != DataParallelism.Fsdp))
         {
             throw new ArgumentException(
                 $"train.mixed_precision: {dtype} compute needs FSDP (sora train --nproc-per-node N --parallel fsdp): " +
                 "its shards keep the fp32 master weights the optimizer updates");
         }
-
-        return group is null ? new Local(model, null)
-            : mode == DataParallelism.Ddp ? new Local(model, new DistributedDataParallel(model, group))
-            : new Sharded(model, new FullyShardedDataParallel(model, units?.Invoke(model) ?? [], group, computeDType: computeDType));
     }
 
     /// <summary>Before a micro-batch's forward; <paramref name="last"/> for the step's last one.</summary>
