@@ -72,19 +72,3 @@ SORA_API sora_tensor sora_dropout(sora_tensor input, double p, int32_t train) { 
 
 SORA_API sora_tensor sora_embedding(sora_tensor weight, sora_tensor indices) { SORA_TENSOR_RESULT(at::embedding(T(weight), T(indices))) }
 
-SORA_API sora_tensor sora_attention(sora_tensor q, sora_tensor k, sora_tensor v, sora_tensor mask, double scale) {
-  try {
-    // Scale the queries, not the scores: (L, d) elements instead of (L, L), forward and backward.
-    auto scores = at::matmul(T(q).mul(scale), T(k).transpose(-2, -1));
-    if (mask != nullptr) {
-      const auto& m = T(mask);
-      if (m.scalar_type() == at::kBool) {
-        scores = scores.masked_fill(m.logical_not(), -std::numeric_limits<double>::infinity());
-      } else {
-        scores = scores + m;
-      }
-    }
-    return sora::wrap(at::matmul(at::softmax(scores, -1), T(v)));
-  }
-  SORA_CATCH(nullptr)
-}
