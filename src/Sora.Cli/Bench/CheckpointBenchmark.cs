@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Sora.Checkpoint.Sharded;
 using Sora.Checkpoint.Stores;
 using Sora.Model.Dit;
@@ -17,8 +15,6 @@ namespace Sora.Cli.Bench;
 /// </summary>
 internal sealed class CheckpointBenchmark
 {
-    public required string RepositoryRoot { get; init; }
-
     public int Repeats { get; init; } = 3;
 
     public CheckpointBenchmarkReport Run(IProgress<string> progress)
@@ -56,7 +52,7 @@ internal sealed class CheckpointBenchmark
             var localRow = Measure("local disk", new LocalDirectoryStore(Path.Combine(local, "store")), snapshot, bytes,
                 () => PlainFile(Path.Combine(local, "plain.bin"), snapshot));
             progress.Report("starting Azurite");
-            using var azurite = Azurite.Start(RepositoryRoot, Path.Combine(local, "azurite"));
+            using var azurite = AzuriteProcess.StartAsync(Path.Combine(local, "azurite")).GetAwaiter().GetResult();
             var connection = azurite.ConnectionString;
             var plain = AzureBlobStore.FromConnectionString(connection, "plain", new AzureBlobStoreOptions { BlockSize = int.MaxValue / 2, DownloadRangeSize = int.MaxValue / 2, Parallelism = 1 });
             progress.Report($"Azurite: {bytes / 1e6:F0} MB, checkpoint vs one plain Put Blob/Get Blob");
@@ -161,66 +157,6 @@ internal sealed class CheckpointBenchmark
         var clock = Stopwatch.StartNew();
         action();
         return clock.Elapsed.TotalSeconds;
-    }
-
-    /// <summary>Azurite from tools/node on a free loopback port, for the length of the benchmark.</summary>
-    private sealed class Azurite : IDisposable
-    {
-        private readonly Process _process;
-
-        private Azurite(Process process, int port)
-        {
-            _process = process;
-            ConnectionString = $"DefaultEndpointsProtocol=http;AccountName={StorageConnectionString.DevelopmentAccountName};AccountKey={StorageConnectionString.DevelopmentAccountKey};BlobEndpoint=http://127.0.0.1:{port}/{StorageConnectionString.DevelopmentAccountName};";
-        }
-
-        public string ConnectionString { get; }
-
-        public static Azurite Start(string repositoryRoot, string location)
-        {
-            var executable = Path.Combine(repositoryRoot, "tools", "node", "node_modules", ".bin", "azurite-blob");
-            if (!File.Exists(executable))
-            {
-                throw new InvalidOperationException($"{executable} is missing: run scripts/bootstrap.sh (it installs Azurite from npm)");
-            }
-
-            using var probe = new TcpListener(IPAddress.Loopback, 0);
-            probe.Start();
-            var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-            probe.Stop();
-            Directory.CreateDirectory(location);
-            var start = new ProcessStartInfo(executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (var argument in new[] { "--blobHost", "127.0.0.1", "--blobPort", port.ToString(), "--location", location, "--disableTelemetry", "--silent" })
-            {
-                start.ArgumentList.Add(argument);
-            }
-
-            var process = Process.Start(start) ?? throw new InvalidOperationException("could not start Azurite");
-            var clock = Stopwatch.StartNew();
-            while (clock.Elapsed < TimeSpan.FromSeconds(30))
-            {
-                try
-                {
-                    using var client = new TcpClient();
-                    client.Connect(IPAddress.Loopback, port);
-                    return new Azurite(process, port);
-                }
-                catch (SocketException)
-                {
-                    Thread.Sleep(100);
-                }
-            }
-
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"Azurite did not listen on 127.0.0.1:{port} within 30 s");
-        }
-
-        public void Dispose()
-        {
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit(5000);
-            _process.Dispose();
-        }
     }
 }
 

@@ -22,7 +22,7 @@ internal static class BenchCheckpointCommand
             CheckpointBenchmarkReport report = null!;
             AnsiConsole.Status().Start("benchmarking", context =>
             {
-                report = new CheckpointBenchmark { RepositoryRoot = BenchDataCommand.RepositoryRoot(), Repeats = parse.GetValue(repeats) }
+                report = new CheckpointBenchmark { Repeats = parse.GetValue(repeats) }
                     .Run(new Progress<string>(m => context.Status(Markup.Escape(m))));
             });
 
