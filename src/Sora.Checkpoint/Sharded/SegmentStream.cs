@@ -1,6 +1,6 @@
 namespace Sora.Checkpoint.Sharded;
 
-/// <summary>A read-only stream over byte arrays one after another, so a shard goes to the store without first being copied into one buffer.</summary>
+/// <summary>A read-only stream over byte arrays one after another, so a shard goes to the store without first being copied into one buffer (and, through <see cref="CopyToAsync(Stream, int, CancellationToken)"/>, without a copy at all).</summary>
 internal sealed class SegmentStream(IReadOnlyList<byte[]> segments) : Stream
 {
     private int _segment;
@@ -52,6 +52,33 @@ internal sealed class SegmentStream(IReadOnlyList<byte[]> segments) : Stream
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    /// <summary>Writes the remaining segments straight to <paramref name="destination"/>, without staging them in a copy buffer.</summary>
+    public override async Task CopyToAsync(Stream destination, int bufferSize, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        while (_segment < segments.Count)
+        {
+            var rest = segments[_segment].AsMemory(_offset);
+            await destination.WriteAsync(rest, cancellationToken).ConfigureAwait(false);
+            _position += rest.Length;
+            _segment++;
+            _offset = 0;
+        }
+    }
+
+    public override void CopyTo(Stream destination, int bufferSize)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        while (_segment < segments.Count)
+        {
+            var rest = segments[_segment].AsSpan(_offset);
+            destination.Write(rest);
+            _position += rest.Length;
+            _segment++;
+            _offset = 0;
+        }
+    }
 
     public override void Flush()
     {

@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Security.Cryptography;
 using Sora.Checkpoint.Stores;
 using Sora.Torch;
 
@@ -12,8 +10,6 @@ namespace Sora.Checkpoint.Sharded;
 /// </summary>
 public sealed class ShardedCheckpointReader(ICheckpointStore store, CheckpointLayout? layout = null, int parallelism = 4)
 {
-    private const int ChunkBytes = 1 << 20;
-
     /// <summary>The layout objects are read from.</summary>
     public CheckpointLayout Layout { get; } = layout ?? new CheckpointLayout();
 
@@ -176,19 +172,15 @@ public sealed class ShardedCheckpointReader(ICheckpointStore store, CheckpointLa
         ArgumentNullException.ThrowIfNull(manifest);
         ArgumentNullException.ThrowIfNull(requests);
         var manifestObject = Layout.Manifest(manifest.Step);
-        var plan = Plan(manifest, manifestObject, requests);
-        var shardsToRead = verifyAllShards ? Enumerable.Range(0, manifest.WorldSize) : plan.Copies.Keys;
-        await ForEachShardAsync(shardsToRead, rank =>
-            ReadShardAsync(manifestObject, manifest.Shards[rank], plan.Copies.GetValueOrDefault(rank) ?? [], cancellationToken), cancellationToken).ConfigureAwait(false);
-
         var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         try
         {
-            foreach (var (request, tensor, buffer) in plan.Outputs)
-            {
-                long[] shape = request.IsFull ? [.. tensor.Shape] : [buffer.Length / tensor.DType.ElementSize()];
-                tensors[request.Name] = Tensor.FromBytes(buffer, shape, tensor.DType).DetachFromDisposeScope();
-            }
+            // The output tensors are allocated first and the shards read straight into them; none is handed out
+            // before every shard read has passed its SHA-256 and size check.
+            var copies = Plan(manifest, manifestObject, requests, tensors);
+            var shardsToRead = verifyAllShards ? Enumerable.Range(0, manifest.WorldSize) : copies.Keys;
+            await ForEachShardAsync(shardsToRead, rank =>
+                ReadShardAsync(manifestObject, manifest.Shards[rank], copies.GetValueOrDefault(rank) ?? [], cancellationToken), cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -203,15 +195,14 @@ public sealed class ShardedCheckpointReader(ICheckpointStore store, CheckpointLa
         return new LoadedCheckpoint(manifest, manifestObject, tensors, [.. warnings]);
     }
 
-    private static (Dictionary<int, List<Copy>> Copies, List<(TensorRequest Request, ManifestTensor Tensor, byte[] Buffer)> Outputs) Plan(CheckpointManifest manifest, string manifestObject, IReadOnlyList<TensorRequest> requests)
+    /// <summary>Allocates each requested tensor into <paramref name="tensors"/> and returns, per source rank, the byte ranges of its shard that fill them.</summary>
+    private static Dictionary<int, List<ShardCopy>> Plan(CheckpointManifest manifest, string manifestObject, IReadOnlyList<TensorRequest> requests, Dictionary<string, Tensor> tensors)
     {
-        var copies = new Dictionary<int, List<Copy>>();
-        var outputs = new List<(TensorRequest, ManifestTensor, byte[])>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var copies = new Dictionary<int, List<ShardCopy>>();
         foreach (var request in requests)
         {
             var tensor = manifest.Find(request.Name) ?? throw new KeyNotFoundException($"{manifestObject}: no tensor '{request.Name}' in the checkpoint of step {manifest.Step}");
-            if (!seen.Add(request.Name))
+            if (tensors.ContainsKey(request.Name))
             {
                 throw new ArgumentException($"tensor '{request.Name}' is requested twice", nameof(requests));
             }
@@ -223,9 +214,10 @@ public sealed class ShardedCheckpointReader(ICheckpointStore store, CheckpointLa
                 throw new ArgumentOutOfRangeException(nameof(requests), $"range [{start}, {end}) of tensor '{request.Name}' is outside its {tensor.Numel} elements");
             }
 
+            long[] shape = request.IsFull ? [.. tensor.Shape] : [end - start];
+            var output = Tensor.Empty(shape, tensor.DType).DetachFromDisposeScope();
+            tensors[request.Name] = output;
             var size = tensor.DType.ElementSize();
-            var buffer = new byte[checked((end - start) * size)];
-            outputs.Add((request, tensor, buffer));
             foreach (var piece in tensor.Pieces)
             {
                 var from = Math.Max(start, piece.Start);
@@ -240,11 +232,11 @@ public sealed class ShardedCheckpointReader(ICheckpointStore store, CheckpointLa
                     copies[piece.Rank] = list = [];
                 }
 
-                list.Add(new Copy(piece.Offset + ((from - piece.Start) * size), (to - from) * size, buffer, (from - start) * size));
+                list.Add(new ShardCopy(piece.Offset + ((from - piece.Start) * size), (to - from) * size, output, (from - start) * size));
             }
         }
 
-        return (copies, outputs);
+        return copies;
     }
 
     /// <summary>Runs <paramref name="read"/> for each rank's shard, at most <c>parallelism</c> at a time.</summary>
@@ -265,8 +257,8 @@ public sealed class ShardedCheckpointReader(ICheckpointStore store, CheckpointLa
         })).ConfigureAwait(false);
     }
 
-    /// <summary>Streams one shard object once: hashes all of it and copies the planned byte ranges out of it.</summary>
-    private async Task ReadShardAsync(string manifestObject, ManifestShard shard, List<Copy> copies, CancellationToken cancellationToken)
+    /// <summary>Streams one shard object once: hashes all of it and reads the planned byte ranges straight into their tensors.</summary>
+    private async Task ReadShardAsync(string manifestObject, ManifestShard shard, List<ShardCopy> copies, CancellationToken cancellationToken)
     {
         var name = CheckpointManifest.ShardObjectName(manifestObject, shard);
         StoredObjectStream stream;
@@ -279,51 +271,16 @@ public sealed class ShardedCheckpointReader(ICheckpointStore store, CheckpointLa
             throw new CheckpointFormatException(name, $"shard of rank {shard.Rank} named by {manifestObject} is missing from {store.Location}", e);
         }
 
-        var ordered = copies.OrderBy(c => c.Source).ToList();
-        var first = 0;
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var chunk = ArrayPool<byte>.Shared.Rent(ChunkBytes);
-        long position = 0;
-        try
+        string actual;
+        long size;
+        await using (stream.ConfigureAwait(false))
         {
-            await using (stream.ConfigureAwait(false))
-            {
-                int read;
-                while ((read = await stream.ReadAsync(chunk.AsMemory(0, ChunkBytes), cancellationToken).ConfigureAwait(false)) > 0)
-                {
-                    hash.AppendData(chunk, 0, read);
-                    var chunkEnd = position + read;
-                    while (first < ordered.Count && ordered[first].Source + ordered[first].Length <= position)
-                    {
-                        first++;
-                    }
-
-                    for (var i = first; i < ordered.Count && ordered[i].Source < chunkEnd; i++)
-                    {
-                        var copy = ordered[i];
-                        var from = Math.Max(copy.Source, position);
-                        var to = Math.Min(copy.Source + copy.Length, chunkEnd);
-                        if (from < to)
-                        {
-                            chunk.AsSpan((int)(from - position), (int)(to - from)).CopyTo(copy.Destination.AsSpan((int)(copy.DestinationOffset + from - copy.Source)));
-                        }
-                    }
-
-                    position = chunkEnd;
-                }
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(chunk);
+            (actual, size) = await ShardObjectReader.ReadAsync(stream, copies, cancellationToken).ConfigureAwait(false);
         }
 
-        var actual = Convert.ToHexStringLower(hash.GetHashAndReset());
-        if (actual != shard.Sha256 || position != shard.Size)
+        if (actual != shard.Sha256 || size != shard.Size)
         {
-            throw new CheckpointCorruptException(name, shard.Sha256, actual, shard.Size, position);
+            throw new CheckpointCorruptException(name, shard.Sha256, actual, shard.Size, size);
         }
     }
-
-    private sealed record Copy(long Source, long Length, byte[] Destination, long DestinationOffset);
 }

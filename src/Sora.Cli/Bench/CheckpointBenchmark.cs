@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Sora.Checkpoint.Sharded;
 using Sora.Checkpoint.Stores;
 using Sora.Model.Dit;
@@ -17,8 +15,6 @@ namespace Sora.Cli.Bench;
 /// </summary>
 internal sealed class CheckpointBenchmark
 {
-    public required string RepositoryRoot { get; init; }
-
     public int Repeats { get; init; } = 3;
 
     public CheckpointBenchmarkReport Run(IProgress<string> progress)
@@ -53,14 +49,24 @@ internal sealed class CheckpointBenchmark
         try
         {
             progress.Report($"local disk: {bytes / 1e6:F0} MB, checkpoint vs plain write/read");
-            var localRow = Measure("local disk", new LocalDirectoryStore(Path.Combine(local, "store")), snapshot, bytes,
-                () => PlainFile(Path.Combine(local, "plain.bin"), snapshot));
+            var storeRoot = Path.Combine(local, "store");
+            var plainPath = Path.Combine(local, "plain.bin");
+            var localRow = Measure("local disk", new LocalDirectoryStore(storeRoot), snapshot, bytes, new PlainBaseline(
+                () => PlainWrite(plainPath, snapshot),
+                () => PlainRead(plainPath),
+                PageCache.CanEvict ? () => PageCache.EvictFolder(storeRoot) : null,
+                PageCache.CanEvict ? () => PageCache.Evict(plainPath) : null));
             progress.Report("starting Azurite");
-            using var azurite = Azurite.Start(RepositoryRoot, Path.Combine(local, "azurite"));
+            using var azurite = AzuriteProcess.StartAsync(Path.Combine(local, "azurite")).GetAwaiter().GetResult();
             var connection = azurite.ConnectionString;
             var plain = AzureBlobStore.FromConnectionString(connection, "plain", new AzureBlobStoreOptions { BlockSize = int.MaxValue / 2, DownloadRangeSize = int.MaxValue / 2, Parallelism = 1 });
             progress.Report($"Azurite: {bytes / 1e6:F0} MB, checkpoint vs one plain Put Blob/Get Blob");
-            var azureRow = Measure("Azurite", AzureBlobStore.FromConnectionString(connection, "checkpoints"), snapshot, bytes, () => PlainBlob(plain, snapshot));
+            var all = Concatenate(snapshot);
+            var azureRow = Measure("Azurite", AzureBlobStore.FromConnectionString(connection, "checkpoints"), snapshot, bytes, new PlainBaseline(
+                () => Time(() => plain.PutBytesAsync("plain.bin", all).GetAwaiter().GetResult()),
+                () => Time(() => plain.ReadAllBytesAsync("plain.bin").GetAwaiter().GetResult()),
+                null,
+                null));
             return new CheckpointBenchmarkReport(bytes, blocking, stepSeconds, [localRow, azureRow]);
         }
         finally
@@ -69,16 +75,39 @@ internal sealed class CheckpointBenchmark
         }
     }
 
-    private CheckpointThroughput Measure(string store, ICheckpointStore checkpoints, ShardSnapshot snapshot, long bytes, Func<(double Write, double Read)> plain)
+    /// <summary>
+    /// Repeats, in this order: our save, our load (warm page cache), our load again with the checkpoint's pages
+    /// evicted (when the baseline can evict), the plain write, the plain read (warm), the plain read again evicted.
+    /// Each figure is the best of the repetitions.
+    /// </summary>
+    private CheckpointThroughput Measure(string store, ICheckpointStore checkpoints, ShardSnapshot snapshot, long bytes, PlainBaseline plain)
     {
         var writer = new ShardedCheckpointWriter(checkpoints);
         var committer = new CheckpointCommitter(checkpoints);
         var reader = new ShardedCheckpointReader(checkpoints);
         var requests = snapshot.Ranges.Select(r => TensorRequest.Full(r.Name)).ToArray();
+        double Load()
+        {
+            long loadedBytes = 0;
+            var seconds = Time(() =>
+            {
+                using var loaded = reader.LoadAsync(1, requests).GetAwaiter().GetResult();
+                loadedBytes = loaded.Tensors.Values.Sum(t => t.ByteCount);
+            });
+            if (loadedBytes != bytes)
+            {
+                throw new InvalidOperationException($"{store}: the checkpoint loaded {loadedBytes} bytes of tensors, not the {bytes} saved");
+            }
+
+            return seconds;
+        }
+
         var save = double.MaxValue;
         var load = double.MaxValue;
+        var coldLoad = double.MaxValue;
         var plainWrite = double.MaxValue;
         var plainRead = double.MaxValue;
+        var coldPlainRead = double.MaxValue;
         for (var i = 0; i < Repeats; i++)
         {
             save = Math.Min(save, Time(() =>
@@ -86,49 +115,53 @@ internal sealed class CheckpointBenchmark
                 var info = writer.WriteShardAsync(snapshot).GetAwaiter().GetResult();
                 committer.CommitAsync(snapshot.Header, [info]).GetAwaiter().GetResult();
             }));
-            long loadedBytes = 0;
-            load = Math.Min(load, Time(() =>
+            load = Math.Min(load, Load());
+            if (plain.EvictCheckpoint is { } evictCheckpoint)
             {
-                using var loaded = reader.LoadAsync(1, requests).GetAwaiter().GetResult();
-                loadedBytes = loaded.Tensors.Values.Sum(t => t.ByteCount);
-            }));
-            if (loadedBytes != bytes)
-            {
-                throw new InvalidOperationException($"{store}: the checkpoint loaded {loadedBytes} bytes of tensors, not the {bytes} saved");
+                evictCheckpoint();
+                coldLoad = Math.Min(coldLoad, Load());
             }
 
-            var (w, r) = plain();
-            plainWrite = Math.Min(plainWrite, w);
-            plainRead = Math.Min(plainRead, r);
+            plainWrite = Math.Min(plainWrite, plain.Write());
+            plainRead = Math.Min(plainRead, plain.Read());
+            if (plain.EvictPlain is { } evictPlain)
+            {
+                evictPlain();
+                coldPlainRead = Math.Min(coldPlainRead, plain.Read());
+            }
         }
 
-        return new CheckpointThroughput(store, bytes / save / 1e6, bytes / plainWrite / 1e6, bytes / load / 1e6, bytes / plainRead / 1e6);
+        var cold = plain.EvictCheckpoint is not null && plain.EvictPlain is not null;
+        return new CheckpointThroughput(store, bytes / save / 1e6, bytes / plainWrite / 1e6, bytes / load / 1e6, bytes / plainRead / 1e6,
+            cold ? bytes / coldLoad / 1e6 : null, cold ? bytes / coldPlainRead / 1e6 : null);
     }
 
-    private static (double Write, double Read) PlainFile(string path, ShardSnapshot snapshot)
+    /// <summary>The plain write: the same tensor bytes in order through one FileStream (1 MiB buffer) over the previous repetition's file, then fsync, as a plain durable writer does.</summary>
+    private static double PlainWrite(string path, ShardSnapshot snapshot) => Time(() =>
     {
-        var write = Time(() =>
+        using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
+        foreach (var range in snapshot.Ranges)
         {
-            using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
-            foreach (var range in snapshot.Ranges)
-            {
-                file.Write(range.Data);
-            }
+            file.Write(range.Data);
+        }
 
-            file.Flush(flushToDisk: true);
-        });
+        file.Flush(flushToDisk: true);
+    });
+
+    /// <summary>The plain read: the file front to back into one reused 1 MiB buffer, nothing kept and nothing checked.</summary>
+    private static double PlainRead(string path)
+    {
         var buffer = new byte[1 << 20];
-        var read = Time(() =>
+        return Time(() =>
         {
             using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
             while (file.Read(buffer) > 0)
             {
             }
         });
-        return (write, read);
     }
 
-    private static (double Write, double Read) PlainBlob(AzureBlobStore store, ShardSnapshot snapshot)
+    private static byte[] Concatenate(ShardSnapshot snapshot)
     {
         var all = new byte[snapshot.DataBytes];
         var offset = 0;
@@ -138,9 +171,7 @@ internal sealed class CheckpointBenchmark
             offset += range.Data.Length;
         }
 
-        var write = Time(() => store.PutBytesAsync("plain.bin", all).GetAwaiter().GetResult());
-        var read = Time(() => store.ReadAllBytesAsync("plain.bin").GetAwaiter().GetResult());
-        return (write, read);
+        return all;
     }
 
     private static double Step(VideoDiT model, AdamW optimizer)
@@ -162,74 +193,25 @@ internal sealed class CheckpointBenchmark
         action();
         return clock.Elapsed.TotalSeconds;
     }
-
-    /// <summary>Azurite from tools/node on a free loopback port, for the length of the benchmark.</summary>
-    private sealed class Azurite : IDisposable
-    {
-        private readonly Process _process;
-
-        private Azurite(Process process, int port)
-        {
-            _process = process;
-            ConnectionString = $"DefaultEndpointsProtocol=http;AccountName={StorageConnectionString.DevelopmentAccountName};AccountKey={StorageConnectionString.DevelopmentAccountKey};BlobEndpoint=http://127.0.0.1:{port}/{StorageConnectionString.DevelopmentAccountName};";
-        }
-
-        public string ConnectionString { get; }
-
-        public static Azurite Start(string repositoryRoot, string location)
-        {
-            var executable = Path.Combine(repositoryRoot, "tools", "node", "node_modules", ".bin", "azurite-blob");
-            if (!File.Exists(executable))
-            {
-                throw new InvalidOperationException($"{executable} is missing: run scripts/bootstrap.sh (it installs Azurite from npm)");
-            }
-
-            using var probe = new TcpListener(IPAddress.Loopback, 0);
-            probe.Start();
-            var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-            probe.Stop();
-            Directory.CreateDirectory(location);
-            var start = new ProcessStartInfo(executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (var argument in new[] { "--blobHost", "127.0.0.1", "--blobPort", port.ToString(), "--location", location, "--disableTelemetry", "--silent" })
-            {
-                start.ArgumentList.Add(argument);
-            }
-
-            var process = Process.Start(start) ?? throw new InvalidOperationException("could not start Azurite");
-            var clock = Stopwatch.StartNew();
-            while (clock.Elapsed < TimeSpan.FromSeconds(30))
-            {
-                try
-                {
-                    using var client = new TcpClient();
-                    client.Connect(IPAddress.Loopback, port);
-                    return new Azurite(process, port);
-                }
-                catch (SocketException)
-                {
-                    Thread.Sleep(100);
-                }
-            }
-
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"Azurite did not listen on 127.0.0.1:{port} within 30 s");
-        }
-
-        public void Dispose()
-        {
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit(5000);
-            _process.Dispose();
-        }
-    }
 }
 
-/// <summary>Save and load MB/s through the checkpoint format, and the plain write and read of the same bytes.</summary>
-internal sealed record CheckpointThroughput(string Store, double SaveMBps, double PlainWriteMBps, double LoadMBps, double PlainReadMBps)
+/// <summary>
+/// The plain baseline of one store: write and read the same bytes with no format, hash or commit; and, where the
+/// page cache can be dropped (local disk on Linux), how to evict the checkpoint's and the plain file's pages.
+/// </summary>
+internal sealed record PlainBaseline(Func<double> Write, Func<double> Read, Action? EvictCheckpoint, Action? EvictPlain);
+
+/// <summary>
+/// Save and load MB/s through the checkpoint format, and the plain write and read of the same bytes; the cold
+/// figures (null where not measured) read with the files' pages evicted from the page cache first.
+/// </summary>
+internal sealed record CheckpointThroughput(string Store, double SaveMBps, double PlainWriteMBps, double LoadMBps, double PlainReadMBps, double? ColdLoadMBps = null, double? ColdPlainReadMBps = null)
 {
     public double SaveRatio => SaveMBps / PlainWriteMBps;
 
     public double LoadRatio => LoadMBps / PlainReadMBps;
+
+    public double? ColdLoadRatio => ColdLoadMBps / ColdPlainReadMBps;
 }
 
 /// <summary>What <c>sora bench checkpoint</c> measured.</summary>

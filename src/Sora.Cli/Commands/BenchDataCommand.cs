@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Sora.Checkout;
 using Sora.Cli.Bench;
 using Sora.Cli.Console;
 using Spectre.Console;
@@ -38,7 +39,7 @@ internal static class BenchDataCommand
                         DataBenchmark.Generate(directory, parse.GetValue(size), parse.GetValue(compression)!, progress);
                     }
 
-                    report = new DataBenchmark { Dataset = directory, RepositoryRoot = RepositoryRoot(), DuckDbThreads = parse.GetValue(threads) }.Run(progress);
+                    report = new DataBenchmark { Dataset = directory, RepositoryRoot = SourceCheckout.Root(), DuckDbThreads = parse.GetValue(threads) }.Run(progress);
                 });
 
                 var table = new Table().Title($"payload column, {report.Rows:N0} samples in {report.Files} file(s), {report.PayloadBytes / 1e6:N0} MB decoded ({report.BytesOnDisk / 1e6:N1} MB on disk)")
@@ -64,19 +65,5 @@ internal static class BenchDataCommand
             }
         });
         return command;
-    }
-
-    /// <summary>The checkout this sora runs from (where tools/node lives).</summary>
-    internal static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Sora.Distributed.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"cannot find the repository (Sora.Distributed.sln) above {AppContext.BaseDirectory}: tools/node holds the DuckDB baseline");
     }
 }

@@ -78,6 +78,44 @@ public sealed partial class Tensor
         return new ReadOnlySpan<T>(data, checked((int)count));
     }
 
+    /// <summary>
+    /// A zero-copy writable view of <paramref name="length"/> bytes of a contiguous CPU tensor's data from byte
+    /// <paramref name="byteOffset"/> (a range, so tensors over 2 GiB can be filled piece by piece), e.g. to read a
+    /// file straight into a new tensor. Valid only while this tensor is alive and not resized; writes through it are
+    /// invisible to autograd, so fill only tensors nothing has used yet.
+    /// </summary>
+    public unsafe Span<byte> AsWritableBytes(long byteOffset, int length)
+    {
+        if (Device.Type != DeviceType.Cpu)
+        {
+            throw new InvalidOperationException($"a zero-copy view needs a CPU tensor, but this one is on {Device}");
+        }
+
+        if (!IsContiguous)
+        {
+            throw new InvalidOperationException("a zero-copy view needs a contiguous tensor; call Contiguous() first");
+        }
+
+        var total = ByteCount;
+        if (byteOffset < 0 || length < 0 || byteOffset > total - length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(byteOffset), $"bytes [{byteOffset}, {byteOffset + length}) are outside the tensor's {total} bytes");
+        }
+
+        if (length == 0)
+        {
+            return Span<byte>.Empty;
+        }
+
+        var data = (byte*)NativeMethods.sora_tensor_data_ptr(Handle);
+        if (data == null)
+        {
+            throw NativeError.Last();
+        }
+
+        return new Span<byte>(data + byteOffset, length);
+    }
+
     /// <summary>Overwrites this tensor's elements with <paramref name="source"/> (same element count).</summary>
     public void CopyFrom<T>(ReadOnlySpan<T> source)
         where T : unmanaged

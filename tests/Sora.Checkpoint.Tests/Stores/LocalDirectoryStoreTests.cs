@@ -20,6 +20,24 @@ public sealed class LocalDirectoryStoreTests : CheckpointStoreContractTests, IDi
     }
 
     [Fact]
+    public async Task A_put_larger_than_the_writeback_chunk_starts_writeback_on_the_way_and_round_trips()
+    {
+        var store = new LocalDirectoryStore(_root, new LocalDirectoryStoreOptions { BufferSize = 4096, WritebackBytes = 64 << 10 });
+        var data = Bytes((1 << 20) + 12345, 3);
+
+        var stored = await store.PutBytesAsync("big/shard", data);
+
+        stored.Size.Should().Be(data.Length);
+        (await store.ReadAllBytesAsync("big/shard")).Should().Equal(data);
+        if (OperatingSystem.IsLinux())
+        {
+            // The hint must really reach the kernel here, or it would silently switch itself off.
+            using var file = new FileStream(Path.Combine(_root, "big", "shard"), FileMode.Open, FileAccess.ReadWrite);
+            PosixFileCalls.StartWriteback(file.SafeFileHandle, 0, data.Length).Should().BeTrue();
+        }
+    }
+
+    [Fact]
     public async Task A_failed_put_leaves_no_temporary_file_behind()
     {
         await Store.PutBytesAsync("d/shard", Bytes(10, 1));

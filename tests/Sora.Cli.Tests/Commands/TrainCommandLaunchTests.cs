@@ -1,6 +1,10 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
+using Sora.Checkpoint.Formats;
+using Sora.Checkpoint.Sharded;
+using Sora.Checkpoint.Stores;
+using Sora.Torch;
 
 namespace Sora.Cli.Tests.Commands;
 
@@ -132,6 +136,87 @@ public sealed class TrainCommandLaunchTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task A_two_rank_fsdp_checkpoint_resumes_on_three_ranks_and_on_one_with_the_saved_full_weights_and_the_same_global_data_cursor()
+    {
+        // Batches of 6 (VAE) and 12 (DiT) split over 1, 2 and 3 ranks; every rank draws the global batch and takes its share.
+        var job = WriteJob(ditSteps: 20, vaeBatchSize: 6, ditBatchSize: 12);
+        string[] checkpoints = ["--checkpoint-every", "10", "--keep-last", "0"];
+        string[] three = ["--nproc-per-node", "3", "--parallel", "fsdp"];
+        var two = Path.Combine(_directory, "two");
+        var written = Sora(TimeSpan.FromMinutes(4), ["train", job, "--output", two, "--nproc-per-node", "2", "--parallel", "fsdp", .. checkpoints]);
+        written.ExitCode.Should().Be(0, written.Output);
+        var saved = new ShardedCheckpointReader(new LocalDirectoryStore(Path.Combine(two, "checkpoints")), new CheckpointLayout("dit/checkpoints"));
+        var step20 = await saved.ReadManifestAsync(20);
+        step20.WorldSize.Should().Be(2);
+
+        // Right after the load: resumed from step 20 with nothing left to train, the run gathers and writes the
+        // full weights it loaded, on 3 ranks and on 1 (one process).
+        var onThree = CopyRun(two, "three-at-20");
+        var loaded3 = Sora(TimeSpan.FromMinutes(4), ["train", job, "--output", onThree, "--resume", "latest", .. three, .. checkpoints]);
+        loaded3.ExitCode.Should().Be(0, loaded3.Output);
+        var onOne = CopyRun(two, "one-at-20");
+        var loaded1 = Sora(TimeSpan.FromMinutes(4), ["train", job, "--output", onOne, "--resume", "latest", .. checkpoints]);
+        loaded1.ExitCode.Should().Be(0, loaded1.Output);
+        using var full = await saved.LoadAsync(20, step20.Tensors.Where(t => t.Kind != TensorKind.Optimizer).Select(t => TensorRequest.Full(t.Name)).ToList());
+        using (Tensor.NewDisposeScope())
+        {
+            foreach (var run in new[] { onThree, onOne })
+            {
+                foreach (var (file, kind) in new[] { ("dit.safetensors", TensorKind.Model), ("dit-ema.safetensors", TensorKind.Ema) })
+                {
+                    File.ReadAllBytes(Path.Combine(run, file)).Should().Equal(File.ReadAllBytes(Path.Combine(two, file)), $"{run}: {file} is bitwise the 2-rank run's");
+                    var (weights, _) = SafeTensorsFile.Read(Path.Combine(run, file));
+                    var checkpointed = full.Tensors.Where(t => full.Manifest.Find(t.Key)!.Kind == kind).ToList();
+                    checkpointed.Should().NotBeEmpty();
+                    foreach (var (name, tensor) in checkpointed)
+                    {
+                        BytesOf(weights[name[(name.IndexOf('/') + 1)..]]).Should().Equal(BytesOf(tensor), $"{run}: {file} holds checkpoint tensor {name} bit for bit");
+                    }
+                }
+            }
+        }
+
+        // Going on from step 10 on 3 ranks: the same global batches as the 2-rank run's steps 11-20 (losses equal to
+        // rounding) and, at step 20, the same global data cursor.
+        var continued = CopyRun(two, "three-from-10");
+        Directory.Delete(Path.Combine(continued, "checkpoints", "dit", "checkpoints", "step-000000020"), recursive: true);
+        var resumed = Sora(TimeSpan.FromMinutes(4), ["train", job, "--output", continued, "--resume", "10", .. three, .. checkpoints]);
+        resumed.ExitCode.Should().Be(0, resumed.Output);
+        var expected = LossHistory("two")[10..];
+        var actual = LossHistory("three-from-10");
+        actual.Should().HaveCount(10, "steps 11-20 were trained after the resume");
+        for (var i = 0; i < expected.Length; i++)
+        {
+            actual[i].Should().BeApproximately(expected[i], 1e-4 * Math.Abs(expected[i]), $"DiT step {i + 11}");
+        }
+
+        var after = await new ShardedCheckpointReader(new LocalDirectoryStore(Path.Combine(continued, "checkpoints")), new CheckpointLayout("dit/checkpoints")).ReadManifestAsync(20);
+        after.WorldSize.Should().Be(3);
+        after.DataCursor.Should().NotBeNull().And.Be(step20.DataCursor);
+        after.DataCursor.Should().NotBe((await saved.ReadManifestAsync(10)).DataCursor, "the cursor moved on over steps 11-20");
+    }
+
+    private string CopyRun(string source, string name)
+    {
+        var target = Path.Combine(_directory, name);
+        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
+        {
+            var copy = Path.Combine(target, Path.GetRelativePath(source, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
+            File.Copy(file, copy);
+        }
+
+        return target;
+    }
+
+    private static byte[] BytesOf(Tensor tensor)
+    {
+        var bytes = new byte[tensor.ByteCount];
+        tensor.CopyBytesTo(bytes);
+        return bytes;
+    }
+
     private double[] LossHistory(string run)
     {
         using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(_directory, run, "summary.json")));
@@ -144,7 +229,7 @@ public sealed class TrainCommandLaunchTests : IDisposable
         return summary.RootElement.GetProperty("DiTHeldOutLoss").EnumerateArray().Last().GetDouble();
     }
 
-    private string WriteJob(int ditSteps)
+    private string WriteJob(int ditSteps, int vaeBatchSize = 4, int ditBatchSize = 8)
     {
         var path = Path.Combine(_directory, "job.yaml");
         File.WriteAllText(path, $"""
@@ -161,14 +246,14 @@ public sealed class TrainCommandLaunchTests : IDisposable
               preset: patch
               train:
                 steps: 10
-                batch_size: 4
+                batch_size: {vaeBatchSize}
                 lr: 2.0e-3
                 warmup_steps: 2
             model:
               preset: tiny
             train:
               steps: {ditSteps}
-              batch_size: 8
+              batch_size: {ditBatchSize}
               lr: 1.0e-3
               warmup_steps: 2
               ema_decay: 0.99

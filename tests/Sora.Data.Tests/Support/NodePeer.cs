@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Sora.Checkout;
 
 namespace Sora.Data.Tests.Support;
 
@@ -59,23 +60,9 @@ internal static class NodePeer
         }
     }
 
-    /// <summary>The repository root: the nearest folder above the test assembly holding Sora.Distributed.sln.</summary>
-    public static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Sora.Distributed.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"no Sora.Distributed.sln above {AppContext.BaseDirectory}");
-    }
-
     private static string FindModules()
     {
-        var modules = Path.Combine(RepositoryRoot(), "tools", "node", "node_modules");
+        var modules = SourceCheckout.PathOf("tools", "node", "node_modules");
         foreach (var package in new[] { "@duckdb/node-api", "hyparquet", "hyparquet-writer" })
         {
             if (!Directory.Exists(Path.Combine(modules, package)))

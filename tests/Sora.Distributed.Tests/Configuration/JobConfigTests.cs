@@ -1,3 +1,4 @@
+using Sora.Checkout;
 using Sora.Distributed.Configuration;
 
 namespace Sora.Distributed.Tests.Configuration;
@@ -7,7 +8,7 @@ public class JobConfigTests
     [Fact]
     public void The_shipped_jobs_parse_and_validate()
     {
-        var configs = Path.Combine(RepositoryRoot(), "configs");
+        var configs = SourceCheckout.PathOf("configs");
         foreach (var file in Directory.GetFiles(configs, "*.yaml"))
         {
             var job = JobConfig.Load(file);
@@ -84,16 +85,5 @@ public class JobConfigTests
     {
         var act = () => JobConfig.Load("/nonexistent/job.yaml");
         act.Should().Throw<ConfigException>().WithMessage("/nonexistent/job.yaml: job file not found");
-    }
-
-    internal static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Sora.Distributed.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("cannot find the repository root above " + AppContext.BaseDirectory);
     }
 }

@@ -82,6 +82,24 @@ public class TensorCreationTests
     }
 
     [Fact]
+    public void A_writable_byte_view_fills_a_new_tensor_in_place_range_by_range()
+    {
+        using var scope = Tensor.NewDisposeScope();
+        var x = Tensor.Empty([2, 3], ScalarType.Float32);
+        var values = new float[] { 0, 1, 2, 3, 4, 5 };
+        var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan());
+        bytes[..8].CopyTo(x.AsWritableBytes(0, 8));
+        bytes[8..].CopyTo(x.AsWritableBytes(8, 16));
+        x.ToArray<float>().Should().Equal(values);
+        x.AsWritableBytes(24, 0).Length.Should().Be(0);
+
+        var outside = () => x.AsWritableBytes(20, 8).Length;
+        outside.Should().Throw<ArgumentOutOfRangeException>().WithMessage("*bytes [20, 28) are outside the tensor's 24 bytes*");
+        var transposed = () => x.T().AsWritableBytes(0, 4).Length;
+        transposed.Should().Throw<InvalidOperationException>().WithMessage("*contiguous*");
+    }
+
+    [Fact]
     public void Reading_with_the_wrong_element_type_names_both_types()
     {
         using var scope = Tensor.NewDisposeScope();
