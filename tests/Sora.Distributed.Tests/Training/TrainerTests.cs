@@ -134,6 +134,15 @@ public class TrainerTests
         var counter = 0;
         return Spec(8) with
         {
+            // Ranks build their models on parallel threads: one at a time through the global generator.
+            BuildModel = () =>
+            {
+                lock (typeof(RandomState))
+                {
+                    RandomState.ManualSeed(42);
+                    return new Linear(3, 1, bias: false);
+                }
+            },
             BuildData = () => new Counter(() => counter++),
             Loss = (model, index) =>
             {
