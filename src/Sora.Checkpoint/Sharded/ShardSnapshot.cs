@@ -23,8 +23,12 @@ public sealed class ShardSnapshot
     /// <summary>Bytes of tensor data held.</summary>
     public long DataBytes => Ranges.Sum(r => (long)r.Data.Length);
 
-    /// <summary>Checks <paramref name="contents"/> and copies every local tensor (from any device) into host memory. This is the only part of a save that must happen before the next optimizer step.</summary>
-    public static ShardSnapshot Capture(CheckpointContents contents)
+    /// <summary>
+    /// Checks <paramref name="contents"/> and copies every local tensor (from any device) into host memory. This is the only
+    /// part of a save that must happen before the next optimizer step. With <paramref name="buffers"/>, host memory comes
+    /// from (and should go back to) that pool.
+    /// </summary>
+    public static ShardSnapshot Capture(CheckpointContents contents, HostBufferPool? buffers = null)
     {
         ArgumentNullException.ThrowIfNull(contents);
         if (contents.WorldSize < 1 || contents.Rank < 0 || contents.Rank >= contents.WorldSize)
@@ -40,7 +44,8 @@ public sealed class ShardSnapshot
         foreach (var spec in contents.Tensors.OrderBy(t => t.Name, StringComparer.Ordinal))
         {
             Check(spec, contents.Rank, names);
-            var data = new byte[checked((spec.End - spec.Start) * spec.DType.ElementSize())];
+            var length = checked((int)((spec.End - spec.Start) * spec.DType.ElementSize()));
+            var data = buffers?.Rent(length) ?? GC.AllocateUninitializedArray<byte>(length);
             using (Tensor.NewDisposeScope())
             {
                 spec.Local.To(Device.Cpu).Contiguous().CopyBytesTo(data);

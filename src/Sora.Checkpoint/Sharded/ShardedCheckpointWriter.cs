@@ -81,7 +81,7 @@ public sealed class ShardedCheckpointWriter(ICheckpointStore store, CheckpointLa
             throw new ArgumentException("a checkpoint needs at least one rank", nameof(ranks));
         }
 
-        var snapshots = ranks.Select(ShardSnapshot.Capture).ToList();
+        var snapshots = ranks.Select(r => ShardSnapshot.Capture(r)).ToList();
         var infos = await Task.WhenAll(snapshots.Select(s => StartWriteShard(s, cancellationToken))).ConfigureAwait(false);
         var committer = new CheckpointCommitter(store, Layout, time);
         var rank0 = snapshots.FirstOrDefault(s => s.Header.Rank == 0) ?? throw new ArgumentException("no contents for rank 0", nameof(ranks));

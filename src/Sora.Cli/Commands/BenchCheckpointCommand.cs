@@ -57,7 +57,7 @@ internal static class BenchCheckpointCommand
                 AnsiConsole.Write(coldTable);
             }
 
-            AnsiConsole.MarkupLine($"async save: the training loop waits {report.BlockingSeconds * 1000:F1} ms (copy to host memory) against a {report.StepSeconds * 1000:F0} ms bench step: {report.BlockingShare:P1} (goal < 5%)");
+            AnsiConsole.MarkupLine($"async save: the training loop waits {report.BlockingSeconds * 1000:F1} ms (copy into reused host buffers) against a {report.StepSeconds * 1000:F0} ms bench step: {report.BlockingShare:P1} (goal < 5%); the first save, which allocates them, {report.FirstBlockingSeconds * 1000:F1} ms");
             foreach (var line in Definitions)
             {
                 AnsiConsole.MarkupLine($"[grey]{Markup.Escape(line)}[/]");

@@ -78,6 +78,9 @@ public sealed class TrainingCheckpointer : IDisposable
 
     private readonly List<long> _committed = [];
 
+    // The previous save's host buffers: Save waits for it (Flush) before capturing, so they are free again.
+    private readonly HostBufferPool _buffers = new();
+
     public bool IsDue(long step) => Every > 0 && step % Every == 0;
 
     /// <summary>Copies <paramref name="contents"/> to host memory now and writes it in the background (waiting first for the previous save).</summary>
@@ -86,7 +89,7 @@ public sealed class TrainingCheckpointer : IDisposable
         ArgumentNullException.ThrowIfNull(contents);
         Flush();
         var clock = Stopwatch.StartNew();
-        var snapshot = ShardSnapshot.Capture(contents);
+        var snapshot = ShardSnapshot.Capture(contents, _buffers);
         LastBlocking = clock.Elapsed;
         _pending = Task.Run(() => WriteAsync(snapshot));
     }
@@ -152,6 +155,18 @@ public sealed class TrainingCheckpointer : IDisposable
     public void Dispose() => Flush();
 
     private async Task WriteAsync(ShardSnapshot snapshot)
+    {
+        try
+        {
+            await WriteAndCommitAsync(snapshot).ConfigureAwait(false);
+        }
+        finally
+        {
+            _buffers.Return(snapshot);
+        }
+    }
+
+    private async Task WriteAndCommitAsync(ShardSnapshot snapshot)
     {
         var header = snapshot.Header;
         var info = await _writer.WriteShardAsync(snapshot).ConfigureAwait(false);

@@ -162,6 +162,26 @@ public sealed class CheckpointCommitterTests : IDisposable
     }
 
     [Fact]
+    public async Task A_pooled_snapshot_reuses_the_previous_saves_buffers_and_holds_the_new_values()
+    {
+        using var w = Tensor.FromArray([1f, 2f, 3f], 3);
+        var pool = new HostBufferPool();
+        var contents = new CheckpointContents(1, 0, 1, "h", [ShardedTensorSpec.Whole("w", TensorKind.Model, w)]);
+        var first = ShardSnapshot.Capture(contents, pool);
+        var buffer = first.Ranges[0].Data;
+        pool.Return(first);
+        pool.FreeBytes.Should().Be(12);
+        w.Fill_(5f);
+
+        var second = ShardSnapshot.Capture(contents with { Step = 2 }, pool);
+        second.Ranges[0].Data.Should().BeSameAs(buffer, "the finished save's buffer is reused");
+        pool.FreeBytes.Should().Be(0);
+        await _committer.CommitAsync(second.Header, [await _writer.StartWriteShard(second)]);
+        using var loaded = await _reader.LoadAsync(2, [TensorRequest.Full("w")]);
+        loaded.Tensors["w"].ToArray<float>().Should().Equal([5f, 5f, 5f], "the reused buffer holds this save's values");
+    }
+
+    [Fact]
     public async Task A_snapshot_is_unaffected_by_changes_to_the_tensors_after_capture()
     {
         using var w = Tensor.FromArray([1f, 2f, 3f], 3);
