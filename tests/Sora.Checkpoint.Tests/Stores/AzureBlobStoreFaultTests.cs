@@ -3,23 +3,9 @@ using Sora.Checkpoint.Stores;
 namespace Sora.Checkpoint.Tests.Stores;
 
 /// <summary>The Azure store when its server dies mid-upload and comes back: its own Azurite, since the test stops it.</summary>
-public sealed class AzureBlobStoreFaultTests : IAsyncLifetime
+public sealed class AzureBlobStoreFaultTests : OwnAzurite
 {
     private const int BlockSize = 64 << 10;
-    private AzuriteProcess? _azurite;
-
-    private AzuriteProcess Azurite => _azurite!;
-
-    public async Task InitializeAsync() => _azurite = await AzuriteProcess.StartAsync();
-
-    public async Task DisposeAsync()
-    {
-        if (_azurite is not null)
-        {
-            await _azurite.DisposeAsync();
-        }
-    }
-
     [Fact]
     public async Task Azurite_stopped_mid_upload_gives_retries_then_a_clear_error_and_a_restart_lets_the_next_put_succeed()
     {

@@ -9,25 +9,11 @@ using Sora.Torch;
 namespace Sora.Distributed.Tests.Checkpointing;
 
 /// <summary>The trainer's checkpointer against a real Azurite that is stopped during an async save and comes back.</summary>
-public sealed class TrainingCheckpointerTests : IAsyncLifetime
+public sealed class TrainingCheckpointerTests : OwnAzurite
 {
     private const string Container = "training";
     private const string Root = "dit/checkpoints";
     private const int BlockSize = 64 << 10;
-    private AzuriteProcess? _azurite;
-
-    private AzuriteProcess Azurite => _azurite!;
-
-    public async Task InitializeAsync() => _azurite = await AzuriteProcess.StartAsync();
-
-    public async Task DisposeAsync()
-    {
-        if (_azurite is not null)
-        {
-            await _azurite.DisposeAsync();
-        }
-    }
-
     [Fact]
     public async Task Azurite_stopped_during_an_async_save_fails_it_clearly_training_goes_on_and_the_next_save_commits_once_it_is_back()
     {

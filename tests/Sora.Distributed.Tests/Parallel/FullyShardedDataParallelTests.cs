@@ -85,17 +85,7 @@ public sealed class FullyShardedDataParallelTests
             losses[group.Rank] = new double[steps];
             for (var step = 0; step < steps; step++)
             {
-                using var scope = Tensor.NewDisposeScope();
-                var (inputs, targets) = RegressionBatches.Batch(seed: 2000UL + (ulong)step);
-                var (x, y) = RegressionBatches.Slice(inputs, targets, group.Rank, worldSize);
-                optimizer.ZeroGrad();
-                fsdp.BeginStep();
-                var loss = Functional.MseLoss(model.Forward(x), y);
-                losses[group.Rank][step] = loss.ItemDouble();
-                loss.Backward();
-                fsdp.FinishBackward();
-                fsdp.ClipGradients(1.0);
-                optimizer.Step();
+                losses[group.Rank][step] = ShardedStep(fsdp, optimizer, group, step, model.Forward);
             }
 
             using (fsdp.SummonFullParameters())
@@ -143,19 +133,12 @@ public sealed class FullyShardedDataParallelTests
             losses[group.Rank] = new double[steps];
             for (var step = 0; step < steps; step++)
             {
-                using var scope = Tensor.NewDisposeScope();
-                var (inputs, targets) = RegressionBatches.Batch(seed: 2000UL + (ulong)step);
-                var (x, y) = RegressionBatches.Slice(inputs, targets, group.Rank, worldSize);
-                optimizer.ZeroGrad();
-                fsdp.BeginStep();
-                model.Stem.Weight.DType.Should().Be(ScalarType.BFloat16, "gathered units compute in bf16");
-                var loss = Functional.MseLoss(model.Forward(x.To(ScalarType.BFloat16)).To(ScalarType.Float32), y);
-                losses[group.Rank][step] = loss.ItemDouble();
-                loss.Backward();
-                fsdp.FinishBackward();
+                losses[group.Rank][step] = ShardedStep(fsdp, optimizer, group, step, x =>
+                {
+                    model.Stem.Weight.DType.Should().Be(ScalarType.BFloat16, "gathered units compute in bf16");
+                    return model.Forward(x.To(ScalarType.BFloat16)).To(ScalarType.Float32);
+                });
                 fsdp.ShardParameters.Should().AllSatisfy(s => s.Grad()!.DType.Should().Be(ScalarType.Float32, "gradients are reduced into fp32"));
-                fsdp.ClipGradients(1.0);
-                optimizer.Step();
             }
 
             // Every unit's fp32 master shards, gathered by hand: what the summoned weights must be, bit for bit.
@@ -322,6 +305,23 @@ public sealed class FullyShardedDataParallelTests
         var inBlocks = model.Blocks.SelectMany(b => b.Parameters()).ToHashSet(ReferenceEqualityComparer.Instance);
         var rest = model.Parameters().Where(p => !inBlocks.Contains(p)).SelectMany(p => p.Grad()!.ToArray<float>()).ToArray();
         return [.. blocks, rest];
+    }
+
+    // One AdamW step of this rank's share of global batch 2000 + step under FSDP (clipped at 1); returns its loss.
+    private static double ShardedStep(FullyShardedDataParallel fsdp, AdamW optimizer, ProcessGroup group, int step, Func<Tensor, Tensor> forward)
+    {
+        using var scope = Tensor.NewDisposeScope();
+        var (inputs, targets) = RegressionBatches.Batch(seed: 2000UL + (ulong)step);
+        var (x, y) = RegressionBatches.Slice(inputs, targets, group.Rank, group.WorldSize);
+        optimizer.ZeroGrad();
+        fsdp.BeginStep();
+        var loss = Functional.MseLoss(forward(x), y);
+        var value = loss.ItemDouble();
+        loss.Backward();
+        fsdp.FinishBackward();
+        fsdp.ClipGradients(1.0);
+        optimizer.Step();
+        return value;
     }
 
     internal static BlockModel BuildModel(ulong seed, int depth = 3)
