@@ -49,7 +49,8 @@ internal sealed class StepBenchmark
         TorchRuntime.SetThreads(Threads);
         progress?.Report($"{(ComputeDType is { } mixed ? mixed.ToString() : "fp32")} GEMM peak on {(OnGpu ? Device.ToString() : $"{Threads} CPU thread(s)")}");
         // MFU is against the peak of the dtype the model computes in.
-        var peak = ComputeDType is { } low ? TensorGemmPeak(OnGpu ? 8192 : 2048, low) : OnGpu ? TensorGemmPeak(8192, ScalarType.Float32) : CpuGemmPeak();
+        var dtype = ComputeDType ?? ScalarType.Float32;
+        var peak = !OnGpu && dtype == ScalarType.Float32 ? CpuGemmPeak() : TensorGemmPeak(OnGpu ? 8192 : 2048, dtype);
 
         RandomState.ManualSeed(0);
         using var model = new VideoDiT(Config, vocabularySize: 64);
@@ -128,7 +129,7 @@ internal sealed class StepBenchmark
         using var scope = Tensor.NewDisposeScope();
         var a = Tensor.Randn([n, n], device: Device).To(dtype);
         var b = Tensor.Randn([n, n], device: Device).To(dtype);
-        var c = a.MatMul(b);
+        a.MatMul(b).Dispose();
         var best = double.MaxValue;
         for (var run = 0; run < 5; run++)
         {
@@ -136,7 +137,7 @@ internal sealed class StepBenchmark
             var clock = Stopwatch.StartNew();
             for (var i = 0; i < products; i++)
             {
-                c = a.MatMul(b);
+                a.MatMul(b).Dispose();
             }
 
             Synchronize();

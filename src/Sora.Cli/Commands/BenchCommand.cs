@@ -39,7 +39,7 @@ internal static class BenchCommand
                 result.AddError("--batch must be at least 1");
             }
         });
-        var mixed = new Option<string>("--mixed-precision") { Description = "none, or bf16: FSDP on one rank with fp32 master shards and bf16 compute (MFU stays against the fp32 peak).", DefaultValueFactory = _ => "none" };
+        var mixed = new Option<string>("--mixed-precision") { Description = "none, or bf16: FSDP on one rank with fp32 master shards and bf16 compute (MFU is then against the bf16 GEMM peak).", DefaultValueFactory = _ => "none" };
         mixed.AcceptOnlyFromAmong("none", "bf16");
         var command = new Command("step", "Training-step time, samples/s, model FLOPs and MFU against the GEMM peak measured in the same run.") { config, steps, threads, json, profile, device, batch, mixed };
         command.SetAction(parse =>

@@ -66,17 +66,14 @@ internal sealed class FlatParameterShard : IDisposable
         var master = Tensor.Zeros([PaddedNumel], dtype, device);
         _full = ComputeDType == dtype ? master.Alias().DetachFromDisposeScope() : Tensor.Zeros([PaddedNumel], ComputeDType, device).DetachFromDisposeScope();
         _fullBytes = _full.StorageBytes;
-        _views = new Tensor[parameters.Count];
         long offset = 0;
-        for (var i = 0; i < parameters.Count; i++)
+        foreach (var (_, parameter) in parameters)
         {
-            var parameter = parameters[i].Parameter;
             master.Narrow(0, offset, parameter.NumElements).Copy_(parameter.View(-1));
-            var view = _full.Narrow(0, offset, parameter.NumElements).View(parameter.Shape);
-            parameter.SetData(view);
-            _views[i] = view.DetachFromDisposeScope();
             offset += parameter.NumElements;
         }
+
+        _views = PointParametersAt(_full);
 
         Shard = master.Narrow(0, group.Rank * ShardNumel, ShardNumel).Clone().DetachFromDisposeScope();
         Shard.RequiresGrad = true;
@@ -124,14 +121,9 @@ internal sealed class FlatParameterShard : IDisposable
         }
 
         _full.ResizeStorage(_fullBytes);
-        if (ComputeDType == Shard.DType)
+        using (Tensor.NewDisposeScope())
         {
-            _gather = _group.AllGather(_full, Shard);
-            return;
-        }
-
-        using (Tensor.NoGrad())
-        {
+            // The shard itself (an alias) unless mixed precision, then its compute-dtype copy.
             _gatherInput = Shard.Detach().To(ComputeDType).DetachFromDisposeScope();
         }
 
@@ -151,24 +143,32 @@ internal sealed class FlatParameterShard : IDisposable
         }
 
         Free();
-        using var scope = Tensor.NewDisposeScope();
-        var master = Tensor.Empty([PaddedNumel], Shard.DType, Shard.Device);
-        using (var work = _group.AllGather(master, Shard))
+        _master = Tensor.Empty([PaddedNumel], Shard.DType, Shard.Device).DetachFromDisposeScope();
+        using (var work = _group.AllGather(_master, Shard))
         {
             work.Wait();
         }
 
-        _masterViews = new Tensor[Parameters.Count];
+        _masterViews = PointParametersAt(_master);
+    }
+
+    // Makes every parameter a view of its range of flat (in order) and returns the views.
+    private Tensor[] PointParametersAt(Tensor flat)
+    {
+        using var scope = Tensor.NewDisposeScope();
+        var views = new Tensor[Parameters.Count];
         long offset = 0;
         for (var i = 0; i < Parameters.Count; i++)
         {
-            var parameter = Parameters[i].Parameter;
-            _masterViews[i] = master.Narrow(0, offset, parameter.NumElements).View(ParameterShapes[Parameters[i].Name]).DetachFromDisposeScope();
-            parameter.SetData(_masterViews[i]);
-            offset += parameter.NumElements;
+            var (name, parameter) = Parameters[i];
+            var shape = ParameterShapes[name];
+            var numel = shape.Aggregate(1L, (a, b) => a * b);
+            views[i] = flat.Narrow(0, offset, numel).View(shape).DetachFromDisposeScope();
+            parameter.SetData(views[i]);
+            offset += numel;
         }
 
-        _master = master.DetachFromDisposeScope();
+        return views;
     }
 
     /// <summary>Makes the full parameters usable: waits for the gather (starting it if needed).</summary>

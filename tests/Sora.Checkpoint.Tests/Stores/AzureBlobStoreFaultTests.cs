@@ -3,7 +3,7 @@ using Sora.Checkpoint.Stores;
 namespace Sora.Checkpoint.Tests.Stores;
 
 /// <summary>The Azure store when its server dies mid-upload and comes back: its own Azurite, since the test stops it.</summary>
-public sealed class AzureBlobStoreFaultTests : OwnAzurite
+public sealed class AzureBlobStoreFaultTests : AzuriteFixture
 {
     private const int BlockSize = 64 << 10;
     [Fact]

@@ -2,8 +2,11 @@ using Sora.Checkpoint.Stores;
 
 namespace Sora.Checkpoint.Tests.Stores;
 
-/// <summary>One real Azurite (<see cref="AzuriteProcess"/>) shared by the tests of a class. Missing Azurite fails the tests; they are never skipped.</summary>
-public sealed class AzuriteFixture : IAsyncLifetime
+/// <summary>
+/// One real Azurite (<see cref="AzuriteProcess"/>): shared by the tests of a class as a class fixture, or owned by a test
+/// class that derives from it (one that stops and restarts its Azurite). Missing Azurite fails the tests; they are never skipped.
+/// </summary>
+public class AzuriteFixture : IAsyncLifetime
 {
     private AzuriteProcess? _azurite;
 

@@ -9,7 +9,7 @@ using Sora.Torch;
 namespace Sora.Distributed.Tests.Checkpointing;
 
 /// <summary>The trainer's checkpointer against a real Azurite that is stopped during an async save and comes back.</summary>
-public sealed class TrainingCheckpointerTests : OwnAzurite
+public sealed class TrainingCheckpointerTests : AzuriteFixture
 {
     private const string Container = "training";
     private const string Root = "dit/checkpoints";
