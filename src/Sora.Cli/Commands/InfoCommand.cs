@@ -23,6 +23,7 @@ internal static class InfoCommand
             table.AddRow("intra-op threads", TorchRuntime.IntraOpThreads.ToString());
             table.AddRow("OpenBLAS threads", TorchRuntime.BlasThreads.ToString());
             table.AddRow("OMP_WAIT_POLICY", Markup.Escape(Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "(unset)"));
+            table.AddRow("OPENBLAS_THREAD_TIMEOUT", Markup.Escape(Environment.GetEnvironmentVariable("OPENBLAS_THREAD_TIMEOUT") ?? "(unset)"));
             table.AddRow("CUDA compiled in", TorchRuntime.BuiltWithCuda ? "yes" : "no");
             table.AddRow("CUDA devices", TorchRuntime.CudaDeviceCount.ToString());
             AnsiConsole.Write(table);

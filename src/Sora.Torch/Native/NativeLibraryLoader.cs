@@ -10,6 +10,9 @@ internal static partial class NativeLibraryLoader
     internal const string LibraryName = "sora_torch";
     internal const int ExpectedAbiVersion = 3;
 
+    /// <summary>The default of <c>OPENBLAS_THREAD_TIMEOUT</c>: log2 of the cycles an idle OpenBLAS worker spins before it sleeps.</summary>
+    internal const string OpenBlasThreadTimeout = "16";
+
     private static IntPtr s_library;
 
     [ModuleInitializer]
@@ -35,6 +38,10 @@ internal static partial class NativeLibraryLoader
         // Environment.SetEnvironmentVariable would not reach them, setenv does.
         // Spinning OpenMP workers fight OpenBLAS's threads on few cores (ENVIRONMENT.md: 2.0 s -> 1.1 s a step).
         SetDefaultEnvironment("OMP_WAIT_POLICY", "PASSIVE");
+        // OpenBLAS's idle workers spin for 2^28 cycles (~0.1 s) after each product, so the elementwise kernels that
+        // follow a GEMM on libtorch's OpenMP threads share a core with a spinner. 2^16 cycles (~30 µs) still covers
+        // the gap between back-to-back products (a bmm's matrices): `bench` step 1506 -> 1370 ms (mean of 3 pairs).
+        SetDefaultEnvironment("OPENBLAS_THREAD_TIMEOUT", OpenBlasThreadTimeout);
         TuneAllocator();
 
         var candidates = new List<string>();

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using Sora.Torch.Native;
 using Sora.Torch.Tests.Support;
 
 namespace Sora.Torch.Tests.Runtime;
@@ -37,4 +39,23 @@ public class TorchRuntimeTests
             TorchRuntime.IntraOpThreads = before;
         }
     }
+
+    [Fact]
+    public void Thread_tuning_reaches_the_native_environment_unless_the_user_set_it()
+    {
+        // libgomp and OpenBLAS read these from the C environment when the shim loads them; .NET's own copy of the
+        // environment would not reach them. /proc/self/environ is the environment the process started with.
+        _ = TorchRuntime.TorchVersion;
+        var started = File.ReadAllText("/proc/self/environ").Split('\0', StringSplitOptions.RemoveEmptyEntries)
+            .Select(entry => entry.Split('=', 2)).Where(pair => pair.Length == 2).ToDictionary(pair => pair[0], pair => pair[1]);
+        foreach (var (name, fallback) in new[] { ("OMP_WAIT_POLICY", "PASSIVE"), ("OPENBLAS_THREAD_TIMEOUT", NativeLibraryLoader.OpenBlasThreadTimeout) })
+        {
+            var expected = started.TryGetValue(name, out var user) && user.Length > 0 ? user : fallback;
+            Marshal.PtrToStringUTF8(getenv(name)).Should().Be(expected, $"{name} in the C environment");
+            Environment.GetEnvironmentVariable(name).Should().Be(expected, $"{name} as .NET sees it");
+        }
+    }
+
+    [DllImport("libc", CharSet = CharSet.Ansi)]
+    private static extern IntPtr getenv(string name);
 }
