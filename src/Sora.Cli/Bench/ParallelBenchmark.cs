@@ -10,7 +10,7 @@ namespace Sora.Cli.Bench;
 /// <summary>
 /// <c>sora bench parallel</c>: the bench model's training step on one process with every thread, then DDP
 /// and FSDP on N worker processes sharing those threads (Gloo over loopback), each against the fp32 GEMM
-/// peak of all threads measured in the same run; plus all-reduce bandwidth at 1, 16 and 64 MB.
+/// peak of all threads measured during each run (right before every timed step); plus all-reduce bandwidth at 1, 16 and 64 MB.
 /// </summary>
 internal sealed class ParallelBenchmark
 {
@@ -63,7 +63,7 @@ internal sealed class ParallelBenchmark
             }
         }
 
-        return new ParallelBenchmarkReport(single.PeakGflops, runs, bandwidth);
+        return new ParallelBenchmarkReport(runs, bandwidth);
     }
 
     /// <summary>One rank's part: all-reduce bandwidth (DDP run only), then the timed steps; rank 0 writes the result.</summary>
@@ -131,11 +131,8 @@ internal sealed class ParallelBenchmark
 internal sealed record AllReduceBandwidth(int Megabytes, double Seconds, double AlgorithmGBps, double BusGBps);
 
 /// <summary>What <c>sora bench parallel</c> measured.</summary>
-internal sealed record ParallelBenchmarkReport(double PeakGflops, IReadOnlyList<StepBenchmarkReport> Runs, IReadOnlyList<AllReduceBandwidth> AllReduce)
+internal sealed record ParallelBenchmarkReport(IReadOnlyList<StepBenchmarkReport> Runs, IReadOnlyList<AllReduceBandwidth> AllReduce)
 {
-    /// <summary>MFU of a run: all ranks' model FLOP/s against the GEMM peak of every thread (same run).</summary>
-    public double Mfu(StepBenchmarkReport run) => run.Ranks * run.AchievedGflops / PeakGflops;
-
     /// <summary>FSDP's step time over DDP's (goal ≤ 1.10).</summary>
     public double FsdpOverDdp => Runs.Single(r => r.Mode == ParallelMode.Fsdp).StepSeconds / Runs.Single(r => r.Mode == ParallelMode.Ddp).StepSeconds;
 }

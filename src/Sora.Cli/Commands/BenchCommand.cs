@@ -93,7 +93,8 @@ internal static class BenchCommand
             table.AddRow("model GFLOP per step", $"{report.Flops.Total / 1e9:F1} (linear {report.Flops.Linear / 1e9:F1}, attention {report.Flops.Attention / 1e9:F1}, conditioning {report.Flops.Conditioning / 1e9:F3}, text {report.Flops.Text / 1e9:F2})");
             table.AddRow("achieved GFLOP/s", report.AchievedGflops.ToString("F1"));
             var size = target.Type == DeviceType.Cuda ? "8192³" : "2048³";
-            table.AddRow($"{(bf16 ? "bf16" : "fp32")} GEMM peak GFLOP/s ({size}, same run)", report.PeakGflops.ToString("F1"));
+            var when = target.Type == DeviceType.Cuda || bf16 ? "same run" : "median, measured before each timed step";
+            table.AddRow($"{(bf16 ? "bf16" : "fp32")} GEMM peak GFLOP/s ({size}, {when})", report.PeakGflops.ToString("F1"));
             table.AddRow(target.Type == DeviceType.Cuda || bf16 ? "MFU" : "MFU (goal ≥ 75%)", report.Mfu.ToString("P1"));
             AnsiConsole.Write(table);
             AnsiConsole.MarkupLine("[grey]FLOPs: 6·(per-token parameters)·tokens + 12·layers·tokens²·hidden + 6·(conditioning parameters) per sample + 6·(text encoder parameters)·caption tokens[/]");
