@@ -52,13 +52,13 @@ internal static class DataCommand
 
             if (parse.GetValue(samples) is { } count)
             {
-                job = job with { Data = job.Data with { Samples = count } };
+                job = job with { Data = job.Data with { Samples = count, Generate = false } };
             }
 
             TorchRuntime.SetThreads(job.Threads > 0 ? job.Threads : Environment.ProcessorCount);
             using var vae = new VideoVae(job.Vae);
             RunDirectory.LoadWeights(vae, directory.VaeWeights);
-            var data = SyntheticVideoSet.Generate(job.Data, job.Seed, new Progress<string>(m => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(m)}[/]")));
+            var data = VideoSet.Load(job.Data, job.Seed, new Progress<string>(m => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(m)}[/]")));
             using var latents = LatentSet.Encode(vae, data);
             using var scope = Tensor.NewDisposeScope();
             var tensors = new Dictionary<string, Tensor>();

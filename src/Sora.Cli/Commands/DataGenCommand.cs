@@ -1,3 +1,4 @@
+using Sora.Data;
 using System.CommandLine;
 using System.Diagnostics;
 using Sora.Data.Dataset;
@@ -19,9 +20,11 @@ internal static class DataGenCommand
         var rowsPerGroup = new Option<int>("--rows-per-group") { Description = "Rows per Parquet row group.", DefaultValueFactory = _ => 64 };
         var compression = new Option<string>("--compression") { Description = "Page compression: zstd, snappy, gzip or none.", DefaultValueFactory = _ => "zstd" };
         compression.AcceptOnlyFromAmong("zstd", "snappy", "gzip", "none");
+        var sizes = new Option<string?>("--sizes") { Description = "Frame sizes as HxW, comma-separated (default: 32x32,48x32,32x48,64x64)." };
+        var lengths = new Option<string?>("--lengths") { Description = "Clip lengths in frames, comma-separated; 1 = images (default: 1,8,16)." };
         var command = new Command("gen", "Generate the synthetic moving-shapes dataset (uint8 pixels, channels-first) as Parquet shards.")
         {
-            output, samples, shardSize, seed, rowsPerGroup, compression,
+            output, samples, shardSize, seed, rowsPerGroup, compression, sizes, lengths,
         };
         samples.Validators.Add(result =>
         {
@@ -61,6 +64,7 @@ internal static class DataGenCommand
                 MaxShardBytes = (long)(parse.GetValue(shardSize) * 1024 * 1024),
                 Parquet = new ParquetWriterOptions { Compression = codec, ZstdLevel = 1 },
             };
+            var generator = ParseGeneratorOptions(parse.GetValue(sizes), parse.GetValue(lengths));
             var stopwatch = Stopwatch.StartNew();
             IReadOnlyList<VideoShard> shards = [];
             AnsiConsole.Progress()
@@ -68,7 +72,7 @@ internal static class DataGenCommand
                 .Start(context =>
                 {
                     var task = context.AddTask($"moving shapes → {Markup.Escape(directory)}", maxValue: count);
-                    shards = MovingShapesShards.Write(directory, count, parse.GetValue(seed), MovingShapesOptions.Default, options, new SynchronousProgress(done => task.Value = done));
+                    shards = MovingShapesShards.Write(directory, count, parse.GetValue(seed), generator, options, new SynchronousProgress<long>(done => task.Value = done));
                     task.Value = count;
                 });
 
@@ -80,9 +84,43 @@ internal static class DataGenCommand
         return command;
     }
 
-    /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool and race the display).</summary>
-    private sealed class SynchronousProgress(Action<long> report) : IProgress<long>
+    /// <summary>The generator options of <c>--sizes 32x32,48x32</c> and <c>--lengths 1,8</c> (either may be absent).</summary>
+    internal static MovingShapesOptions ParseGeneratorOptions(string? sizes, string? lengths)
     {
-        public void Report(long value) => report(value);
+        var options = MovingShapesOptions.Default;
+        if (sizes is not null)
+        {
+            options = options with
+            {
+                Sizes = sizes.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(size =>
+                {
+                    var parts = size.Split('x', 'X');
+                    return parts.Length == 2 && int.TryParse(parts[0], out var height) && int.TryParse(parts[1], out var width)
+                        ? new FrameSize(height, width)
+                        : throw new ArgumentException($"--sizes: '{size}' is not HEIGHTxWIDTH (for example 32x48)");
+                }).ToArray(),
+            };
+        }
+
+        if (lengths is not null)
+        {
+            options = options with
+            {
+                Lengths = lengths.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                    .Select(length => int.TryParse(length, out var frames) ? frames : throw new ArgumentException($"--lengths: '{length}' is not a frame count"))
+                    .ToArray(),
+            };
+        }
+
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"--sizes/--lengths: {e.Message}", e);
+        }
+
+        return options;
     }
 }

@@ -39,7 +39,7 @@ internal static class EvalCommand
         var job = directory.LoadJob();
         Sora.Torch.TorchRuntime.SetThreads(job.Threads > 0 ? job.Threads : Environment.ProcessorCount);
         var generator = directory.LoadGenerator();
-        var options = SyntheticVideoSet.OptionsFor(job.Data);
+        var options = VideoSet.SyntheticOptions(job.Data);
         var prompts = new MovingShapesGenerator(options, job.Seed).EvalPrompts();
         var size = job.Data.Sizes[0];
         var frames = job.Data.Lengths.Where(l => l > 1).DefaultIfEmpty(8).Max();

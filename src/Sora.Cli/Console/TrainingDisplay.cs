@@ -1,3 +1,4 @@
+using Sora.Data;
 using System.Diagnostics;
 using Sora.Distributed.Training;
 using Spectre.Console;
@@ -71,11 +72,5 @@ internal sealed class TrainingDisplay
             _sinceLine.Restart();
             _console.WriteLine($"{text} | elapsed {p.Elapsed:hh\\:mm\\:ss} eta {p.Remaining:hh\\:mm\\:ss}");
         }
-    }
-
-    /// <summary>IProgress that reports on the calling thread (Progress&lt;T&gt; would post to the thread pool).</summary>
-    private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
     }
 }

@@ -1,3 +1,4 @@
+using Sora.Data;
 using System.Text.Json;
 using Sora.Distributed.Training;
 
@@ -27,7 +28,7 @@ internal static class WorkerMessages
             }
         }
 
-        return (new Sink<string>(s => Write(new WorkerMessage { Status = s })), new Sink<TrainingProgress>(p => Write(new WorkerMessage { Progress = p })));
+        return (new SynchronousProgress<string>(s => Write(new WorkerMessage { Status = s })), new SynchronousProgress<TrainingProgress>(p => Write(new WorkerMessage { Progress = p })));
     }
 
     /// <summary>The message on a line, or null for ordinary output.</summary>
@@ -46,11 +47,6 @@ internal static class WorkerMessages
         {
             return null;
         }
-    }
-
-    private sealed class Sink<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
     }
 }
 

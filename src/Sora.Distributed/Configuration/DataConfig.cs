@@ -2,32 +2,94 @@ using Sora.Data.Loading;
 
 namespace Sora.Distributed.Configuration;
 
-/// <summary>The synthetic moving-shapes dataset a job trains on (until Parquet datasets land).</summary>
-public sealed record SyntheticDataConfig
+/// <summary>Where a job's clips come from (<c>data.source</c>).</summary>
+public enum DataSource
 {
-    /// <summary>Training clips generated.</summary>
+    /// <summary>The moving-shapes generator, in memory.</summary>
+    Synthetic,
+
+    /// <summary>A Parquet video dataset (<c>sora data gen</c> or <c>sora data import</c>): pixel shards under <c>data.path</c>.</summary>
+    Parquet,
+}
+
+/// <summary>The clips a job trains on (<c>data:</c>): generated moving shapes, or a Parquet pixel dataset.</summary>
+public sealed record DataConfig
+{
+    public DataSource Source { get; init; } = DataSource.Synthetic;
+
+    /// <summary>Parquet: a shard file or a directory of <c>*.parquet</c> shards (relative paths from the working directory).</summary>
+    public string? Path { get; init; }
+
+    /// <summary>
+    /// Parquet: when <see cref="Path"/> holds no shards yet, write the synthetic dataset there first (<see cref="Samples"/>
+    /// + <see cref="HeldOut"/> clips of <see cref="Sizes"/> × <see cref="Lengths"/>, with the job's seed).
+    /// </summary>
+    public bool Generate { get; init; }
+
+    /// <summary>Training clips: generated (synthetic), or read from the dataset's start (Parquet; 0 = all but the held-out ones).</summary>
     public int Samples { get; init; } = 2048;
 
-    /// <summary>Clips kept apart for the held-out loss.</summary>
+    /// <summary>Clips kept apart for the held-out loss: generated after the training clips, or the dataset's last rows.</summary>
     public int HeldOut { get; init; } = 32;
 
-    /// <summary>Frame sizes as (height, width).</summary>
+    /// <summary>Generated frame sizes as (height, width).</summary>
     public IReadOnlyList<(int Height, int Width)> Sizes { get; init; } = [(32, 32)];
 
-    /// <summary>Clip lengths in frames (1 = images).</summary>
+    /// <summary>Generated clip lengths in frames (1 = images).</summary>
     public IReadOnlyList<int> Lengths { get; init; } = [1, 8];
 
     /// <summary>How the DiT's batches are formed (<c>data.batching</c>): buckets of one shape, or Patch n' Pack.</summary>
     public BatchingOptions Batching { get; init; } = new();
 
-    public static SyntheticDataConfig Read(YamlSection section)
+    /// <summary>Whether the moving-shapes generator makes the clips (in memory, or into <see cref="Path"/>).</summary>
+    public bool Generated => Source == DataSource.Synthetic || Generate;
+
+    public static DataConfig Read(YamlSection section)
     {
         ArgumentNullException.ThrowIfNull(section);
-        var defaults = new SyntheticDataConfig();
-        section.Choice("source", "synthetic", "synthetic");
-        return new SyntheticDataConfig
+        var defaults = new DataConfig();
+        var source = section.Choice("source", "synthetic", "synthetic", "parquet") == "parquet" ? DataSource.Parquet : DataSource.Synthetic;
+        string? path = null;
+        var generate = false;
+        if (source == DataSource.Parquet)
         {
-            Samples = section.Int("samples", defaults.Samples, min: 1),
+            path = section.OptionalString("path");
+            if (string.IsNullOrWhiteSpace(path))
+            {
+                throw section.Invalid("path", "data.source: parquet needs data.path, a Parquet shard or a directory of shards (write one with `sora data gen` or `sora data import`)");
+            }
+
+            generate = section.Bool("generate", false);
+        }
+        else
+        {
+            foreach (var key in new[] { "path", "generate" })
+            {
+                if (section.Has(key))
+                {
+                    throw section.Invalid(key, "only applies to data.source: parquet");
+                }
+            }
+        }
+
+        var generated = source == DataSource.Synthetic || generate;
+        if (!generated)
+        {
+            foreach (var key in new[] { "sizes", "lengths" })
+            {
+                if (section.Has(key))
+                {
+                    throw section.Invalid(key, "describes generated clips: it applies to data.source: synthetic, or parquet with data.generate: true");
+                }
+            }
+        }
+
+        return new DataConfig
+        {
+            Source = source,
+            Path = path,
+            Generate = generate,
+            Samples = section.Int("samples", generated ? defaults.Samples : 0, min: generated ? 1 : 0),
             HeldOut = section.Int("held_out", defaults.HeldOut, min: 1),
             Sizes = section.IntLists("sizes", defaults.Sizes.Select(s => new[] { s.Height, s.Width }).ToArray(), length: 2, min: 4)
                 .Select(s => (s[0], s[1])).ToArray(),

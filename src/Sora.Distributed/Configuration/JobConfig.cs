@@ -20,7 +20,7 @@ public sealed record JobConfig
     /// <summary>The run directory: weights, vocabulary, samples, loss curve.</summary>
     public string Output { get; init; } = "runs/job";
 
-    public SyntheticDataConfig Data { get; init; } = new();
+    public DataConfig Data { get; init; } = new();
 
     public VaeConfig Vae { get; init; } = VaeConfig.Patch;
 
@@ -58,7 +58,7 @@ public sealed record JobConfig
             Seed = (ulong)root.Long("seed", 0, min: 0),
             Threads = root.Int("threads", 0, min: 0, max: 1024),
             Output = root.String("output", $"runs/{name}"),
-            Data = SyntheticDataConfig.Read(root.Section("data")),
+            Data = DataConfig.Read(root.Section("data")),
             Vae = ReadVae(root.Section("vae")),
             VaeTraining = StageConfig.Read(root.Section("vae").Section("train"), defaults.VaeTraining),
             Flow = ReadFlow(root.Section("flow")),

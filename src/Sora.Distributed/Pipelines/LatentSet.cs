@@ -1,4 +1,3 @@
-using Sora.Data.Synthetic;
 using Sora.Model.Vae;
 using Sora.Torch;
 
@@ -20,7 +19,7 @@ public sealed class LatentSet : IDisposable
 
     public LatentStatistics Statistics { get; }
 
-    public static LatentSet Encode(VideoVae vae, SyntheticVideoSet data, IProgress<string>? progress = null)
+    public static LatentSet Encode(VideoVae vae, VideoSet data, IProgress<string>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(vae);
         ArgumentNullException.ThrowIfNull(data);
@@ -47,7 +46,7 @@ public sealed class LatentSet : IDisposable
         }
     }
 
-    private static LatentSample[] EncodeAll(VideoVae vae, IReadOnlyList<MovingShapesSample> clips)
+    private static LatentSample[] EncodeAll(VideoVae vae, IReadOnlyList<TrainingClip> clips)
     {
         using var noGrad = Tensor.NoGrad();
         var result = new LatentSample[clips.Count];

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Sora.Data.Loading;
-using Sora.Data.Synthetic;
 using Sora.Data.Video;
 using Sora.Distributed.Checkpointing;
 using Sora.Distributed.Configuration;
@@ -15,7 +14,7 @@ using Sora.Torch.Optim;
 namespace Sora.Distributed.Pipelines;
 
 /// <summary>
-/// The training job: generate data, train the VAE, encode latents, train the DiT with an EMA, and leave
+/// The training job: generate or read the clips, train the VAE, encode latents, train the DiT with an EMA, and leave
 /// weights, sample videos and the loss curves in the run directory. Given a process group of several
 /// ranks, both stages train data-parallel; every rank prepares the same data, and only rank 0 writes
 /// the run directory.
@@ -60,8 +59,20 @@ public sealed class TrainingJob
         TorchRuntime.SetThreads(_job.Threads > 0 ? _job.Threads : Environment.ProcessorCount);
         RandomState.ManualSeed(_job.Seed);
 
-        var data = SyntheticVideoSet.Generate(_job.Data, _job.Seed, _status);
-        var tokenizer = WordTokenizer.Build(data.Train.Select(s => s.Caption).Concat(data.Generator.EvalPrompts().Select(p => p.Caption)));
+        if (IsRankZero)
+        {
+            VideoSet.EnsureGenerated(_job.Data, _job.Seed, _status);
+        }
+
+        if (_group is not null && _job.Data.Generate)
+        {
+            // The other ranks read the dataset rank 0 may have just written.
+            using var written = _group.Barrier();
+            written.Wait();
+        }
+
+        var data = VideoSet.Load(_job.Data, _job.Seed, _status);
+        var tokenizer = WordTokenizer.Build(data.VocabularyCaptions);
         if (IsRankZero)
         {
             tokenizer.Save(run.VocabularyFile);

@@ -1,5 +1,4 @@
 using Sora.Data.Loading;
-using Sora.Data.Synthetic;
 using Sora.Distributed.Configuration;
 using Sora.Distributed.Parallel;
 using Sora.Distributed.Training;
@@ -12,7 +11,7 @@ namespace Sora.Distributed.Pipelines;
 /// <summary>Trains the video VAE on pixel clips with the shared trainer.</summary>
 public static class VaeStage
 {
-    public static TrainSpec<ClipBatch> Spec(JobConfig job, SyntheticVideoSet data)
+    public static TrainSpec<ClipBatch> Spec(JobConfig job, VideoSet data)
     {
         ArgumentNullException.ThrowIfNull(job);
         ArgumentNullException.ThrowIfNull(data);
@@ -31,7 +30,7 @@ public static class VaeStage
     }
 
     /// <summary>Mean squared error of decoding the latent means of <paramref name="clips"/>, in [-1, 1] pixel units.</summary>
-    public static double ReconstructionError(VideoVae vae, IReadOnlyList<MovingShapesSample> clips)
+    public static double ReconstructionError(VideoVae vae, IReadOnlyList<TrainingClip> clips)
     {
         ArgumentNullException.ThrowIfNull(vae);
         using var noGrad = Tensor.NoGrad();
@@ -52,7 +51,7 @@ public static class VaeStage
     /// Stacks clips of one size into (N, 3, T, H, W) batches, with the posterior sample's noise drawn here for
     /// the whole global batch (so data-parallel ranks keeping a share draw what one process would).
     /// </summary>
-    private sealed class ClipBatches(IReadOnlyList<MovingShapesSample> clips, int batchSize, ulong seed, VaeConfig config) : IBatchSource<ClipBatch>, IResumableBatchSource
+    private sealed class ClipBatches(IReadOnlyList<TrainingClip> clips, int batchSize, ulong seed, VaeConfig config) : IBatchSource<ClipBatch>, IResumableBatchSource
     {
         private readonly BucketBatchSampler<(int, int, int)> _sampler =
             new(clips.Select(c => (c.Frames, c.Height, c.Width)).ToArray(), _ => batchSize, seed);

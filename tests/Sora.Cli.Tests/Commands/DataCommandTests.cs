@@ -44,6 +44,34 @@ public class DataCommandTests
     }
 
     [Fact]
+    public void Data_gen_makes_the_sizes_and_lengths_asked_for_and_names_a_bad_one()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), $"sora-data-gen-{Guid.NewGuid():N}");
+        try
+        {
+            var (exit, _) = Run("data", "gen", "--output", directory, "--samples", "24", "--sizes", "32x32, 48x32", "--lengths", "1,8");
+
+            exit.Should().Be(0);
+            var shapes = new VideoShardReader(directory).ReadRecords().Select(r => (r.Frames, r.Height, r.Width)).Distinct().ToList();
+            shapes.Should().BeSubsetOf([(1, 32, 32), (8, 32, 32), (1, 48, 32), (8, 48, 32)]).And.Contain((8, 48, 32));
+        }
+        finally
+        {
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+
+        FluentActions.Invoking(() => Sora.Cli.Commands.DataGenCommand.ParseGeneratorOptions("32by32", null)).Should().Throw<ArgumentException>()
+            .WithMessage("--sizes: '32by32' is not HEIGHTxWIDTH (for example 32x48)");
+        FluentActions.Invoking(() => Sora.Cli.Commands.DataGenCommand.ParseGeneratorOptions("8x8", null)).Should().Throw<ArgumentException>()
+            .WithMessage("--sizes/--lengths: *outside the allowed 16..1024*");
+        FluentActions.Invoking(() => Sora.Cli.Commands.DataGenCommand.ParseGeneratorOptions(null, "8,many")).Should().Throw<ArgumentException>()
+            .WithMessage("--lengths: 'many' is not a frame count");
+    }
+
+    [Fact]
     public void Data_inspect_of_a_file_that_is_not_parquet_fails_naming_it()
     {
         var file = Path.Combine(Path.GetTempPath(), $"sora-not-parquet-{Guid.NewGuid():N}.parquet");

@@ -27,11 +27,15 @@ public sealed class TrainCommandLaunchTests : IDisposable
     [InlineData("fsdp")]
     public void Two_ranks_train_the_same_losses_as_one_process_on_the_same_global_batches(string parallel)
     {
-        var job = WriteJob(ditSteps: 20);
-        var single = Sora(TimeSpan.FromMinutes(3), "train", job, "--output", Path.Combine(_directory, "one"));
-        single.ExitCode.Should().Be(0, single.Output);
+        // The clips come from a Parquet dataset that the 2-rank run writes first (rank 0 writes, the others wait for it).
+        var dataset = Path.Combine(_directory, "moving-shapes");
+        var job = WriteJob(ditSteps: 20, dataset: dataset);
         var two = Sora(TimeSpan.FromMinutes(3), "train", job, "--output", Path.Combine(_directory, "two"), "--nproc-per-node", "2", "--parallel", parallel);
         two.ExitCode.Should().Be(0, two.Output);
+        Directory.GetFiles(dataset, "*.parquet").Should().NotBeEmpty();
+        Directory.GetDirectories(_directory, "moving-shapes.partial-*").Should().BeEmpty();
+        var single = Sora(TimeSpan.FromMinutes(3), "train", job, "--output", Path.Combine(_directory, "one"));
+        single.ExitCode.Should().Be(0, single.Output);
 
         var expected = LossHistory("one");
         var actual = LossHistory("two");
@@ -229,15 +233,16 @@ public sealed class TrainCommandLaunchTests : IDisposable
         return summary.RootElement.GetProperty("DiTHeldOutLoss").EnumerateArray().Last().GetDouble();
     }
 
-    private string WriteJob(int ditSteps, int vaeBatchSize = 4, int ditBatchSize = 8)
+    private string WriteJob(int ditSteps, int vaeBatchSize = 4, int ditBatchSize = 8, string? dataset = null)
     {
         var path = Path.Combine(_directory, "job.yaml");
+        var source = dataset is null ? "source: synthetic" : $"source: parquet\n  path: {dataset}\n  generate: true";
         File.WriteAllText(path, $"""
             name: launch-test
             seed: 3
             threads: 2
             data:
-              source: synthetic
+              {source}
               samples: 48
               held_out: 4
               sizes: [[32, 32]]

@@ -60,6 +60,17 @@ public class JobConfigTests
         JobConfig.Parse("train:\n  mixed_precision: bf16\n", "mp.yaml").Training.Trainer.ComputeDType.Should().Be(Sora.Torch.ScalarType.BFloat16);
     }
 
+    [Fact]
+    public void A_parquet_source_reads_every_row_unless_samples_is_given_and_generates_only_when_asked()
+    {
+        var read = JobConfig.Parse("data:\n  source: parquet\n  path: clips/\n  held_out: 8\n", "job.yaml").Data;
+        (read.Source, read.Path, read.Generate, read.Samples, read.HeldOut, read.Generated).Should().Be((DataSource.Parquet, "clips/", false, 0, 8, false));
+        var generated = JobConfig.Parse("data:\n  source: parquet\n  path: d\n  generate: true\n  lengths: [8]\n", "job.yaml").Data;
+        (generated.Generate, generated.Samples, generated.Generated).Should().Be((true, new DataConfig().Samples, true));
+        generated.Lengths.Should().Equal(8);
+        JobConfig.Parse("name: plain\n", "plain.yaml").Data.Source.Should().Be(DataSource.Synthetic, "generated in memory is the default");
+    }
+
     [Theory]
     [InlineData("train:\n  stepz: 3\n", "job.yaml:2:3: train.stepz: unknown key; train takes*steps*")]
     [InlineData("train:\n  steps: many\n", "job.yaml:2:10: train.steps: must be an integer (got 'many')")]
@@ -72,6 +83,10 @@ public class JobConfigTests
     [InlineData("train:\n  mixed_precision: fp8\n", "job.yaml:2:20: train.mixed_precision: must be one of none, bf16 (got 'fp8')")]
     [InlineData("vae:\n  train:\n    mixed_precision: bf16\n", "job.yaml:3:5: vae.train.mixed_precision: unknown key*")]
     [InlineData("flow:\n  caption_dropout: 2\n", "job.yaml:2:20: flow.caption_dropout: must be in [0, 1] (got 2)")]
+    [InlineData("data:\n  source: parquet\n", "job.yaml: data.path: data.source: parquet needs data.path*sora data gen*")]
+    [InlineData("data:\n  source: hdf5\n", "job.yaml:2:11: data.source: must be one of synthetic, parquet (got 'hdf5')")]
+    [InlineData("data:\n  path: clips\n", "job.yaml:2:9: data.path: only applies to data.source: parquet")]
+    [InlineData("data:\n  source: parquet\n  path: clips\n  sizes: [[32, 32]]\n", "job.yaml:4:10: data.sizes: describes generated clips*data.generate: true")]
     [InlineData("- a\n- b\n", "job.yaml: the job file must be a YAML mapping*")]
     [InlineData("train: [1\n", "job.yaml:*not valid YAML*")]
     public void Mistakes_are_reported_with_file_line_and_key(string yaml, string expected)

@@ -1,0 +1,101 @@
+using System.Runtime.InteropServices;
+using Sora.Data.Dataset;
+using Sora.Data.Synthetic;
+using Sora.Distributed.Configuration;
+using Sora.Distributed.Pipelines;
+
+namespace Sora.Distributed.Tests.Pipelines;
+
+public sealed class VideoSetTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("sora-videoset-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void A_generated_parquet_dataset_trains_on_exactly_the_clips_the_synthetic_source_makes()
+    {
+        var path = Path.Combine(_dir, "shapes");
+        var synthetic = new DataConfig { Samples = 20, HeldOut = 4, Sizes = [(32, 32), (32, 48)], Lengths = [1, 8] };
+        var parquet = synthetic with { Source = DataSource.Parquet, Path = path, Generate = true };
+
+        VideoSet.EnsureGenerated(parquet, seed: 5).Should().BeTrue("nothing was there");
+        Directory.GetFiles(path, "*.parquet").Should().NotBeEmpty();
+        Directory.GetDirectories(_dir).Should().Equal([path], "the partial directory was moved into place");
+        var stamp = Directory.GetFiles(path).Select(File.GetLastWriteTimeUtc).Max();
+        VideoSet.EnsureGenerated(parquet, seed: 5).Should().BeFalse("the shards are there");
+        Directory.GetFiles(path).Select(File.GetLastWriteTimeUtc).Max().Should().Be(stamp, "existing shards are never rewritten");
+
+        var expected = VideoSet.Load(synthetic, seed: 5);
+        var actual = VideoSet.Load(parquet, seed: 5);
+        actual.Train.Should().HaveCount(20);
+        actual.HeldOut.Should().HaveCount(4);
+        foreach (var (a, e) in actual.Train.Concat(actual.HeldOut).Zip(expected.Train.Concat(expected.HeldOut)))
+        {
+            a.Caption.Should().Be(e.Caption);
+            a.Clip.ContentEquals(e.Clip).Should().BeTrue($"'{e.Caption}' ({e.Clip}) must come back byte for byte");
+        }
+
+        actual.VocabularyCaptions.Should().Equal(expected.VocabularyCaptions);
+    }
+
+    [Fact]
+    public void A_parquet_dataset_holds_out_its_last_rows_and_trains_on_the_others_or_the_first_samples()
+    {
+        var path = Path.Combine(_dir, "imported");
+        MovingShapesShards.Write(path, 10, seed: 1, MovingShapesOptions.SmallCpu, new VideoShardWriterOptions { MaxRowsPerShard = 4 });
+        var generator = new MovingShapesGenerator(MovingShapesOptions.SmallCpu, seed: 1);
+        var config = new DataConfig { Source = DataSource.Parquet, Path = path, Samples = 0, HeldOut = 3 };
+
+        var all = VideoSet.Load(config, seed: 0);
+        all.Train.Select(c => c.Caption).Should().Equal(Enumerable.Range(0, 7).Select(i => generator.Generate(i).Caption), "rows 0..6, across three shards");
+        all.HeldOut.Select(c => c.Caption).Should().Equal(Enumerable.Range(7, 3).Select(i => generator.Generate(i).Caption));
+        VideoSet.Load(config with { Samples = 5 }, seed: 0).Train.Should().HaveCount(5);
+
+        FluentActions.Invoking(() => VideoSet.Load(config with { Samples = 8 }, seed: 0)).Should().Throw<InvalidDataException>()
+            .WithMessage($"{path}: data.samples asks for 8 training clips, but the dataset holds 10 and data.held_out keeps 3 of them apart");
+        FluentActions.Invoking(() => VideoSet.Load(config with { HeldOut = 10 }, seed: 0)).Should().Throw<InvalidDataException>()
+            .WithMessage("*holds 10 clip(s), but data.held_out keeps 10 apart*");
+        FluentActions.Invoking(() => VideoSet.Load(config with { Samples = 6, Generate = true }, seed: 0)).Should().Throw<InvalidDataException>()
+            .WithMessage("*holds 10 clips, but data.generate describes data.samples + data.held_out = 9*delete it to generate it again*");
+        FluentActions.Invoking(() => VideoSet.Load(config with { Path = Path.Combine(_dir, "missing") }, seed: 0)).Should().Throw<FileNotFoundException>()
+            .WithMessage("*missing*");
+    }
+
+    [Fact]
+    public void Latents_are_refused_naming_the_shard_and_the_sample()
+    {
+        var path = Path.Combine(_dir, "latents");
+        var values = new float[4 * 2 * 4 * 4];
+        using (var writer = new VideoShardWriter(path))
+        {
+            writer.Write(new VideoSampleRecord
+            {
+                Id = "clip-7",
+                Caption = "a red circle",
+                Kind = VideoSampleKind.Latents,
+                Channels = 4,
+                Frames = 2,
+                Height = 4,
+                Width = 4,
+                DType = VideoDType.Float32,
+                Payload = MemoryMarshal.AsBytes(values.AsSpan()).ToArray(),
+            });
+            writer.Complete();
+        }
+
+        FluentActions.Invoking(() => VideoSet.Load(new DataConfig { Source = DataSource.Parquet, Path = path, Samples = 0, HeldOut = 1 }, seed: 0))
+            .Should().Throw<InvalidDataException>().WithMessage("*part-00000.parquet: sample 'clip-7' holds latents (4 channel(s) of float32)*3-channel uint8 pixels*");
+    }
+
+    [Fact]
+    public void Generation_refuses_a_directory_that_holds_other_files()
+    {
+        var path = Path.Combine(_dir, "busy");
+        Directory.CreateDirectory(path);
+        File.WriteAllText(Path.Combine(path, "notes.txt"), "mine");
+        var config = new DataConfig { Source = DataSource.Parquet, Path = path, Generate = true, Samples = 4, HeldOut = 1 };
+        FluentActions.Invoking(() => VideoSet.EnsureGenerated(config, seed: 0)).Should().Throw<IOException>().WithMessage("*holds other files and no *.parquet shards*");
+        File.ReadAllText(Path.Combine(path, "notes.txt")).Should().Be("mine");
+    }
+}
