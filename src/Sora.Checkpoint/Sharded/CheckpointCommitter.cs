@@ -59,6 +59,11 @@ public sealed class CheckpointCommitter(ICheckpointStore store, CheckpointLayout
                 throw new ArgumentException($"{at}: object '{shard.Object}' is not '{CheckpointLayout.ShardFileName(shard.Rank, shard.WorldSize)}'");
             }
 
+            if (shard.ChunkBytes is null or < 1)
+            {
+                throw new ArgumentException($"{at}: no chunk size for its digest; format version {CheckpointManifest.CurrentFormatVersion} hashes shards in chunks (ShardDigest)");
+            }
+
             byRank[shard.Rank] = shard;
         }
 
@@ -83,7 +88,7 @@ public sealed class CheckpointCommitter(ICheckpointStore store, CheckpointLayout
             header.SchedulePosition,
             header.DataCursor,
             header.Metadata?.ToDictionary(StringComparer.Ordinal) ?? [],
-            byRank.Select(s => new ManifestShard(s!.Rank, s.Object, s.Sha256, s.Size, s.GeneratorStates)).ToList(),
+            byRank.Select(s => new ManifestShard(s!.Rank, s.Object, s.Sha256, s.Size, s.GeneratorStates, s.ChunkBytes)).ToList(),
             tensors);
         return manifest;
     }

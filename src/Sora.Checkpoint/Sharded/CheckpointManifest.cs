@@ -25,8 +25,13 @@ public sealed record CheckpointManifest(
     IReadOnlyList<ManifestShard> Shards,
     IReadOnlyList<ManifestTensor> Tensors)
 {
-    /// <summary>The version this code writes and the only one it reads.</summary>
-    public const int CurrentFormatVersion = 1;
+    /// <summary>
+    /// The version this code writes. It reads 1 too: version 2 changed only the shard digest, from the SHA-256 of
+    /// the whole object to the SHA-256 of its chunks' SHA-256s (<see cref="ShardDigest"/>, <c>chunk_bytes</c>).
+    /// </summary>
+    public const int CurrentFormatVersion = 2;
+
+    private const int FirstFormatVersion = 1;
 
     private const string FormatName = "sora-sharded-checkpoint";
 
@@ -59,6 +64,10 @@ public sealed record CheckpointManifest(
                 ["size"] = shard.Size,
                 ["generator_states"] = JsonFields.ToBase64Map(shard.GeneratorStates),
             });
+            if (shard.ChunkBytes is { } chunk)
+            {
+                ((JsonObject)shards[^1]!)["chunk_bytes"] = chunk;
+            }
         }
 
         var tensors = new JsonArray();
@@ -113,9 +122,9 @@ public sealed record CheckpointManifest(
         }
 
         var version = fields.Int(root, "format_version", "");
-        if (version != CurrentFormatVersion)
+        if (version is < FirstFormatVersion or > CurrentFormatVersion)
         {
-            throw fields.Error("format_version", $"version {version} is not supported (this build reads {CurrentFormatVersion})");
+            throw fields.Error("format_version", $"version {version} is not supported (this build reads {FirstFormatVersion} to {CurrentFormatVersion})");
         }
 
         var step = fields.NonNegative(root, "step", "");
@@ -138,7 +147,7 @@ public sealed record CheckpointManifest(
             metadata[key] = fields.AsString(value, $"metadata.{key}");
         }
 
-        var shards = ParseShards(fields, root, worldSize);
+        var shards = ParseShards(fields, root, worldSize, version);
         var tensors = ParseTensors(fields, root, shards);
         return new CheckpointManifest(
             version,
@@ -153,7 +162,7 @@ public sealed record CheckpointManifest(
             tensors);
     }
 
-    private static List<ManifestShard> ParseShards(JsonFields fields, JsonObject root, int worldSize)
+    private static List<ManifestShard> ParseShards(JsonFields fields, JsonObject root, int worldSize, int version)
     {
         var array = fields.Array(root, "shards", "");
         if (array.Count != worldSize)
@@ -180,7 +189,14 @@ public sealed record CheckpointManifest(
                 throw fields.Error(path + ".sha256", $"'{sha}' is not a lower-case hex SHA-256");
             }
 
-            shards.Add(new ManifestShard(rank, name, sha, fields.NonNegative(shard, "size", path), fields.Base64Map(shard, "generator_states", path)));
+            // Version 1 hashed the whole object; version 2 hashes chunks of chunk_bytes.
+            var chunkBytes = fields.OptionalPositiveInt(shard, "chunk_bytes", path);
+            if ((chunkBytes is null) != (version == FirstFormatVersion))
+            {
+                throw fields.Error(path + ".chunk_bytes", version == FirstFormatVersion ? "is not part of format version 1" : $"is required by format version {version}");
+            }
+
+            shards.Add(new ManifestShard(rank, name, sha, fields.NonNegative(shard, "size", path), fields.Base64Map(shard, "generator_states", path), chunkBytes));
         }
 
         return shards;

@@ -54,6 +54,18 @@ internal readonly struct JsonFields(string objectName)
             ? n
             : throw Error(path, "expected an integer");
 
+    /// <summary>A positive int, or null when the field is absent.</summary>
+    public int? OptionalPositiveInt(JsonObject parent, string field, string path)
+    {
+        if (!parent.ContainsKey(field))
+        {
+            return null;
+        }
+
+        var value = Int(parent, field, path);
+        return value > 0 ? value : throw Error(Join(path, field), $"{value} is not positive");
+    }
+
     public long NonNegative(JsonObject parent, string field, string path)
     {
         var value = Long(parent, field, path);

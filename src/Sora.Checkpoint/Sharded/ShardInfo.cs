@@ -17,7 +17,8 @@ public sealed record ShardInfo(
     string Sha256,
     long Size,
     IReadOnlyList<ShardEntry> Entries,
-    IReadOnlyDictionary<string, byte[]> GeneratorStates)
+    IReadOnlyDictionary<string, byte[]> GeneratorStates,
+    int? ChunkBytes = null)
 {
     /// <summary>One line of JSON.</summary>
     public string ToJson()
@@ -47,6 +48,7 @@ public sealed record ShardInfo(
             ["size"] = Size,
             ["entries"] = entries,
             ["generator_states"] = JsonFields.ToBase64Map(GeneratorStates),
+            ["chunk_bytes"] = ChunkBytes,
         }.ToJsonString();
     }
 
@@ -80,6 +82,7 @@ public sealed record ShardInfo(
             fields.String(root, "sha256", ""),
             fields.NonNegative(root, "size", ""),
             entries,
-            fields.Base64Map(root, "generator_states", ""));
+            fields.Base64Map(root, "generator_states", ""),
+            root["chunk_bytes"] is null ? null : fields.OptionalPositiveInt(root, "chunk_bytes", ""));
     }
 }

@@ -14,8 +14,9 @@ internal sealed record ShardCopy(long Source, long Length, Tensor Destination, l
 /// <summary>
 /// Reads one shard object once, front to back. The byte ranges a load asked for are read from the store's stream
 /// straight into their tensors' memory; everything else (the header, ranges nobody asked for) goes through a few
-/// scratch buffers. A second task computes the SHA-256 of every byte in order while the next chunk is read, so
-/// hashing (about 1 GB/s per core even with SHA-NI) overlaps the read instead of following it.
+/// scratch buffers. Hashing (about 1 GB/s per core even with SHA-NI) overlaps the read instead of following it:
+/// for a version 2 digest (<see cref="ShardDigest"/>) every core hashes a chunk at once, for a version 1 digest one
+/// task hashes every byte in order while the next piece is read.
 /// </summary>
 internal static class ShardObjectReader
 {
@@ -24,8 +25,12 @@ internal static class ShardObjectReader
 
     private const int ChunksAhead = 4;
 
-    /// <summary>Reads <paramref name="stream"/> to its end, filling <paramref name="copies"/>; returns the SHA-256 (lower-case hex) and the number of bytes read.</summary>
-    public static async Task<(string Sha256, long Size)> ReadAsync(Stream stream, IReadOnlyList<ShardCopy> copies, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads <paramref name="stream"/> to its end, filling <paramref name="copies"/>; returns the digest (lower-case hex) and
+    /// the number of bytes read. <paramref name="digestChunkBytes"/> is the manifest's <c>chunk_bytes</c>, or null for a
+    /// whole-object SHA-256 (format version 1).
+    /// </summary>
+    public static async Task<(string Sha256, long Size)> ReadAsync(Stream stream, IReadOnlyList<ShardCopy> copies, int? digestChunkBytes, CancellationToken cancellationToken)
     {
         var ordered = copies.Where(c => c.Length > 0).OrderBy(c => c.Source).ToArray();
         var chunks = Channel.CreateBounded<Chunk>(new BoundedChannelOptions(ChunksAhead) { SingleReader = true, SingleWriter = true });
@@ -42,7 +47,9 @@ internal static class ShardObjectReader
         {
             try
             {
-                return await HashAsync(chunks.Reader, scratch.Writer, stop.Token).ConfigureAwait(false);
+                return digestChunkBytes is { } chunk
+                    ? await HashChunksAsync(chunks.Reader, scratch.Writer, chunk, stop.Token).ConfigureAwait(false)
+                    : await HashAsync(chunks.Reader, scratch.Writer, stop.Token).ConfigureAwait(false);
             }
             catch
             {
@@ -62,19 +69,21 @@ internal static class ShardObjectReader
                     first++;
                 }
 
+                // A read never crosses a digest chunk's end, so each piece belongs to one chunk.
+                var most = digestChunkBytes is { } chunk ? (int)Math.Min(ChunkBytes, chunk - (position % chunk)) : ChunkBytes;
                 Memory<byte> target;
                 byte[]? buffer = null;
                 ShardCopy? direct = null;
                 if (first < ordered.Length && ordered[first].Source <= position)
                 {
                     direct = ordered[first];
-                    var count = (int)Math.Min(ChunkBytes, direct.End - position);
+                    var count = (int)Math.Min(most, direct.End - position);
                     target = new TensorBytes(direct.Destination, direct.DestinationOffset + (position - direct.Source), count).Memory;
                 }
                 else
                 {
                     buffer = await scratch.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-                    var count = first < ordered.Length ? (int)Math.Min(ChunkBytes, ordered[first].Source - position) : ChunkBytes;
+                    var count = first < ordered.Length ? (int)Math.Min(most, ordered[first].Source - position) : most;
                     target = buffer.AsMemory(0, count);
                 }
 
@@ -100,8 +109,7 @@ internal static class ShardObjectReader
             }
 
             chunks.Writer.Complete();
-            var sha = await hashing.ConfigureAwait(false);
-            return (Convert.ToHexStringLower(sha), position);
+            return (await hashing.ConfigureAwait(false), position);
         }
         catch (Exception)
         {
@@ -132,7 +140,7 @@ internal static class ShardObjectReader
         }
     }
 
-    private static async Task<byte[]> HashAsync(ChannelReader<Chunk> chunks, ChannelWriter<byte[]> scratch, CancellationToken cancellationToken)
+    private static async Task<string> HashAsync(ChannelReader<Chunk> chunks, ChannelWriter<byte[]> scratch, CancellationToken cancellationToken)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         await foreach (var chunk in chunks.ReadAllAsync(cancellationToken).ConfigureAwait(false))
@@ -144,7 +152,72 @@ internal static class ShardObjectReader
             }
         }
 
-        return hash.GetHashAndReset();
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    /// <summary>
+    /// The version 2 digest: each chunk gets its own task, which hashes the chunk's pieces in order as they are
+    /// read, while the tasks of other chunks do the same on the other cores; at most one chunk per core is open at
+    /// a time. A scratch buffer goes back as soon as its piece is hashed, whatever the chunk size.
+    /// </summary>
+    private static async Task<string> HashChunksAsync(ChannelReader<Chunk> pieces, ChannelWriter<byte[]> scratch, int chunkBytes, CancellationToken cancellationToken)
+    {
+        var slots = new SemaphoreSlim(Environment.ProcessorCount);
+        var digests = new List<Task<byte[]>>();
+        Channel<Chunk>? open = null;
+        long position = 0;
+        try
+        {
+            await foreach (var piece in pieces.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                // Reads never cross a chunk's end, so a piece starting on a boundary starts a new chunk.
+                if (position % chunkBytes == 0)
+                {
+                    open?.Writer.Complete();
+                    await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    open = Channel.CreateUnbounded<Chunk>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+                    var chunk = open.Reader;
+                    digests.Add(Task.Run(() => HashChunkAsync(chunk, scratch, slots), CancellationToken.None));
+                }
+
+                position += piece.Bytes.Length;
+                open!.Writer.TryWrite(piece);
+            }
+
+            open?.Writer.Complete();
+            var all = await Task.WhenAll(digests).ConfigureAwait(false);
+            return ShardDigest.Root(all.SelectMany(d => d).ToArray());
+        }
+        finally
+        {
+            // Nothing may still read the tensors' memory or the scratch buffers once this returns.
+            open?.Writer.TryComplete();
+            await ((Task)Task.WhenAll(digests)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            slots.Dispose();
+        }
+    }
+
+    private static async Task<byte[]> HashChunkAsync(ChannelReader<Chunk> pieces, ChannelWriter<byte[]> scratch, SemaphoreSlim slots)
+    {
+        try
+        {
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            // Not cancellable: the dispatcher always completes the channel, and the pieces must be hashed or handed back.
+            await foreach (var piece in pieces.ReadAllAsync().ConfigureAwait(false))
+            {
+                hash.AppendData(piece.Bytes.Span);
+                if (piece.Scratch is { } buffer)
+                {
+                    scratch.TryWrite(buffer);
+                }
+            }
+
+            return hash.GetHashAndReset();
+        }
+        finally
+        {
+            slots.Release();
+        }
     }
 
     /// <summary>Reads until <paramref name="target"/> is full or the stream ends.</summary>

@@ -14,8 +14,8 @@ internal static class BenchCheckpointCommand
     /// <summary>What each figure measures, printed under the tables (docs/operations.md says the same).</summary>
     private static readonly string[] Definitions =
     [
-        "save = the shard (temp file, writeback started every 8 MiB, fsync, rename, directory fsync; its SHA-256 computed meanwhile on another core) + manifest + latest pointer (each fsynced the same way).",
-        "load = read the shard straight into new tensors + SHA-256 of every byte checked against the manifest before any tensor is returned.",
+        "save = the shard (temp file, writeback started every 8 MiB, fsync, rename, directory fsync; its 4 MiB chunks' SHA-256s computed meanwhile on the other cores) + manifest + latest pointer (each fsynced the same way).",
+        "load = read the shard straight into new tensors (one huge-page mapping) + SHA-256 of every 4 MiB chunk, on every core, checked against the manifest before any tensor is returned.",
         "plain write = the same tensor bytes in order through one FileStream (1 MiB buffer) over the previous repetition's file, then fsync: no hash, header, temp file, rename or manifest.",
         "plain read = that file front to back into one reused 1 MiB buffer: nothing kept, nothing checked. Warm: pages cached, as right after the save; cold: evicted first.",
         "Azurite: plain = one Put Blob / one Get Blob of the same bytes. Every figure is the best of the repetitions, all in one run.",

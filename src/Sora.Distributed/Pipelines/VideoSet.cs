@@ -108,8 +108,16 @@ public sealed class VideoSet
         }
 
         progress?.Report($"generating the dataset: {total:N0} moving-shapes clips into {config.Path}");
-        var shards = MovingShapesShards.Write(partial, total, seed, SyntheticOptions(config), new VideoShardWriterOptions(),
-            new SynchronousProgress<long>(done => progress?.Report($"generating the dataset: {done:N0}/{total:N0} clips into {config.Path}")));
+        var reported = 0L;
+        var shards = MovingShapesShards.Write(partial, total, seed, SyntheticOptions(config), new VideoShardWriterOptions(), new SynchronousProgress<long>(done =>
+        {
+            // About ten lines, not one per row group: a log keeps every status line.
+            if (done == total || done - reported >= Math.Max(total / 10, 1))
+            {
+                reported = done;
+                progress?.Report($"generating the dataset: {done:N0}/{total:N0} clips into {config.Path}");
+            }
+        }));
         if (Directory.Exists(target))
         {
             Directory.Delete(target);

@@ -1,5 +1,11 @@
 // Tensor creation, properties, data movement and lifetime.
+#include <sys/mman.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
 #include <sstream>
+#include <vector>
 
 #include <ATen/native/Resize.h>
 #ifdef SORA_WITH_CUDA
@@ -99,6 +105,60 @@ SORA_API sora_tensor sora_tensor_alias(sora_tensor t) { SORA_TENSOR_RESULT(T(t))
 
 SORA_API sora_tensor sora_tensor_empty(const int64_t* shape, int32_t ndim, int32_t dtype, int32_t device_type, int32_t device_index) {
   SORA_TENSOR_RESULT(at::empty(sora::dims(shape, ndim), options(dtype, device_type, device_index)))
+}
+
+namespace {
+
+// One anonymous mapping shared by the tensors of sora_tensor_empty_shared; unmapped when the last of them dies.
+struct SharedMapping {
+  void* base;
+  size_t length;
+  SharedMapping(void* b, size_t l) : base(b), length(l) {}
+  SharedMapping(const SharedMapping&) = delete;
+  SharedMapping& operator=(const SharedMapping&) = delete;
+  ~SharedMapping() { munmap(base, length); }
+};
+
+}  // namespace
+
+SORA_API int32_t sora_tensor_empty_shared(int32_t count, const int64_t* shapes, const int32_t* ndims, const int32_t* dtypes, sora_tensor* out) {
+  SORA_STATUS({
+    // 64-byte aligned slices of one mapping whose start is 2 MiB-aligned and advised for transparent huge pages:
+    // first-touching fresh memory in 4 KiB pages costs a fault per page, which dominates filling new tensors.
+    constexpr size_t huge = size_t{2} << 20;
+    constexpr size_t align = 64;
+    std::vector<std::vector<int64_t>> sizes(count);
+    std::vector<size_t> offsets(count);
+    size_t total = 0;
+    const int64_t* shape = shapes;
+    for (int32_t i = 0; i < count; ++i) {
+      sizes[i].assign(shape, shape + ndims[i]);
+      shape += ndims[i];
+      size_t bytes = at::elementSize(sora::dtype(dtypes[i]));
+      for (auto d : sizes[i]) {
+        if (d < 0) throw sora::argument_error("tensor " + std::to_string(i) + " has a negative size");
+        bytes *= static_cast<size_t>(d);
+      }
+      total = (total + align - 1) / align * align;
+      offsets[i] = total;
+      total += bytes;
+    }
+    const size_t length = total + huge;
+    void* base = mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (base == MAP_FAILED) {
+      throw std::runtime_error("mmap of " + std::to_string(length) + " bytes failed: " + std::strerror(errno));
+    }
+    auto mapping = std::make_shared<SharedMapping>(base, length);
+    const auto start = (reinterpret_cast<uintptr_t>(base) + huge - 1) & ~(huge - 1);
+    (void)madvise(reinterpret_cast<void*>(start), length - (start - reinterpret_cast<uintptr_t>(base)), MADV_HUGEPAGE);
+    std::vector<at::Tensor> tensors;
+    tensors.reserve(count);
+    for (int32_t i = 0; i < count; ++i) {
+      tensors.push_back(at::from_blob(reinterpret_cast<void*>(start + offsets[i]), sizes[i], [mapping](void*) {},
+                                      at::TensorOptions().dtype(sora::dtype(dtypes[i]))));
+    }
+    for (int32_t i = 0; i < count; ++i) out[i] = sora::wrap(std::move(tensors[i]));
+  })
 }
 
 SORA_API sora_tensor sora_tensor_zeros(const int64_t* shape, int32_t ndim, int32_t dtype, int32_t device_type, int32_t device_index) {

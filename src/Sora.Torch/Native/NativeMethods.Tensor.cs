@@ -17,6 +17,7 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Lib)] internal static partial long sora_tensor_live_count();
     [LibraryImport(Lib)] internal static partial IntPtr sora_tensor_alias(TensorHandle t);
     [LibraryImport(Lib)] internal static partial IntPtr sora_tensor_empty(long* shape, int ndim, int dtype, int deviceType, int deviceIndex);
+    [LibraryImport(Lib)] internal static partial int sora_tensor_empty_shared(int count, long* shapes, int* ndims, int* dtypes, IntPtr* output);
     [LibraryImport(Lib)] internal static partial IntPtr sora_tensor_zeros(long* shape, int ndim, int dtype, int deviceType, int deviceIndex);
     [LibraryImport(Lib)] internal static partial IntPtr sora_tensor_ones(long* shape, int ndim, int dtype, int deviceType, int deviceIndex);
     [LibraryImport(Lib)] internal static partial IntPtr sora_tensor_full(long* shape, int ndim, NativeScalar value, int dtype, int deviceType, int deviceIndex);

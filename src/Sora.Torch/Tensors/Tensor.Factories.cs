@@ -10,6 +10,36 @@ public sealed unsafe partial class Tensor
     public static Tensor Empty(ReadOnlySpan<long> shape, ScalarType dtype = DefaultFloat, Device? device = null) =>
         Create(shape, dtype, device, &NativeMethods.sora_tensor_empty);
 
+    /// <summary>
+    /// Uninitialised CPU tensors, one per (shape, dtype), laid out in one memory mapping that starts on a 2 MiB
+    /// boundary and is advised for transparent huge pages, so filling them faults in 2 MiB pages instead of 4 KiB
+    /// ones (a checkpoint load of 356 tensors, 119 MB: about 80 ms of page faults otherwise). Each tensor is
+    /// disposed on its own; the mapping is released with the last of them, so keep none of them for long (clone
+    /// what you keep) unless you keep them all.
+    /// </summary>
+    public static Tensor[] EmptyShared(IReadOnlyList<(long[] Shape, ScalarType DType)> specs)
+    {
+        ArgumentNullException.ThrowIfNull(specs);
+        if (specs.Count == 0)
+        {
+            return [];
+        }
+
+        var shapes = specs.SelectMany(s => s.Shape).ToArray();
+        var ndims = specs.Select(s => s.Shape.Length).ToArray();
+        var dtypes = specs.Select(s => (int)s.DType).ToArray();
+        var handles = new IntPtr[specs.Count];
+        fixed (long* s = shapes)
+        fixed (int* n = ndims)
+        fixed (int* d = dtypes)
+        fixed (IntPtr* h = handles)
+        {
+            NativeError.Check(NativeMethods.sora_tensor_empty_shared(specs.Count, s, n, d, h));
+        }
+
+        return handles.Select(h => new Tensor(h)).ToArray();
+    }
+
     public static Tensor Zeros(ReadOnlySpan<long> shape, ScalarType dtype = DefaultFloat, Device? device = null) =>
         Create(shape, dtype, device, &NativeMethods.sora_tensor_zeros);
 

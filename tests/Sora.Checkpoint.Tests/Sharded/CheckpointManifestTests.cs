@@ -31,7 +31,7 @@ public sealed class CheckpointManifestTests : IDisposable
         await _model.WriteWorldAsync(_writer, step: 123, worldSize: 2);
         var json = JsonNode.Parse(File.ReadAllBytes(_store.PathOf("checkpoints/step-000000123/manifest.json")))!.AsObject();
 
-        json["format_version"]!.GetValue<int>().Should().Be(1);
+        json["format_version"]!.GetValue<int>().Should().Be(2);
         json["step"]!.GetValue<long>().Should().Be(123);
         json["world_size"]!.GetValue<int>().Should().Be(2);
         json["config_hash"]!.GetValue<string>().Should().Be("config-sha256:0123");
@@ -45,7 +45,10 @@ public sealed class CheckpointManifestTests : IDisposable
         {
             var bytes = File.ReadAllBytes(_store.PathOf("checkpoints/step-000000123/" + shard!["object"]!.GetValue<string>()));
             shard["size"]!.GetValue<long>().Should().Be(bytes.Length);
-            shard["sha256"]!.GetValue<string>().Should().Be(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)));
+            // Format version 2: the SHA-256 of the SHA-256s of the object's 4 MiB chunks (here one chunk).
+            shard["chunk_bytes"]!.GetValue<int>().Should().Be(4 << 20);
+            bytes.Length.Should().BeLessThan(4 << 20);
+            shard["sha256"]!.GetValue<string>().Should().Be(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Security.Cryptography.SHA256.HashData(bytes))));
         }
 
         var weight = json["tensors"]!.AsArray().Single(t => t!["name"]!.GetValue<string>() == "blocks.0.attn.qkv.weight")!;
@@ -89,7 +92,7 @@ public sealed class CheckpointManifestTests : IDisposable
     [Theory]
     [InlineData("step", "\"x\"", "field 'step': expected an integer")]
     [InlineData("world_size", "0", "field 'world_size': 0 is not a world size")]
-    [InlineData("format_version", "7", "field 'format_version': version 7 is not supported (this build reads 1)")]
+    [InlineData("format_version", "7", "field 'format_version': version 7 is not supported (this build reads 1 to 2)")]
     [InlineData("created", "\"yesterday\"", "field 'created': 'yesterday' is not a timestamp")]
     [InlineData("shards", "[]", "field 'shards': 0 shard(s) for world size 2")]
     public async Task A_malformed_manifest_names_the_manifest_and_the_field(string field, string value, string expected)
@@ -152,13 +155,19 @@ public sealed class CheckpointManifestTests : IDisposable
     public void A_manifest_round_trips_through_json()
     {
         var manifest = new CheckpointManifest(
-            1, 4, 1, "h", _now, 44, "{\"a\":1}", new Dictionary<string, string> { ["k"] = "v" },
-            [new ManifestShard(0, "shard-00000-of-00001.bin", new string('a', 64), 100, new Dictionary<string, byte[]> { ["cpu"] = [1, 2, 3] })],
+            2, 4, 1, "h", _now, 44, "{\"a\":1}", new Dictionary<string, string> { ["k"] = "v" },
+            [new ManifestShard(0, "shard-00000-of-00001.bin", new string('a', 64), 100, new Dictionary<string, byte[]> { ["cpu"] = [1, 2, 3] }, ChunkBytes: 4096)],
             [new ManifestTensor("w", TensorKind.Ema, [2, 3], ScalarType.Float16, [new TensorPiece(0, 0, 6, 8)])]);
 
         var parsed = CheckpointManifest.Parse(manifest.ToJson(), "m");
 
         parsed.Should().BeEquivalentTo(manifest);
+        var version1 = manifest with { FormatVersion = 1, Shards = [manifest.Shards[0] with { ChunkBytes = null }] };
+        CheckpointManifest.Parse(version1.ToJson(), "m").Should().BeEquivalentTo(version1, "version 1 manifests (whole-object SHA-256) are still read");
+        FluentActions.Invoking(() => CheckpointManifest.Parse((manifest with { FormatVersion = 1 }).ToJson(), "m")).Should().Throw<CheckpointFormatException>()
+            .WithMessage("m: field 'shards[0].chunk_bytes': is not part of format version 1");
+        FluentActions.Invoking(() => CheckpointManifest.Parse((version1 with { FormatVersion = 2 }).ToJson(), "m"))
+            .Should().Throw<CheckpointFormatException>().WithMessage("m: field 'shards[0].chunk_bytes': is required by format version 2");
     }
 
     [Fact]
@@ -166,9 +175,10 @@ public sealed class CheckpointManifestTests : IDisposable
     {
         var info = new ShardInfo(3, 1, 2, "shard-00001-of-00002.bin", new string('b', 64), 77,
             [new ShardEntry("w", TensorKind.Optimizer, [4, 4], ScalarType.BFloat16, 8, 16, 120)],
-            new Dictionary<string, byte[]> { ["cuda:0"] = [9, 8] });
+            new Dictionary<string, byte[]> { ["cuda:0"] = [9, 8] }, ChunkBytes: 1 << 22);
 
         ShardInfo.FromJson(info.ToJson()).Should().BeEquivalentTo(info);
+        ShardInfo.FromJson((info with { ChunkBytes = null }).ToJson()).ChunkBytes.Should().BeNull();
         FluentActions.Invoking(() => ShardInfo.FromJson(info.ToJson().Replace("\"optimizer\"", "\"adam\"", StringComparison.Ordinal), "shard info of rank 1"))
             .Should().Throw<CheckpointFormatException>().WithMessage("shard info of rank 1: field 'entries[0].kind': 'adam' is not one of model, optimizer, ema");
     }

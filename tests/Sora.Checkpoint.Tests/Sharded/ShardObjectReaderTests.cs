@@ -10,9 +10,13 @@ public sealed class ShardObjectReaderTests
     private const int Chunk = ShardObjectReader.ChunkBytes;
 
     [Theory]
-    [InlineData(int.MaxValue)]
-    [InlineData(1000)]
-    public async Task Ranges_land_in_their_tensors_and_every_byte_is_hashed_once_in_order(int maxRead)
+    [InlineData(int.MaxValue, null)]
+    [InlineData(1000, null)]
+    [InlineData(int.MaxValue, Chunk)]
+    [InlineData(1000, Chunk)]
+    [InlineData(int.MaxValue, (1 << 20) + 3)]   // chunks that do not line up with the reads
+    [InlineData(int.MaxValue, 16 * Chunk)]      // one chunk of many scratch-buffer reads: buffers must come back piece by piece
+    public async Task Ranges_land_in_their_tensors_and_every_byte_is_hashed_once_in_order(int maxRead, int? digestChunk)
     {
         var data = RandomBytes((3 * Chunk) + 12345, seed: 1);
         using var big = Tensor.Empty([(2 * Chunk) + 4000], ScalarType.UInt8);          // spans chunk boundaries
@@ -30,9 +34,9 @@ public sealed class ShardObjectReaderTests
             new(5, 0, empty, 0),
         };
 
-        var (sha, size) = await ShardObjectReader.ReadAsync(new ShortReads(data, maxRead), copies, CancellationToken.None);
+        var (sha, size) = await ShardObjectReader.ReadAsync(new ShortReads(data, maxRead), copies, digestChunk, CancellationToken.None);
 
-        sha.Should().Be(Convert.ToHexStringLower(SHA256.HashData(data)));
+        sha.Should().Be(ExpectedDigest(data, digestChunk));
         size.Should().Be(data.Length);
         foreach (var copy in copies)
         {
@@ -42,16 +46,33 @@ public sealed class ShardObjectReaderTests
         }
     }
 
-    [Fact]
-    public async Task A_stream_that_ends_early_reports_the_bytes_it_had_and_their_hash()
+    [Theory]
+    [InlineData(null)]
+    [InlineData(Chunk)]
+    public async Task A_stream_that_ends_early_reports_the_bytes_it_had_and_their_hash(int? digestChunk)
     {
         var data = RandomBytes(Chunk + 7, seed: 2);
         using var tensor = Tensor.Empty([2 * Chunk], ScalarType.UInt8);
 
-        var (sha, size) = await ShardObjectReader.ReadAsync(new MemoryStream(data), [new ShardCopy(0, 2 * Chunk, tensor, 0)], CancellationToken.None);
+        var (sha, size) = await ShardObjectReader.ReadAsync(new MemoryStream(data), [new ShardCopy(0, 2 * Chunk, tensor, 0)], digestChunk, CancellationToken.None);
 
         size.Should().Be(data.Length);
-        sha.Should().Be(Convert.ToHexStringLower(SHA256.HashData(data)));
+        sha.Should().Be(ExpectedDigest(data, digestChunk));
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData(Chunk)]
+    [InlineData(1000)]
+    public void The_writer_digest_of_segments_equals_the_digest_of_their_concatenation(int? digestChunk)
+    {
+        var data = RandomBytes((2 * Chunk) + 777, seed: 4);
+        // Segments cut anywhere, an empty one among them, as a header and tensor ranges are.
+        var cuts = new[] { 0, 24, 24, 5000, Chunk - 1, Chunk + 9, data.Length };
+        var segments = cuts.Zip(cuts.Skip(1)).Select(c => data[c.First..c.Second]).ToArray();
+
+        ShardDigest.Compute(segments, digestChunk).Should().Be(ExpectedDigest(data, digestChunk));
+        ShardDigest.Compute([], Chunk).Should().Be(Convert.ToHexStringLower(SHA256.HashData(ReadOnlySpan<byte>.Empty)), "no chunks: the hash of no digests");
     }
 
     [Fact]
@@ -60,9 +81,26 @@ public sealed class ShardObjectReaderTests
         var data = RandomBytes(3 * Chunk, seed: 3);
         using var tensor = Tensor.Empty([data.Length], ScalarType.UInt8);
 
-        var read = () => ShardObjectReader.ReadAsync(new FailingAfter(data, 2 * Chunk), [new ShardCopy(0, data.Length, tensor, 0)], CancellationToken.None);
+        var read = () => ShardObjectReader.ReadAsync(new FailingAfter(data, 2 * Chunk), [new ShardCopy(0, data.Length, tensor, 0)], ShardObjectReader.ChunkBytes, CancellationToken.None);
 
         await read.Should().ThrowAsync<IOException>().WithMessage("connection reset after *");
+    }
+
+    /// <summary>Format version 1: the SHA-256 of the bytes; version 2: the SHA-256 of the SHA-256s of each chunk.</summary>
+    private static string ExpectedDigest(byte[] data, int? chunk)
+    {
+        if (chunk is not { } size)
+        {
+            return Convert.ToHexStringLower(SHA256.HashData(data));
+        }
+
+        var digests = new List<byte>();
+        for (var start = 0; start < data.Length; start += size)
+        {
+            digests.AddRange(SHA256.HashData(data.AsSpan(start, Math.Min(size, data.Length - start))));
+        }
+
+        return Convert.ToHexStringLower(SHA256.HashData(digests.ToArray()));
     }
 
     private static byte[] RandomBytes(int count, int seed)

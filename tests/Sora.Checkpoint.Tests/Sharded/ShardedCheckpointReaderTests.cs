@@ -126,6 +126,69 @@ public sealed class ShardedCheckpointReaderTests : IDisposable
     }
 
     [Fact]
+    public async Task A_shard_of_several_digest_chunks_loads_and_a_flip_in_any_chunk_is_caught()
+    {
+        // 10 MiB + 8 bytes of float32 in one shard: three 4 MiB digest chunks, the last one short.
+        const long elements = ((10L << 20) + 8) / 4;
+        var bytes = new byte[elements * 4];
+        new Random(5).NextBytes(bytes);
+        using var weight = Tensor.FromBytes(bytes, [elements], ScalarType.Float32);
+        var contents = new CheckpointContents(9, 0, 1, "c", [ShardedTensorSpec.Whole("w", TensorKind.Model, weight)]);
+        var manifest = await _writer.WriteWorldAsync([contents]);
+        manifest.Shards[0].ChunkBytes.Should().Be(ShardDigest.ChunkBytes);
+        manifest.Shards[0].Size.Should().BeGreaterThan(2L * ShardDigest.ChunkBytes);
+
+        using (var loaded = await _reader.LoadAsync(9, [TensorRequest.Full("w")]))
+        {
+            ShardedTestModel.BytesOf(loaded.Tensors["w"]).Should().Equal(bytes);
+        }
+
+        var shard = _writer.Layout.Shard(9, 0, 1);
+        foreach (var offset in new[] { 3L, ShardDigest.ChunkBytes + 17L, manifest.Shards[0].Size - 1 })
+        {
+            FlipByte(shard, offset);
+            var load = () => _reader.LoadAsync(9, [TensorRequest.Full("w")]);
+            (await load.Should().ThrowAsync<CheckpointCorruptException>($"byte {offset} flipped")).Which.ObjectName.Should().Be(shard);
+            FlipByte(shard, offset);
+        }
+
+        (await _reader.VerifyAsync(manifest)).Should().BeEmpty("every flip was undone");
+    }
+
+    [Fact]
+    public async Task A_version_1_checkpoint_with_a_whole_object_sha256_still_loads_and_verifies()
+    {
+        var written = await _model.WriteWorldAsync(_writer, step: 6, worldSize: 2);
+        // Rewrite the manifest as format version 1 wrote it: no chunk_bytes, the SHA-256 of each whole object.
+        var name = _writer.Layout.Manifest(6);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllBytes(_store.PathOf(name)))!.AsObject();
+        json["format_version"] = 1;
+        foreach (var node in json["shards"]!.AsArray())
+        {
+            var shardObject = node!.AsObject();
+            shardObject.Remove("chunk_bytes");
+            var file = _store.PathOf(_writer.Layout.Shard(6, shardObject["rank"]!.GetValue<int>(), 2));
+            shardObject["sha256"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(file)));
+        }
+
+        File.WriteAllText(_store.PathOf(name), json.ToJsonString());
+        var manifest = await _reader.ReadManifestAsync(6);
+        manifest.FormatVersion.Should().Be(1);
+        manifest.Shards.Should().OnlyContain(s => s.ChunkBytes == null);
+
+        using (var loaded = await _reader.LoadAsync(6, written.Tensors.Select(t => TensorRequest.Full(t.Name)).ToList()))
+        {
+            foreach (var (tensorName, bytes) in _model.Full)
+            {
+                ShardedTestModel.BytesOf(loaded.Tensors[tensorName]).Should().Equal(bytes, tensorName);
+            }
+        }
+
+        FlipByte(_writer.Layout.Shard(6, 0, 2), 64);
+        (await _reader.VerifyAsync(manifest)).Select(p => p.ObjectName).Should().Equal(_writer.Layout.Shard(6, 0, 2));
+    }
+
+    [Fact]
     public async Task A_truncated_shard_is_corrupt()
     {
         var manifest = await _model.WriteWorldAsync(_writer, step: 4, worldSize: 2);

@@ -130,3 +130,77 @@ public class TensorCreationTests
         act.Should().Throw<TorchException>().WithMessage("*no CUDA support*");
     }
 }
+
+public sealed class SharedTensorMemoryTests
+{
+    [Fact]
+    public unsafe void Tensors_made_together_are_separate_aligned_and_the_mapping_lives_until_the_last_is_disposed()
+    {
+        var tensors = Tensor.EmptyShared([([3, 5], ScalarType.Float32), ([7], ScalarType.UInt8), ([0], ScalarType.Float32), ([1 << 20], ScalarType.BFloat16), ([2, 2], ScalarType.Int64)]);
+        try
+        {
+            tensors.Select(t => t.Shape).Should().BeEquivalentTo(new long[][] { [3, 5], [7], [0], [1 << 20], [2, 2] }, o => o.WithStrictOrdering());
+            tensors.Select(t => t.DType).Should().Equal(ScalarType.Float32, ScalarType.UInt8, ScalarType.Float32, ScalarType.BFloat16, ScalarType.Int64);
+            for (var i = 0; i < tensors.Length; i++)
+            {
+                tensors[i].Fill_(i + 1);
+            }
+
+            for (var i = 0; i < tensors.Length; i++)
+            {
+                if (tensors[i].NumElements > 0)
+                {
+                    Total(tensors[i]).Should().Be((i + 1) * tensors[i].NumElements, $"tensor {i} kept its own values: no tensor overlaps another");
+                    ((long)Address(tensors[i]) % 64).Should().Be(0, $"tensor {i} starts on a 64-byte boundary");
+                }
+            }
+
+            using (Tensor.NewDisposeScope())
+            {
+                tensors[0].MatMul(tensors[0].T()).ToArray<float>()[0].Should().Be(5, "they are ordinary tensors");
+            }
+
+            var mapping = Address(tensors[3]);
+            IsMapped(mapping).Should().BeTrue();
+            foreach (var t in tensors.Take(3))
+            {
+                t.Dispose();
+            }
+
+            IsMapped(mapping).Should().BeTrue("two tensors still use the mapping");
+            Total(tensors[3]).Should().Be(4 * tensors[3].NumElements);
+            tensors[3].Dispose();
+            tensors[4].Dispose();
+            IsMapped(mapping).Should().BeFalse("the last tensor took the mapping with it");
+        }
+        finally
+        {
+            foreach (var t in tensors)
+            {
+                t.Dispose();
+            }
+        }
+
+        Tensor.EmptyShared([]).Should().BeEmpty();
+    }
+
+    private static double Total(Tensor tensor)
+    {
+        using var wide = tensor.To(ScalarType.Float64);
+        using var sum = wide.Sum();
+        return sum.ItemDouble();
+    }
+
+    private static unsafe nint Address(Tensor tensor)
+    {
+        fixed (byte* p = tensor.AsWritableBytes(0, 1))
+        {
+            return (nint)p;
+        }
+    }
+
+    // Whether /proc/self/maps lists a mapping that holds the address.
+    private static bool IsMapped(nint address) =>
+        File.ReadLines("/proc/self/maps").Select(line => line.Split(' ')[0].Split('-')).Any(range =>
+            (ulong)address >= Convert.ToUInt64(range[0], 16) && (ulong)address < Convert.ToUInt64(range[1], 16));
+}

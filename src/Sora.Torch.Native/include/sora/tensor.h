@@ -15,6 +15,9 @@ SORA_API int64_t sora_tensor_live_count(void);
 SORA_API sora_tensor sora_tensor_alias(sora_tensor t);
 
 SORA_API sora_tensor sora_tensor_empty(const int64_t* shape, int32_t ndim, int32_t dtype, int32_t device_type, int32_t device_index);
+/* count uninitialised CPU tensors in one 2 MiB-aligned mapping advised for huge pages; shapes are concatenated,
+   ndims[i] long each; the mapping is unmapped when the last tensor is freed. */
+SORA_API int32_t sora_tensor_empty_shared(int32_t count, const int64_t* shapes, const int32_t* ndims, const int32_t* dtypes, sora_tensor* out);
 SORA_API sora_tensor sora_tensor_zeros(const int64_t* shape, int32_t ndim, int32_t dtype, int32_t device_type, int32_t device_index);
 SORA_API sora_tensor sora_tensor_ones(const int64_t* shape, int32_t ndim, int32_t dtype, int32_t device_type, int32_t device_index);
 SORA_API sora_tensor sora_tensor_full(const int64_t* shape, int32_t ndim, sora_scalar value, int32_t dtype, int32_t device_type, int32_t device_index);
