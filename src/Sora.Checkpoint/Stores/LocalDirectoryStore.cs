@@ -156,12 +156,44 @@ public sealed class LocalDirectoryStore : ICheckpointStore
         }
 
         File.Delete(path);
+        var directory = Path.GetDirectoryName(path)!;
         if (_options.Durable)
         {
-            PosixFileCalls.FsyncDirectory(Path.GetDirectoryName(path)!);
+            PosixFileCalls.FsyncDirectory(directory);
         }
 
+        RemoveEmptyDirectories(directory);
         return Task.FromResult(true);
+    }
+
+    // A blob store has no folders: once an object's folder (a pruned step) holds nothing, it goes too, up to the
+    // root, so a long run does not leave thousands of empty step folders. A folder that is not empty stays.
+    // Prune only deletes steps nobody writes to any more, so no put races this.
+    private void RemoveEmptyDirectories(string directory)
+    {
+        var root = Root.TrimEnd(Path.DirectorySeparatorChar);
+        while (directory.Length > root.Length && directory.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        {
+            try
+            {
+                if (Directory.EnumerateFileSystemEntries(directory).Any())
+                {
+                    return;
+                }
+
+                Directory.Delete(directory);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return;
+            }
+
+            directory = Path.GetDirectoryName(directory)!;
+            if (_options.Durable)
+            {
+                PosixFileCalls.FsyncDirectory(directory);
+            }
+        }
     }
 
     /// <summary>The ETag of a file of <paramref name="length"/> bytes last written at <paramref name="lastWriteUtc"/>.</summary>

@@ -110,6 +110,9 @@ internal static class CheckpointsCommand
         grid.AddRow("step", manifest.Step.ToString(CultureInfo.InvariantCulture));
         grid.AddRow("world size", manifest.WorldSize.ToString(CultureInfo.InvariantCulture));
         grid.AddRow("format version", manifest.FormatVersion.ToString(CultureInfo.InvariantCulture));
+        grid.AddRow("shard digest", manifest.Shards.Count > 0 && manifest.Shards[0].ChunkBytes is { } chunk
+            ? $"SHA-256 of the SHA-256s of {FormatBytes(chunk)} chunks"
+            : "SHA-256 of the whole object");
         grid.AddRow("created (UTC)", manifest.Created.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture));
         grid.AddRow("config hash", Markup.Escape(manifest.ConfigHash));
         grid.AddRow("schedule position", manifest.SchedulePosition.ToString(CultureInfo.InvariantCulture));

@@ -20,6 +20,27 @@ public sealed class LocalDirectoryStoreTests : CheckpointStoreContractTests, IDi
     }
 
     [Fact]
+    public async Task Deleting_the_last_object_of_a_folder_removes_the_emptied_folders_and_nothing_else()
+    {
+        await Store.PutBytesAsync("ckpt/step-1/shard-0.bin", Bytes(10, 1));
+        await Store.PutBytesAsync("ckpt/step-1/shard-1.bin", Bytes(10, 2));
+        await Store.PutBytesAsync("ckpt/step-2/a/shard-0.bin", Bytes(10, 3));
+        await Store.PutBytesAsync("ckpt/latest", Bytes(4, 4));
+
+        (await Store.DeleteAsync("ckpt/step-1/shard-0.bin")).Should().BeTrue();
+        Directory.Exists(Path.Combine(_root, "ckpt", "step-1")).Should().BeTrue("shard-1 is still in it");
+        (await Store.DeleteAsync("ckpt/step-1/shard-1.bin")).Should().BeTrue();
+        (await Store.DeleteAsync("ckpt/step-2/a/shard-0.bin")).Should().BeTrue();
+
+        Directory.GetFileSystemEntries(Path.Combine(_root, "ckpt")).Select(Path.GetFileName).Should().Equal(["latest"], "step-1, step-2 and step-2/a were emptied");
+        (await Store.DeleteAsync("ckpt/latest")).Should().BeTrue();
+        Directory.Exists(_root).Should().BeTrue("the store's root stays");
+        Directory.GetFileSystemEntries(_root).Should().BeEmpty();
+        await Store.PutBytesAsync("ckpt/step-1/shard-0.bin", Bytes(10, 5));
+        (await Store.ReadAllBytesAsync("ckpt/step-1/shard-0.bin")).Should().Equal(Bytes(10, 5), "a removed folder is made again by the next put");
+    }
+
+    [Fact]
     public async Task A_put_larger_than_the_writeback_chunk_starts_writeback_on_the_way_and_round_trips()
     {
         var store = new LocalDirectoryStore(_root, new LocalDirectoryStoreOptions { BufferSize = 4096, WritebackBytes = 64 << 10 });

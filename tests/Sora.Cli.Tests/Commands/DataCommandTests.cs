@@ -1,5 +1,5 @@
 using Sora.Data.Dataset;
-using Spectre.Console;
+using static Sora.Cli.Tests.Commands.CliRun;
 
 namespace Sora.Cli.Tests.Commands;
 
@@ -86,32 +86,6 @@ public class DataCommandTests
         finally
         {
             File.Delete(file);
-        }
-    }
-
-    private static (int Exit, string Output) Run(params string[] args) => Capture(() => SoraCommand.Create().Parse(args).Invoke());
-
-    private static (int Exit, string Output) RunAsync(params string[] args) => Capture(() => SoraCommand.RunAsync(args).GetAwaiter().GetResult());
-
-    private static (int Exit, string Output) Capture(Func<int> run)
-    {
-        var previous = AnsiConsole.Console;
-        var writer = new StringWriter();
-        AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.No,
-            Out = new AnsiConsoleOutput(writer),
-        });
-        AnsiConsole.Console.Profile.Width = 200;
-        try
-        {
-            return (run(), writer.ToString());
-        }
-        finally
-        {
-            AnsiConsole.Console = previous;
         }
     }
 }
