@@ -23,6 +23,7 @@ internal static class SampleCommand
         var mode = new Option<string>("--mode") { Description = "With --given: image-to-video (first frame), extend-forward (given prefix) or extend-backward (given suffix).", DefaultValueFactory = _ => "image-to-video" };
         mode.AcceptOnlyFromAmong("image-to-video", "extend-forward", "extend-backward");
         var output = new Option<DirectoryInfo>("--output") { DefaultValueFactory = _ => new DirectoryInfo("samples") };
+        mode.AcceptOnlyFromAmong("image-to-video", "extend-forward", "extend-backward");
         var command = new Command("sample", "Generate videos (GIF, MP4 and a PNG contact sheet) from a trained run.")
         {
             run, prompts, frames, height, width, steps, guidance, seed, given, mode, output,
@@ -41,6 +42,11 @@ internal static class SampleCommand
             var (f, h, w) = (parse.GetValue(frames), parse.GetValue(height), parse.GetValue(width));
             IReadOnlyList<VideoClip>? conditioning = null;
             var keep = 1;
+            if (parse.GetResult(mode) is { Implicit: false } && parse.GetValue(given) is null)
+            {
+                throw new ArgumentException("--mode chooses how --given conditions the videos: give --given too");
+            }
+
             if (parse.GetValue(given) is { } file)
             {
                 var clip = Ffmpeg.Default.DecodeRaw(file.FullName, w, h);

@@ -2,7 +2,10 @@ using Spectre.Console;
 
 namespace Sora.Cli.Tests.Commands;
 
-/// <summary>Runs a <c>sora</c> command in-process with the console captured as plain text, 200 columns wide.</summary>
+/// <summary>
+/// Runs a <c>sora</c> command in-process with the console captured as plain text, 200 columns wide: Spectre's output
+/// and System.Console's (where the command-line parser writes its errors).
+/// </summary>
 internal static class CliRun
 {
     /// <summary>Through the parser's synchronous invoke.</summary>
@@ -14,7 +17,10 @@ internal static class CliRun
     private static (int Exit, string Output) Capture(Func<int> run)
     {
         var previous = AnsiConsole.Console;
+        var (previousOut, previousError) = (System.Console.Out, System.Console.Error);
         var writer = new StringWriter();
+        System.Console.SetOut(writer);
+        System.Console.SetError(writer);
         AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings
         {
             Ansi = AnsiSupport.No,
@@ -30,6 +36,8 @@ internal static class CliRun
         finally
         {
             AnsiConsole.Console = previous;
+            System.Console.SetOut(previousOut);
+            System.Console.SetError(previousError);
         }
     }
 }

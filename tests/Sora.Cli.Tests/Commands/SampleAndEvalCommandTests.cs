@@ -1,0 +1,87 @@
+using System.Text.Json;
+using Sora.Data.Video;
+using static Sora.Cli.Tests.Commands.CliRun;
+
+namespace Sora.Cli.Tests.Commands;
+
+/// <summary>
+/// What the README tells a user to run after training: <c>sora sample</c> (plain and conditioned on a given clip)
+/// and <c>sora eval</c>, on a small run trained by <c>sora train</c> from a Parquet dataset it generates.
+/// </summary>
+[Collection(nameof(ConsoleOutput))]
+public sealed class SampleAndEvalCommandTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("sora-sample-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    [Fact]
+    public void A_trained_run_samples_videos_with_and_without_a_given_clip_and_evaluates_24_prompts()
+    {
+        var run = Path.Combine(_directory, "run");
+        var job = Path.Combine(_directory, "job.yaml");
+        File.WriteAllText(job, $"""
+            name: cli-quick
+            seed: 2
+            threads: 2
+            output: {run}
+            data:
+              source: parquet
+              path: {Path.Combine(_directory, "clips")}
+              generate: true
+              samples: 48
+              held_out: 4
+              sizes: [[32, 32]]
+              lengths: [8]
+            vae:
+              train:
+                steps: 6
+                batch_size: 4
+            model:
+              hidden: 32
+              depth: 1
+              heads: 2
+            train:
+              steps: 6
+              warmup_steps: 2
+              batch_size: 8
+            sampling:
+              steps: 3
+              prompts: []
+            """);
+        var (exit, text) = RunAsync("train", job);
+        exit.Should().Be(0, text);
+
+        var plain = Path.Combine(_directory, "plain");
+        (exit, text) = RunAsync("sample", "--run", run, "--prompt", "a red circle moves right on a black background", "--prompt", "a blue square moves up on a white background", "--output", plain);
+        exit.Should().Be(0, text);
+        var first = Path.Combine(plain, "00-red-circle-moves-right-black-background");
+        foreach (var extension in new[] { ".mp4", ".gif", ".png" })
+        {
+            File.Exists(first + extension).Should().BeTrue(first + extension);
+        }
+
+        File.Exists(Path.Combine(plain, "01-blue-square-moves-up-white-background.mp4")).Should().BeTrue();
+        var probe = Ffmpeg.Default.Probe(first + ".mp4");
+        (probe.Frames, probe.Width, probe.Height).Should().Be((8, 128, 128), "8 frames of 32x32, written 4x larger");
+
+        var extended = Path.Combine(_directory, "extended");
+        (exit, text) = RunAsync("sample", "--run", run, "--prompt", "a red circle moves right on a black background", "--given", first + ".mp4", "--mode", "extend-forward", "--frames", "8", "--output", extended);
+        exit.Should().Be(0, text);
+        Ffmpeg.Default.Probe(Path.Combine(extended, "00-red-circle-moves-right-black-background.mp4")).Frames.Should().Be(8);
+
+        (exit, text) = RunAsync("sample", "--run", run, "--prompt", "a red circle", "--given", first + ".mp4", "--mode", "sideways");
+        exit.Should().NotBe(0);
+        text.Should().Contain("sideways").And.Contain("extend-forward");
+        (exit, text) = RunAsync("sample", "--run", run, "--prompt", "a red circle", "--mode", "extend-backward");
+        exit.Should().NotBe(0);
+        text.Should().Contain("give --given too");
+
+        (exit, text) = RunAsync("eval", "--run", run);
+        exit.Should().Be(0, text);
+        text.Should().Contain("colour accuracy").And.Contain("direction accuracy");
+        using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "eval.json")));
+        report.RootElement.GetProperty("Prompts").GetArrayLength().Should().Be(24, "six colours x four directions");
+        report.RootElement.GetProperty("ColorAccuracy").GetDouble().Should().BeInRange(0, 1);
+    }
+}
