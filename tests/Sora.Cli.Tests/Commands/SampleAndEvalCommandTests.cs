@@ -84,4 +84,59 @@ public sealed class SampleAndEvalCommandTests : IDisposable
         report.RootElement.GetProperty("Prompts").GetArrayLength().Should().Be(24, "six colours x four directions");
         report.RootElement.GetProperty("ColorAccuracy").GetDouble().Should().BeInRange(0, 1);
     }
+
+    [Fact]
+    public void Videos_imported_with_data_import_train_with_data_source_parquet()
+    {
+        // Two "own" videos with sidecar captions, as a user would bring them: 16 frames of 48x32 (portrait).
+        var videos = Path.Combine(_directory, "videos");
+        Directory.CreateDirectory(videos);
+        var generator = new Sora.Data.Synthetic.MovingShapesGenerator(Sora.Data.Synthetic.MovingShapesOptions.Default with { Sizes = [new(48, 32)], Lengths = [16] }, seed: 9);
+        for (var i = 0; i < 2; i++)
+        {
+            var sample = generator.Generate(i);
+            Ffmpeg.Default.WriteMp4(sample.Clip, Path.Combine(videos, $"clip{i}.mp4"), fps: 8, upscale: 1);
+            File.WriteAllText(Path.Combine(videos, $"clip{i}.txt"), sample.Caption + "\n");
+        }
+
+        var dataset = Path.Combine(_directory, "imported");
+        var (exit, text) = RunAsync("data", "import", videos, "--output", dataset, "--lengths", "1", "8");
+        exit.Should().Be(0, text);
+
+        var run = Path.Combine(_directory, "own");
+        var job = Path.Combine(_directory, "own.yaml");
+        File.WriteAllText(job, $"""
+            name: own-videos
+            threads: 2
+            output: {run}
+            data:
+              source: parquet
+              path: {dataset}
+              held_out: 2
+            vae:
+              train:
+                steps: 3
+                batch_size: 2
+            model:
+              hidden: 32
+              depth: 1
+              heads: 2
+            train:
+              steps: 3
+              warmup_steps: 1
+              batch_size: 2
+            sampling:
+              steps: 2
+              frames: 8
+              height: 48
+              width: 32
+              prompts:
+                - a red circle moves left on a navy background
+            """);
+        (exit, text) = RunAsync("train", job);
+        exit.Should().Be(0, text);
+        var video = Directory.GetFiles(Path.Combine(run, "samples", "final"), "*.mp4").Single();
+        var probe = Ffmpeg.Default.Probe(video);
+        (probe.Frames, probe.Width, probe.Height).Should().Be((8, 32 * 4, 48 * 4), "the imported clips' portrait size, written 4x larger");
+    }
 }
