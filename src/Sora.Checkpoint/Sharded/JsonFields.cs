@@ -54,10 +54,10 @@ internal readonly struct JsonFields(string objectName)
             ? n
             : throw Error(path, "expected an integer");
 
-    /// <summary>A positive int, or null when the field is absent.</summary>
+    /// <summary>A positive int, or null when the field is absent or null.</summary>
     public int? OptionalPositiveInt(JsonObject parent, string field, string path)
     {
-        if (!parent.ContainsKey(field))
+        if (parent[field] is null)
         {
             return null;
         }

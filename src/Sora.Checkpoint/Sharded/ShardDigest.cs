@@ -3,34 +3,20 @@ using System.Security.Cryptography;
 namespace Sora.Checkpoint.Sharded;
 
 /// <summary>
-/// A shard object's SHA-256 digest. Format version 2 (what this build writes): the SHA-256 of the SHA-256s of the
-/// object's consecutive <see cref="ChunkBytes"/>-byte chunks (the last one shorter), so every core can hash a chunk
-/// of a save or a load at once (one core hashes about 1 GB/s even with SHA-NI). Version 1 manifests recorded the
-/// SHA-256 of the whole object; readers still check those, on one core.
+/// A shard object's digest as this build writes it (format version 2): the SHA-256 of the SHA-256s of the object's
+/// consecutive <see cref="ChunkBytes"/>-byte chunks (the last one shorter), so every core can hash a chunk of a save
+/// or a load at once (one core hashes about 1 GB/s even with SHA-NI). Version 1 manifests recorded the SHA-256 of the
+/// whole object; <see cref="ShardObjectReader"/> still checks those, on one core.
 /// </summary>
 public static class ShardDigest
 {
-    /// <summary>Bytes per hashed chunk in the checkpoints this build writes (4 MiB: one read of the shard reader).</summary>
-    public const int ChunkBytes = 4 << 20;
+    /// <summary>Bytes per hashed chunk in the checkpoints this build writes: one read of the shard reader (4 MiB).</summary>
+    public const int ChunkBytes = ShardObjectReader.ChunkBytes;
 
-    /// <summary>
-    /// The digest of the concatenation of <paramref name="segments"/>, its chunks of <paramref name="chunkBytes"/> hashed on
-    /// all cores but one; with null chunk bytes, a version 1 digest (the SHA-256 of everything, on one core).
-    /// </summary>
-    public static string Compute(IReadOnlyList<byte[]> segments, int? chunkBytes, CancellationToken cancellationToken = default)
+    /// <summary>The digest of the concatenation of <paramref name="segments"/>, its chunks of <paramref name="chunk"/> bytes hashed on all cores but one.</summary>
+    public static string Compute(IReadOnlyList<byte[]> segments, int chunk = ChunkBytes, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(segments);
-        if (chunkBytes is not { } chunk)
-        {
-            using var whole = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            foreach (var segment in segments)
-            {
-                whole.AppendData(segment);
-            }
-
-            return Convert.ToHexStringLower(whole.GetHashAndReset());
-        }
-
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(chunk);
         var starts = new long[segments.Count + 1];
         for (var i = 0; i < segments.Count; i++)

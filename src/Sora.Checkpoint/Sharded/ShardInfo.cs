@@ -83,6 +83,6 @@ public sealed record ShardInfo(
             fields.NonNegative(root, "size", ""),
             entries,
             fields.Base64Map(root, "generator_states", ""),
-            root["chunk_bytes"] is null ? null : fields.OptionalPositiveInt(root, "chunk_bytes", ""));
+            fields.OptionalPositiveInt(root, "chunk_bytes", ""));
     }
 }

@@ -49,7 +49,7 @@ internal static class ShardObjectReader
             {
                 return digestChunkBytes is { } chunk
                     ? await HashChunksAsync(chunks.Reader, scratch.Writer, chunk, stop.Token).ConfigureAwait(false)
-                    : await HashAsync(chunks.Reader, scratch.Writer, stop.Token).ConfigureAwait(false);
+                    : Convert.ToHexStringLower(await HashPiecesAsync(chunks.Reader, scratch.Writer, stop.Token).ConfigureAwait(false));
             }
             catch
             {
@@ -140,19 +140,20 @@ internal static class ShardObjectReader
         }
     }
 
-    private static async Task<string> HashAsync(ChannelReader<Chunk> chunks, ChannelWriter<byte[]> scratch, CancellationToken cancellationToken)
+    /// <summary>The SHA-256 of every piece in order, each scratch buffer handed back as soon as its piece is hashed.</summary>
+    private static async Task<byte[]> HashPiecesAsync(ChannelReader<Chunk> pieces, ChannelWriter<byte[]> scratch, CancellationToken cancellationToken)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        await foreach (var chunk in chunks.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        await foreach (var piece in pieces.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
-            hash.AppendData(chunk.Bytes.Span);
-            if (chunk.Scratch is { } buffer)
+            hash.AppendData(piece.Bytes.Span);
+            if (piece.Scratch is { } buffer)
             {
                 scratch.TryWrite(buffer);
             }
         }
 
-        return Convert.ToHexStringLower(hash.GetHashAndReset());
+        return hash.GetHashAndReset();
     }
 
     /// <summary>
@@ -201,18 +202,8 @@ internal static class ShardObjectReader
     {
         try
         {
-            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             // Not cancellable: the dispatcher always completes the channel, and the pieces must be hashed or handed back.
-            await foreach (var piece in pieces.ReadAllAsync().ConfigureAwait(false))
-            {
-                hash.AppendData(piece.Bytes.Span);
-                if (piece.Scratch is { } buffer)
-                {
-                    scratch.TryWrite(buffer);
-                }
-            }
-
-            return hash.GetHashAndReset();
+            return await HashPiecesAsync(pieces, scratch, CancellationToken.None).ConfigureAwait(false);
         }
         finally
         {

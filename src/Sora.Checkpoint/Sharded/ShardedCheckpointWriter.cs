@@ -17,7 +17,7 @@ public sealed class ShardedCheckpointWriter(ICheckpointStore store, CheckpointLa
     public Task<ShardInfo> WriteShardAsync(CheckpointContents contents, CancellationToken cancellationToken = default) =>
         WriteShardAsync(ShardSnapshot.Capture(contents), cancellationToken);
 
-    /// <summary>Serialises <paramref name="snapshot"/> and puts it in the store (unconditionally: a retry after a crash overwrites a shard no manifest names yet), computing its SHA-256 meanwhile.</summary>
+    /// <summary>Serialises <paramref name="snapshot"/> and puts it in the store (unconditionally: a retry after a crash overwrites a shard no manifest names yet), computing its digest (<see cref="ShardDigest"/>) meanwhile.</summary>
     public async Task<ShardInfo> WriteShardAsync(ShardSnapshot snapshot, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
@@ -27,7 +27,7 @@ public sealed class ShardedCheckpointWriter(ICheckpointStore store, CheckpointLa
         segments.AddRange(snapshot.Ranges.Select(r => r.Data));
         // The snapshot is immutable host memory, so its chunks are hashed (about 1 GB/s per core even with
         // SHA-NI) on the other cores while the store writes the same bytes, instead of before it.
-        var hashing = Task.Run(() => ShardDigest.Compute(segments, ShardDigest.ChunkBytes, cancellationToken), cancellationToken);
+        var hashing = Task.Run(() => ShardDigest.Compute(segments, cancellationToken: cancellationToken), cancellationToken);
         var name = Layout.Shard(header.Step, header.Rank, header.WorldSize);
         StoredObject stored;
         try

@@ -50,11 +50,11 @@ internal sealed class StepBenchmark
         progress?.Report($"{(ComputeDType is { } mixed ? mixed.ToString() : "fp32")} GEMM peak on {(OnGpu ? Device.ToString() : $"{Threads} CPU thread(s)")}");
         // MFU is against the peak of the dtype the model computes in.
         var dtype = ComputeDType ?? ScalarType.Float32;
-        // On the CPU the peak is measured again right before every timed step, so a step and its peak see the same
-        // machine (a shared VM's speed drifts by a third within a minute); elsewhere once, up front.
+        // On the CPU the peak is measured right before every timed step and the median taken, so a step and its
+        // peak see the same machine (a shared VM's speed drifts by a third within a minute); elsewhere once, up front.
         var cpuPeak = !OnGpu && dtype == ScalarType.Float32;
         var peaks = new List<double>();
-        var peak = cpuPeak ? CpuGemmPeak() : TensorGemmPeak(OnGpu ? 8192 : 2048, dtype);
+        double? peak = cpuPeak ? null : TensorGemmPeak(OnGpu ? 8192 : 2048, dtype);
 
         RandomState.ManualSeed(0);
         using var model = new VideoDiT(Config, vocabularySize: 64);
@@ -92,7 +92,7 @@ internal sealed class StepBenchmark
                 // Ranks measure together (a core's rate alone is not its rate beside a busy neighbour) and
                 // start the step together, so the measurement adds no wait to the step's collectives.
                 Barrier();
-                peaks.Add(CpuGemmPeak(runs: 2, products: 1));
+                peaks.Add(CpuGemmPeak());
                 Barrier();
             }
 
@@ -119,13 +119,9 @@ internal sealed class StepBenchmark
 
         var flops = DiTFlops.PerStep(model, Batch, Latent.Frames, Latent.Height, Latent.Width);
         var median = times.Order().ElementAt(times.Count / 2);
-        if (peaks.Count > 0)
-        {
-            peak = peaks.Order().ElementAt(peaks.Count / 2);
-        }
-
+        peak ??= peaks.Order().ElementAt(peaks.Count / 2);
         return new StepBenchmarkReport(Threads, model.ParameterCount(), model.TokenCount(Latent.Frames, Latent.Height, Latent.Width), Batch,
-            median, Batch / median, flops, flops.Total / median / 1e9, peak, profile)
+            median, Batch / median, flops, flops.Total / median / 1e9, peak.Value, profile)
         {
             Mode = Mode,
             Ranks = Group?.WorldSize ?? 1,
@@ -133,14 +129,15 @@ internal sealed class StepBenchmark
         };
     }
 
-    // This process's threads' best fp32 GEMM rate: the best of a few timed 2048³ products in C++, either one
+    // This process's threads' best fp32 GEMM rate: the better of two timed 2048³ products in C++, either one
     // product on all threads (OpenBLAS splits it) or one single-threaded product per thread at once. Here the
     // second is ~15% faster (two cores: 110-128 against 95 GFLOP/s), and it is what the cores can do.
-    private double CpuGemmPeak(int runs = 3, int products = 2)
+    private double CpuGemmPeak()
     {
         const long n = 2048;
-        var flops = 2.0 * n * n * n * products;
-        var threaded = flops / Enumerable.Range(0, runs).Min(_ => NativeBenchmarks.Gemm(n, products)) / 1e9;
+        const int runs = 2;
+        var flops = 2.0 * n * n * n;
+        var threaded = flops / Enumerable.Range(0, runs).Min(_ => NativeBenchmarks.Gemm(n, 1)) / 1e9;
         if (Threads == 1)
         {
             return threaded;
@@ -156,7 +153,7 @@ internal sealed class StepBenchmark
                 var workers = Enumerable.Range(0, Threads).Select(t => new Thread(() =>
                 {
                     start.SignalAndWait();
-                    seconds[t] = NativeBenchmarks.Gemm(n, products);
+                    seconds[t] = NativeBenchmarks.Gemm(n, 1);
                 })).ToArray();
                 foreach (var worker in workers)
                 {

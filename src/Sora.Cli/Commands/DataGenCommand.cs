@@ -1,6 +1,6 @@
-using Sora.Data;
 using System.CommandLine;
 using System.Diagnostics;
+using Sora.Data;
 using Sora.Data.Dataset;
 using Sora.Data.Parquet;
 using Sora.Data.Synthetic;

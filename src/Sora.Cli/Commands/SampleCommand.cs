@@ -23,7 +23,6 @@ internal static class SampleCommand
         var mode = new Option<string>("--mode") { Description = "With --given: image-to-video (first frame), extend-forward (given prefix) or extend-backward (given suffix).", DefaultValueFactory = _ => "image-to-video" };
         mode.AcceptOnlyFromAmong("image-to-video", "extend-forward", "extend-backward");
         var output = new Option<DirectoryInfo>("--output") { DefaultValueFactory = _ => new DirectoryInfo("samples") };
-        mode.AcceptOnlyFromAmong("image-to-video", "extend-forward", "extend-backward");
         var command = new Command("sample", "Generate videos (GIF, MP4 and a PNG contact sheet) from a trained run.")
         {
             run, prompts, frames, height, width, steps, guidance, seed, given, mode, output,

@@ -1,5 +1,5 @@
-using Sora.Data;
 using System.Diagnostics;
+using Sora.Data;
 using Sora.Distributed.Training;
 using Spectre.Console;
 

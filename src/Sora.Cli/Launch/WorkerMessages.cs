@@ -1,5 +1,5 @@
-using Sora.Data;
 using System.Text.Json;
+using Sora.Data;
 using Sora.Distributed.Training;
 
 namespace Sora.Cli.Launch;

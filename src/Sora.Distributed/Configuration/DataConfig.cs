@@ -41,9 +41,6 @@ public sealed record DataConfig
     /// <summary>How the DiT's batches are formed (<c>data.batching</c>): buckets of one shape, or Patch n' Pack.</summary>
     public BatchingOptions Batching { get; init; } = new();
 
-    /// <summary>Whether the moving-shapes generator makes the clips (in memory, or into <see cref="Path"/>).</summary>
-    public bool Generated => Source == DataSource.Synthetic || Generate;
-
     public static DataConfig Read(YamlSection section)
     {
         ArgumentNullException.ThrowIfNull(section);

@@ -51,7 +51,7 @@ internal sealed class FlatParameterShard : IDisposable
         }
 
         ComputeDType = computeDType ?? dtype;
-        if (ComputeDType != dtype && !IsFloating(dtype))
+        if (ComputeDType != dtype && !dtype.IsFloatingPoint())
         {
             throw new ArgumentException($"FSDP unit '{name}': mixed precision needs floating-point parameters, got {dtype}");
         }
@@ -81,9 +81,6 @@ internal sealed class FlatParameterShard : IDisposable
     }
 
     public string Name { get; }
-
-    private static bool IsFloating(ScalarType dtype) =>
-        dtype is ScalarType.Float32 or ScalarType.Float64 or ScalarType.Float16 or ScalarType.BFloat16;
 
     /// <summary>The module whose forward gathers this unit, or null for the root unit (gathered for the whole step).</summary>
     public Module? Module { get; }

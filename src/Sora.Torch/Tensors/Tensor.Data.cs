@@ -53,29 +53,9 @@ public sealed partial class Tensor
         where T : unmanaged
     {
         CheckElementType<T>();
-        if (Device.Type != DeviceType.Cpu)
-        {
-            throw new InvalidOperationException($"a zero-copy view needs a CPU tensor, but this one is on {Device}");
-        }
-
-        if (!IsContiguous)
-        {
-            throw new InvalidOperationException("a zero-copy view needs a contiguous tensor; call Contiguous() first");
-        }
-
+        CheckZeroCopy();
         var count = NumElements;
-        if (count == 0)
-        {
-            return ReadOnlySpan<T>.Empty;
-        }
-
-        var data = NativeMethods.sora_tensor_data_ptr(Handle);
-        if (data == null)
-        {
-            throw NativeError.Last();
-        }
-
-        return new ReadOnlySpan<T>(data, checked((int)count));
+        return count == 0 ? ReadOnlySpan<T>.Empty : new ReadOnlySpan<T>(DataPointer(), checked((int)count));
     }
 
     /// <summary>
@@ -86,6 +66,19 @@ public sealed partial class Tensor
     /// </summary>
     public unsafe Span<byte> AsWritableBytes(long byteOffset, int length)
     {
+        CheckZeroCopy();
+        var total = ByteCount;
+        if (byteOffset < 0 || length < 0 || byteOffset > total - length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(byteOffset), $"bytes [{byteOffset}, {byteOffset + length}) are outside the tensor's {total} bytes");
+        }
+
+        return length == 0 ? Span<byte>.Empty : new Span<byte>((byte*)DataPointer() + byteOffset, length);
+    }
+
+    // A zero-copy view reads the tensor's memory in place: it must be host memory laid out in order.
+    private void CheckZeroCopy()
+    {
         if (Device.Type != DeviceType.Cpu)
         {
             throw new InvalidOperationException($"a zero-copy view needs a CPU tensor, but this one is on {Device}");
@@ -95,25 +88,12 @@ public sealed partial class Tensor
         {
             throw new InvalidOperationException("a zero-copy view needs a contiguous tensor; call Contiguous() first");
         }
+    }
 
-        var total = ByteCount;
-        if (byteOffset < 0 || length < 0 || byteOffset > total - length)
-        {
-            throw new ArgumentOutOfRangeException(nameof(byteOffset), $"bytes [{byteOffset}, {byteOffset + length}) are outside the tensor's {total} bytes");
-        }
-
-        if (length == 0)
-        {
-            return Span<byte>.Empty;
-        }
-
-        var data = (byte*)NativeMethods.sora_tensor_data_ptr(Handle);
-        if (data == null)
-        {
-            throw NativeError.Last();
-        }
-
-        return new Span<byte>(data + byteOffset, length);
+    private unsafe void* DataPointer()
+    {
+        var data = NativeMethods.sora_tensor_data_ptr(Handle);
+        return data != null ? data : throw NativeError.Last();
     }
 
     /// <summary>Overwrites this tensor's elements with <paramref name="source"/> (same element count).</summary>

@@ -40,13 +40,17 @@ public class BenchCommandTests
         }
     }
 
-    [Fact]
-    public void Bench_binding_rejects_a_non_positive_size_naming_the_option()
+    [Theory]
+    [InlineData("binding", "--size")]
+    [InlineData("step", "--steps")]
+    [InlineData("step", "--threads")]
+    [InlineData("step", "--batch")]
+    public void Bench_rejects_a_non_positive_count_naming_the_option(string bench, string option)
     {
         var error = new StringWriter();
-        var exit = SoraCommand.Create().Parse(["bench", "binding", "--size", "0"]).Invoke(new InvocationConfiguration { Error = error, Output = TextWriter.Null });
+        var exit = SoraCommand.Create().Parse(["bench", bench, option, "0"]).Invoke(new InvocationConfiguration { Error = error, Output = TextWriter.Null });
         exit.Should().NotBe(0);
-        error.ToString().Should().Contain("--size must be at least 1");
+        error.ToString().Should().Contain($"{option} must be at least 1");
     }
 
     [Fact]

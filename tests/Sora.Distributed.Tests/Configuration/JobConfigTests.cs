@@ -64,9 +64,9 @@ public class JobConfigTests
     public void A_parquet_source_reads_every_row_unless_samples_is_given_and_generates_only_when_asked()
     {
         var read = JobConfig.Parse("data:\n  source: parquet\n  path: clips/\n  held_out: 8\n", "job.yaml").Data;
-        (read.Source, read.Path, read.Generate, read.Samples, read.HeldOut, read.Generated).Should().Be((DataSource.Parquet, "clips/", false, 0, 8, false));
+        (read.Source, read.Path, read.Generate, read.Samples, read.HeldOut).Should().Be((DataSource.Parquet, "clips/", false, 0, 8));
         var generated = JobConfig.Parse("data:\n  source: parquet\n  path: d\n  generate: true\n  lengths: [8]\n", "job.yaml").Data;
-        (generated.Generate, generated.Samples, generated.Generated).Should().Be((true, new DataConfig().Samples, true));
+        (generated.Generate, generated.Samples).Should().Be((true, new DataConfig().Samples));
         generated.Lengths.Should().Equal(8);
         JobConfig.Parse("name: plain\n", "plain.yaml").Data.Source.Should().Be(DataSource.Synthetic, "generated in memory is the default");
     }
