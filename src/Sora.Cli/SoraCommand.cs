@@ -21,7 +21,7 @@ internal static class SoraCommand
         }
         catch (Exception e) when (e is ConfigException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException
                                       or TorchException or FfmpegException or TrainingDivergedException or ArgumentException
-                                      or ParquetFormatException or IOException or KeyNotFoundException or Sora.Torch.Distributed.CollectiveException)
+                                      or ParquetFormatException or IOException or UnauthorizedAccessException or KeyNotFoundException or Sora.Torch.Distributed.CollectiveException)
         {
             AnsiConsole.Console.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
             return 1;
@@ -33,6 +33,11 @@ internal static class SoraCommand
         var root = new RootCommand("Sora.Distributed: train Sora-style video diffusion transformers on one machine or many.");
         root.Subcommands.Add(InfoCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(LaunchCommand.Create());
+        root.Subcommands.Add(LaunchCommand.CreateCoordinator());
+        root.Subcommands.Add(LaunchCommand.CreateAgent());
+        root.Subcommands.Add(StatusCommand.Create());
+        root.Subcommands.Add(StatusCommand.CreateStop());
         root.Subcommands.Add(SampleCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(DataCommand.Create());

@@ -34,6 +34,12 @@ public sealed record JobConfig
 
     public SamplingConfig Sampling { get; init; } = new();
 
+    /// <summary>Checkpoints under <c>sora launch</c>.</summary>
+    public CheckpointConfig Checkpoint { get; init; } = new();
+
+    /// <summary>Failure handling under <c>sora launch</c>.</summary>
+    public FaultConfig Fault { get; init; } = new();
+
     /// <summary>The job file's text, saved into the run directory.</summary>
     public string Source { get; init; } = string.Empty;
 
@@ -64,6 +70,8 @@ public sealed record JobConfig
             Flow = ReadFlow(root.Section("flow")),
             Training = StageConfig.Read(root.Section("train"), defaults.Training, mixedPrecision: true),
             Sampling = SamplingConfig.Read(root.Section("sampling")),
+            Checkpoint = CheckpointConfig.Read(root.Section("checkpoint")),
+            Fault = FaultConfig.Read(root.Section("fault")),
             Source = yaml,
         };
 

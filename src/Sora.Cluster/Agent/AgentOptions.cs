@@ -1,0 +1,38 @@
+namespace Sora.Cluster.Agent;
+
+/// <summary>What a node agent needs: who it is, what it may start, and how to start a worker.</summary>
+/// <param name="Node">The node's name in the job (unique).</param>
+/// <param name="Host">The address this node's workers bind and announce for Gloo.</param>
+/// <param name="ProcessesPerNode">Workers per round (one per device).</param>
+/// <param name="Threads">CPU threads split between the workers.</param>
+/// <param name="TokenDigest">The job token's digest (JobCoordinator.TokenDigest).</param>
+/// <param name="Version">This software's version.</param>
+/// <param name="CoordinatorPath">The coordinator actor's path, e.g. <c>akka.tcp://sora@10.0.0.1:29400/user/coordinator</c>.</param>
+/// <param name="WorkerCommand">The program and leading arguments that run <c>sora</c> (the agent appends <c>train …</c>).</param>
+/// <param name="WorkDirectory">Where the agent writes the job file it was sent.</param>
+/// <param name="CoordinatorTimeout">How long workers keep running while the coordinator is unreachable.</param>
+/// <param name="StopGrace">After SIGTERM, how long before SIGKILL.</param>
+public sealed record AgentOptions(
+    string Node,
+    string Host,
+    int ProcessesPerNode,
+    int Threads,
+    string TokenDigest,
+    string Version,
+    string CoordinatorPath,
+    IReadOnlyList<string> WorkerCommand,
+    string WorkDirectory,
+    TimeSpan CoordinatorTimeout,
+    TimeSpan StopGrace);
+
+/// <summary>How an agent's work ended: the job's result, or a refusal; the hosting process exits with its exit code.</summary>
+public sealed class AgentOutcome
+{
+    private readonly TaskCompletionSource<(int ExitCode, string Message)> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public Task<(int ExitCode, string Message)> Task => _done.Task;
+
+    public bool IsCompleted => _done.Task.IsCompleted;
+
+    public void Complete(int exitCode, string message) => _done.TrySetResult((exitCode, message));
+}

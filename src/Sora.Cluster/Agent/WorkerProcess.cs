@@ -1,0 +1,289 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Akka.Actor;
+using Sora.Cluster.Protocol;
+using Sora.Distributed.Training;
+
+namespace Sora.Cluster.Agent;
+
+/// <summary>
+/// One worker process of a round, owned by its agent: starts it, keeps its output in a log file and a tail,
+/// follows its <c>@sora</c> progress lines, and reports its exit to the agent. Stopping is graceful (a control
+/// line on its stdin: the ranks agree on a step, checkpoint and exit) or not (SIGTERM, then SIGKILL after the
+/// grace period). A worker never outlives this actor: its process is killed when the actor stops, and it exits by
+/// itself when its stdin closes (the agent died).
+/// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "An actor releases its resources in PostStop.")]
+public sealed class WorkerProcess : ReceiveActor, IWithTimers
+{
+    private const int TailLines = 40;
+    private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
+
+    private readonly ProcessStartInfo _start;
+    private readonly int _rank;
+    private readonly long _round;
+    private readonly string _logFile;
+    private readonly TimeSpan _grace;
+    private readonly Queue<string> _tail = new();
+    private Process? _process;
+    private StreamWriter? _log;
+    private DateTime _lastOutput = DateTime.UtcNow;
+    private DateTime _lastStepAt = DateTime.UtcNow;
+    private string _stage = "";
+    private long _step;
+    private long _totalSteps;
+    private double? _loss;
+    private double? _stepSeconds;
+    private bool _requested;
+    private bool _exited;
+
+    public WorkerProcess(ProcessStartInfo start, int rank, long round, string logFile, TimeSpan grace)
+    {
+        _start = start;
+        _rank = rank;
+        _round = round;
+        _logFile = logFile;
+        _grace = grace;
+        Receive<OutputLine>(OnLine);
+        Receive<ProcessEnded>(OnEnded);
+        Receive<Stop>(OnStop);
+        Receive<ReportRequest>(_ => Sender.Tell(Report()));
+        Receive<ForceKill>(_ => Signal(9));
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(ProcessStartInfo start, int rank, long round, string logFile, TimeSpan grace) =>
+        Akka.Actor.Props.Create(() => new WorkerProcess(start, rank, round, logFile, grace));
+
+    protected override void PreStart()
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(_logFile)!);
+        _log = new StreamWriter(_logFile, append: true) { AutoFlush = true };
+        _start.RedirectStandardInput = true;
+        _start.RedirectStandardOutput = true;
+        _start.RedirectStandardError = true;
+        _start.UseShellExecute = false;
+        _process = Process.Start(_start) ?? throw new InvalidOperationException($"rank {_rank}: could not start {_start.FileName}");
+        _lastOutput = DateTime.UtcNow;
+        var self = Self;
+        var process = _process;
+        var stdout = Task.Run(() => Pump(process.StandardOutput, self));
+        var stderr = Task.Run(() => Pump(process.StandardError, self));
+        Task.WhenAll(process.WaitForExitAsync(), stdout, stderr).ContinueWith(_ => new ProcessEnded(process.ExitCode), TaskScheduler.Default).PipeTo(self);
+    }
+
+    protected override void PostStop()
+    {
+        // No orphaned training: whatever still runs goes with the actor.
+        if (_process is { } process && !_exited)
+        {
+            try
+            {
+                process.Kill(entireProcessTree: true);
+            }
+            catch (InvalidOperationException)
+            {
+                // Exited meanwhile.
+            }
+        }
+
+        _log?.Dispose();
+        _process?.Dispose();
+    }
+
+    private static void Pump(StreamReader reader, IActorRef self)
+    {
+        while (reader.ReadLine() is { } line)
+        {
+            self.Tell(new OutputLine(line));
+        }
+    }
+
+    private void OnLine(OutputLine line)
+    {
+        _lastOutput = DateTime.UtcNow;
+        var text = line.Text;
+        if (text.StartsWith(WorkerProtocol.Prefix, StringComparison.Ordinal))
+        {
+            var message = Parse(text);
+            if (message?.Progress is { } p)
+            {
+                // The step time is smoothed over the steps between reports (a resumed stage starts mid-way).
+                var now = DateTime.UtcNow;
+                if (p.Name == _stage && p.Step > _step)
+                {
+                    var seconds = (now - _lastStepAt).TotalSeconds / (p.Step - _step);
+                    _stepSeconds = _stepSeconds is { } s ? (0.8 * s) + (0.2 * seconds) : seconds;
+                }
+
+                _lastStepAt = now;
+                _stage = p.Name;
+                _step = p.Step;
+                _totalSteps = p.TotalSteps;
+                _loss = p.Loss;
+                return; // progress snapshots would flood the log
+            }
+
+            if (message?.Status is { } status)
+            {
+                text = status;
+            }
+        }
+
+        _log?.WriteLine(text);
+        _tail.Enqueue(text);
+        if (_tail.Count > TailLines)
+        {
+            _tail.Dequeue();
+        }
+    }
+
+    private void OnEnded(ProcessEnded ended)
+    {
+        _exited = true;
+        Context.Parent.Tell(new WorkerExited("", _round, _rank, ended.ExitCode, _requested, string.Join("\n", _tail), _logFile));
+        Context.Stop(Self);
+    }
+
+    private void OnStop(Stop stop)
+    {
+        if (_exited || _process is null)
+        {
+            return;
+        }
+
+        _requested = true;
+        if (stop.Checkpoint)
+        {
+            try
+            {
+                _process.StandardInput.WriteLine(WorkerProtocol.StopLine(stop.Reason));
+                _process.StandardInput.Flush();
+                return;
+            }
+            catch (IOException)
+            {
+                // Its stdin is gone: it is exiting anyway; terminate below.
+            }
+        }
+
+        Signal(15);
+        Timers.StartSingleTimer("kill", ForceKill.Instance, _grace);
+    }
+
+    private void Signal(int signal)
+    {
+        if (_exited || _process is null)
+        {
+            return;
+        }
+
+        if (signal == 9)
+        {
+            try
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+            catch (InvalidOperationException)
+            {
+            }
+
+            return;
+        }
+
+        _ = kill(_process.Id, signal);
+    }
+
+    private WorkerReport Report()
+    {
+        var pid = _process?.Id ?? 0;
+        var state = _exited ? "exited" : IsStopped(pid) ? "stopped" : "running";
+        long resident = 0;
+        try
+        {
+            if (_process is { HasExited: false } p)
+            {
+                p.Refresh();
+                resident = p.WorkingSet64;
+            }
+        }
+        catch (InvalidOperationException)
+        {
+        }
+
+        return new WorkerReport(_rank, pid, state, _stage, _step, _totalSteps, (DateTime.UtcNow - _lastOutput).TotalSeconds, _loss, _stepSeconds, resident);
+    }
+
+    /// <summary>Whether the process is stopped by a signal (state T in /proc/PID/stat).</summary>
+    private static bool IsStopped(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var close = stat.LastIndexOf(')');
+            return close > 0 && close + 2 < stat.Length && stat[close + 2] is 'T' or 't';
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    private static WorkerProtocol.Message? Parse(string line)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<WorkerProtocol.Message>(line.AsSpan(WorkerProtocol.Prefix.Length), s_json);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    [DllImport("libc", SetLastError = true)]
+#pragma warning disable CA5392, SYSLIB1054 // libc's kill: there is no managed way to send SIGTERM.
+    private static extern int kill(int pid, int signal);
+#pragma warning restore CA5392, SYSLIB1054
+
+    /// <summary>End the worker: gracefully (checkpoint first) or by SIGTERM.</summary>
+    public sealed record Stop(string Reason, bool Checkpoint);
+
+    /// <summary>Asks for a <see cref="WorkerReport"/>.</summary>
+    public sealed record ReportRequest
+    {
+        public static readonly ReportRequest Instance = new();
+    }
+
+    private sealed record OutputLine(string Text);
+
+    private sealed record ProcessEnded(int ExitCode);
+
+    private sealed record ForceKill
+    {
+        public static readonly ForceKill Instance = new();
+    }
+}
+
+/// <summary>The worker's side of the local channel: <c>@sora {json}</c> lines on stdout, control lines on stdin.</summary>
+public static class WorkerProtocol
+{
+    public const string Prefix = "@sora ";
+
+    public const string ControlPrefix = "@sora-control ";
+
+    private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>The control line that asks a worker to agree on a step with the others, checkpoint it and exit.</summary>
+    public static string StopLine(string reason) => ControlPrefix + JsonSerializer.Serialize(new { stop = reason }, s_json);
+
+    /// <summary>One line a worker prints: a status line or a progress snapshot.</summary>
+    public sealed record Message
+    {
+        public string? Status { get; init; }
+
+        public TrainingProgress? Progress { get; init; }
+    }
+}

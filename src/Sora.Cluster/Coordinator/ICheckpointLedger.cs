@@ -1,0 +1,20 @@
+namespace Sora.Cluster.Coordinator;
+
+/// <summary>The last committed checkpoint as the store's <c>latest</c> pointer names it, and the round that fenced it.</summary>
+public sealed record CommittedCheckpoint(long Step, long Round, DateTimeOffset? CommittedAt);
+
+/// <summary>
+/// The coordinator's view of the checkpoint store: the truth it rebuilds its state from. Fencing a round makes every
+/// commit from an older round fail (see docs/checkpoint-format.md).
+/// </summary>
+public interface ICheckpointLedger
+{
+    /// <summary>Where the checkpoints are (for messages).</summary>
+    string Location { get; }
+
+    /// <summary>The latest pointer (null when nothing was ever fenced or committed).</summary>
+    Task<CommittedCheckpoint?> ReadAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Moves the store's round to <paramref name="round"/>; returns the checkpoint the round resumes from (Step 0: none).</summary>
+    Task<CommittedCheckpoint> FenceAsync(long round, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,24 @@
+namespace Sora.Cluster.Coordinator;
+
+/// <summary>What the coordinator runs: the job and how to run it.</summary>
+/// <param name="Name">The job's name.</param>
+/// <param name="Yaml">The job file's text (sent to the agents).</param>
+/// <param name="Batches">Every global batch size with its key: a round's world size must divide each.</param>
+/// <param name="TotalSteps">The DiT stage's steps (for status).</param>
+/// <param name="Fault">Failure handling.</param>
+/// <param name="WorkerArguments">Arguments every worker gets (parallelism, checkpoints, timeout); "--resume latest" is added when a checkpoint exists.</param>
+/// <param name="TokenDigest">JobToken.Digest of the job token.</param>
+/// <param name="Version">The software version agents must run.</param>
+/// <param name="StoreHost">The c10d store's host as workers reach it.</param>
+/// <param name="StorePort">Its port.</param>
+public sealed record JobSpec(
+    string Name,
+    string Yaml,
+    IReadOnlyList<(string Key, int Size)> Batches,
+    long TotalSteps,
+    FaultPolicy Fault,
+    IReadOnlyList<string> WorkerArguments,
+    string TokenDigest,
+    string Version,
+    string StoreHost,
+    int StorePort);

@@ -1,0 +1,34 @@
+namespace Sora.Cluster.Coordinator;
+
+/// <summary>The job as the coordinator sees it: what <c>sora status</c> and <c>GET /api/status</c> show. Holds no secret.</summary>
+public sealed record JobStatus(
+    string Job,
+    string State,
+    long Round,
+    int WorldSize,
+    string Message,
+    DateTimeOffset StartedAt,
+    IReadOnlyList<NodeStatus> Nodes,
+    IReadOnlyList<RankStatus> Ranks,
+    IReadOnlyList<RestartRecord> Restarts,
+    int RestartsLeft,
+    CommittedCheckpoint? LastCheckpoint,
+    string CheckpointStore);
+
+/// <summary>One agent.</summary>
+public sealed record NodeStatus(string Node, string Host, int ProcessesPerNode, bool Reachable, bool InRound, double HeartbeatAgeSeconds);
+
+/// <summary>One rank of the current round.</summary>
+public sealed record RankStatus(int Rank, string Node, int LocalRank, string State, string Stage, long Step, long TotalSteps, double HeartbeatAgeSeconds, double SecondsSinceOutput, double? Loss, double? StepSeconds, long ResidentBytes);
+
+/// <summary>The job states.</summary>
+public static class JobStates
+{
+    public const string Rendezvous = "rendezvous";
+    public const string Running = "running";
+    public const string Restarting = "restarting";
+    public const string Stopping = "stopping";
+    public const string Succeeded = "succeeded";
+    public const string Stopped = "stopped";
+    public const string Failed = "failed";
+}

@@ -1,0 +1,31 @@
+namespace Sora.Cluster.Coordinator;
+
+/// <summary>One restart of the job: the round that failed and why.</summary>
+public sealed record RestartRecord(long Round, DateTimeOffset At, string Cause, string Kind);
+
+/// <summary>The job's restart budget (<c>--max-restarts</c>): failures that may still be recovered, and the history of those that were.</summary>
+public sealed class RestartBudget(int maxRestarts)
+{
+    private readonly List<RestartRecord> _history = [];
+
+    public int Max { get; } = maxRestarts;
+
+    public int Used => _history.Count;
+
+    public int Left => Math.Max(0, Max - Used);
+
+    public IReadOnlyList<RestartRecord> History => _history;
+
+    /// <summary>Records a failed round; false when the budget was already spent (the job must end).</summary>
+    public bool TrySpend(RestartRecord failure)
+    {
+        ArgumentNullException.ThrowIfNull(failure);
+        if (Used >= Max)
+        {
+            return false;
+        }
+
+        _history.Add(failure);
+        return true;
+    }
+}

@@ -1,0 +1,76 @@
+using Akka.Actor;
+
+namespace Sora.Cluster.Protocol;
+
+// Messages between the coordinator and the agents (over Akka remoting). They carry no secret: an agent proves
+// it holds the job token with a digest of it (JobToken.Digest), so dead-letter logs never show the token.
+
+/// <summary>An agent asks to take part in the job.</summary>
+/// <param name="Node">The node's name (unique in the job; the host name by default).</param>
+/// <param name="Host">The address its workers bind and announce for Gloo.</param>
+/// <param name="ProcessesPerNode">Workers it starts (one per device).</param>
+/// <param name="Threads">CPU threads it splits between its workers.</param>
+/// <param name="TokenDigest">SHA-256 of the job token (see JobToken.Digest).</param>
+/// <param name="Version">The software version the agent runs.</param>
+/// <param name="Agent">The agent actor.</param>
+public sealed record RegisterAgent(string Node, string Host, int ProcessesPerNode, int Threads, string TokenDigest, string Version, IActorRef Agent);
+
+/// <summary>The coordinator took the agent in; it waits for a round.</summary>
+public sealed record AgentAccepted(string Node, string JobName);
+
+/// <summary>The coordinator refused the agent (wrong token or version, a name taken, a bad process count): the agent exits with the reason.</summary>
+public sealed record AgentRejected(string Node, string Reason)
+{
+    /// <summary>False when the agent may try again (its node name is still held by a lost agent).</summary>
+    public bool Fatal { get; init; } = true;
+}
+
+/// <summary>Start this node's workers for one round.</summary>
+/// <param name="Round">The round number (fences checkpoint commits; prefixes the c10d store keys).</param>
+/// <param name="Workers">This node's ranks.</param>
+/// <param name="WorldSize">Ranks in the round.</param>
+/// <param name="StoreHost">The c10d TCPStore's host (the coordinator).</param>
+/// <param name="StorePort">Its port.</param>
+/// <param name="JobYaml">The job file's text (the agent's node may not have the file).</param>
+/// <param name="JobName">The job's name (the file name agents write it under).</param>
+/// <param name="WorkerArguments">Arguments every worker gets after its own (checkpoint options, parallelism, resume).</param>
+public sealed record StartRound(long Round, IReadOnlyList<RankAssignment> Workers, int WorldSize, string StoreHost, int StorePort, string JobYaml, string JobName, IReadOnlyList<string> WorkerArguments);
+
+/// <summary>One worker of a round: its global and local rank.</summary>
+public sealed record RankAssignment(int Rank, int LocalRank);
+
+/// <summary>End the round on this node. With <paramref name="Checkpoint"/>, workers agree on a step, checkpoint it and exit; otherwise they are terminated (SIGTERM, then SIGKILL after the grace period).</summary>
+public sealed record StopRound(long Round, string Reason, bool Checkpoint);
+
+/// <summary>The job is over: agents stop what still runs and exit with <paramref name="Success"/>.</summary>
+public sealed record JobEnded(bool Success, string Message);
+
+/// <summary>An agent's periodic report (about 1 Hz): its workers' states and progress.</summary>
+public sealed record AgentHeartbeat(string Node, long Round, IReadOnlyList<WorkerReport> Workers);
+
+/// <summary>One worker as its agent sees it.</summary>
+/// <param name="Rank">Global rank.</param>
+/// <param name="Pid">Process id (0 before it started).</param>
+/// <param name="State">running, exited, stopped (SIGSTOP) or starting.</param>
+/// <param name="Stage">The training stage it reports (vae, dit) or "".</param>
+/// <param name="Step">Its last reported step of that stage.</param>
+/// <param name="TotalSteps">That stage's steps.</param>
+/// <param name="SecondsSinceOutput">Seconds since it last reported anything (a status line or a step).</param>
+/// <param name="Loss">Its last reported loss.</param>
+/// <param name="StepSeconds">Its mean step time so far.</param>
+/// <param name="ResidentBytes">Its resident memory.</param>
+public sealed record WorkerReport(int Rank, int Pid, string State, string Stage, long Step, long TotalSteps, double SecondsSinceOutput, double? Loss, double? StepSeconds, long ResidentBytes);
+
+/// <summary>A worker's process ended (sent as soon as the agent sees it).</summary>
+/// <param name="Node">The agent's node.</param>
+/// <param name="Round">The round it belonged to.</param>
+/// <param name="Rank">Its global rank.</param>
+/// <param name="ExitCode">Exit code (128 + signal when killed by a signal).</param>
+/// <param name="Requested">Whether the agent had asked it to stop (a stop or an ended round).</param>
+/// <param name="LogTail">The last lines of its output.</param>
+/// <param name="LogFile">Where its whole output is, on the agent's node.</param>
+public sealed record WorkerExited(string Node, long Round, int Rank, int ExitCode, bool Requested, string LogTail, string LogFile)
+{
+    /// <summary>"exit code 1" or "signal 9 (SIGKILL)".</summary>
+    public string How => ExitStatus.Describe(ExitCode);
+}
