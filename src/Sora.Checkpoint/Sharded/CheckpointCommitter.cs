@@ -8,14 +8,23 @@ namespace Sora.Checkpoint.Sharded;
 /// gathered (e.g. as <see cref="ShardInfo.ToJson"/> strings through the TCPStore), builds the manifest, writes it,
 /// then moves <c>latest</c> to it with a conditional put. The order makes the pointer the commit point: a crash
 /// before the manifest leaves shards no manifest names; a crash before the pointer leaves a complete checkpoint
-/// that <c>latest</c> does not name yet. Neither is ever loaded as the latest.
+/// that <c>latest</c> does not name yet. Neither is ever loaded as the latest. Commits are fenced by
+/// <see cref="Round"/>: a writer whose round is older than the one <c>latest</c> holds is refused with
+/// <see cref="StaleRoundException"/> (see <see cref="CheckpointFence"/>).
 /// </summary>
-public sealed class CheckpointCommitter(ICheckpointStore store, CheckpointLayout? layout = null, TimeProvider? time = null)
+/// <param name="store">Where the checkpoint is.</param>
+/// <param name="layout">Its layout (default: under <c>checkpoints</c>).</param>
+/// <param name="time">The clock of the manifest's timestamp.</param>
+/// <param name="round">The writer's round (0: unfenced, refused only once a fence has moved the job past round 0).</param>
+public sealed class CheckpointCommitter(ICheckpointStore store, CheckpointLayout? layout = null, TimeProvider? time = null, long round = 0)
 {
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
     /// <summary>The layout objects are written in.</summary>
     public CheckpointLayout Layout { get; } = layout ?? new CheckpointLayout();
+
+    /// <summary>The round this writer belongs to; its commits carry it into <c>latest</c>.</summary>
+    public long Round { get; } = round >= 0 ? round : throw new ArgumentOutOfRangeException(nameof(round), round, "a round is 0 or more");
 
     /// <summary>Parses the other ranks' shard infos (as exchanged between processes) and commits.</summary>
     public Task<CheckpointManifest> CommitAsync(CheckpointContents header, IEnumerable<string> shardInfoJson, CancellationToken cancellationToken = default) =>
@@ -25,6 +34,9 @@ public sealed class CheckpointCommitter(ICheckpointStore store, CheckpointLayout
     public async Task<CheckpointManifest> CommitAsync(CheckpointContents header, IReadOnlyList<ShardInfo> shards, CancellationToken cancellationToken = default)
     {
         var manifest = BuildManifest(header, shards);
+        // Checked before the manifest too, so that an ended round does not even replace a manifest a newer round
+        // may have written at the same step; the commit point itself is guarded again below.
+        await ThrowIfStaleAsync(manifest.Step, cancellationToken).ConfigureAwait(false);
         await WriteManifestAsync(manifest, cancellationToken).ConfigureAwait(false);
         await UpdateLatestAsync(manifest.Step, cancellationToken).ConfigureAwait(false);
         return manifest;
@@ -104,8 +116,10 @@ public sealed class CheckpointCommitter(ICheckpointStore store, CheckpointLayout
     }
 
     /// <summary>
-    /// Points <c>latest</c> at <paramref name="step"/>'s manifest: If-Match the ETag of the version read, or
-    /// If-None-Match on the first commit. Fails with <see cref="PreconditionFailedException"/> if another writer moved it meanwhile.
+    /// Points <c>latest</c> at <paramref name="step"/>'s manifest, carrying <see cref="Round"/>: If-Match the ETag of the
+    /// version read, or If-None-Match on the first commit. Throws <see cref="StaleRoundException"/> when the pointer read
+    /// (or the one that won a race) holds a newer round, and <see cref="PreconditionFailedException"/> when another
+    /// writer of the same round moved it meanwhile. Nothing is written in either case.
     /// </summary>
     public async Task<LatestPointer> UpdateLatestAsync(long step, CancellationToken cancellationToken = default)
     {
@@ -115,23 +129,62 @@ public sealed class CheckpointCommitter(ICheckpointStore store, CheckpointLayout
             throw new InvalidOperationException($"cannot point '{Layout.Latest}' at step {step}: its manifest '{manifestName}' is not in {store.Location}");
         }
 
-        string? etag = null;
+        var etag = await ThrowIfStaleAsync(step, cancellationToken).ConfigureAwait(false);
+        var pointer = new LatestPointer(step, manifestName) { Round = Round };
+        var condition = etag is null ? PutCondition.IfNotExists : PutCondition.IfMatch(etag);
         try
         {
-            var current = await store.OpenReadAsync(Layout.Latest, cancellationToken).ConfigureAwait(false);
-            await using (current.ConfigureAwait(false))
-            {
-                etag = current.Properties.ETag;
-            }
+            var stored = await store.PutBytesAsync(Layout.Latest, pointer.ToJson(), condition, cancellationToken).ConfigureAwait(false);
+            return pointer with { ETag = stored.ETag };
         }
-        catch (StoredObjectNotFoundException)
+        catch (PreconditionFailedException lost)
         {
+            // Someone moved latest between the read and the put: a fence (then say so) or a writer of this round.
+            var winner = await TryReadPointerAsync(cancellationToken).ConfigureAwait(false);
+            if (winner is not null && winner.Round > Round)
+            {
+                throw new StaleRoundException(Round, step, winner.Round, Layout.Latest, store.Location, lost);
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Reads <c>latest</c> and throws <see cref="StaleRoundException"/> when its round is newer than <see cref="Round"/>;
+    /// returns the ETag to put against (null when there is no pointer). A pointer that cannot be parsed is replaced
+    /// (its ETag returned) by an unfenced writer, as before rounds existed; a fenced writer cannot tell its round and fails.
+    /// </summary>
+    private async Task<string?> ThrowIfStaleAsync(long step, CancellationToken cancellationToken)
+    {
+        LatestPointer? current;
+        try
+        {
+            current = await LatestPointer.ReadAsync(store, Layout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CheckpointFormatException) when (Round == 0)
+        {
+            return (await store.GetPropertiesAsync(Layout.Latest, cancellationToken).ConfigureAwait(false))?.ETag;
         }
 
-        var pointer = new LatestPointer(step, manifestName);
-        var condition = etag is null ? PutCondition.IfNotExists : PutCondition.IfMatch(etag);
-        var stored = await store.PutBytesAsync(Layout.Latest, pointer.ToJson(), condition, cancellationToken).ConfigureAwait(false);
-        return pointer with { ETag = stored.ETag };
+        if (current is not null && current.Round > Round)
+        {
+            throw new StaleRoundException(Round, step, current.Round, Layout.Latest, store.Location);
+        }
+
+        return current?.ETag;
+    }
+
+    private async Task<LatestPointer?> TryReadPointerAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await LatestPointer.ReadAsync(store, Layout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CheckpointFormatException)
+        {
+            return null;
+        }
     }
 
     private static ManifestTensor Pieces(long step, string name, List<(int Rank, ShardEntry Entry)> holders)

@@ -4,19 +4,79 @@ using Sora.Checkpoint.Stores;
 
 namespace Sora.Checkpoint.Sharded;
 
-/// <summary>The content of <c>checkpoints/latest</c>: the step and the manifest of the latest committed checkpoint, and the ETag of the version read (for the next compare-and-swap).</summary>
-public sealed record LatestPointer(long Step, string Manifest, string? ETag = null)
+/// <summary>
+/// The content of <c>checkpoints/latest</c>: the step and the manifest of the latest committed checkpoint, the round
+/// of the job that fences commits (<see cref="CheckpointFence"/>; 0 in pointers written before rounds existed), and
+/// the ETag of the version read (for the next compare-and-swap). A pointer without a manifest means "no checkpoint
+/// yet, but the job is at <see cref="Round"/>": what a fence writes into an empty store.
+/// </summary>
+public sealed record LatestPointer(long Step, string? Manifest, string? ETag = null)
 {
-    /// <summary>UTF-8 JSON <c>{"step":…,"manifest":"…"}</c>.</summary>
-    public byte[] ToJson() => Encoding.UTF8.GetBytes(new JsonObject { ["step"] = Step, ["manifest"] = Manifest }.ToJsonString());
+    /// <summary>The job's round when this pointer was written or last fenced (0: unfenced).</summary>
+    public long Round { get; init; }
 
-    /// <summary>Parses and checks a pointer read from <paramref name="objectName"/>: the manifest must be a valid object name inside <paramref name="layout"/>'s step folder of the same step.</summary>
+    /// <summary>Whether the pointer names a committed checkpoint (false for a fence's "no checkpoint yet").</summary>
+    public bool HasCheckpoint => Manifest is not null;
+
+    /// <summary>The pointer a fence writes into a store that holds no checkpoint: step 0, no manifest, <paramref name="round"/>.</summary>
+    public static LatestPointer NoCheckpoint(long round) => new(0, null) { Round = round };
+
+    /// <summary>UTF-8 JSON <c>{"step":…,"manifest":"…","round":…}</c> (no manifest for "no checkpoint yet"; no round when it is 0, as older writers wrote it).</summary>
+    public byte[] ToJson()
+    {
+        var json = new JsonObject { ["step"] = Step };
+        if (Manifest is not null)
+        {
+            json["manifest"] = Manifest;
+        }
+
+        if (Round != 0)
+        {
+            json["round"] = Round;
+        }
+
+        return Encoding.UTF8.GetBytes(json.ToJsonString());
+    }
+
+    /// <summary>The pointer stored at <paramref name="layout"/>'s <c>latest</c> with its ETag, "no checkpoint yet" pointers included; null when there is none.</summary>
+    public static async Task<LatestPointer?> ReadAsync(ICheckpointStore store, CheckpointLayout layout, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(layout);
+        try
+        {
+            var stream = await store.OpenReadAsync(layout.Latest, cancellationToken).ConfigureAwait(false);
+            await using (stream.ConfigureAwait(false))
+            {
+                using var buffer = new MemoryStream();
+                await stream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+                return Parse(buffer.ToArray(), layout.Latest, layout, stream.Properties.ETag);
+            }
+        }
+        catch (StoredObjectNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Parses and checks a pointer read from <paramref name="objectName"/>: the manifest must be a valid object name inside
+    /// <paramref name="layout"/>'s step folder of the same step; a pointer without one must be at step 0; "round" may be absent (0).
+    /// </summary>
     public static LatestPointer Parse(ReadOnlySpan<byte> utf8, string objectName, CheckpointLayout layout, string? etag)
     {
         ArgumentNullException.ThrowIfNull(layout);
         var fields = new JsonFields(objectName);
         var root = fields.Parse(utf8);
         var step = fields.NonNegative(root, "step", "");
+        var round = root["round"] is null ? 0 : fields.NonNegative(root, "round", "");
+        if (root["manifest"] is null)
+        {
+            return step == 0
+                ? new LatestPointer(0, null, etag) { Round = round }
+                : throw fields.Error("manifest", $"missing (only the 'no checkpoint yet' pointer of a fence has none, and it is at step 0, not {step})");
+        }
+
         var manifest = fields.String(root, "manifest", "");
         if (!ObjectName.IsValid(manifest))
         {
@@ -28,6 +88,6 @@ public sealed record LatestPointer(long Step, string Manifest, string? ETag = nu
             throw fields.Error("manifest", $"'{manifest}' is not the manifest of step {step} ('{layout.Manifest(step)}')");
         }
 
-        return new LatestPointer(step, manifest, etag);
+        return new LatestPointer(step, manifest, etag) { Round = round };
     }
 }

@@ -13,24 +13,16 @@ public sealed class ShardedCheckpointReader(ICheckpointStore store, CheckpointLa
     /// <summary>The layout objects are read from.</summary>
     public CheckpointLayout Layout { get; } = layout ?? new CheckpointLayout();
 
-    /// <summary>The <c>latest</c> pointer, or null when no checkpoint was ever committed.</summary>
-    public async Task<LatestPointer?> ReadLatestAsync(CancellationToken cancellationToken = default)
-    {
-        try
-        {
-            var stream = await store.OpenReadAsync(Layout.Latest, cancellationToken).ConfigureAwait(false);
-            await using (stream.ConfigureAwait(false))
-            {
-                using var buffer = new MemoryStream();
-                await stream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-                return LatestPointer.Parse(buffer.ToArray(), Layout.Latest, Layout, stream.Properties.ETag);
-            }
-        }
-        catch (StoredObjectNotFoundException)
-        {
-            return null;
-        }
-    }
+    /// <summary>
+    /// The <c>latest</c> pointer when it names a committed checkpoint; null when none was ever committed, including
+    /// when a fence wrote "no checkpoint yet, round R" (<see cref="ReadPointerAsync"/> returns that one too).
+    /// </summary>
+    public async Task<LatestPointer?> ReadLatestAsync(CancellationToken cancellationToken = default) =>
+        await ReadPointerAsync(cancellationToken).ConfigureAwait(false) is { HasCheckpoint: true } pointer ? pointer : null;
+
+    /// <summary>The <c>latest</c> pointer as stored (with its round and ETag), or null when there is none.</summary>
+    public Task<LatestPointer?> ReadPointerAsync(CancellationToken cancellationToken = default) =>
+        LatestPointer.ReadAsync(store, Layout, cancellationToken);
 
     /// <summary>Every step folder under the layout's root, ascending, complete or not.</summary>
     public async Task<IReadOnlyList<CheckpointFolder>> ListFoldersAsync(CancellationToken cancellationToken = default)

@@ -199,7 +199,7 @@ internal static class CheckpointsCommand
 
     private static async Task<long> ResolveStepAsync(ParseResult parse, Option<long?> stepOption, ShardedCheckpointReader reader, CancellationToken cancellationToken) =>
         parse.GetValue(stepOption) ?? (await reader.ReadLatestAsync(cancellationToken).ConfigureAwait(false))?.Step
-        ?? throw new InvalidDataException($"no '{reader.Layout.Latest}' pointer: give --step");
+        ?? throw new InvalidDataException($"'{reader.Layout.Latest}' names no committed checkpoint: give --step");
 
     private static async Task<long?> ReadLatestOrWarnAsync(ShardedCheckpointReader reader)
     {

@@ -8,4 +8,8 @@ namespace Sora.Distributed.Checkpointing;
 /// <param name="Resume">null: start fresh; "latest" or a step number.</param>
 /// <param name="KeepLast">Retention: keep the newest this many (0: keep all).</param>
 /// <param name="KeepEvery">Retention: and every checkpoint whose step is a multiple of this.</param>
-public sealed record CheckpointOptions(ICheckpointStore Store, long Every, string? Resume = null, int KeepLast = 0, long KeepEvery = 0);
+public sealed record CheckpointOptions(ICheckpointStore Store, long Every, string? Resume = null, int KeepLast = 0, long KeepEvery = 0)
+{
+    /// <summary>The job's round (<c>sora train --round</c>): commits of an ended round are refused (0: unfenced).</summary>
+    public long Round { get; init; }
+}

@@ -11,7 +11,8 @@ namespace Sora.Distributed.Checkpointing;
 /// hashes and uploads its shard in the background while training goes on, and leaves its shard's description
 /// next to it; rank 0 waits for every rank's description, writes the manifest and moves <c>latest</c> (an ETag-guarded
 /// put), then applies the retention policy. A failed upload is a warning, not the end of training: the previous
-/// committed checkpoint stays <c>latest</c> and the next one is tried as usual.
+/// committed checkpoint stays <c>latest</c> and the next one is tried as usual. Commits carry the job's round
+/// (<see cref="Round"/>): a checkpointer of an ended round is refused (<see cref="StaleRoundException"/>, also a warning).
 /// </summary>
 public sealed class TrainingCheckpointer : IDisposable
 {
@@ -33,13 +34,15 @@ public sealed class TrainingCheckpointer : IDisposable
     /// <param name="keepLast">Retention: the newest this many checkpoints are kept (0: keep all).</param>
     /// <param name="keepEvery">Retention: and every checkpoint whose step is a multiple of this (0: none).</param>
     /// <param name="status">Where warnings and commits are reported.</param>
-    public TrainingCheckpointer(ICheckpointStore store, string root, long every, string configHash, string? resume = null, int keepLast = 0, long keepEvery = 0, IProgress<string>? status = null)
+    /// <param name="round">The job's round that fences commits (0: unfenced).</param>
+    public TrainingCheckpointer(ICheckpointStore store, string root, long every, string configHash, string? resume = null, int keepLast = 0, long keepEvery = 0, IProgress<string>? status = null,
+        long round = 0)
     {
         _store = store ?? throw new ArgumentNullException(nameof(store));
         ArgumentOutOfRangeException.ThrowIfNegative(every);
         _layout = new CheckpointLayout(root);
         _writer = new ShardedCheckpointWriter(store, _layout);
-        _committer = new CheckpointCommitter(store, _layout);
+        _committer = new CheckpointCommitter(store, _layout, round: round);
         _reader = new ShardedCheckpointReader(store, _layout);
         _retention = keepLast > 0 ? new CheckpointRetention(store, _layout) { KeepLast = keepLast, KeepEvery = keepEvery } : null;
         Every = every;
@@ -49,6 +52,9 @@ public sealed class TrainingCheckpointer : IDisposable
     }
 
     public long Every { get; }
+
+    /// <summary>The round this process's commits belong to.</summary>
+    public long Round => _committer.Round;
 
     public string ConfigHash { get; }
 
@@ -107,6 +113,10 @@ public sealed class TrainingCheckpointer : IDisposable
         try
         {
             pending.GetAwaiter().GetResult();
+        }
+        catch (StaleRoundException error)
+        {
+            Warn($"checkpoint not committed: {error.Message}");
         }
         catch (Exception error) when (error is IOException or CheckpointStoreException or TimeoutException or InvalidOperationException or UnauthorizedAccessException)
         {

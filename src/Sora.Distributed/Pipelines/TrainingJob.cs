@@ -17,7 +17,9 @@ namespace Sora.Distributed.Pipelines;
 /// The training job: generate or read the clips, train the VAE, encode latents, train the DiT with an EMA, and leave
 /// weights, sample videos and the loss curves in the run directory. Given a process group of several
 /// ranks, both stages train data-parallel; every rank prepares the same data, and only rank 0 writes
-/// the run directory.
+/// the run directory. A stop asked through <see cref="TrainingControl"/> ends the job early without final weights,
+/// samples or summary: at once during the VAE stage (it has no checkpoints), after the stop step's checkpoint
+/// during the DiT stage (<see cref="TrainingJobResult.StoppedAtStep"/>).
 /// </summary>
 public sealed class TrainingJob
 {
@@ -28,9 +30,10 @@ public sealed class TrainingJob
     private readonly ProcessGroup? _group;
     private readonly DataParallelism _parallelism;
     private readonly CheckpointOptions? _checkpoints;
+    private readonly TrainingControl? _control;
 
     public TrainingJob(JobConfig job, IProgress<string>? status = null, IProgress<TrainingProgress>? training = null, Ffmpeg? ffmpeg = null, ProcessGroup? group = null,
-        DataParallelism parallelism = DataParallelism.Ddp, CheckpointOptions? checkpoints = null)
+        DataParallelism parallelism = DataParallelism.Ddp, CheckpointOptions? checkpoints = null, TrainingControl? control = null)
     {
         _job = job ?? throw new ArgumentNullException(nameof(job));
         _status = status;
@@ -39,6 +42,7 @@ public sealed class TrainingJob
         _group = group;
         _parallelism = parallelism;
         _checkpoints = checkpoints;
+        _control = control;
 
         // Refused before any stage trains, not when the DiT stage starts.
         StepParallelism.CheckMixedPrecision(job.Training.MixedPrecision, group, parallelism);
@@ -91,7 +95,14 @@ public sealed class TrainingJob
         else
         {
             _status?.Report($"training the VAE ({_job.VaeTraining.Steps} steps)");
-            vaeState = new Trainer<ClipBatch>(VaeStage.Spec(_job, data), _job.VaeTraining.Trainer, _training, _group, _parallelism).Run(cancellation);
+            vaeState = new Trainer<ClipBatch>(VaeStage.Spec(_job, data), _job.VaeTraining.Trainer, _training, _group, _parallelism, control: _control).Run(cancellation);
+            if (vaeState.StoppedAt is { } vaeStop)
+            {
+                _status?.Report($"stopped ({vaeState.StopReason}) after VAE step {vaeStop}: the VAE stage has no checkpoints, so a resumed job trains the VAE again");
+                vaeState.Optimizer.Dispose();
+                vaeState.Model.Dispose();
+                return Stopped(run, vaeState, null, "vae", clock.Elapsed);
+            }
         }
 
         using var vae = (VideoVae)vaeState.Model;
@@ -118,12 +129,27 @@ public sealed class TrainingJob
 
         _status?.Report($"training the DiT ({_job.Training.Steps} steps)");
         using var checkpointer = _checkpoints is null ? null
-            : new TrainingCheckpointer(_checkpoints.Store, "dit/checkpoints", _checkpoints.Every, ConfigHash(_job), _checkpoints.Resume, _checkpoints.KeepLast, _checkpoints.KeepEvery, IsRankZero ? _status : null);
+            : new TrainingCheckpointer(_checkpoints.Store, "dit/checkpoints", _checkpoints.Every, ConfigHash(_job), _checkpoints.Resume, _checkpoints.KeepLast, _checkpoints.KeepEvery, IsRankZero ? _status : null,
+                _checkpoints.Round);
         var ditState = _job.Data.Batching.Mode == BatchingMode.Pack
-            ? new Trainer<PackedLatentBatch>(PackedDiTStage.Spec(_job, latents, tokenizer, Sample), _job.Training.Trainer, _training, _group, _parallelism, checkpointer).Run(cancellation)
-            : new Trainer<LatentBatch>(DiTStage.Spec(_job, latents, tokenizer, Sample), _job.Training.Trainer, _training, _group, _parallelism, checkpointer).Run(cancellation);
+            ? new Trainer<PackedLatentBatch>(PackedDiTStage.Spec(_job, latents, tokenizer, Sample), _job.Training.Trainer, _training, _group, _parallelism, checkpointer, _control).Run(cancellation)
+            : new Trainer<LatentBatch>(DiTStage.Spec(_job, latents, tokenizer, Sample), _job.Training.Trainer, _training, _group, _parallelism, checkpointer, _control).Run(cancellation);
         using var dit = (VideoDiT)ditState.Model;
         ditState.Optimizer.Dispose();
+        if (ditState.StoppedAt is { } ditStop)
+        {
+            var saved = ditState.StopCheckpointCommitted switch
+            {
+                true => $"its checkpoint is committed in {_checkpoints!.Store.Location}",
+                false => "its checkpoint was NOT committed (see the warning above); latest names the previous one",
+                null when checkpointer is null => "no checkpoint (checkpointing is off)",
+                null => "rank 0 commits its checkpoint",
+            };
+            _status?.Report($"stopped ({ditState.StopReason}) after DiT step {ditStop}: {saved}");
+            ditState.Ema?.Dispose();
+            return Stopped(run, vaeState, ditState, "dit", clock.Elapsed);
+        }
+
         if (!IsRankZero)
         {
             ditState.Ema?.Dispose();
@@ -151,17 +177,25 @@ public sealed class TrainingJob
         return result;
     }
 
-    private static TrainingJobResult Result(RunDirectory run, TrainerState vae, TrainerState dit, IReadOnlyList<string> samples, TimeSpan elapsed) => new(
+    private static TrainingJobResult Stopped(RunDirectory run, TrainerState vae, TrainerState? dit, string stage, TimeSpan elapsed) =>
+        Result(run, vae, dit, [], elapsed) with
+        {
+            StoppedAtStep = (dit ?? vae).StoppedAt,
+            StoppedStage = stage,
+            StopCheckpointCommitted = dit?.StopCheckpointCommitted,
+        };
+
+    private static TrainingJobResult Result(RunDirectory run, TrainerState vae, TrainerState? dit, IReadOnlyList<string> samples, TimeSpan elapsed) => new(
         run.Path,
         vae.Step,
-        dit.Step,
+        dit?.Step ?? 0,
         vae.HeldOutHistory.LastOrDefault().Loss,
-        dit.HeldOutHistory.Select(h => h.Loss).ToArray(),
-        dit.LossHistory.Count > 0 ? dit.LossHistory.TakeLast(50).Average(l => l.Loss) : double.NaN,
+        dit?.HeldOutHistory.Select(h => h.Loss).ToArray() ?? [],
+        dit is { LossHistory.Count: > 0 } ? dit.LossHistory.TakeLast(50).Average(l => l.Loss) : double.NaN,
         samples,
         run.LossCurve,
         elapsed,
-        dit.LossHistory.Select(l => l.Loss).ToArray());
+        dit?.LossHistory.Select(l => l.Loss).ToArray() ?? []);
 
     /// <summary>The job file's SHA-256: a checkpoint remembers the configuration it was written under.</summary>
     private static string ConfigHash(JobConfig job) =>
@@ -203,4 +237,14 @@ public sealed record TrainingJobResult(
     IReadOnlyList<string> Samples,
     string LossCurve,
     TimeSpan Elapsed,
-    IReadOnlyList<double> DiTLossHistory);
+    IReadOnlyList<double> DiTLossHistory)
+{
+    /// <summary>The step the job stopped after on request (of <see cref="StoppedStage"/>), or null when it completed.</summary>
+    public long? StoppedAtStep { get; init; }
+
+    /// <summary>"vae" or "dit" when the job stopped on request; null when it completed.</summary>
+    public string? StoppedStage { get; init; }
+
+    /// <summary>On rank 0 of a job stopped in the DiT stage with checkpoints: whether the stop step's checkpoint was committed.</summary>
+    public bool? StopCheckpointCommitted { get; init; }
+}

@@ -14,7 +14,8 @@ namespace Sora.Distributed.Training;
 /// Given a process group of more than one rank it trains data-parallel, with DDP or FSDP: each rank takes
 /// its share of every global batch, gradients are averaged across ranks during backward, and only rank 0
 /// evaluates and samples (with the EMA weights in the model, gathered in full under FSDP). The reported
-/// loss and throughput are those of the global batch.
+/// loss and throughput are those of the global batch. A stop asked through <see cref="TrainingControl"/> on any
+/// rank travels with the step's loss all-reduce, so every rank stops after the same step, checkpointed.
 /// </summary>
 public sealed class Trainer<TBatch>
 {
@@ -24,9 +25,10 @@ public sealed class Trainer<TBatch>
     private readonly ProcessGroup? _group;
     private readonly DataParallelism _parallelism;
     private readonly TrainingCheckpointer? _checkpointer;
+    private readonly TrainingControl? _control;
 
     public Trainer(TrainSpec<TBatch> spec, TrainerOptions options, IProgress<TrainingProgress>? progress = null, ProcessGroup? group = null,
-        DataParallelism parallelism = DataParallelism.Ddp, TrainingCheckpointer? checkpointer = null)
+        DataParallelism parallelism = DataParallelism.Ddp, TrainingCheckpointer? checkpointer = null, TrainingControl? control = null)
     {
         _spec = spec ?? throw new ArgumentNullException(nameof(spec));
         _options = (options ?? throw new ArgumentNullException(nameof(options))).Validate(spec.Name);
@@ -35,6 +37,7 @@ public sealed class Trainer<TBatch>
         _group = group is { WorldSize: > 1 } ? group : null;
         _parallelism = parallelism;
         _checkpointer = checkpointer;
+        _control = control;
         if (_group is not null && spec.ShareOfBatch is null)
         {
             throw new ArgumentException($"{spec.Name}: training on {_group.WorldSize} ranks needs the spec's ShareOfBatch");
@@ -43,7 +46,10 @@ public sealed class Trainer<TBatch>
 
     private bool IsRankZero => _group is null || _group.Rank == 0;
 
-    /// <summary>Builds the model, optimizer and data from the spec and trains for the configured steps.</summary>
+    /// <summary>
+    /// Builds the model, optimizer and data from the spec and trains for the configured steps, or until a stop is
+    /// agreed (<see cref="TrainerState.StoppedAt"/>): then the step's checkpoint is saved and waited for first.
+    /// </summary>
     /// <returns>The final state; the caller owns (and disposes) its model, optimizer and EMA.</returns>
     public TrainerState Run(CancellationToken cancellation = default)
     {
@@ -106,7 +112,10 @@ public sealed class Trainer<TBatch>
                 metrics.RecordExposedCommunication(parallel.ExposedCommunication);
             }
 
-            (loss, samples, tokens) = GlobalTotals(loss, samples, tokens);
+            (loss, samples, tokens, var stopRequested) = GlobalTotals(loss, samples, tokens, _control?.IsStopRequested ?? false);
+
+            // A stop agreed at the last step changes nothing: the run completes.
+            var stop = stopRequested && step < _options.Steps;
 
             double gradientNorm;
             using (Tensor.NewDisposeScope())
@@ -121,7 +130,7 @@ public sealed class Trainer<TBatch>
 
             optimizer.Step();
             ema?.Update();
-            if (_checkpointer is not null && _checkpointer.IsDue(step))
+            if (_checkpointer is not null && (_checkpointer.IsDue(step) || stop))
             {
                 using (Tensor.NewDisposeScope())
                 {
@@ -144,8 +153,8 @@ public sealed class Trainer<TBatch>
             }
 
             var last = step == _options.Steps;
-            var evaluate = _spec.HeldOutLoss is not null && (last || (_options.EvalEvery > 0 && step % _options.EvalEvery == 0));
-            var sample = _spec.OnSample is not null && (last || (_options.SampleEvery > 0 && step % _options.SampleEvery == 0));
+            var evaluate = !stop && _spec.HeldOutLoss is not null && (last || (_options.EvalEvery > 0 && step % _options.EvalEvery == 0));
+            var sample = !stop && _spec.OnSample is not null && (last || (_options.SampleEvery > 0 && step % _options.SampleEvery == 0));
             if (evaluate || sample)
             {
                 // Every rank enters (FSDP gathers the weights collectively); rank 0 evaluates and samples.
@@ -171,6 +180,11 @@ public sealed class Trainer<TBatch>
                 _spec.Name, step, _options.Steps, window.Average(w => w.Loss), lr, gradientNorm,
                 window.Sum(w => w.Samples) / Math.Max(windowSeconds, 1e-9), clock.Elapsed,
                 TimeSpan.FromSeconds(perStep * (_options.Steps - step)), heldOut));
+            if (stop)
+            {
+                Stop(state, step);
+                break;
+            }
         }
 
         _checkpointer?.Flush();
@@ -195,23 +209,43 @@ public sealed class Trainer<TBatch>
         });
     }
 
-    /// <summary>The global batch's mean loss and sample/token counts (each rank trained on an equal share).</summary>
-    private (double Loss, long Samples, long Tokens) GlobalTotals(double loss, long samples, long tokens)
+    /// <summary>Waits for the stop's checkpoint (saved with the step) and records where and why training stopped.</summary>
+    private void Stop(TrainerState state, long step)
+    {
+        state.StoppedAt = step;
+        state.StopReason = _control?.Reason ?? "requested by another rank";
+        if (_checkpointer is null)
+        {
+            return;
+        }
+
+        _checkpointer.Flush();
+        if (IsRankZero)
+        {
+            state.StopCheckpointCommitted = _checkpointer.Committed.Contains(step);
+        }
+    }
+
+    /// <summary>
+    /// The global batch's mean loss and sample/token counts (each rank trained on an equal share), and whether any rank
+    /// asked to stop: the flag rides in the same all-reduce, so every rank learns it at the same step at no extra cost.
+    /// </summary>
+    private (double Loss, long Samples, long Tokens, bool Stop) GlobalTotals(double loss, long samples, long tokens, bool stop)
     {
         if (_group is null)
         {
-            return (loss, samples, tokens);
+            return (loss, samples, tokens, stop);
         }
 
         using var scope = Tensor.NewDisposeScope();
-        var totals = Tensor.FromArray(new[] { loss, samples, tokens }, 3);
+        var totals = Tensor.FromArray(new[] { loss, samples, tokens, stop ? 1.0 : 0.0 }, 4);
         using (var work = _group.AllReduce(totals))
         {
             work.Wait();
         }
 
         var values = totals.ToArray<double>();
-        return (values[0] / _group.WorldSize, (long)values[1], (long)values[2]);
+        return (values[0] / _group.WorldSize, (long)values[1], (long)values[2], values[3] > 0);
     }
 
     private sealed class Restore(Action restore) : IDisposable

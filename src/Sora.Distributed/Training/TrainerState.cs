@@ -34,4 +34,13 @@ public sealed class TrainerState
     public long SamplesSeen { get; internal set; }
 
     public TimeSpan Elapsed { get; internal set; }
+
+    /// <summary>The step training stopped after on request (<see cref="TrainingControl"/>), or null when it ran to the end.</summary>
+    public long? StoppedAt { get; internal set; }
+
+    /// <summary>Why it stopped: this rank's request, or "requested by another rank".</summary>
+    public string? StopReason { get; internal set; }
+
+    /// <summary>On rank 0 of a checkpointed run that stopped: whether the stop step's checkpoint was committed (null otherwise).</summary>
+    public bool? StopCheckpointCommitted { get; internal set; }
 }
