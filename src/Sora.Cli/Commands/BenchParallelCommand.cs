@@ -36,7 +36,7 @@ internal static class BenchParallelCommand
             var model = DiTConfig.Preset(name);
             if (parse.GetValue(worker) is { } mode)
             {
-                var (status, _) = WorkerMessages.Writers(System.Console.Out);
+                var (status, _, _) = WorkerMessages.Writers(System.Console.Out);
                 var timeout = TimeSpan.FromMinutes(5);
                 using var store = TcpStore.Connect("127.0.0.1", parse.GetValue(port), timeout);
                 using var scoped = store.WithPrefix("bench");

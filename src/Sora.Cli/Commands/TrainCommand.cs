@@ -39,9 +39,14 @@ internal static class TrainCommand
         var masterAddress = new Option<string>("--master-addr") { Hidden = true, DefaultValueFactory = _ => "127.0.0.1" };
         var threads = new Option<int?>("--threads") { Hidden = true };
 
+        // Set by an agent of `sora launch` on the workers it starts.
+        var round = new Option<long>("--round") { Hidden = true, Description = "The job's round: the rendezvous prefix round-N/train and the checkpoint fence.", DefaultValueFactory = _ => 0 };
+        var host = new Option<string>("--host") { Hidden = true, Description = "The address Gloo binds and announces to the other ranks.", DefaultValueFactory = _ => "127.0.0.1" };
+        var agent = new Option<bool>("--agent") { Hidden = true, Description = "Started by an agent: every rank reports progress, and stdin is the control channel." };
+
         var command = new Command("train", "Train the model of a job file on this machine and write weights, samples and loss curves.")
         {
-            job, output, processes, parallel, checkpointEvery, checkpointStore, checkpointConnection, checkpointContainer, resume, keepLast, keepEvery, timeout, rank, worldSize, masterPort, masterAddress, threads,
+            job, output, processes, parallel, checkpointEvery, checkpointStore, checkpointConnection, checkpointContainer, resume, keepLast, keepEvery, timeout, rank, worldSize, masterPort, masterAddress, threads, round, host, agent,
         };
         command.SetAction(parse =>
         {
@@ -75,7 +80,9 @@ internal static class TrainCommand
             ];
             if (parse.GetValue(rank) is { } r)
             {
-                return RunWorker(config, r, parse.GetValue(worldSize), parse.GetRequiredValue(masterAddress), parse.GetValue(masterPort), limit, parse.GetValue(parallel), checkpoints);
+                var worker = new WorkerArguments(r, parse.GetValue(worldSize), parse.GetRequiredValue(masterAddress), parse.GetValue(masterPort), parse.GetRequiredValue(host),
+                    parse.GetValue(round), parse.GetValue(agent), limit);
+                return RunWorker(config, worker, parse.GetValue(parallel), checkpoints);
             }
 
             RuntimeCheck.WarnIfSlowBlas();
@@ -126,15 +133,54 @@ internal static class TrainCommand
         return 0;
     }
 
-    private static int RunWorker(JobConfig config, int rank, int worldSize, string masterAddress, int masterPort, TimeSpan timeout, DataParallelism parallelism, CheckpointOptions? checkpoints)
+    /// <summary>
+    /// One rank of a job started by a launcher or an agent. With <see cref="WorkerArguments.Agent"/>, every rank reports
+    /// progress and a stop read from stdin ends the job after a checkpoint (exit 0, after a line naming the step).
+    /// </summary>
+    private static int RunWorker(JobConfig config, WorkerArguments worker, DataParallelism parallelism, CheckpointOptions? checkpoints)
     {
-        var (status, progress) = WorkerMessages.Writers(System.Console.Out);
-        using var store = TcpStore.Connect(masterAddress, masterPort, timeout);
-        using var scoped = store.WithPrefix("train");
-        using var group = ProcessGroup.Create(ProcessGroupBackend.Gloo, scoped, rank, worldSize, timeout);
-        new TrainingJob(config, rank == 0 ? status : null, rank == 0 ? progress : null, group: group, parallelism: parallelism, checkpoints: checkpoints).Run();
+        if (worker.Round < 0)
+        {
+            throw new ArgumentException($"--round must be >= 0 (got {worker.Round})");
+        }
+
+        var (status, progress, messages) = WorkerMessages.Writers(System.Console.Out);
+        var reports = worker.Agent || worker.Rank == 0;
+        TrainingControl? control = null;
+        if (worker.Agent)
+        {
+            control = new TrainingControl();
+            AgentControlChannel.Listen(System.Console.In, control, System.Console.Error, worker.Rank, ImmediateExit.Exit);
+        }
+
+        using var store = TcpStore.Connect(worker.MasterAddress, worker.MasterPort, worker.Timeout);
+        // A fresh prefix per round: keys a previous round's ranks left in the coordinator's store never meet this one's.
+        using var scoped = store.WithPrefix(worker.Round > 0 ? $"round-{worker.Round}/train" : "train");
+        using var group = ProcessGroup.Create(ProcessGroupBackend.Gloo, scoped, worker.Rank, worker.WorldSize, worker.Timeout, worker.Host);
+        var fenced = checkpoints is null ? null : checkpoints with { Round = worker.Round };
+        var result = new TrainingJob(config, reports ? status : null, reports ? progress : null, group: group, parallelism: parallelism, checkpoints: fenced, control: control).Run();
+        if (result is { StoppedAtStep: { } step, StoppedStage: { } stage })
+        {
+            var committed = result.StopCheckpointCommitted switch
+            {
+                true => "committed",
+                false => "NOT committed",
+                null when stage == "vae" => "none (the VAE stage has no checkpoints)",
+                null when fenced is null => "none (checkpointing is off)",
+                null => "committed by rank 0",
+            };
+            messages.Report(new WorkerMessage
+            {
+                Status = $"rank {worker.Rank} stopped ({control?.Reason ?? "requested by another rank"}) after {stage} step {step}; final checkpoint: {committed}",
+                Stopped = new WorkerStopped(stage, step, result.StopCheckpointCommitted, control?.Reason),
+            });
+        }
+
         return 0;
     }
+
+    /// <summary>What a launcher or agent tells one worker: its rank, the rendezvous store, the address Gloo binds, the round.</summary>
+    private sealed record WorkerArguments(int Rank, int WorldSize, string MasterAddress, int MasterPort, string Host, long Round, bool Agent, TimeSpan Timeout);
 
     private static void PrintResult(JobConfig config, TrainingJobResult result)
     {

@@ -6,6 +6,8 @@ using Sora.Checkpoint.Sharded;
 using Sora.Checkpoint.Stores;
 using Sora.Torch;
 
+using static Sora.Cli.Tests.Commands.SoraProcess;
+
 namespace Sora.Cli.Tests.Commands;
 
 /// <summary>
@@ -233,40 +235,8 @@ public sealed class TrainCommandLaunchTests : IDisposable
         return summary.RootElement.GetProperty("DiTHeldOutLoss").EnumerateArray().Last().GetDouble();
     }
 
-    private string WriteJob(int ditSteps, int vaeBatchSize = 4, int ditBatchSize = 8, string? dataset = null)
-    {
-        var path = Path.Combine(_directory, "job.yaml");
-        var source = dataset is null ? "source: synthetic" : $"source: parquet\n  path: {dataset}\n  generate: true";
-        File.WriteAllText(path, $"""
-            name: launch-test
-            seed: 3
-            threads: 2
-            data:
-              {source}
-              samples: 48
-              held_out: 4
-              sizes: [[32, 32]]
-              lengths: [8]
-            vae:
-              preset: patch
-              train:
-                steps: 10
-                batch_size: {vaeBatchSize}
-                lr: 2.0e-3
-                warmup_steps: 2
-            model:
-              preset: tiny
-            train:
-              steps: {ditSteps}
-              batch_size: {ditBatchSize}
-              lr: 1.0e-3
-              warmup_steps: 2
-              ema_decay: 0.99
-            sampling:
-              prompts: []
-            """);
-        return path;
-    }
+    private string WriteJob(int ditSteps, int vaeBatchSize = 4, int ditBatchSize = 8, string? dataset = null) =>
+        SoraProcess.WriteTinyJob(_directory, ditSteps, vaeBatchSize, ditBatchSize, dataset);
 
     private static (int ExitCode, string Output) Sora(TimeSpan limit, params string[] args)
     {
@@ -282,61 +252,8 @@ public sealed class TrainCommandLaunchTests : IDisposable
         return (process.ExitCode, Snapshot(output));
     }
 
-    /// <summary>Starts the built sora next to this test assembly, collecting stdout and stderr.</summary>
-    private static Process Start(StringBuilder output, params string[] args)
-    {
-        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
-        var start = new ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add("exec");
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "sora.dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        var process = Process.Start(start)!;
-        void Append(object? sender, DataReceivedEventArgs e)
-        {
-            if (e.Data is not null)
-            {
-                lock (output)
-                {
-                    output.AppendLine(e.Data);
-                }
-            }
-        }
-
-        process.OutputDataReceived += Append;
-        process.ErrorDataReceived += Append;
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
-
     /// <summary>The console wraps long lines when redirected: compare text with the line breaks removed.</summary>
     private static string OneLine(string text) => string.Join(' ', text.Split('\n', StringSplitOptions.TrimEntries));
-
-    private static string Snapshot(StringBuilder output)
-    {
-        lock (output)
-        {
-            return output.ToString();
-        }
-    }
-
-    private static void WaitFor(Func<bool> condition, TimeSpan limit, Func<string> describe)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (clock.Elapsed > limit)
-            {
-                throw new TimeoutException($"condition not met within {limit}:\n{describe()}");
-            }
-
-            Thread.Sleep(100);
-        }
-    }
 
     private static List<int> ChildrenOf(int parent) =>
         Directory.EnumerateDirectories("/proc")

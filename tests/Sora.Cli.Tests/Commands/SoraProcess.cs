@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Sora.Cli.Tests.Commands;
+
+/// <summary>The built <c>sora</c> as a child process, for the multi-process tests: start it, collect its output, wait for it, and a tiny job for it to train.</summary>
+internal static class SoraProcess
+{
+    /// <summary>Writes a tiny CPU job (10 VAE steps, <paramref name="ditSteps"/> DiT steps, no sampling prompts) into <paramref name="directory"/>/job.yaml.</summary>
+    public static string WriteTinyJob(string directory, int ditSteps, int vaeBatchSize = 4, int ditBatchSize = 8, string? dataset = null)
+    {
+        var path = Path.Combine(directory, "job.yaml");
+        var source = dataset is null ? "source: synthetic" : $"source: parquet\n  path: {dataset}\n  generate: true";
+        File.WriteAllText(path, $"""
+            name: launch-test
+            seed: 3
+            threads: 2
+            data:
+              {source}
+              samples: 48
+              held_out: 4
+              sizes: [[32, 32]]
+              lengths: [8]
+            vae:
+              preset: patch
+              train:
+                steps: 10
+                batch_size: {vaeBatchSize}
+                lr: 2.0e-3
+                warmup_steps: 2
+            model:
+              preset: tiny
+            train:
+              steps: {ditSteps}
+              batch_size: {ditBatchSize}
+              lr: 1.0e-3
+              warmup_steps: 2
+              ema_decay: 0.99
+            sampling:
+              prompts: []
+            """);
+        return path;
+    }
+
+    /// <summary>Starts the built sora next to this test assembly, collecting stdout and stderr.</summary>
+    public static Process Start(StringBuilder output, params string[] args) => Start(output, redirectInput: false, args);
+
+    /// <summary>Starts the built sora, collecting stdout and stderr; with <paramref name="redirectInput"/> the caller writes its stdin.</summary>
+    public static Process Start(StringBuilder output, bool redirectInput, params string[] args)
+    {
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+        var start = new ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = redirectInput, UseShellExecute = false };
+        start.ArgumentList.Add("exec");
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "sora.dll"));
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        var process = Process.Start(start)!;
+        void Append(object? sender, DataReceivedEventArgs e)
+        {
+            if (e.Data is not null)
+            {
+                lock (output)
+                {
+                    output.AppendLine(e.Data);
+                }
+            }
+        }
+
+        process.OutputDataReceived += Append;
+        process.ErrorDataReceived += Append;
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    public static string Snapshot(StringBuilder output)
+    {
+        lock (output)
+        {
+            return output.ToString();
+        }
+    }
+
+    /// <summary>Polls <paramref name="condition"/> until it holds; past <paramref name="limit"/> (a hang guard, not a speed check) fails with <paramref name="describe"/>.</summary>
+    public static void WaitFor(Func<bool> condition, TimeSpan limit, Func<string> describe)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (clock.Elapsed > limit)
+            {
+                throw new TimeoutException($"condition not met within {limit}:\n{describe()}");
+            }
+
+            Thread.Sleep(100);
+        }
+    }
+}

@@ -1,0 +1,108 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Sora.Checkpoint.Sharded;
+using Sora.Checkpoint.Stores;
+using Sora.Cli.Launch;
+using Sora.Torch.Distributed;
+using static Sora.Cli.Tests.Commands.SoraProcess;
+
+namespace Sora.Cli.Tests.Commands;
+
+/// <summary>
+/// The worker mode an agent of <c>sora launch</c> starts (<c>sora train --rank R --agent --round N</c>): a real worker
+/// process rendezvousing at a TCPStore this test hosts, controlled through its stdin. Multi-process tests.
+/// </summary>
+[Trait("Category", "MultiProcess")]
+public sealed class TrainCommandWorkerTests : IDisposable
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromMinutes(3);
+
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), $"sora-worker-{Guid.NewGuid():N}");
+
+    public TrainCommandWorkerTests() => Directory.CreateDirectory(_directory);
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    [Fact]
+    public async Task A_stop_on_stdin_checkpoints_the_step_it_stops_at_under_the_fenced_round_and_exits_zero()
+    {
+        var output = Path.Combine(_directory, "run");
+        var store = new LocalDirectoryStore(Path.Combine(output, "checkpoints"));
+        var layout = new CheckpointLayout("dit/checkpoints");
+        // As the coordinator does before it starts round 2.
+        await new CheckpointFence(store, layout).AdvanceAsync(2);
+        using var rendezvous = TcpStore.CreateServer("127.0.0.1", 0, Limit);
+        var text = new StringBuilder();
+        using var worker = StartWorker(text, output, rendezvous.Port, "--round", "2", "--checkpoint-every", "4", "--keep-last", "0");
+        try
+        {
+            WaitFor(() => Messages(text).Any(m => m.Progress is { Name: "dit" }), Limit, () => Snapshot(text));
+            worker.StandardInput.WriteLine(WorkerMessages.Format(new WorkerControl { Stop = "the agent was told to stop" }));
+            worker.StandardInput.Flush();
+
+            worker.WaitForExit(Limit).Should().BeTrue("the worker stops after its checkpoint");
+            worker.WaitForExit();
+            worker.ExitCode.Should().Be(0, Snapshot(text));
+        }
+        finally
+        {
+            Kill(worker);
+        }
+
+        var messages = Messages(text);
+        var firstReported = messages.First(m => m.Progress is { Name: "dit" }).Progress!.Step;
+        var stopped = messages.Select(m => m.Stopped).Single(s => s is not null)!;
+        stopped.Stage.Should().Be("dit");
+        stopped.Step.Should().BeGreaterThanOrEqualTo(firstReported);
+        stopped.Committed.Should().BeTrue();
+        stopped.Reason.Should().Be("the agent was told to stop");
+        messages.Should().Contain(m => m.Status == $"rank 0 stopped (the agent was told to stop) after dit step {stopped.Step}; final checkpoint: committed");
+        var latest = await new ShardedCheckpointReader(store, layout).ReadLatestAsync();
+        latest!.Step.Should().Be(stopped.Step, "latest names the step the worker reported stopping at");
+        latest.Round.Should().Be(2, "the commit carries the worker's round");
+        File.Exists(Path.Combine(output, "dit.safetensors")).Should().BeFalse("a stopped job writes no final weights");
+        File.Exists(Path.Combine(output, "summary.json")).Should().BeFalse();
+    }
+
+    [Fact]
+    public void Closing_stdin_means_the_agent_is_gone_and_the_worker_exits_non_zero_at_once()
+    {
+        using var rendezvous = TcpStore.CreateServer("127.0.0.1", 0, Limit);
+        var text = new StringBuilder();
+        using var worker = StartWorker(text, Path.Combine(_directory, "orphan"), rendezvous.Port);
+        try
+        {
+            WaitFor(() => Messages(text).Any(m => m.Progress is not null), Limit, () => Snapshot(text));
+            worker.StandardInput.Close();
+
+            // A hang guard, not a speed check: without the channel it would train 100000 steps.
+            worker.WaitForExit(TimeSpan.FromSeconds(60)).Should().BeTrue("a worker without its agent must not train on:\n" + Snapshot(text));
+            worker.WaitForExit();
+            worker.ExitCode.Should().Be(AgentControlChannel.AgentGoneExitCode);
+            Snapshot(text).Should().Contain("rank 0: stdin closed, so the agent that started this worker is gone");
+        }
+        finally
+        {
+            Kill(worker);
+        }
+    }
+
+    private Process StartWorker(StringBuilder text, string output, int port, params string[] extra) =>
+        Start(text, redirectInput: true,
+        [
+            "train", WriteTinyJob(_directory, ditSteps: 100000), "--output", output, "--rank", "0", "--world-size", "1",
+            "--master-port", port.ToString(CultureInfo.InvariantCulture), "--host", "127.0.0.1", "--agent", "--timeout", "120", .. extra,
+        ]);
+
+    private static List<WorkerMessage> Messages(StringBuilder text) =>
+        [.. Snapshot(text).Split('\n').Select(line => WorkerMessages.Parse(line.TrimEnd('\r'))).OfType<WorkerMessage>()];
+
+    private static void Kill(Process worker)
+    {
+        if (!worker.HasExited)
+        {
+            worker.Kill(entireProcessTree: true);
+        }
+    }
+}
