@@ -54,9 +54,19 @@ internal static class ClusterJob
 
         var generated = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
         Directory.CreateDirectory(StateDirectory);
-        File.WriteAllText(file, string.Empty);
-        File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        File.WriteAllText(file, generated + "\n");
+        // Created with mode 0600 before the token is written into it.
+        if (OperatingSystem.IsWindows())
+        {
+            File.WriteAllText(file, generated + "\n");
+            return generated;
+        }
+
+        File.Delete(file);
+        using (var stream = new FileStream(file, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite }))
+        using (var writer = new StreamWriter(stream))
+        {
+            writer.WriteLine(generated);
+        }
         return generated;
     }
 

@@ -24,6 +24,7 @@ public sealed class JobCoordinator : ReceiveActor, IWithTimers
     public const string Name = "coordinator";
 
     private static readonly TimeSpan TickInterval = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(15);
 
     private readonly JobSpec _spec;
     private readonly ICheckpointLedger _ledger;
@@ -42,6 +43,8 @@ public sealed class JobCoordinator : ReceiveActor, IWithTimers
     private string _state = JobStates.Rendezvous;
     private string _message = "reading the checkpoint store";
     private CommittedCheckpoint? _lastCheckpoint;
+    private Round? _finishedRound;
+    private DateTimeOffset _lastProgressReport;
 
     public JobCoordinator(JobSpec spec, ICheckpointLedger ledger, JobOutcome outcome, IJobEvents events)
     {
@@ -317,6 +320,12 @@ public sealed class JobCoordinator : ReceiveActor, IWithTimers
             return;
         }
 
+        if (now - _lastProgressReport >= ProgressInterval)
+        {
+            _lastProgressReport = now;
+            ReportProgress(round);
+        }
+
         if (_watchdog.Hung(now) is [var (rank, silent), ..])
         {
             var node = round.Plan.Ranks[rank].Node;
@@ -324,6 +333,20 @@ public sealed class JobCoordinator : ReceiveActor, IWithTimers
             var state = report?.State == "stopped" ? " (its process is stopped: SIGSTOP)" : "";
             EndRound(round, $"rank {rank} on node '{node}' is hung: no progress for {silent.TotalSeconds:F0} s (hang timeout {_watchdog.Timeout.TotalSeconds:F0} s){state}", "hang", graceful: false, failure: true);
         }
+    }
+
+    private void ReportProgress(Round round)
+    {
+        var reports = round.Ranks.Values.Where(r => r is not null).Select(r => r!).ToList();
+        if (reports.Count == 0)
+        {
+            return;
+        }
+
+        var slowest = reports.OrderBy(r => r.Stage == "dit" ? 1 : 0).ThenBy(r => r.Step).First();
+        var loss = reports.FirstOrDefault(r => r.Rank == 0)?.Loss;
+        _events.Report($"round {round.Number}: {slowest.Stage} step {slowest.Step}/{slowest.TotalSteps}" + (loss is { } l ? $", loss {l:F4}" : "")
+            + (slowest.StepSeconds is { } s ? $", {s:F2} s/step" : "") + $" ({reports.Count} of {round.Ranks.Count} ranks reporting)");
     }
 
     private void OnStopJob(StopJob stop)
@@ -543,6 +566,8 @@ public sealed class JobCoordinator : ReceiveActor, IWithTimers
 
         _state = state ?? (success ? JobStates.Succeeded : JobStates.Failed);
         _message = message;
+        _finishedRound = _round;
+        _round = null;
         _events.Report(message);
         foreach (var agent in _agents.Values.Where(a => a.Reachable))
         {
@@ -555,7 +580,7 @@ public sealed class JobCoordinator : ReceiveActor, IWithTimers
     private JobStatus Status()
     {
         var now = Now;
-        var round = _round;
+        var round = _round ?? _finishedRound;
         var ranks = round is null ? [] : round.Plan.Ranks.Select((r, rank) =>
         {
             var report = round.Ranks[rank];
