@@ -36,6 +36,16 @@ check_name() {
     || die "cluster name '$name' must be 1-40 characters of letters, digits, '_', '.', '-' (starting with a letter or digit)"
 }
 
+# A 16-bit hash of a cluster name, for its default subnet index.
+name_hash() {
+  local name="$1" hash=0 i code
+  for ((i = 0; i < ${#name}; i++)); do
+    printf -v code '%d' "'${name:i:1}"
+    hash=$(((hash * 31 + code) % 65536))
+  done
+  echo "$hash"
+}
+
 check_index() {
   local what="$1" value="$2" max="$3"
   if ! [[ "$value" =~ ^(0|[1-9][0-9]{0,4})$ ]] || ((value > max)); then
@@ -67,32 +77,46 @@ require_host() {
   [ -e "/run/netns/$ns" ] || die "host $host of cluster '$name' does not exist (no namespace $ns; run 'netns.sh up $name N' first)"
 }
 
+# The pids of every process inside the given namespaces: one stat over /proc instead of an 'ip netns pids'
+# per namespace (each process start counts on a loaded machine).
+namespace_pids() {
+  local inode path netns_dir=/run/netns/
+  local -A wanted=()
+  while read -r inode _; do
+    wanted[$inode]=1
+  done < <(stat -L -c '%i %n' -- "${@/#/$netns_dir}" 2>/dev/null || true)
+  [ "${#wanted[@]}" -gt 0 ] || return 0
+  while read -r inode path; do
+    if [ -n "${wanted[$inode]:-}" ]; then
+      path="${path#/proc/}"
+      echo "${path%/ns/net}"
+    fi
+  done < <(stat -L -c '%i %n' /proc/[0-9]*/ns/net 2>/dev/null || true)
+}
+
 kill_namespace_processes() {
-  local ns="$1" pids attempt
-  for attempt in $(seq 1 50); do
-    pids="$(ip netns pids "$ns" 2>/dev/null || true)"
-    [ -n "$pids" ] || return 0
-    # shellcheck disable=SC2086 # one pid per word
-    kill -KILL $pids 2>/dev/null || true
-    [ "$attempt" -eq 50 ] || sleep 0.1
+  local attempt
+  local -a pids=()
+  for ((attempt = 1; attempt <= 50; attempt++)); do
+    mapfile -t pids < <(namespace_pids "$@")
+    [ "${#pids[@]}" -gt 0 ] || return 0
+    kill -KILL "${pids[@]}" 2>/dev/null || true
+    sleep 0.1
   done
-  echo "netns.sh: WARNING: processes still alive in $ns after SIGKILL: $(echo "$pids" | tr '\n' ' ')" >&2
+  echo "netns.sh: WARNING: processes still alive in $* after SIGKILL: ${pids[*]}" >&2
 }
 
 cmd_down() {
   [ $# -eq 1 ] || usage
-  local name="$1" ns
+  local name="$1"
   local -a namespaces
   check_name "$name"
   mapfile -t namespaces < <(cluster_namespaces "$name")
+  [ "${#namespaces[@]}" -gt 0 ] || return 0
   # Kill first: a namespace with a live process outlives 'ip netns del', and so would its links.
-  for ns in "${namespaces[@]}"; do
-    kill_namespace_processes "$ns"
-  done
-  for ns in "${namespaces[@]}"; do
-    # Removing a namespace removes the links inside it; a veth goes with either end.
-    ip netns del "$ns" 2>/dev/null || true
-  done
+  kill_namespace_processes "${namespaces[@]}"
+  # Removing a namespace removes the links inside it; a veth goes with either end. -force: go on past errors.
+  printf 'netns del %s\n' "${namespaces[@]}" | ip -force -batch - >/dev/null 2>&1 || true
   return 0
 }
 
@@ -118,7 +142,7 @@ cmd_up() {
     subnet="$3"
     check_index "subnet index" "$subnet" 65535
   else
-    subnet=$(( $(printf '%s' "$name" | cksum | cut -d' ' -f1) % 65536 ))
+    subnet="$(name_hash "$name")"
   fi
   prefix="10.$((subnet / 256)).$((subnet % 256))"
 
@@ -128,22 +152,28 @@ cmd_up() {
   UP_NAME="$name"
   trap remove_half_made_cluster EXIT
 
+  # Three kinds of ip batch (the namespaces, the bridge side, each host) rather than one ip per step.
   net="$(net_ns "$name")"
-  ip netns add "$net"
-  ip -n "$net" link set lo up
-  ip -n "$net" link add "$BRIDGE" type bridge
-  ip -n "$net" link set "$BRIDGE" up
+  {
+    echo "netns add $net"
+    for ((i = 0; i < hosts; i++)); do
+      echo "netns add $(host_ns "$name" "$i")"
+    done
+  } | ip -batch -
+  {
+    echo "link set lo up"
+    echo "link add $BRIDGE type bridge"
+    echo "link set $BRIDGE up"
+    for ((i = 0; i < hosts; i++)); do
+      peer="$(peer_link "$i")"
+      # Both ends are born inside cluster namespaces: the root namespace never sees them.
+      echo "link add $peer type veth peer name $HOST_LINK netns $(host_ns "$name" "$i")"
+      echo "link set $peer master $BRIDGE up"
+    done
+  } | ip -n "$net" -batch -
   for ((i = 0; i < hosts; i++)); do
-    ns="$(host_ns "$name" "$i")"
-    peer="$(peer_link "$i")"
-    ip netns add "$ns"
-    ip -n "$ns" link set lo up
-    # Both ends are born inside cluster namespaces: the root namespace never sees them.
-    ip -n "$net" link add "$peer" type veth peer name "$HOST_LINK" netns "$ns"
-    ip -n "$net" link set "$peer" master "$BRIDGE"
-    ip -n "$net" link set "$peer" up
-    ip -n "$ns" addr add "$prefix.$((i + 1))/24" dev "$HOST_LINK"
-    ip -n "$ns" link set "$HOST_LINK" up
+    printf '%s\n' "link set lo up" "addr add $prefix.$((i + 1))/24 dev $HOST_LINK" "link set $HOST_LINK up" \
+      | ip -n "$(host_ns "$name" "$i")" -batch -
   done
 
   trap - EXIT
