@@ -182,24 +182,32 @@ cmd_up() {
   done
 }
 
-# Makes every packet leaving LINK in namespace NS vanish while the link stays up: netem's 100% loss, or,
-# on a kernel built without sch_netem, a pfifo queue of length 0 (every packet is dropped on enqueue).
-# Prints the qdisc it used.
+# Makes every packet leaving LINK in namespace NS vanish while the link stays up, with the qdisc given
+# (drop_qdisc picks it).
 drop_all_packets() {
   local ns="$1" link="$2"
-  if tc -n "$ns" qdisc replace dev "$link" root netem loss 100% 2>/dev/null; then
+  shift 2
+  tc -n "$ns" qdisc replace dev "$link" root "$@"
+}
+
+# netem's 100% loss where the kernel has sch_netem; else a pfifo queue of length 0, which drops every
+# packet on enqueue. Installs it on LINK in NS and prints its words.
+drop_qdisc() {
+  local ns="$1" link="$2"
+  if drop_all_packets "$ns" "$link" netem loss 100% 2>/dev/null; then
     echo "netem loss 100%"
   else
-    tc -n "$ns" qdisc replace dev "$link" root pfifo limit 0
+    drop_all_packets "$ns" "$link" pfifo limit 0
     echo "pfifo limit 0"
   fi
 }
 
-# Removes what drop_all_packets installed (the default qdisc itself cannot be deleted).
+# Removes what drop_all_packets installed. Deleting the default root qdisc fails with "handle of zero":
+# then there was nothing to remove.
 restore_packets() {
-  local ns="$1" link="$2"
-  if tc -n "$ns" qdisc show dev "$link" root | grep -Eq '^qdisc (netem|pfifo) '; then
-    tc -n "$ns" qdisc del dev "$link" root
+  local ns="$1" link="$2" error
+  if ! error="$(tc -n "$ns" qdisc del dev "$link" root 2>&1)"; then
+    [[ "$error" == *"handle of zero"* ]] || die "tc qdisc del dev $link root in $ns: $error"
   fi
 }
 
@@ -213,8 +221,9 @@ cmd_cut() {
     --loss)
       # Both ends of the host's veth: its own packets vanish, and so do the packets sent to it,
       # while the link stays up (a real partition, not an interface event the host could notice).
-      how="$(drop_all_packets "$ns" "$HOST_LINK")"
-      drop_all_packets "$net" "$(peer_link "$host")" >/dev/null
+      how="$(drop_qdisc "$ns" "$HOST_LINK")"
+      # shellcheck disable=SC2086 # the qdisc's words
+      drop_all_packets "$net" "$(peer_link "$host")" $how
       echo "cut host $host of $name: $how on both ends of its link"
       ;;
     --link)

@@ -166,6 +166,11 @@ public sealed partial class HostProcess : IDisposable
     /// <summary>Waits for the program to exit (and its output to be read) and returns its exit code.</summary>
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
+        if (_exitCodeAfterDispose is { } exitCode)
+        {
+            return exitCode;
+        }
+
         using var cancel = new CancellationTokenSource(timeout);
         try
         {
@@ -253,6 +258,11 @@ public sealed partial class HostProcess : IDisposable
     /// <summary>SIGKILL to the program and every descendant it still has (an agent's workers).</summary>
     internal void KillTree()
     {
+        if (HasExited)
+        {
+            return; // its descendants, if any are left, are NetnsCluster's down's to kill
+        }
+
         try
         {
             _process.Kill(entireProcessTree: true);

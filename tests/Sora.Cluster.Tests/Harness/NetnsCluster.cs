@@ -4,16 +4,6 @@ using System.Text.RegularExpressions;
 
 namespace Sora.Cluster.Tests.Harness;
 
-/// <summary>How <see cref="NetnsCluster.Cut"/> takes a host off the network.</summary>
-public enum CutMode
-{
-    /// <summary>Every packet to and from the host vanishes while its link stays up: a real partition.</summary>
-    PacketLoss,
-
-    /// <summary>The host's port on the bridge goes down: the host sees its link lose carrier.</summary>
-    LinkDown,
-}
-
 /// <summary>
 /// Several hosts on one machine for multi-process tests: network namespaces NAME-0..NAME-(N-1) on a bridge
 /// of their own (cluster/netns.sh), the processes started in them, and the moves of a fault test: kill, stop,
@@ -30,7 +20,6 @@ public sealed partial class NetnsCluster : IAsyncDisposable
 
     private readonly Lock _gate = new();
     private readonly List<HostProcess> _processes = [];
-    private readonly bool _ownsLogDirectory;
     private int _started;
     private int _tornDown;
 
@@ -41,12 +30,11 @@ public sealed partial class NetnsCluster : IAsyncDisposable
         AppDomain.CurrentDomain.UnhandledException += (_, _) => TearDownAllLive();
     }
 
-    private NetnsCluster(string name, IReadOnlyList<string> addresses, string logDirectory, bool ownsLogDirectory)
+    private NetnsCluster(string name, IReadOnlyList<string> addresses, string logDirectory)
     {
         Name = name;
         Addresses = addresses;
         LogDirectory = logDirectory;
-        _ownsLogDirectory = ownsLogDirectory;
     }
 
     public string Name { get; }
@@ -56,7 +44,7 @@ public sealed partial class NetnsCluster : IAsyncDisposable
 
     public int HostCount => Addresses.Count;
 
-    /// <summary>Where a process's log goes when <see cref="Start"/> is given none; removed on dispose.</summary>
+    /// <summary>Where a process's log goes when <see cref="Start"/> is given none; removed on dispose (pass a log file to keep one).</summary>
     public string LogDirectory { get; }
 
     /// <summary>True when CI=true (or 1): then a test that needs namespaces fails with the reason instead of being skipped.</summary>
@@ -87,10 +75,9 @@ public sealed partial class NetnsCluster : IAsyncDisposable
         }
 
         RemoveLeftoversOfEndedTestHosts();
-        var ownsLogDirectory = name is null;
         name ??= string.Create(CultureInfo.InvariantCulture, $"{DefaultNamePrefix}{Environment.ProcessId}-{Interlocked.Increment(ref s_created)}");
         var output = NetnsScript.Run("up", name, hosts.ToString(CultureInfo.InvariantCulture));
-        var cluster = new NetnsCluster(name, ParseHosts(name, hosts, output), Path.Combine(Path.GetTempPath(), "sora-netns", name), ownsLogDirectory);
+        var cluster = new NetnsCluster(name, ParseHosts(name, hosts, output), Path.Combine(Path.GetTempPath(), "sora-netns", name));
         Live.TryAdd(cluster, 0);
         Directory.CreateDirectory(cluster.LogDirectory);
         return cluster;
@@ -166,7 +153,7 @@ public sealed partial class NetnsCluster : IAsyncDisposable
             process.Dispose();
         }
 
-        if (_ownsLogDirectory && Directory.Exists(LogDirectory))
+        if (Directory.Exists(LogDirectory))
         {
             Directory.Delete(LogDirectory, recursive: true);
         }

@@ -9,23 +9,26 @@ namespace Sora.Cluster.Tests.Harness;
 /// OpenBSD nc (server) and bash's /dev/tcp (client), both installed by scripts/bootstrap.sh.
 /// </summary>
 [Trait("Category", "MultiProcess")]
-public sealed class NetnsClusterTests
+public sealed class NetnsClusterTests(SharedNetnsCluster shared) : IClassFixture<SharedNetnsCluster>
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
 
-    [NetnsFact]
-    public async Task Two_hosts_reach_each_other_at_their_own_addresses_without_touching_the_root_namespace()
-    {
-        var rootLinks = RootLinkNames();
-        await using var cluster = NetnsCluster.Create(2);
+    // Tests that leave the topology as they found it share one 2-host cluster (each uses its own ports);
+    // the ones about making and removing clusters make their own.
+    private NetnsCluster Cluster => shared.Cluster;
 
+    [NetnsFact]
+    public async Task Two_hosts_reach_each_other_at_their_own_addresses()
+    {
+        var cluster = Cluster;
         cluster.Addresses.Should().HaveCount(2).And.OnlyHaveUniqueItems();
         cluster.Address(0).Should().MatchRegex(@"^10\.\d+\.\d+\.1$");
         cluster.Address(1).Should().Be(cluster.Address(0)[..^1] + "2", "the hosts share one /24");
         NetnsScript.Run("addr", cluster.Name, "1").Trim().Should().Be(cluster.Address(1));
-        RootLinkNames().Should().Equal(rootLinks, "every link lives inside the cluster's own namespaces");
 
-        var servers = Enumerable.Range(0, 2).Select(host => cluster.Start(host, "nc", ["-lk", cluster.Address(host), "7000"])).ToList();
+        using var server0 = cluster.Start(0, "nc", ["-lk", cluster.Address(0), "7000"]);
+        using var server1 = cluster.Start(1, "nc", ["-lk", cluster.Address(1), "7000"]);
+        HostProcess[] servers = [server0, server1];
         await SendUntilDeliveredAsync(cluster, from: 0, cluster.Address(1), 7000, "hello-from-0");
         await SendUntilDeliveredAsync(cluster, from: 1, cluster.Address(0), 7000, "hello-from-1");
 
@@ -36,8 +39,8 @@ public sealed class NetnsClusterTests
     [NetnsFact]
     public async Task A_hosts_loopback_is_its_own()
     {
-        await using var cluster = NetnsCluster.Create(2);
-        var server = cluster.Start(0, "nc", ["-lk", "127.0.0.1", "7001"]);
+        var cluster = Cluster;
+        using var server = cluster.Start(0, "nc", ["-lk", "127.0.0.1", "7001"]);
         await SendUntilDeliveredAsync(cluster, from: 0, "127.0.0.1", 7001, "own-loopback");
         (await server.WaitForLineAsync(line => line == "own-loopback", Patience)).Should().NotBeNull();
 
@@ -54,15 +57,32 @@ public sealed class NetnsClusterTests
     [InlineData(CutMode.LinkDown, false)]
     public async Task A_cut_host_can_neither_be_reached_nor_reach_out_until_it_is_healed(CutMode mode, bool linkStaysUp)
     {
-        await using var cluster = NetnsCluster.Create(2);
-        var server = cluster.Start(1, "nc", ["-lk", cluster.Address(1), "7002"]);
-        await SendUntilDeliveredAsync(cluster, from: 0, cluster.Address(1), 7002, "before-cut");
+        var cluster = Cluster;
+        var port = 7002 + (int)mode;
+        using var server = cluster.Start(1, "nc", ["-lk", cluster.Address(1), port.ToString(CultureInfo.InvariantCulture)]);
+        await SendUntilDeliveredAsync(cluster, from: 0, cluster.Address(1), port, "before-cut");
 
         cluster.Cut(1, mode);
+        try
+        {
+            await ExpectCutAsync(cluster, port, linkStaysUp);
+        }
+        finally
+        {
+            cluster.Heal(1);
+        }
+
+        await SendUntilDeliveredAsync(cluster, from: 0, cluster.Address(1), port, "after-heal");
+        (await server.WaitForLineAsync(line => line == "after-heal", Patience)).Should().NotBeNull();
+        server.Output.Should().NotContain("during-cut");
+    }
+
+    private static async Task ExpectCutAsync(NetnsCluster cluster, int port, bool linkStaysUp)
+    {
         // `timeout 1` ends a connection attempt that hangs: 124. A refusal (1) would mean packets still flow.
-        var inward = SendAsync(cluster, from: 0, cluster.Address(1), 7002, "during-cut");
-        var outward = SendAsync(cluster, from: 1, cluster.Address(0), 7002, "from-cut-host");
-        var loopback = SendAsync(cluster, from: 1, "127.0.0.1", 7002, "cut-loopback");
+        var inward = SendAsync(cluster, from: 0, cluster.Address(1), port, "during-cut");
+        var outward = SendAsync(cluster, from: 1, cluster.Address(0), port, "from-cut-host");
+        var loopback = SendAsync(cluster, from: 1, "127.0.0.1", port, "cut-loopback");
         (await inward).ExitCode.Should().Be(124, $"packets to a cut host vanish, so the attempt hangs: {inward.Result.Output}");
         (await outward).ExitCode.Should().Be(124, $"a cut host's packets vanish too (host 0 would have refused): {outward.Result.Output}");
         (await loopback).Output.Should().Contain("Connection refused", "a cut host still reaches its own loopback");
@@ -70,18 +90,13 @@ public sealed class NetnsClusterTests
         var link = cluster.Start(1, "ip", ["-o", "link", "show", "eth0"]);
         (await link.WaitForExitAsync(Patience)).Should().Be(0, link.Output);
         link.Output.Contains("LOWER_UP", StringComparison.Ordinal).Should().Be(linkStaysUp, link.Output);
-
-        cluster.Heal(1);
-        await SendUntilDeliveredAsync(cluster, from: 0, cluster.Address(1), 7002, "after-heal");
-        (await server.WaitForLineAsync(line => line == "after-heal", Patience)).Should().NotBeNull();
-        server.Output.Should().NotContain("during-cut");
     }
 
     [NetnsFact]
-    public async Task Pid_is_the_program_itself_inside_its_hosts_namespace()
+    public void Pid_is_the_program_itself_inside_its_hosts_namespace()
     {
-        await using var cluster = NetnsCluster.Create(2);
-        var sleeper = cluster.Start(1, "sleep", ["30"]);
+        var cluster = Cluster;
+        using var sleeper = cluster.Start(1, "sleep", ["30"]);
 
         File.ReadAllText($"/proc/{sleeper.Pid}/cmdline").Split('\0')[0].Should().Be("sleep", "ip netns exec execs the program in its own process");
         NetnsScript.RunIp("netns", "identify", sleeper.Pid.ToString(CultureInfo.InvariantCulture)).Trim().Should().Be(cluster.Namespace(1));
@@ -90,8 +105,7 @@ public sealed class NetnsClusterTests
     [NetnsFact]
     public async Task Freeze_stops_the_program_and_thaw_lets_it_run_again()
     {
-        await using var cluster = NetnsCluster.Create(1);
-        var sleeper = cluster.Start(0, "sleep", ["30"]);
+        using var sleeper = Cluster.Start(0, "sleep", ["30"]);
         await EventuallyAsync(() => sleeper.State == 'S', "sleep is asleep");
 
         sleeper.Freeze();
@@ -106,16 +120,15 @@ public sealed class NetnsClusterTests
     public async Task Stop_sends_sigterm_which_the_program_can_handle_and_kill_sends_sigkill_which_it_cannot()
     {
         const string script = "trap 'echo got SIGTERM; exit 3' TERM; echo ready; while :; do sleep 0.05; done";
-        await using var cluster = NetnsCluster.Create(1);
-
-        var stopped = cluster.Start(0, "bash", ["-c", script]);
+        var cluster = Cluster;
+        using var stopped = cluster.Start(0, "bash", ["-c", script]);
         await stopped.WaitForLineAsync(line => line == "ready", Patience);
         stopped.Stop();
         (await stopped.WaitForExitAsync(Patience)).Should().Be(3, "the program's own SIGTERM handler ended it");
         stopped.Output.Should().Contain("got SIGTERM");
         stopped.ExitCode.Should().Be(3);
 
-        var killed = cluster.Start(0, "bash", ["-c", script]);
+        using var killed = cluster.Start(0, "bash", ["-c", script]);
         await killed.WaitForLineAsync(line => line == "ready", Patience);
         killed.Kill();
         (await killed.WaitForExitAsync(Patience)).Should().Be(128 + 9, "SIGKILL ends it without running its handler");
@@ -126,14 +139,13 @@ public sealed class NetnsClusterTests
     [NetnsFact]
     public async Task Waiting_and_starting_fail_with_errors_that_name_the_host_and_the_program()
     {
-        await using var cluster = NetnsCluster.Create(2);
-
-        var quitter = cluster.Start(1, "bash", ["-c", "echo only-line; exit 4"]);
+        var cluster = Cluster;
+        using var quitter = cluster.Start(1, "bash", ["-c", "echo only-line; exit 4"]);
         (await quitter.Invoking(q => q.WaitForLineAsync(line => line == "never", Patience)).Should().ThrowAsync<InvalidOperationException>())
             .WithMessage("host 1 *bash*exited with code 4*only-line*");
         (await quitter.WaitForLineAsync(line => line == "only-line", Patience)).Should().Be("only-line", "lines seen before the wait count");
 
-        var sleeper = cluster.Start(1, "sleep", ["30"]);
+        using var sleeper = cluster.Start(1, "sleep", ["30"]);
         await sleeper.Invoking(s => s.WaitForLineAsync(_ => true, TimeSpan.FromMilliseconds(200))).Should().ThrowAsync<TimeoutException>()
             .WithMessage($"host 1 ({cluster.Namespace(1)}): sleep (pid {sleeper.Pid})*");
 
@@ -148,9 +160,8 @@ public sealed class NetnsClusterTests
         var logFile = Path.Combine(Path.GetTempPath(), $"sora-netns-log-{Guid.NewGuid():N}.log");
         try
         {
-            await using (var cluster = NetnsCluster.Create(1))
+            using (var printer = Cluster.Start(0, "bash", ["-c", "echo \"out $SORA_TEST_VALUE\"; echo err >&2"], new Dictionary<string, string> { ["SORA_TEST_VALUE"] = "42" }, logFile))
             {
-                var printer = cluster.Start(0, "bash", ["-c", "echo \"out $SORA_TEST_VALUE\"; echo err >&2"], new Dictionary<string, string> { ["SORA_TEST_VALUE"] = "42" }, logFile);
                 (await printer.WaitForExitAsync(Patience)).Should().Be(0);
                 printer.Output.Split('\n').Should().BeEquivalentTo("out 42", "err");
             }
@@ -164,9 +175,11 @@ public sealed class NetnsClusterTests
     }
 
     [NetnsFact]
-    public async Task Dispose_kills_every_process_in_the_cluster_and_leaves_no_namespace()
+    public async Task Dispose_kills_every_process_in_the_cluster_and_leaves_no_namespace_nor_root_link()
     {
+        var rootLinks = RootLinkNames();
         var cluster = NetnsCluster.Create(2);
+        RootLinkNames().Should().Equal(rootLinks, "every link lives inside the cluster's own namespaces");
         var parent = cluster.Start(0, "bash", ["-c", "sleep 300 & sleep 300 & echo started; wait"]);
         // A daemon: its parent exits at once, so it is no descendant of anything the harness started.
         var daemonStarter = cluster.Start(1, "bash", ["-c", "setsid sleep 300 </dev/null >/dev/null 2>&1 & echo started"]);
