@@ -251,12 +251,21 @@ public sealed partial class HostProcess : IDisposable
         process.StandardInput.Close();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        hostProcess.WaitUntilExecuted();
+        try
+        {
+            hostProcess.WaitUntilExecuted();
+        }
+        catch
+        {
+            hostProcess.Dispose();
+            throw;
+        }
+
         return hostProcess;
     }
 
-    /// <summary>SIGKILL to the program and every descendant it still has (an agent's workers).</summary>
-    internal void KillTree()
+    /// <summary>SIGKILL to the program and every descendant it still has (an agent and its workers). Does nothing once it has exited.</summary>
+    public void KillTree()
     {
         if (HasExited)
         {

@@ -137,6 +137,19 @@ public sealed class NetnsClusterTests(SharedNetnsCluster shared) : IClassFixture
     }
 
     [NetnsFact]
+    public async Task KillTree_kills_the_program_and_the_processes_it_started()
+    {
+        using var parent = Cluster.Start(1, "bash", ["-c", "sleep 300 & echo child $!; wait"]);
+        var child = int.Parse((await parent.WaitForLineAsync(line => line.StartsWith("child ", StringComparison.Ordinal), Patience))["child ".Length..], CultureInfo.InvariantCulture);
+        IsGone(child).Should().BeFalse();
+
+        parent.KillTree();
+
+        (await parent.WaitForExitAsync(Patience)).Should().Be(128 + 9);
+        await EventuallyAsync(() => IsGone(child), "the child sleep is killed with its parent");
+    }
+
+    [NetnsFact]
     public async Task Waiting_and_starting_fail_with_errors_that_name_the_host_and_the_program()
     {
         var cluster = Cluster;
