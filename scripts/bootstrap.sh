@@ -23,6 +23,8 @@ APT_PACKAGES=(
   libopenblas0-pthread  # fast BLAS; without it libtorch's GEMM is ~25x slower
   cmake g++ make        # the native shim's build
   ffmpeg                # sample videos (GIF, MP4) and video import; ffprobe checks them in tests
+  iproute2              # ip and tc for cluster/netns.sh (hosts as network namespaces); not in a minimal Debian 12
+  netcat-openbsd        # nc: the TCP peer of the network-namespace harness tests
 )
 
 SUDO=""

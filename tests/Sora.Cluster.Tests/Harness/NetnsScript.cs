@@ -1,0 +1,76 @@
+using System.Diagnostics;
+
+namespace Sora.Cluster.Tests.Harness;
+
+/// <summary>Runs cluster/netns.sh and iproute2's <c>ip</c> in the root namespace, turning failures into errors that name the command.</summary>
+internal static class NetnsScript
+{
+    private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(60);
+
+    // sbin folders are searched too: a test host's PATH often leaves them out, while iproute2 installs ip and tc there.
+    private static readonly string[] ExtraToolFolders = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"];
+
+    /// <summary>The copy of cluster/netns.sh in the test output (see the project file).</summary>
+    public static string ScriptPath { get; } = Path.Combine(AppContext.BaseDirectory, "cluster", "netns.sh");
+
+    public static string? Ip { get; } = FindTool("ip");
+
+    public static string? Tc { get; } = FindTool("tc");
+
+    public static string? Bash { get; } = FindTool("bash");
+
+    public static string? FindTool(string name)
+    {
+        var path = Environment.GetEnvironmentVariable("PATH") ?? "";
+        return path.Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Concat(ExtraToolFolders)
+            .Select(folder => Path.Combine(folder, name))
+            .FirstOrDefault(File.Exists);
+    }
+
+    /// <summary>Runs <c>netns.sh ARGS...</c> and returns its standard output.</summary>
+    public static string Run(params string[] arguments) =>
+        RunTool(Bash ?? throw new InvalidOperationException("bash is not installed"), [ScriptPath, .. arguments], $"cluster/netns.sh {string.Join(' ', arguments)}");
+
+    /// <summary>Runs <c>ip ARGS...</c> in the root namespace and returns its standard output.</summary>
+    public static string RunIp(params string[] arguments) =>
+        RunTool(Ip ?? throw new InvalidOperationException("'ip' (iproute2) is not installed: run scripts/bootstrap.sh"), arguments, $"ip {string.Join(' ', arguments)}");
+
+    /// <summary>The names of every network namespace on the machine (<c>ip netns list</c>).</summary>
+    public static IReadOnlyList<string> ListNamespaces() =>
+        RunIp("netns", "list")
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(line => line.Split(' ', 2)[0])
+            .ToList();
+
+    private static string RunTool(string fileName, IEnumerable<string> arguments, string description)
+    {
+        var info = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(info) ?? throw new InvalidOperationException($"{description}: could not start {fileName}");
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(CommandTimeout))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{description} did not finish within {CommandTimeout.TotalSeconds:0} s");
+        }
+
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{description} failed with exit code {process.ExitCode}: {error.Result.Trim()}");
+        }
+
+        return output.Result;
+    }
+}
