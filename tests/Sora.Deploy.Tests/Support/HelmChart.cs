@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Sora.Checkout;
 using YamlDotNet.RepresentationModel;
 
@@ -7,7 +8,7 @@ namespace Sora.Deploy.Tests.Support;
 /// The chart in helm/sora driven through the real helm binary that scripts/bootstrap.sh unpacks into tools/bin.
 /// A missing helm fails the test (never skips it): the chart's checks would otherwise silently not run in CI.
 /// </summary>
-public static class HelmChart
+public static partial class HelmChart
 {
     public const string ReleaseName = "demo";
     public const string Namespace = "training";
@@ -69,12 +70,21 @@ public static class HelmChart
     {
         var result = Template(valuesFiles, valuesYaml);
         result.ExitCode.Should().Be(0, result.Output);
-        var stream = new YamlStream();
-        stream.Load(new StringReader(result.StandardOutput));
-        var documents = stream.Documents
-            .Select(d => d.RootNode)
-            .OfType<YamlMappingNode>()
-            .ToArray();
-        return new RenderedManifests(documents);
+        // One document per object, each parsed on its own so that its printed text stays beside it.
+        var objects = new List<(YamlMappingNode, string)>();
+        foreach (var text in DocumentSeparator().Split(result.StandardOutput))
+        {
+            var stream = new YamlStream();
+            stream.Load(new StringReader(text));
+            if (stream.Documents.Count > 0 && stream.Documents[0].RootNode is YamlMappingNode node)
+            {
+                objects.Add((node, text));
+            }
+        }
+
+        return new RenderedManifests(objects);
     }
+
+    [GeneratedRegex(@"^---\s*$", RegexOptions.Multiline)]
+    private static partial Regex DocumentSeparator();
 }

@@ -3,9 +3,12 @@ using YamlDotNet.RepresentationModel;
 namespace Sora.Deploy.Tests.Support;
 
 /// <summary>The Kubernetes objects <c>helm template</c> printed, parsed.</summary>
-public sealed class RenderedManifests(IReadOnlyList<YamlMappingNode> objects)
+public sealed class RenderedManifests(IReadOnlyList<(YamlMappingNode Node, string Text)> objects)
 {
-    public IReadOnlyList<YamlMappingNode> Objects { get; } = objects;
+    public IReadOnlyList<YamlMappingNode> Objects { get; } = objects.Select(o => o.Node).ToArray();
+
+    /// <summary>The text helm printed for each object, for checks over everything an object holds.</summary>
+    public IReadOnlyList<(YamlMappingNode Node, string Text)> Printed { get; } = objects;
 
     public IEnumerable<YamlMappingNode> OfKind(string kind) => Objects.Where(o => o.Scalar("kind") == kind);
 
