@@ -5,6 +5,7 @@ using Sora.Deploy.Tests.Support;
 namespace Sora.Deploy.Tests.Setup;
 
 /// <summary>The set-up (scripts/bootstrap.sh) installs from the committed npm lock and leaves the work tree as it found it.</summary>
+[Collection(SetupCollection.Name)]
 public class BootstrapTests
 {
     [Fact]
