@@ -63,7 +63,7 @@ SOURCES
   say "debootstrap took $(elapsed "$start")"
 fi
 
-for fs in proc sys dev; do
+for fs in proc sys dev dev/pts; do
   mkdir -p "$TARGET/$fs"
   if ! mountpoint -q "$TARGET/$fs"; then
     mount --bind "/$fs" "$TARGET/$fs"
@@ -136,8 +136,9 @@ start=$(date +%s)
 say "sora train image-test.yaml (20 VAE steps, 20 DiT steps)"
 run_as_sora "sora train image-test.yaml" >"$WORK/train.log" 2>&1 || { tail -n 30 "$WORK/train.log" >&2; die "training failed in the bookworm root (log: $WORK/train.log)"; }
 tail -n 5 "$WORK/train.log" >&2
-for f in dit.safetensors vae.safetensors summary.json; do
+for f in dit.safetensors vae.safetensors summary.json samples/final/00-red-circle-moves-right-black-background.mp4; do
   [ -s "$TARGET/work/runs/image-test/$f" ] || die "the run wrote no runs/image-test/$f"
 done
+grep -q "dit step 20/20" "$WORK/train.log" || die "the DiT did not reach step 20 (log: $WORK/train.log)"
 say "training took $(elapsed "$start")"
 say "OK: install-runtime.sh, sora info and a 20-step training pass in a debootstrapped bookworm root"
