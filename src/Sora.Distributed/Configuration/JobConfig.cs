@@ -53,9 +53,11 @@ public sealed record JobConfig
         return Parse(File.ReadAllText(path), path);
     }
 
-    public static JobConfig Parse(string yaml, string file)
+    public static JobConfig Parse(string yaml, string file) => Bind(YamlSection.Parse(yaml, file), yaml);
+
+    /// <summary>Reads the job from a parsed document; the section then knows every key it was asked for.</summary>
+    internal static JobConfig Bind(YamlSection root, string yaml)
     {
-        var root = YamlSection.Parse(yaml, file);
         var defaults = new JobConfig();
         var name = root.String("name", defaults.Name);
         var config = new JobConfig

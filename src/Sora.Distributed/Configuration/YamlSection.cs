@@ -13,6 +13,7 @@ public sealed class YamlSection
 {
     private readonly YamlMappingNode _node;
     private readonly HashSet<string> _read = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _tested = new(StringComparer.Ordinal);
     private readonly Dictionary<string, YamlSection> _children = new(StringComparer.Ordinal);
 
     private YamlSection(string file, string path, YamlMappingNode node)
@@ -50,7 +51,11 @@ public sealed class YamlSection
 
     public static YamlSection Empty(string file, string path) => new(file, path, new YamlMappingNode());
 
-    public bool Has(string key) => _node.Children.ContainsKey(new YamlScalarNode(key));
+    public bool Has(string key)
+    {
+        _tested.Add(key);
+        return _node.Children.ContainsKey(new YamlScalarNode(key));
+    }
 
     /// <summary>A nested mapping; an absent key gives an empty section (all defaults).</summary>
     public YamlSection Section(string key)
@@ -170,6 +175,14 @@ public sealed class YamlSection
             ? x
             : throw new ConfigException($"{File}: {Join(key)}[{i}]: must be an integer >= {min} (got '{v}')")).ToArray();
     }
+
+    /// <summary>
+    /// Dotted paths of every value key a reader asked about (read, or tested with <see cref="Has"/>), here and in the
+    /// sections read from here: the keys the config records bind, which docs/configuration.md must list.
+    /// </summary>
+    public IEnumerable<string> KeyPathsAsked() =>
+        _read.Union(_tested).Where(key => !_children.ContainsKey(key)).Select(Join)
+            .Concat(_children.Values.SelectMany(child => child.KeyPathsAsked()));
 
     /// <summary>Throws if this section or any section read from it has keys that no reader asked for.</summary>
     public void ThrowOnUnknownKeys()
