@@ -65,6 +65,22 @@ public sealed class AzureBlobStoreTests(AzuriteFixture fixture) : CheckpointStor
         recorder.Attempts.Select(a => (a.Method, a.Uri.Query)).Should().Equal([("PUT", string.Empty)]);
     }
 
+    [Theory]
+    [InlineData(100)]
+    [InlineData((6 * BlockSize) + 7)]
+    public async Task An_unseekable_source_of_unknown_length_goes_up_whole_and_reports_its_size(int size)
+    {
+        using var store = NewStore();
+        var data = Bytes(size, 5);
+
+        var put = await store.PutAsync("pipe", new ForwardOnlyStream(data), PutCondition.IfNotExists);
+
+        put.Size.Should().Be(size);
+        (await store.GetPropertiesAsync("pipe"))!.ETag.Should().Be(put.ETag);
+        (await store.ReadAllBytesAsync("pipe")).Should().Equal(data);
+        await FluentActions.Awaiting(() => store.PutAsync("pipe", new ForwardOnlyStream(data), PutCondition.IfNotExists)).Should().ThrowAsync<PreconditionFailedException>();
+    }
+
     [Fact]
     public async Task A_large_object_comes_down_as_parallel_ranged_gets()
     {
@@ -237,6 +253,20 @@ public sealed class AzureBlobStoreTests(AzuriteFixture fixture) : CheckpointStor
 
     private AzureBlobStore NewStore(RequestRecorder? recorder = null) =>
         new(Azurite.BlobEndpoint, _container, Azurite.Key, Options(recorder));
+
+    /// <summary>A source that can only be read forward and does not know its length, like a pipe.</summary>
+    private sealed class ForwardOnlyStream(byte[] data) : MemoryStream(data, writable: false)
+    {
+        public override bool CanSeek => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+    }
 
     /// <summary>
     /// Fails the first attempt of every request after spoiling its signature, as a connection reset would end it:
