@@ -1,68 +1,103 @@
-using System.Globalization;
 using System.Runtime.CompilerServices;
-using System.Xml.Linq;
+using Azure;
 using Azure.Core;
-using Azure.Core.Pipeline;
+using Azure.Storage;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
 
 namespace Sora.Checkpoint.Stores;
 
 /// <summary>
-/// A checkpoint store in one Azure Blob Storage container (or Azurite), spoken to through Azure.Core's HTTP
-/// pipeline: retries with exponential backoff, logging and transport come from it, authorization from a
-/// <see cref="BlobCredential"/>. Objects that fit in one block go up as one Put Blob; larger ones as parallel
-/// Put Block requests and a Put Block List, so a failed upload leaves only uncommitted blocks and the previous
-/// blob intact. Reads fetch parallel ranges (x-ms-range) pinned to one ETag.
+/// A checkpoint store in one Azure Blob Storage container (or Azurite), through the Azure.Storage.Blobs SDK: an
+/// object that fits in one block goes up as one Put Blob, a larger one as parallel Put Block requests and a Put
+/// Block List (the SDK's transfer options), so a failed upload leaves only uncommitted blocks and the previous
+/// blob intact. Reads fetch parallel ranges pinned to one ETag. Retries with backoff, transport and
+/// authorization (connection string, Shared Key, SAS, or a token credential such as DefaultAzureCredential) are
+/// the SDK's.
 /// </summary>
 public sealed partial class AzureBlobStore : ICheckpointStore, IDisposable
 {
-    /// <summary>The most blocks one blob may have.</summary>
-    private const int MaxBlocks = 50_000;
-
-    private readonly HttpPipeline _pipeline;
-    private readonly TransferSettings _settings;
-    private readonly string _sasQuery;
-    private readonly string _containerUrl;
+    private readonly BlobContainerClient _container;
+    private readonly AzureBlobStoreOptions _settings;
     private readonly SemaphoreSlim _containerCreation = new(1, 1);
+    private volatile bool _containerChecked;
+
+    /// <summary>A store in <paramref name="containerName"/> at <paramref name="blobEndpoint"/>, authorized with the account key.</summary>
+    public AzureBlobStore(Uri blobEndpoint, string containerName, StorageSharedKeyCredential credential, AzureBlobStoreOptions? options = null)
+        : this(ContainerUri(blobEndpoint, containerName), options, (uri, o) => new BlobContainerClient(uri, credential ?? throw new ArgumentNullException(nameof(credential)), o), $"Shared Key of account '{credential?.AccountName}'")
+    {
+    }
+
+    /// <summary>A store authorized with a shared access signature (account or container SAS).</summary>
+    public AzureBlobStore(Uri blobEndpoint, string containerName, AzureSasCredential credential, AzureBlobStoreOptions? options = null)
+        : this(ContainerUri(blobEndpoint, containerName), options, (uri, o) => new BlobContainerClient(uri, credential ?? throw new ArgumentNullException(nameof(credential)), o), "SAS token")
+    {
+    }
 
     /// <summary>
-    /// A store in <paramref name="containerName"/> at <paramref name="blobEndpoint"/> (e.g.
-    /// https://account.blob.core.windows.net, or http://127.0.0.1:10000/devstoreaccount1 for Azurite).
+    /// A store authorized with Microsoft Entra ID tokens: <c>new DefaultAzureCredential()</c> covers workload identity,
+    /// managed identity and the Azure CLI. The endpoint must be https (the SDK never sends a bearer token in the clear).
     /// </summary>
-    public AzureBlobStore(Uri blobEndpoint, string containerName, BlobCredential credential, AzureBlobStoreOptions? options = null)
+    public AzureBlobStore(Uri blobEndpoint, string containerName, TokenCredential credential, AzureBlobStoreOptions? options = null)
+        : this(HttpsContainerUri(blobEndpoint, containerName), options, (uri, o) => new BlobContainerClient(uri, credential ?? throw new ArgumentNullException(nameof(credential)), o), $"token credential ({credential?.GetType().Name})")
     {
-        ArgumentNullException.ThrowIfNull(blobEndpoint);
-        ArgumentNullException.ThrowIfNull(credential);
-        ValidateContainerName(containerName);
+    }
+
+    /// <summary>A store at a container URL that carries its own authorization (a SAS query) or none (a public container).</summary>
+    public AzureBlobStore(Uri containerUri, AzureBlobStoreOptions? options = null)
+        : this(containerUri, options, (uri, o) => new BlobContainerClient(uri, o), containerUri?.Query.Contains("sig=", StringComparison.Ordinal) == true ? "SAS token" : "anonymous")
+    {
+    }
+
+    private AzureBlobStore(Uri containerUri, AzureBlobStoreOptions? options, Func<Uri, BlobClientOptions, BlobContainerClient> create, string authentication)
+    {
+        ArgumentNullException.ThrowIfNull(containerUri);
         options ??= new AzureBlobStoreOptions();
         options.Validate();
-        // A snapshot: the pipeline is built once, so later changes to the options would only half apply.
-        _settings = new TransferSettings(options.BlockSize, options.DownloadRangeSize, options.Parallelism, options.ListPageSize, options.CreateContainerIfMissing, options.ServiceVersion);
-        ContainerName = containerName;
-        Credential = credential;
-        _sasQuery = credential.QueryParameters;
-        _containerUrl = blobEndpoint.GetLeftPart(UriPartial.Path).TrimEnd('/') + "/" + containerName;
-        var signing = credential.CreateSigningPolicy();
-        _pipeline = HttpPipelineBuilder.Build(
-            options,
-            perCallPolicies: [],
-            perRetryPolicies: signing is null ? [] : [signing],
-            responseClassifier: new ResponseClassifier());
+        _settings = options;
+        _container = create(containerUri, options);
+        ValidateContainerName(_container.Name);
+        Authentication = authentication;
+    }
+
+    private AzureBlobStore(BlobContainerClient container, AzureBlobStoreOptions options, string authentication)
+    {
+        ValidateContainerName(container.Name);
+        _settings = options;
+        _container = container;
+        Authentication = authentication;
     }
 
     /// <summary>The container all objects live in.</summary>
-    public string ContainerName { get; }
+    public string ContainerName => _container.Name;
 
-    /// <summary>How requests are authorized.</summary>
-    public BlobCredential Credential { get; }
+    /// <summary>How requests are authorized, in words (never the secret itself).</summary>
+    public string Authentication { get; }
 
     /// <inheritdoc/>
-    public string Location => _containerUrl;
+    public string Location => _container.Uri.GetLeftPart(UriPartial.Path);
 
-    /// <summary>A store from an Azure Storage connection string (see <see cref="StorageConnectionString"/>).</summary>
+    /// <summary>
+    /// A store from an Azure Storage connection string (account key, SAS or <c>UseDevelopmentStorage=true</c>),
+    /// parsed by the SDK. The error for a malformed one never repeats the string, which holds a secret.
+    /// </summary>
     public static AzureBlobStore FromConnectionString(string connectionString, string containerName, AzureBlobStoreOptions? options = null)
     {
-        var parsed = StorageConnectionString.Parse(connectionString);
-        return new AzureBlobStore(parsed.BlobEndpoint, containerName, parsed.Credential, options);
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        ValidateContainerName(containerName);
+        options ??= new AzureBlobStoreOptions();
+        options.Validate();
+        BlobContainerClient container;
+        try
+        {
+            container = new BlobContainerClient(connectionString, containerName, options);
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException)
+        {
+            throw new ArgumentException($"the Azure Storage connection string for container '{containerName}' is not valid ({e.GetType().Name}); expected e.g. 'DefaultEndpointsProtocol=https;AccountName=...;AccountKey=...' or 'UseDevelopmentStorage=true'", nameof(connectionString));
+        }
+
+        return new AzureBlobStore(container, options, "connection string");
     }
 
     /// <summary>Throws unless <paramref name="containerName"/> follows Azure's rules (3-63 of a-z, 0-9, '-'; no leading, trailing or double '-').</summary>
@@ -84,40 +119,47 @@ public sealed partial class AzureBlobStore : ICheckpointStore, IDisposable
     {
         ObjectName.Validate(name);
         ArgumentNullException.ThrowIfNull(content);
-        var first = await ReadBlockAsync(content, cancellationToken).ConfigureAwait(false);
-        var second = Block.Empty;
-        var handedOver = false;
+        await EnsureContainerAsync(cancellationToken).ConfigureAwait(false);
+        var knownLength = content.CanSeek ? content.Length - content.Position : (long?)null;
+        if (!condition.IsNone && (knownLength is null || knownLength > _settings.BlockSize))
+        {
+            // Fail before uploading blocks that could never be committed; Put Block List still enforces the condition.
+            await CheckConditionAsync(name, condition, cancellationToken).ConfigureAwait(false);
+        }
+
+        var counted = knownLength is null ? new CountingStream(content) : null;
+        var options = new BlobUploadOptions
+        {
+            TransferOptions = new StorageTransferOptions
+            {
+                // The SDK sends one Put Blob below this size: +1 makes an object of exactly one block a single Put Blob.
+                InitialTransferSize = _settings.BlockSize + 1L,
+                MaximumTransferSize = _settings.BlockSize,
+                MaximumConcurrency = _settings.Parallelism,
+            },
+            Conditions = condition.MustNotExist ? new BlobRequestConditions { IfNoneMatch = ETag.All }
+                : condition.ExpectedETag is { } etag ? new BlobRequestConditions { IfMatch = new ETag(etag) }
+                : null,
+            HttpHeaders = new BlobHttpHeaders { ContentType = "application/octet-stream" },
+        };
+        var blob = _container.GetBlobClient(name);
+        BlobContentInfo info;
         try
         {
-            if (first.Count == _settings.BlockSize)
-            {
-                second = await ReadBlockAsync(content, cancellationToken).ConfigureAwait(false);
-            }
-
-            if (second.Count == 0)
-            {
-                // The object fits in one block: one Put Blob carries the data and the condition.
-                return await PutBlobAsync(name, first.Memory, condition, cancellationToken).ConfigureAwait(false);
-            }
-
-            if (!condition.IsNone)
-            {
-                // Fail before uploading blocks that could never be committed; Put Block List still enforces the condition.
-                await CheckConditionAsync(name, condition, cancellationToken).ConfigureAwait(false);
-            }
-
-            handedOver = true;
+            info = await CallAsync("Put Blob", name, () => blob.UploadAsync(counted ?? content, options, cancellationToken), cancellationToken).ConfigureAwait(false);
         }
-        finally
+        catch (CheckpointStoreException e) when (e.ErrorCode == BlobErrorCode.ContainerNotFound.ToString())
         {
-            if (!handedOver)
-            {
-                first.Dispose();
-                second.Dispose();
-            }
+            // The container went away after this store saw it: the next write creates it again.
+            _containerChecked = false;
+            throw;
+        }
+        catch (CheckpointStoreException e) when (!condition.IsNone && (e.HttpStatus == 412 || e.ErrorCode == BlobErrorCode.BlobAlreadyExists.ToString()))
+        {
+            throw new PreconditionFailedException($"Put Blob of blob '{name}' in {Location} failed its condition ({condition}): HTTP {e.HttpStatus} {e.ErrorCode}", name, e.HttpStatus, e.ErrorCode, e);
         }
 
-        return await PutBlocksAsync(name, content, first, second, condition, cancellationToken).ConfigureAwait(false);
+        return new StoredObject(name, knownLength ?? counted!.Count, ETagText(info.ETag), info.LastModified);
     }
 
     /// <inheritdoc/>
@@ -147,114 +189,152 @@ public sealed partial class AzureBlobStore : ICheckpointStore, IDisposable
         return new StoredObjectStream(ranges, properties);
     }
 
+    /// <summary>
+    /// Reads <paramref name="count"/> bytes at <paramref name="offset"/> of one version of the blob (pinned by
+    /// <paramref name="ifMatch"/> when given): what a Parquet reader of a shard in the container needs.
+    /// </summary>
+    public async Task<ReadOnlyMemory<byte>> ReadRangeAsync(string name, long offset, int count, string? ifMatch, CancellationToken cancellationToken = default)
+    {
+        ObjectName.Validate(name);
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        return (await GetRangeAsync(name, offset, count, ifMatch, cancellationToken).ConfigureAwait(false)).Data;
+    }
+
     /// <inheritdoc/>
     public async Task<StoredObject?> GetPropertiesAsync(string name, CancellationToken cancellationToken = default)
     {
         ObjectName.Validate(name);
-        using var message = CreateMessage(RequestMethod.Head, name, query: null);
-        var response = await SendAsync(message, "Get Blob Properties", name, cancellationToken).ConfigureAwait(false);
-        if (response.Status == 404)
+        var blob = _container.GetBlobClient(name);
+        try
+        {
+            BlobProperties properties = await CallAsync("Get Blob Properties", name, () => blob.GetPropertiesAsync(cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(false);
+            return new StoredObject(name, properties.ContentLength, ETagText(properties.ETag), properties.LastModified);
+        }
+        catch (StoredObjectNotFoundException)
         {
             return null;
         }
-
-        EnsureSuccess(response, "Get Blob Properties", name);
-        var size = response.Headers.TryGetValue("Content-Length", out var length) ? long.Parse(length, CultureInfo.InvariantCulture) : 0;
-        return new StoredObject(name, size, ETagOf(response), LastModifiedOf(response));
     }
 
     /// <inheritdoc/>
     public async IAsyncEnumerable<StoredObject> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ObjectName.ValidatePrefix(prefix);
-        string? marker = null;
-        do
+        var pages = _container.GetBlobsAsync(new GetBlobsOptions { Prefix = prefix.Length == 0 ? null : prefix }, cancellationToken).AsPages(pageSizeHint: _settings.ListPageSize);
+        var enumerator = pages.GetAsyncEnumerator(cancellationToken);
+        await using (enumerator.ConfigureAwait(false))
         {
-            var query = $"restype=container&comp=list&maxresults={_settings.ListPageSize}";
-            if (prefix.Length > 0)
+            while (true)
             {
-                query += "&prefix=" + Uri.EscapeDataString(prefix);
-            }
-
-            if (marker is not null)
-            {
-                query += "&marker=" + Uri.EscapeDataString(marker);
-            }
-
-            XDocument page;
-            using (var message = CreateMessage(RequestMethod.Get, blobName: null, query))
-            {
-                var response = await SendAsync(message, "List Blobs", null, cancellationToken).ConfigureAwait(false);
-                if (response.Status == 404)
+                bool more;
+                try
+                {
+                    more = await CallAsync("List Blobs", null, async () => await enumerator.MoveNextAsync().ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+                }
+                catch (CheckpointStoreException e) when (e.ErrorCode == BlobErrorCode.ContainerNotFound.ToString())
                 {
                     yield break; // no container, no objects
                 }
 
-                EnsureSuccess(response, "List Blobs", null);
-                page = XDocument.Load(response.ContentStream!);
-            }
+                if (!more)
+                {
+                    yield break;
+                }
 
-            var root = page.Root ?? throw new CheckpointStoreException($"List Blobs of {Location} returned an empty XML document");
-            foreach (var blob in root.Element("Blobs")?.Elements("Blob") ?? [])
-            {
-                var name = blob.Element("Name")?.Value ?? throw new CheckpointStoreException($"List Blobs of {Location} returned a Blob without a Name");
-                var properties = blob.Element("Properties");
-                var size = long.Parse(properties?.Element("Content-Length")?.Value ?? "0", CultureInfo.InvariantCulture);
-                var etag = Quote(properties?.Element("Etag")?.Value ?? string.Empty);
-                var modified = DateTimeOffset.Parse(properties?.Element("Last-Modified")?.Value ?? "0001-01-01", CultureInfo.InvariantCulture);
-                yield return new StoredObject(name, size, etag, modified);
+                foreach (var item in enumerator.Current.Values)
+                {
+                    var size = item.Properties.ContentLength ?? 0;
+                    var etag = item.Properties.ETag is { } e ? ETagText(e) : string.Empty;
+                    yield return new StoredObject(item.Name, size, etag, item.Properties.LastModified ?? DateTimeOffset.MinValue);
+                }
             }
-
-            marker = root.Element("NextMarker")?.Value;
         }
-        while (!string.IsNullOrEmpty(marker));
     }
 
     /// <inheritdoc/>
     public async Task<bool> DeleteAsync(string name, CancellationToken cancellationToken = default)
     {
         ObjectName.Validate(name);
-        using var message = CreateMessage(RequestMethod.Delete, name, query: null);
-        var response = await SendAsync(message, "Delete Blob", name, cancellationToken).ConfigureAwait(false);
-        if (response.Status == 404)
-        {
-            return false;
-        }
-
-        EnsureSuccess(response, "Delete Blob", name);
-        return true;
+        var blob = _container.GetBlobClient(name);
+        var deleted = await CallAsync("Delete Blob", name, () => blob.DeleteIfExistsAsync(cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(false);
+        return deleted.Value;
     }
 
     /// <summary>Creates the container; returns false when it already existed.</summary>
     public async Task<bool> CreateContainerIfMissingAsync(CancellationToken cancellationToken = default)
     {
-        using var message = CreateMessage(RequestMethod.Put, blobName: null, "restype=container");
-        var response = await SendAsync(message, "Create Container", null, cancellationToken).ConfigureAwait(false);
-        if (response.Status == 409 && ErrorCodeOf(response) == "ContainerAlreadyExists")
-        {
-            return false;
-        }
-
-        EnsureSuccess(response, "Create Container", null);
-        return true;
+        var created = await CallAsync("Create Container", null, async () => await _container.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        _containerChecked = true;
+        return created is not null;
     }
 
     /// <summary>Deletes the container and everything in it; returns false when it did not exist.</summary>
     public async Task<bool> DeleteContainerAsync(CancellationToken cancellationToken = default)
     {
-        using var message = CreateMessage(RequestMethod.Delete, blobName: null, "restype=container");
-        var response = await SendAsync(message, "Delete Container", null, cancellationToken).ConfigureAwait(false);
-        if (response.Status == 404)
-        {
-            return false;
-        }
-
-        EnsureSuccess(response, "Delete Container", null);
-        return true;
+        var deleted = await CallAsync("Delete Container", null, () => _container.DeleteIfExistsAsync(cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(false);
+        _containerChecked = false;
+        return deleted.Value;
     }
 
     /// <inheritdoc/>
     public void Dispose() => _containerCreation.Dispose();
 
-    private sealed record TransferSettings(int BlockSize, int DownloadRangeSize, int Parallelism, int ListPageSize, bool CreateContainerIfMissing, string ServiceVersion);
+    /// <inheritdoc/>
+    public override string ToString() => $"{Location} ({Authentication})";
+
+    private static Uri ContainerUri(Uri blobEndpoint, string containerName)
+    {
+        ArgumentNullException.ThrowIfNull(blobEndpoint);
+        ValidateContainerName(containerName);
+        var builder = new UriBuilder(blobEndpoint);
+        builder.Path = builder.Path.TrimEnd('/') + "/" + containerName;
+        return builder.Uri;
+    }
+
+    private static Uri HttpsContainerUri(Uri blobEndpoint, string containerName)
+    {
+        var uri = ContainerUri(blobEndpoint, containerName);
+        return uri.Scheme == Uri.UriSchemeHttps
+            ? uri
+            : throw new ArgumentException($"a token credential needs an https endpoint (got {uri.GetLeftPart(UriPartial.Path)}): the SDK never sends a bearer token in the clear; use a connection string or Shared Key for Azurite over http", nameof(blobEndpoint));
+    }
+
+    private async Task EnsureContainerAsync(CancellationToken cancellationToken)
+    {
+        if (_containerChecked || !_settings.CreateContainerIfMissing)
+        {
+            return;
+        }
+
+        await _containerCreation.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!_containerChecked)
+            {
+                await CreateContainerIfMissingAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (CheckpointStoreException e) when (e.HttpStatus == 403)
+        {
+            // A container-scoped SAS may write blobs but not create containers: the writes themselves will say
+            // whether the container is really missing.
+            _containerChecked = true;
+        }
+        finally
+        {
+            _containerCreation.Release();
+        }
+    }
+
+    private async Task CheckConditionAsync(string name, PutCondition condition, CancellationToken cancellationToken)
+    {
+        var current = await GetPropertiesAsync(name, cancellationToken).ConfigureAwait(false);
+        var holds = condition.MustNotExist ? current is null : current is not null && current.ETag == condition.ExpectedETag;
+        if (!holds)
+        {
+            var state = current is null ? "does not exist" : $"exists with ETag {current.ETag}";
+            throw new PreconditionFailedException($"blob '{name}' in {Location} {state}, so the put's condition ({condition}) fails; no block was uploaded", name);
+        }
+    }
 }

@@ -1,19 +1,21 @@
 using Azure.Core;
+using Azure.Storage.Blobs;
 
 namespace Sora.Checkpoint.Stores;
 
 /// <summary>
-/// Settings of an <see cref="AzureBlobStore"/>: transfer sizes and parallelism (what a benchmark tunes), the
-/// service version, and everything Azure.Core's <see cref="ClientOptions"/> carries (retry policy with
-/// exponential backoff, transport, logging).
+/// Settings of an <see cref="AzureBlobStore"/>: transfer sizes and parallelism (what a benchmark tunes), plus
+/// everything the SDK's <see cref="BlobClientOptions"/> carries (service version, retry policy with exponential
+/// backoff, transport, logging, extra pipeline policies).
 /// </summary>
-public sealed class AzureBlobStoreOptions : ClientOptions
+public sealed class AzureBlobStoreOptions : BlobClientOptions
 {
-    /// <summary>The x-ms-version sent (Azurite 3.35 accepts up to this one without --skipApiVersionCheck).</summary>
-    public const string DefaultServiceVersion = "2025-11-05";
+    /// <summary>The service version sent: Azurite 3.35 accepts up to this one without --skipApiVersionCheck.</summary>
+    public const ServiceVersion DefaultServiceVersion = ServiceVersion.V2025_11_05;
 
-    /// <summary>Applies the defaults: 3 retries, 0.5 s first delay doubling up to 30 s, 100 s network timeout.</summary>
-    public AzureBlobStoreOptions()
+    /// <summary>Applies the defaults: 3 retries, 0.5 s first delay doubling up to 30 s.</summary>
+    public AzureBlobStoreOptions(ServiceVersion version = DefaultServiceVersion)
+        : base(version)
     {
         Retry.Mode = RetryMode.Exponential;
         Retry.MaxRetries = 3;
@@ -25,7 +27,7 @@ public sealed class AzureBlobStoreOptions : ClientOptions
 
     /// <summary>
     /// Block size of uploads: an object that fits in one block goes up as a single Put Blob, a larger one as
-    /// Put Block requests of this size plus a Put Block List. At most 2000 MiB (an array limit; the service allows 4000 MiB).
+    /// Put Block requests of this size plus a Put Block List (the SDK's initial and maximum transfer size).
     /// </summary>
     public int BlockSize { get; set; } = 8 << 20;
 
@@ -35,14 +37,11 @@ public sealed class AzureBlobStoreOptions : ClientOptions
     /// <summary>How many block uploads or range downloads of one object run at once.</summary>
     public int Parallelism { get; set; } = 8;
 
-    /// <summary>Page size of List Blobs (maxresults; the service caps it at 5000).</summary>
+    /// <summary>Page size of List Blobs (the service caps it at 5000).</summary>
     public int ListPageSize { get; set; } = 5000;
 
-    /// <summary>Create the container on the first write that finds it missing.</summary>
+    /// <summary>Create the container on the first write of a store that finds it missing.</summary>
     public bool CreateContainerIfMissing { get; set; } = true;
-
-    /// <summary>The x-ms-version header of every request.</summary>
-    public string ServiceVersion { get; set; } = DefaultServiceVersion;
 
     internal void Validate()
     {
@@ -65,7 +64,5 @@ public sealed class AzureBlobStoreOptions : ClientOptions
         {
             throw new ArgumentOutOfRangeException(nameof(ListPageSize), ListPageSize, "the list page size must be between 1 and 5000");
         }
-
-        ArgumentException.ThrowIfNullOrWhiteSpace(ServiceVersion, nameof(ServiceVersion));
     }
 }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Azure.Storage;
 using Sora.Checkout;
 
 namespace Sora.Checkpoint.Stores;
@@ -34,15 +35,21 @@ public sealed class AzuriteProcess : IAsyncDisposable, IDisposable
     /// <summary>The folder Azurite keeps its blobs and metadata in.</summary>
     public string Location { get; }
 
-    /// <summary>The development account's path-style endpoint, <c>http://127.0.0.1:&lt;port&gt;/devstoreaccount1</c>.</summary>
-    public Uri BlobEndpoint => new($"http://127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}/{StorageConnectionString.DevelopmentAccountName}");
+    /// <summary>The emulator's development account.</summary>
+    public const string DevelopmentAccountName = "devstoreaccount1";
 
-    /// <summary>The development account's well-known (public) key.</summary>
-    public SharedKeyCredential Key { get; } = new(StorageConnectionString.DevelopmentAccountName, StorageConnectionString.DevelopmentAccountKey);
+    /// <summary>The development account's key: public, documented by Microsoft for the emulators, and useless outside them.</summary>
+    public const string DevelopmentAccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+    /// <summary>The development account's path-style endpoint, <c>http://127.0.0.1:&lt;port&gt;/devstoreaccount1</c>.</summary>
+    public Uri BlobEndpoint => new($"http://127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}/{DevelopmentAccountName}");
+
+    /// <summary>The development account's well-known (public) key as the SDK's Shared Key credential.</summary>
+    public StorageSharedKeyCredential Key { get; } = new(DevelopmentAccountName, DevelopmentAccountKey);
 
     /// <summary>A connection string for <see cref="AzureBlobStore.FromConnectionString"/> and <c>sora train --checkpoint-connection-string</c>.</summary>
     public string ConnectionString =>
-        $"DefaultEndpointsProtocol=http;AccountName={StorageConnectionString.DevelopmentAccountName};AccountKey={StorageConnectionString.DevelopmentAccountKey};BlobEndpoint={BlobEndpoint};";
+        $"DefaultEndpointsProtocol=http;AccountName={DevelopmentAccountName};AccountKey={DevelopmentAccountKey};BlobEndpoint={BlobEndpoint};";
 
     /// <summary>What Azurite printed so far (the first 64 KiB).</summary>
     public string Output

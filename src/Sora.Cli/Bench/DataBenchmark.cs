@@ -10,7 +10,7 @@ using Sora.Torch;
 namespace Sora.Cli.Bench;
 
 /// <summary>
-/// <c>sora bench data</c>: our Parquet reader decoding the payload column of a dataset against DuckDB scanning the
+/// <c>sora bench data</c>: the Parquet.Net reader (behind ParquetFile) decoding the payload column of a dataset against DuckDB scanning the
 /// same files in the same run, and the loader's samples/s against what a training step of the bench config consumes.
 /// </summary>
 internal sealed class DataBenchmark
@@ -50,16 +50,15 @@ internal sealed class DataBenchmark
         var clock = Stopwatch.StartNew();
         long rows = 0;
         long bytes = 0;
-        using var buffer = new ColumnBuffer();
         foreach (var file in files)
         {
-            using var reader = ParquetReader.Open(file);
-            var payload = reader.Schema.Column(VideoDatasetSchema.Payload);
+            using var reader = ParquetFile.Open(file);
+            var payload = reader.FindField(VideoDatasetSchema.Payload)!;
             for (var group = 0; group < reader.RowGroupCount; group++)
             {
-                reader.ReadColumn(group, payload, buffer);
-                rows += buffer.RowCount;
-                bytes += buffer.TotalBinaryBytes;
+                var column = reader.ReadColumn(group, payload);
+                rows += column.Rows.Count;
+                bytes += column.As<byte[]>(file, group).Sum(b => (long)b.Length);
             }
         }
 
@@ -128,8 +127,8 @@ internal sealed class DataBenchmark
         var average = Enumerable.Range(0, 64).Average(i => VideoSampleRecord.FromMovingShapes(probe.Generate(i), 1).Payload.LongLength);
         var samples = (long)Math.Ceiling(megabytes * 1024.0 * 1024 / average);
         progress.Report($"generating {samples:N0} clips (~{megabytes} MiB of payload, {compression})");
-        var codec = Enum.Parse<CompressionCodec>(compression, ignoreCase: true);
-        MovingShapesShards.Write(directory, samples, 1, options, new VideoShardWriterOptions { Parquet = new ParquetWriterOptions { Compression = codec } });
+        var codec = Enum.Parse<Parquet.CompressionMethod>(compression, ignoreCase: true);
+        MovingShapesShards.Write(directory, samples, 1, options, new VideoShardWriterOptions { Compression = codec });
         return samples;
     }
 }

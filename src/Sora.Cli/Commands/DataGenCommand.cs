@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Diagnostics;
+using Parquet;
 using Sora.Data;
 using Sora.Data.Dataset;
-using Sora.Data.Parquet;
 using Sora.Data.Synthetic;
 using Spectre.Console;
 
@@ -53,16 +53,16 @@ internal static class DataGenCommand
             var count = parse.GetValue(samples);
             var codec = parse.GetValue(compression) switch
             {
-                "snappy" => CompressionCodec.Snappy,
-                "gzip" => CompressionCodec.Gzip,
-                "none" => CompressionCodec.None,
-                _ => CompressionCodec.Zstd,
+                "snappy" => CompressionMethod.Snappy,
+                "gzip" => CompressionMethod.Gzip,
+                "none" => CompressionMethod.None,
+                _ => CompressionMethod.Zstd,
             };
             var options = new VideoShardWriterOptions
             {
                 RowsPerRowGroup = parse.GetValue(rowsPerGroup),
                 MaxShardBytes = (long)(parse.GetValue(shardSize) * 1024 * 1024),
-                Parquet = new ParquetWriterOptions { Compression = codec, ZstdLevel = 1 },
+                Compression = codec,
             };
             var generator = ParseGeneratorOptions(parse.GetValue(sizes), parse.GetValue(lengths));
             var stopwatch = Stopwatch.StartNew();

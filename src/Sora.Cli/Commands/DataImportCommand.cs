@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Sora.Data.Dataset;
-using Sora.Data.Parquet;
 using Spectre.Console;
 
 namespace Sora.Cli.Commands;
@@ -27,7 +26,6 @@ internal static class DataImportCommand
             var writerOptions = new VideoShardWriterOptions
             {
                 MaxShardBytes = (long)(parse.GetValue(shardSize) * 1024 * 1024),
-                Parquet = new ParquetWriterOptions { Compression = CompressionCodec.Zstd, ZstdLevel = 1 },
             };
             IReadOnlyList<(string Video, int Clips)> imported = [];
             IReadOnlyList<VideoShard> shards = [];

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using Sora.Data.Dataset;
-using Sora.Data.Parquet;
 using Spectre.Console;
 
 namespace Sora.Cli.Commands;
@@ -36,7 +35,7 @@ internal static class DataInspectCommand
                 shard.RowGroups.ToString(CultureInfo.InvariantCulture),
                 shard.MinRowsPerGroup == shard.MaxRowsPerGroup ? $"{shard.MaxRowsPerGroup}" : $"{shard.MinRowsPerGroup}–{shard.MaxRowsPerGroup}",
                 Size(shard.Bytes),
-                string.Join(", ", shard.Codecs.Select(c => Codec(c))),
+                string.Join(", ", shard.Codecs),
                 Markup.Escape(shard.CreatedBy ?? "-"));
         }
 
@@ -57,8 +56,6 @@ internal static class DataInspectCommand
 
         AnsiConsole.Write(chart);
     }
-
-    private static string Codec(CompressionCodec codec) => codec == CompressionCodec.None ? "none" : codec.ToString().ToLowerInvariant();
 
     private static string Size(long bytes) => bytes >= 1 << 20 ? $"{bytes / 1048576.0:F1} MiB" : $"{bytes / 1024.0:F1} KiB";
 }

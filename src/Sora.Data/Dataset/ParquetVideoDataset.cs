@@ -21,8 +21,8 @@ public sealed class ParquetVideoDataset : IShardedDataset<VideoSampleRecord>
         _columns = columns;
         Shards = _files.Select(file =>
         {
-            using var reader = ParquetReader.Open(file);
-            VideoDatasetSchema.Check(reader.Schema, file);
+            using var reader = ParquetFile.Open(file);
+            VideoDatasetSchema.Check(reader);
             var info = new FileInfo(file);
             // The version makes the dataset fingerprint change when a shard is rewritten.
             return new ShardInfo(Path.GetFileName(file), reader.NumRows, $"{info.Length}-{info.LastWriteTimeUtc.Ticks}");
@@ -37,24 +37,30 @@ public sealed class ParquetVideoDataset : IShardedDataset<VideoSampleRecord>
 
     private sealed class ShardReader : IShardReader<VideoSampleRecord>
     {
-        private readonly ParquetReader _reader;
+        private readonly ParquetFile _reader;
         private readonly VideoColumns _columns;
-        private readonly ParquetColumn[] _wanted;
-        private readonly ColumnBuffer[] _buffers;
         private readonly long[] _firstRow;
         private int _decodedGroup = -1;
         private VideoRowGroup? _rows;
 
         public ShardReader(string file, VideoColumns columns)
         {
-            _reader = ParquetReader.Open(file);
+            _reader = ParquetFile.Open(file);
+            try
+            {
+                VideoDatasetSchema.Check(_reader);
+            }
+            catch
+            {
+                _reader.Dispose();
+                throw;
+            }
+
             _columns = columns;
-            _wanted = VideoShardReader.Requested(columns).Select(name => _reader.Schema.Column(name)).ToArray();
-            _buffers = _wanted.Select(_ => new ColumnBuffer()).ToArray();
             _firstRow = new long[_reader.RowGroupCount + 1];
             for (var group = 0; group < _reader.RowGroupCount; group++)
             {
-                _firstRow[group + 1] = _firstRow[group] + _reader.RowGroup(group).NumRows;
+                _firstRow[group + 1] = _firstRow[group] + _reader.RowGroupRows[group];
             }
         }
 
@@ -71,39 +77,18 @@ public sealed class ParquetVideoDataset : IShardedDataset<VideoSampleRecord>
                 var row = start + i;
                 var group = Array.BinarySearch(_firstRow, row);
                 group = group >= 0 ? group : ~group - 1;
-                Decode(group);
+                if (group != _decodedGroup)
+                {
+                    _rows = VideoShardReader.ReadRowGroup(_reader, group, _columns);
+                    _decodedGroup = group;
+                }
+
                 records[i] = _rows!.Record((int)(row - _firstRow[group]), _columns);
             }
 
             return records;
         }
 
-        public void Dispose()
-        {
-            foreach (var buffer in _buffers)
-            {
-                buffer.Dispose();
-            }
-
-            _reader.Dispose();
-        }
-
-        private void Decode(int group)
-        {
-            if (group == _decodedGroup)
-            {
-                return;
-            }
-
-            var rows = new VideoRowGroup(_reader.Name, group, (int)_reader.RowGroup(group).NumRows);
-            for (var c = 0; c < _wanted.Length; c++)
-            {
-                _reader.ReadColumn(group, _wanted[c], _buffers[c]);
-                rows.Add(_wanted[c], _buffers[c]);
-            }
-
-            _rows = rows;
-            _decodedGroup = group;
-        }
+        public void Dispose() => _reader.Dispose();
     }
 }

@@ -1,8 +1,6 @@
-using Sora.Data.Parquet;
-
 namespace Sora.Data.Dataset;
 
-/// <summary>What one Parquet shard holds: rows, row groups (and their smallest/largest row count), size, codecs, writer.</summary>
+/// <summary>What one Parquet shard holds: rows, row groups (and their smallest/largest row count), size, codecs (lower case: none, snappy, gzip, zstd, ...), writer.</summary>
 public sealed record ShardSummary(
     string Path,
     long Rows,
@@ -10,5 +8,5 @@ public sealed record ShardSummary(
     long MinRowsPerGroup,
     long MaxRowsPerGroup,
     long Bytes,
-    IReadOnlyList<CompressionCodec> Codecs,
+    IReadOnlyList<string> Codecs,
     string? CreatedBy);

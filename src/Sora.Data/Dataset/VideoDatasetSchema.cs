@@ -1,10 +1,12 @@
+using Parquet.Schema;
 using Sora.Data.Parquet;
 
 namespace Sora.Data.Dataset;
 
 /// <summary>
 /// The Parquet schema of video dataset shards: id, caption, text_embedding (optional list&lt;float&gt;), kind,
-/// channels, frames, height, width, fps, dtype, payload, source.
+/// channels, frames, height, width, fps, dtype, payload, source. The same physical layout as the shards written
+/// before Parquet.Net (required columns, a 3-level list with required elements), so existing datasets still read.
 /// </summary>
 public static class VideoDatasetSchema
 {
@@ -23,37 +25,39 @@ public static class VideoDatasetSchema
 
     /// <summary>The schema shards are written with.</summary>
     public static ParquetSchema Schema { get; } = new(
-        ParquetField.String(Id),
-        ParquetField.String(Caption),
-        ParquetField.List(TextEmbedding, ParquetField.Float("element")),
-        ParquetField.String(Kind),
-        ParquetField.Int32(Channels),
-        ParquetField.Int32(Frames),
-        ParquetField.Int32(Height),
-        ParquetField.Int32(Width),
-        ParquetField.Float(Fps),
-        ParquetField.String(DType),
-        ParquetField.Binary(Payload),
-        ParquetField.String(Source));
+        new DataField<string>(Id, false),
+        new DataField<string>(Caption, false),
+        new ListField(TextEmbedding, new DataField<float>("element", false)),
+        new DataField<string>(Kind, false),
+        new DataField<int>(Channels, false),
+        new DataField<int>(Frames, false),
+        new DataField<int>(Height, false),
+        new DataField<int>(Width, false),
+        new DataField<float>(Fps, false),
+        new DataField<string>(DType, false),
+        new DataField<byte[]>(Payload, false),
+        new DataField<string>(Source, false));
+
+    /// <summary>The leaf field of each top-level column, by name.</summary>
+    internal static IReadOnlyDictionary<string, DataField> Leaves { get; } = Schema.DataFields.ToDictionary(ParquetFile.TopLevelName, StringComparer.Ordinal);
 
     /// <summary>
-    /// Checks that a file's schema has the dataset's columns with the right physical types (other writers may mark
-    /// fields optional, or add columns, which is fine); throws <see cref="ParquetFormatException"/> naming the file and column.
+    /// Checks that a file's schema has the dataset's columns with the right types (other writers may mark fields
+    /// optional, or add columns, which is fine); throws <see cref="ParquetFormatException"/> naming the file and column.
     /// </summary>
-    public static void Check(ParquetSchema schema, string file)
+    public static void Check(ParquetFile file)
     {
-        ArgumentNullException.ThrowIfNull(schema);
-        foreach (var expected in Schema.Columns)
+        ArgumentNullException.ThrowIfNull(file);
+        foreach (var (name, expected) in Leaves)
         {
-            if (!schema.TryGetColumn(expected.TopLevelName, out var actual) || actual is null)
+            var actual = file.FindField(name)
+                ?? throw ParquetFormatException.At(file.Name, null, name, $"the video dataset column is missing; the file has: {string.Join(", ", file.Schema.Fields.Select(f => f.Name))}");
+            if (actual.ClrType != expected.ClrType || actual.MaxRepetitionLevel != expected.MaxRepetitionLevel)
             {
-                throw ParquetFormatException.At(file, null, expected.TopLevelName, $"the video dataset column is missing; the file has: {string.Join(", ", schema.Fields.Select(f => f.Name))}");
-            }
-
-            if (actual.PhysicalType != expected.PhysicalType || actual.MaxRepetitionLevel != expected.MaxRepetitionLevel)
-            {
-                throw ParquetFormatException.At(file, null, actual.DottedPath, $"is {actual.PhysicalType}{(actual.MaxRepetitionLevel > 0 ? " list" : string.Empty)}, the video dataset needs {expected.PhysicalType}{(expected.MaxRepetitionLevel > 0 ? " list" : string.Empty)}");
+                throw ParquetFormatException.At(file.Name, null, name, $"is {Describe(actual)}, the video dataset needs {Describe(expected)}");
             }
         }
     }
+
+    private static string Describe(DataField field) => field.ClrType.Name + (field.MaxRepetitionLevel > 0 ? " list" : string.Empty);
 }

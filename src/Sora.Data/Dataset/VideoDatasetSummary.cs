@@ -1,3 +1,5 @@
+using Parquet.Meta;
+using Parquet.Schema;
 using Sora.Data.Parquet;
 
 namespace Sora.Data.Dataset;
@@ -21,7 +23,7 @@ public sealed record VideoDatasetSummary(ParquetSchema Schema, IReadOnlyList<Sha
         var isDataset = true;
         foreach (var file in files)
         {
-            using var reader = ParquetReader.Open(file);
+            using var reader = ParquetFile.Open(file);
             schema ??= reader.Schema;
             var groups = reader.Metadata.RowGroups;
             shards.Add(new ShardSummary(
@@ -31,11 +33,11 @@ public sealed record VideoDatasetSummary(ParquetSchema Schema, IReadOnlyList<Sha
                 groups.Count > 0 ? groups.Min(g => g.NumRows) : 0,
                 groups.Count > 0 ? groups.Max(g => g.NumRows) : 0,
                 new FileInfo(file).Length,
-                groups.SelectMany(g => g.Columns.Select(c => c.Codec)).Distinct().Order().ToArray(),
+                groups.SelectMany(g => g.Columns.Select(c => c.MetaData?.Codec ?? CompressionCodec.UNCOMPRESSED)).Distinct().Order().Select(CodecName).ToArray(),
                 reader.Metadata.CreatedBy));
             try
             {
-                VideoDatasetSchema.Check(reader.Schema, file);
+                VideoDatasetSchema.Check(reader);
             }
             catch (ParquetFormatException)
             {
@@ -56,4 +58,6 @@ public sealed record VideoDatasetSummary(ParquetSchema Schema, IReadOnlyList<Sha
 
         return new VideoDatasetSummary(schema!, shards, shapes);
     }
+
+    private static string CodecName(CompressionCodec codec) => codec == CompressionCodec.UNCOMPRESSED ? "none" : codec.ToString().ToLowerInvariant();
 }

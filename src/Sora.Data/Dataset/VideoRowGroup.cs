@@ -5,11 +5,11 @@ namespace Sora.Data.Dataset;
 /// <summary>One row group's decoded columns, turned into records row by row (checking the values a dataset relies on).</summary>
 internal sealed class VideoRowGroup(string file, int rowGroup, int count)
 {
-    private readonly Dictionary<string, (ColumnBuffer Buffer, ValueRange[] Rows)> columns = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ColumnValues> columns = new(StringComparer.Ordinal);
 
     public int Count => count;
 
-    public void Add(ParquetColumn column, ColumnBuffer buffer) => columns[column.TopLevelName] = (buffer, buffer.GetRows());
+    public void Add(ColumnValues column) => columns[column.Column] = column;
 
     public VideoSampleRecord Record(int row, VideoColumns requested)
     {
@@ -23,9 +23,9 @@ internal sealed class VideoRowGroup(string file, int rowGroup, int count)
             Frames = Int(VideoDatasetSchema.Frames, row),
             Height = Int(VideoDatasetSchema.Height, row),
             Width = Int(VideoDatasetSchema.Width, row),
-            Fps = columns.TryGetValue(VideoDatasetSchema.Fps, out var fps) ? fps.Buffer.FloatValues[Present(VideoDatasetSchema.Fps, row).Start] : 0,
+            Fps = Value<float>(VideoDatasetSchema.Fps, row),
             DType = Text(VideoDatasetSchema.DType, row) ?? VideoDType.UInt8,
-            Payload = columns.TryGetValue(VideoDatasetSchema.Payload, out var payload) ? payload.Buffer.GetBytes(Present(VideoDatasetSchema.Payload, row).Start).ToArray() : [],
+            Payload = columns.ContainsKey(VideoDatasetSchema.Payload) ? Value<byte[]>(VideoDatasetSchema.Payload, row) : [],
             Source = Text(VideoDatasetSchema.Source, row) ?? string.Empty,
         };
 
@@ -42,23 +42,27 @@ internal sealed class VideoRowGroup(string file, int rowGroup, int count)
         return record;
     }
 
-    private ValueRange Present(string name, int row)
+    private T Value<T>(string name, int row)
     {
-        var range = columns[name].Rows[row];
-        return range.IsNull || range.Count == 0 ? throw Fail(name, row, "is null") : range;
+        if (!columns.TryGetValue(name, out var column))
+        {
+            return default!;
+        }
+
+        var range = column.Rows[row];
+        return range.IsNull || range.Count == 0 ? throw Fail(name, row, "is null") : column.As<T>(file, rowGroup)[range.Start];
     }
 
-    private string? Text(string name, int row) =>
-        columns.TryGetValue(name, out var column) ? column.Buffer.GetString(Present(name, row).Start) : null;
+    private string? Text(string name, int row) => columns.ContainsKey(name) ? Value<string>(name, row) : null;
 
     private int Int(string name, int row)
     {
-        if (!columns.TryGetValue(name, out var column))
+        if (!columns.ContainsKey(name))
         {
             return 0;
         }
 
-        var value = column.Buffer.Int32Values[Present(name, row).Start];
+        var value = Value<int>(name, row);
         return value > 0 ? value : throw Fail(name, row, $"{value} is not a positive size");
     }
 
@@ -70,7 +74,7 @@ internal sealed class VideoRowGroup(string file, int rowGroup, int count)
         }
 
         var range = column.Rows[row];
-        return range.IsNull ? null : column.Buffer.FloatValues.Slice(range.Start, range.Count).ToArray();
+        return range.IsNull ? null : column.As<float>(file, rowGroup).AsSpan(range.Start, range.Count).ToArray();
     }
 
     private VideoSampleKind Kind(int row) => Text(VideoDatasetSchema.Kind, row) switch

@@ -50,34 +50,38 @@ public sealed class VideoShardReader
     /// <summary>The records of one shard file, one row group decoded at a time.</summary>
     public static IEnumerable<VideoSampleRecord> ReadShard(string file, VideoColumns columns = VideoColumns.All)
     {
-        using var reader = ParquetReader.Open(file);
-        VideoDatasetSchema.Check(reader.Schema, file);
-        var wanted = Requested(columns).Select(name => reader.Schema.Column(name)).ToArray();
-        var buffers = wanted.Select(_ => new ColumnBuffer()).ToArray();
-        try
+        using var parquet = ParquetFile.Open(file);
+        foreach (var record in ReadShard(parquet, columns))
         {
-            for (var group = 0; group < reader.RowGroupCount; group++)
-            {
-                var rows = new VideoRowGroup(reader.Name, group, (int)reader.RowGroup(group).NumRows);
-                for (var c = 0; c < wanted.Length; c++)
-                {
-                    reader.ReadColumn(group, wanted[c], buffers[c]);
-                    rows.Add(wanted[c], buffers[c]);
-                }
+            yield return record;
+        }
+    }
 
-                for (var r = 0; r < rows.Count; r++)
-                {
-                    yield return rows.Record(r, columns);
-                }
-            }
-        }
-        finally
+    /// <summary>The records of one open shard (a file or a blob), one row group decoded at a time.</summary>
+    public static IEnumerable<VideoSampleRecord> ReadShard(ParquetFile parquet, VideoColumns columns = VideoColumns.All)
+    {
+        ArgumentNullException.ThrowIfNull(parquet);
+        VideoDatasetSchema.Check(parquet);
+        for (var group = 0; group < parquet.RowGroupCount; group++)
         {
-            foreach (var buffer in buffers)
+            var rows = ReadRowGroup(parquet, group, columns);
+            for (var r = 0; r < rows.Count; r++)
             {
-                buffer.Dispose();
+                yield return rows.Record(r, columns);
             }
         }
+    }
+
+    /// <summary>Decodes the requested columns of one row group (the file's schema was checked when it was opened).</summary>
+    internal static VideoRowGroup ReadRowGroup(ParquetFile parquet, int group, VideoColumns columns)
+    {
+        var rows = new VideoRowGroup(parquet.Name, group, checked((int)parquet.RowGroupRows[group]));
+        foreach (var name in Requested(columns))
+        {
+            rows.Add(parquet.ReadColumn(group, parquet.FindField(name)!));
+        }
+
+        return rows;
     }
 
     internal static IEnumerable<string> Requested(VideoColumns columns)

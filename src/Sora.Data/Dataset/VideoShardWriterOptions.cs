@@ -1,4 +1,5 @@
-using Sora.Data.Parquet;
+using System.IO.Compression;
+using Parquet;
 
 namespace Sora.Data.Dataset;
 
@@ -17,8 +18,11 @@ public sealed record VideoShardWriterOptions
     /// <summary>Shard file names are <c>{Prefix}{index:D5}.parquet</c>.</summary>
     public string Prefix { get; init; } = "part-";
 
-    /// <summary>Page compression and encoding options for every shard.</summary>
-    public ParquetWriterOptions Parquet { get; init; } = new() { Compression = CompressionCodec.Zstd, ZstdLevel = 1 };
+    /// <summary>Page compression of every shard (Parquet.Net writes snappy, gzip, zstd or none).</summary>
+    public CompressionMethod Compression { get; init; } = CompressionMethod.Zstd;
+
+    /// <summary>How hard the codec works: the fastest level keeps writing cheap (zstd's level 1).</summary>
+    public CompressionLevel CompressionLevel { get; init; } = CompressionLevel.Fastest;
 
     internal void Validate()
     {
@@ -35,6 +39,11 @@ public sealed record VideoShardWriterOptions
         if (MaxRowsPerShard is < 1)
         {
             throw new ArgumentException($"{nameof(VideoShardWriterOptions)}.{nameof(MaxRowsPerShard)}: {MaxRowsPerShard} must be positive", nameof(MaxRowsPerShard));
+        }
+
+        if (Compression is not (CompressionMethod.None or CompressionMethod.Snappy or CompressionMethod.Gzip or CompressionMethod.Zstd))
+        {
+            throw new ArgumentException($"{nameof(VideoShardWriterOptions)}.{nameof(Compression)}: {Compression} is not one of none, snappy, gzip, zstd", nameof(Compression));
         }
 
         if (string.IsNullOrEmpty(Prefix) || Prefix.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0)

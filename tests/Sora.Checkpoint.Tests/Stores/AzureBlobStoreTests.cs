@@ -1,5 +1,8 @@
+using Azure;
 using Azure.Core;
 using Azure.Core.Pipeline;
+using Azure.Storage;
+using Azure.Storage.Sas;
 using Sora.Checkpoint.Stores;
 
 namespace Sora.Checkpoint.Tests.Stores;
@@ -12,13 +15,13 @@ public sealed class AzureBlobStoreTests(AzuriteFixture fixture) : CheckpointStor
 
     private AzuriteProcess Azurite => fixture.Azurite;
 
-    protected override ICheckpointStore CreateStore() => NewStore(Azurite.Key);
+    protected override ICheckpointStore CreateStore() => NewStore();
 
     [Fact]
     public async Task A_multi_block_object_goes_up_as_parallel_put_block_requests_and_one_put_block_list()
     {
         var recorder = new RequestRecorder();
-        using var store = NewStore(Azurite.Key, recorder);
+        using var store = NewStore(recorder);
         var data = Bytes((12 * BlockSize) + 5, 1);
         await store.CreateContainerIfMissingAsync();
         recorder.Clear();
@@ -36,7 +39,7 @@ public sealed class AzureBlobStoreTests(AzuriteFixture fixture) : CheckpointStor
     public async Task A_multi_block_put_whose_condition_already_fails_uploads_no_block()
     {
         var recorder = new RequestRecorder();
-        using var store = NewStore(Azurite.Key, recorder);
+        using var store = NewStore(recorder);
         var existing = await store.PutBytesAsync("shard", Bytes(10, 1));
         recorder.Clear();
 
@@ -53,7 +56,7 @@ public sealed class AzureBlobStoreTests(AzuriteFixture fixture) : CheckpointStor
     public async Task A_one_block_object_goes_up_as_a_single_put_blob()
     {
         var recorder = new RequestRecorder();
-        using var store = NewStore(Azurite.Key, recorder);
+        using var store = NewStore(recorder);
         await store.CreateContainerIfMissingAsync();
         recorder.Clear();
 
@@ -62,12 +65,28 @@ public sealed class AzureBlobStoreTests(AzuriteFixture fixture) : CheckpointStor
         recorder.Attempts.Select(a => (a.Method, a.Uri.Query)).Should().Equal([("PUT", string.Empty)]);
     }
 
+    [Theory]
+    [InlineData(100)]
+    [InlineData((6 * BlockSize) + 7)]
+    public async Task An_unseekable_source_of_unknown_length_goes_up_whole_and_reports_its_size(int size)
+    {
+        using var store = NewStore();
+        var data = Bytes(size, 5);
+
+        var put = await store.PutAsync("pipe", new ForwardOnlyStream(data), PutCondition.IfNotExists);
+
+        put.Size.Should().Be(size);
+        (await store.GetPropertiesAsync("pipe"))!.ETag.Should().Be(put.ETag);
+        (await store.ReadAllBytesAsync("pipe")).Should().Equal(data);
+        await FluentActions.Awaiting(() => store.PutAsync("pipe", new ForwardOnlyStream(data), PutCondition.IfNotExists)).Should().ThrowAsync<PreconditionFailedException>();
+    }
+
     [Fact]
     public async Task A_large_object_comes_down_as_parallel_ranged_gets()
     {
         var data = Bytes((10 * BlockSize) + 9, 2);
         var recorder = new RequestRecorder();
-        using var store = NewStore(Azurite.Key, recorder);
+        using var store = NewStore(recorder);
         await store.PutBytesAsync("shard", data);
         recorder.Clear();
 
@@ -96,7 +115,7 @@ public sealed class AzureBlobStoreTests(AzuriteFixture fixture) : CheckpointStor
     public async Task Listing_follows_continuation_markers_across_pages()
     {
         var recorder = new RequestRecorder();
-        using var store = NewStore(Azurite.Key, recorder);
+        using var store = NewStore(recorder);
         var names = Enumerable.Range(0, 8).Select(i => $"p/obj-{i}").ToArray();
         foreach (var name in names)
         {
@@ -113,7 +132,7 @@ public sealed class AzureBlobStoreTests(AzuriteFixture fixture) : CheckpointStor
     [Fact]
     public async Task The_container_is_created_on_first_write_and_a_missing_container_reads_as_empty()
     {
-        using var store = NewStore(Azurite.Key);
+        using var store = NewStore();
 
         (await ListNamesOf(store, "")).Should().BeEmpty();
         (await store.GetPropertiesAsync("x")).Should().BeNull();
@@ -129,41 +148,51 @@ public sealed class AzureBlobStoreTests(AzuriteFixture fixture) : CheckpointStor
     [Fact]
     public async Task An_account_sas_authorizes_every_operation()
     {
-        var sas = SharedAccessSignature.ForAccount(Azurite.Key, "racwdl", DateTimeOffset.UtcNow.AddHours(1));
-        using var store = NewStore(BlobCredential.Sas(sas));
+        var sas = new AccountSasBuilder(AccountSasPermissions.All, DateTimeOffset.UtcNow.AddHours(1), AccountSasServices.Blobs, AccountSasResourceTypes.All)
+            .ToSasQueryParameters(Azurite.Key).ToString();
+        using var store = new AzureBlobStore(Azurite.BlobEndpoint, _container, new AzureSasCredential(sas), Options());
 
         await store.PutBytesAsync("a/b", Bytes((3 * BlockSize) + 1, 1));
 
         (await store.ReadAllBytesAsync("a/b")).Should().Equal(Bytes((3 * BlockSize) + 1, 1));
         (await ListNamesOf(store, "a/")).Should().Equal("a/b");
         (await store.DeleteAsync("a/b")).Should().BeTrue();
+        store.Authentication.Should().Be("SAS token");
     }
 
     [Fact]
     public async Task A_container_sas_authorizes_its_permissions_only()
     {
-        using var owner = NewStore(Azurite.Key);
+        using var owner = NewStore();
         await owner.CreateContainerIfMissingAsync();
-        var writer = SharedAccessSignature.ForContainer(Azurite.Key, _container, "rcwdl", DateTimeOffset.UtcNow.AddHours(1));
-        var reader = SharedAccessSignature.ForContainer(Azurite.Key, _container, "rl", DateTimeOffset.UtcNow.AddHours(1));
-        using var writing = NewStore(BlobCredential.Sas("?" + writer));
-        using var reading = NewStore(BlobCredential.Sas(reader));
+        string ContainerSas(BlobContainerSasPermissions permissions)
+        {
+            var builder = new BlobSasBuilder(permissions, DateTimeOffset.UtcNow.AddHours(1)) { BlobContainerName = _container, Resource = "c" };
+            return builder.ToSasQueryParameters(Azurite.Key).ToString();
+        }
+
+        var writer = ContainerSas(BlobContainerSasPermissions.Read | BlobContainerSasPermissions.Create | BlobContainerSasPermissions.Write | BlobContainerSasPermissions.Delete | BlobContainerSasPermissions.List);
+        var reader = ContainerSas(BlobContainerSasPermissions.Read | BlobContainerSasPermissions.List);
+        using var writing = new AzureBlobStore(new Uri($"{Azurite.BlobEndpoint}/{_container}?{writer}"), Options());
+        using var reading = new AzureBlobStore(Azurite.BlobEndpoint, _container, new AzureSasCredential(reader), Options());
 
         await writing.PutBytesAsync("w", Bytes(10, 1));
         (await reading.ReadAllBytesAsync("w")).Should().Equal(Bytes(10, 1));
         (await ListNamesOf(reading, "")).Should().Equal("w");
+        writing.Location.Should().NotContain("sig=", "the SAS is a secret and Location goes into messages");
 
         var denied = await FluentActions.Awaiting(() => reading.PutBytesAsync("w", Bytes(10, 2))).Should().ThrowAsync<CheckpointStoreException>().WithMessage("*'w'*403*");
         denied.Which.HttpStatus.Should().Be(403);
         denied.Which.ErrorCode.Should().NotBeNullOrEmpty();
         denied.Which.ObjectName.Should().Be("w");
+        denied.Which.Message.Should().NotContain(reader, "no secret goes into an error message");
     }
 
     [Fact]
     public async Task A_wrong_account_key_fails_with_the_status_the_error_code_and_the_blob_name()
     {
-        var wrongKey = new SharedKeyCredential(StorageConnectionString.DevelopmentAccountName, Convert.ToBase64String(new byte[64]));
-        using var store = NewStore(wrongKey);
+        var wrongKey = new StorageSharedKeyCredential(AzuriteProcess.DevelopmentAccountName, Convert.ToBase64String(new byte[64]));
+        using var store = new AzureBlobStore(Azurite.BlobEndpoint, _container, wrongKey, Options());
 
         var put = () => store.PutBytesAsync("ckpt/shard-3", Bytes(10, 1));
 
@@ -171,6 +200,16 @@ public sealed class AzureBlobStoreTests(AzuriteFixture fixture) : CheckpointStor
         failure.HttpStatus.Should().Be(403);
         failure.ErrorCode.Should().Be("AuthorizationFailure");
         failure.ObjectName.Should().Be("ckpt/shard-3");
+    }
+
+    [Fact]
+    public async Task A_malformed_connection_string_fails_without_repeating_it()
+    {
+        const string secret = "AccountName=x;AccountKey=not*base64*secret";
+        var open = () => AzureBlobStore.FromConnectionString(secret, _container, Options());
+
+        open.Should().Throw<ArgumentException>().WithMessage($"*connection string for container '{_container}'*")
+            .Which.Message.Should().NotContain("not*base64*secret");
     }
 
     [Fact]
@@ -212,8 +251,22 @@ public sealed class AzureBlobStoreTests(AzuriteFixture fixture) : CheckpointStor
         return options;
     }
 
-    private AzureBlobStore NewStore(BlobCredential credential, RequestRecorder? recorder = null) =>
-        new(Azurite.BlobEndpoint, _container, credential, Options(recorder));
+    private AzureBlobStore NewStore(RequestRecorder? recorder = null) =>
+        new(Azurite.BlobEndpoint, _container, Azurite.Key, Options(recorder));
+
+    /// <summary>A source that can only be read forward and does not know its length, like a pipe.</summary>
+    private sealed class ForwardOnlyStream(byte[] data) : MemoryStream(data, writable: false)
+    {
+        public override bool CanSeek => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+    }
 
     /// <summary>
     /// Fails the first attempt of every request after spoiling its signature, as a connection reset would end it:

@@ -1,3 +1,4 @@
+using Parquet.Schema;
 using Sora.Data.Dataset;
 using Sora.Data.Parquet;
 using Sora.Data.Tests.Support;
@@ -22,9 +23,9 @@ public class VideoShardReaderTests
         // Wreck the payload chunk of the second row group: reading shapes must not notice, reading payloads must say where.
         var file = temp.File("part-00000.parquet");
         long offset;
-        using (var reader = ParquetReader.Open(file))
+        using (var reader = ParquetFile.Open(file))
         {
-            offset = reader.RowGroup(1).Columns[reader.Schema.Column(VideoDatasetSchema.Payload).Index].DataPageOffset;
+            offset = reader.ChunkMetadata(1, reader.FindField(VideoDatasetSchema.Payload)!).DataPageOffset;
         }
 
         var bytes = File.ReadAllBytes(file);
@@ -44,13 +45,7 @@ public class VideoShardReaderTests
     {
         using var temp = new TempDirectory();
         var file = temp.File("other.parquet");
-        using (var writer = ParquetWriter.Create(file, new ParquetSchema(ParquetField.String("id"), ParquetField.String("caption"))))
-        {
-            var buffers = writer.CreateBuffers();
-            buffers[0].Add("a");
-            buffers[1].Add("b");
-            writer.WriteRowGroup(buffers);
-        }
+        ParquetTestFile.Write(file, new ParquetSchema(new DataField<string>("id", false), new DataField<string>("caption", false)), new[] { "a" }, new[] { "b" });
 
         var act = () => new VideoShardReader(file).ReadRecords().ToList();
 
@@ -63,23 +58,21 @@ public class VideoShardReaderTests
         using var temp = new TempDirectory();
         var file = temp.File("part-00000.parquet");
         var sample = VideoShardWriterTests.Samples(1)[0];
-        using (var writer = ParquetWriter.Create(file, VideoDatasetSchema.Schema))
-        {
-            var b = writer.CreateBuffers();
-            b[0].Add(sample.Id);
-            b[1].Add(sample.Caption);
-            b[2].AddNull();
-            b[3].Add("audio");
-            b[4].Add(3);
-            b[5].Add(sample.Frames);
-            b[6].Add(sample.Height);
-            b[7].Add(sample.Width);
-            b[8].Add(8f);
-            b[9].Add("uint8");
-            b[10].Add(sample.Payload);
-            b[11].Add("test");
-            writer.WriteRowGroup(b);
-        }
+        ParquetTestFile.Write(
+            file,
+            VideoDatasetSchema.Schema,
+            new[] { sample.Id },
+            new[] { sample.Caption },
+            new float[]?[] { null },
+            new[] { "audio" },
+            new[] { 3 },
+            new[] { sample.Frames },
+            new[] { sample.Height },
+            new[] { sample.Width },
+            new[] { 8f },
+            new[] { "uint8" },
+            new[] { sample.Payload },
+            new[] { "test" });
 
         var act = () => new VideoShardReader(file).ReadRecords().ToList();
 

@@ -1,48 +1,34 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Sora.Data.Dataset;
 using Sora.Data.Parquet;
 
 namespace Sora.Data.Tests.Parquet;
 
 /// <summary>
 /// A file's rows as JSON in the form the peer scripts print (INT64 as strings, binary as {"hex":...}, lists as arrays),
-/// and a comparison of two such tables that treats numbers numerically.
+/// read through <see cref="ParquetFile"/>, and a comparison of two such tables that treats numbers numerically.
 /// </summary>
 internal static class ParquetRows
 {
-    public static JsonArray Read(string file, params string[] fields)
+    public static JsonArray Read(string file, string? skip = null)
     {
-        using var reader = ParquetReader.Open(file);
-        var names = fields.Length > 0 ? fields : reader.Schema.Fields.Select(f => f.Name).ToArray();
+        using var reader = ParquetFile.Open(file);
         var table = new JsonArray();
         for (var group = 0; group < reader.RowGroupCount; group++)
         {
-            var rows = Enumerable.Range(0, (int)reader.RowGroup(group).NumRows).Select(_ => new JsonObject()).ToArray();
-            foreach (var name in names)
+            var rows = Enumerable.Range(0, (int)reader.RowGroupRows[group]).Select(_ => new JsonObject()).ToArray();
+            foreach (var field in reader.Schema.Fields.Where(f => f.Name != skip))
             {
-                var column = reader.Schema.Column(name);
-                using var buffer = new ColumnBuffer();
-                reader.ReadColumn(group, column, buffer);
-                var ranges = buffer.GetRows();
+                var leaf = reader.FindField(field.Name) ?? throw new InvalidOperationException($"{field.Name} has no leaf");
+                var column = reader.ReadColumn(group, leaf);
                 for (var r = 0; r < rows.Length; r++)
                 {
-                    var range = ranges[r];
-                    JsonNode? value;
-                    if (range.IsNull)
-                    {
-                        value = null;
-                    }
-                    else if (column.MaxRepetitionLevel > 0)
-                    {
-                        value = new JsonArray(Enumerable.Range(range.Start, range.Count).Select(i => Value(buffer, column, i)).ToArray());
-                    }
-                    else
-                    {
-                        value = Value(buffer, column, range.Start);
-                    }
-
-                    rows[r][name] = value;
+                    var range = column.Rows[r];
+                    rows[r][field.Name] = range.IsNull ? null
+                        : leaf.MaxRepetitionLevel > 0 ? new JsonArray(Enumerable.Range(range.Start, range.Count).Select(i => Value(column.Values, i)).ToArray())
+                        : Value(column.Values, range.Start);
                 }
             }
 
@@ -55,15 +41,36 @@ internal static class ParquetRows
         return table;
     }
 
-    public static JsonNode? Value(ColumnBuffer buffer, ParquetColumn column, int i) => column.PhysicalType switch
+    /// <summary>The rows a peer should read from shards written with these records.</summary>
+    public static JsonArray Expected(IEnumerable<VideoSampleRecord> records) =>
+    [
+        .. records.Select(r => (JsonNode)new JsonObject
+        {
+            ["id"] = r.Id,
+            ["caption"] = r.Caption,
+            ["text_embedding"] = r.TextEmbedding is { } e ? new JsonArray(e.Select(v => (JsonNode?)(double)v).ToArray()) : null,
+            ["kind"] = r.Kind.ToString().ToLowerInvariant(),
+            ["channels"] = r.Channels,
+            ["frames"] = r.Frames,
+            ["height"] = r.Height,
+            ["width"] = r.Width,
+            ["fps"] = (double)r.Fps,
+            ["dtype"] = r.DType,
+            ["payload"] = new JsonObject { ["hex"] = Convert.ToHexStringLower(r.Payload) },
+            ["source"] = r.Source,
+        }),
+    ];
+
+    private static JsonNode? Value(Array values, int i) => values switch
     {
-        PhysicalType.Int32 => JsonValue.Create(buffer.Int32Values[i]),
-        PhysicalType.Int64 => JsonValue.Create(buffer.Int64Values[i].ToString(CultureInfo.InvariantCulture)),
-        PhysicalType.Float => JsonValue.Create((double)buffer.FloatValues[i]),
-        PhysicalType.Double => JsonValue.Create(buffer.DoubleValues[i]),
-        PhysicalType.Boolean => JsonValue.Create(buffer.BooleanValues[i]),
-        _ when column.Logical == LogicalKind.String => JsonValue.Create(buffer.GetString(i)),
-        _ => new JsonObject { ["hex"] = Convert.ToHexStringLower(buffer.GetBytes(i)) },
+        int[] v => JsonValue.Create(v[i]),
+        long[] v => JsonValue.Create(v[i].ToString(CultureInfo.InvariantCulture)),
+        float[] v => JsonValue.Create((double)v[i]),
+        double[] v => JsonValue.Create(v[i]),
+        bool[] v => JsonValue.Create(v[i]),
+        string[] v => JsonValue.Create(v[i]),
+        byte[][] v => new JsonObject { ["hex"] = Convert.ToHexStringLower(v[i]) },
+        _ => throw new NotSupportedException(values.GetType().Name),
     };
 
     /// <summary>Asserts two tables hold the same rows, naming the first differing row and field.</summary>
