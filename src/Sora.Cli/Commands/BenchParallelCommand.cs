@@ -6,6 +6,7 @@ using Sora.Cli.Launch;
 using Sora.Model.Dit;
 using Sora.Torch.Distributed;
 using Spectre.Console;
+using Sora.Cluster.Workers;
 
 namespace Sora.Cli.Commands;
 

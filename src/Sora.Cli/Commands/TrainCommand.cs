@@ -8,6 +8,7 @@ using Sora.Distributed.Pipelines;
 using Sora.Distributed.Training;
 using Sora.Torch.Distributed;
 using Spectre.Console;
+using Sora.Cluster.Workers;
 
 namespace Sora.Cli.Commands;
 

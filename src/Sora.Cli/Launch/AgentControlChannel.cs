@@ -1,4 +1,5 @@
 using Sora.Distributed.Training;
+using Sora.Cluster.Workers;
 
 namespace Sora.Cli.Launch;
 

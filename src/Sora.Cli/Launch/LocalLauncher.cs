@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using Sora.Distributed.Training;
 using Sora.Torch.Distributed;
+using Sora.Cluster.Protocol;
+using Sora.Cluster.Workers;
 
 namespace Sora.Cli.Launch;
 
@@ -88,14 +90,15 @@ internal sealed class LocalLauncher
 
     private Process Start(int rank, int port, int threads)
     {
-        var (fileName, prefix) = Self();
+        var self = ClusterJob.Self();
+        var fileName = self[0];
         var start = new ProcessStartInfo(fileName)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in prefix.Concat(_options.WorkerArguments(rank, port, threads)))
+        foreach (var argument in self.Skip(1).Concat(_options.WorkerArguments(rank, port, threads)))
         {
             start.ArgumentList.Add(argument);
         }
@@ -107,16 +110,6 @@ internal sealed class LocalLauncher
         start.Environment["SORA_RANK"] = rank.ToString();
         start.Environment["SORA_WORLD_SIZE"] = _options.ProcessesPerNode.ToString();
         return Process.Start(start) ?? throw new InvalidOperationException($"could not start rank {rank} ({fileName})");
-    }
-
-    /// <summary>How to start this same program: the apphost, or <c>dotnet sora.dll</c>.</summary>
-    private static (string FileName, string[] Prefix) Self()
-    {
-        var process = Environment.ProcessPath ?? throw new InvalidOperationException("cannot find this program's path to start workers");
-        var entry = typeof(LocalLauncher).Assembly.Location;
-        return Path.GetFileNameWithoutExtension(process).Equals("dotnet", StringComparison.OrdinalIgnoreCase)
-            ? (process, ["exec", entry])
-            : (process, []);
     }
 
     private sealed class Worker(int rank, Process process, string logPath) : IDisposable
@@ -161,8 +154,7 @@ internal sealed class LocalLauncher
         {
             lock (_tail)
             {
-                var code = Process.ExitCode;
-                var how = code > 128 ? $"exited with code {code} (signal {code - 128})" : $"exited with code {code}";
+                var how = "ended with " + ExitStatus.Describe(Process.ExitCode);
                 var tail = _tail.Count > 0 ? ":\n" + string.Join("\n", _tail) : " and printed nothing";
                 return $"rank {Rank} {how}{tail}\n(full output: {logPath})";
             }

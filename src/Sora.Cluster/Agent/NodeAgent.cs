@@ -71,7 +71,7 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
-        if (Context.System.HasExtension<Akka.Cluster.Cluster>())
+        if (JobCoordinator.IsClustered)
         {
             var cluster = Akka.Cluster.Cluster.Get(Context.System);
             cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.IReachabilityEvent), typeof(ClusterEvent.MemberRemoved));
@@ -88,7 +88,7 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
 
     protected override void PostStop()
     {
-        if (Context.System.HasExtension<Akka.Cluster.Cluster>())
+        if (JobCoordinator.IsClustered)
         {
             Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
         }

@@ -1,9 +1,8 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
-using System.Text.Json;
 using Akka.Actor;
 using Sora.Cluster.Protocol;
-using Sora.Distributed.Training;
+using Sora.Cluster.Workers;
 
 namespace Sora.Cluster.Agent;
 
@@ -18,7 +17,6 @@ namespace Sora.Cluster.Agent;
 public sealed class WorkerProcess : ReceiveActor, IWithTimers
 {
     private const int TailLines = 40;
-    private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
 
     private readonly ProcessStartInfo _start;
     private readonly int _rank;
@@ -37,6 +35,7 @@ public sealed class WorkerProcess : ReceiveActor, IWithTimers
     private double? _stepSeconds;
     private bool _requested;
     private bool _exited;
+    private WorkerStopped? _stopped;
 
     public WorkerProcess(ProcessStartInfo start, int rank, long round, string logFile, TimeSpan grace)
     {
@@ -105,10 +104,14 @@ public sealed class WorkerProcess : ReceiveActor, IWithTimers
     {
         _lastOutput = DateTime.UtcNow;
         var text = line.Text;
-        if (text.StartsWith(WorkerProtocol.Prefix, StringComparison.Ordinal))
+        if (WorkerMessages.Parse(text) is { } message)
         {
-            var message = Parse(text);
-            if (message?.Progress is { } p)
+            if (message.Stopped is { } stopped)
+            {
+                _stopped = stopped;
+            }
+
+            if (message.Progress is { } p)
             {
                 // The step time is smoothed over the steps between reports (a resumed stage starts mid-way).
                 var now = DateTime.UtcNow;
@@ -126,7 +129,7 @@ public sealed class WorkerProcess : ReceiveActor, IWithTimers
                 return; // progress snapshots would flood the log
             }
 
-            if (message?.Status is { } status)
+            if (message.Status is { } status)
             {
                 text = status;
             }
@@ -143,7 +146,7 @@ public sealed class WorkerProcess : ReceiveActor, IWithTimers
     private void OnEnded(ProcessEnded ended)
     {
         _exited = true;
-        Context.Parent.Tell(new WorkerExited("", _round, _rank, ended.ExitCode, _requested, string.Join("\n", _tail), _logFile));
+        Context.Parent.Tell(new WorkerExited("", _round, _rank, ended.ExitCode, _requested, string.Join("\n", _tail), _logFile) { Stopped = _stopped });
         Context.Stop(Self);
     }
 
@@ -159,7 +162,7 @@ public sealed class WorkerProcess : ReceiveActor, IWithTimers
         {
             try
             {
-                _process.StandardInput.WriteLine(WorkerProtocol.StopLine(stop.Reason));
+                _process.StandardInput.WriteLine(WorkerMessages.Format(new WorkerControl { Stop = stop.Reason }));
                 _process.StandardInput.Flush();
                 return;
             }
@@ -231,18 +234,6 @@ public sealed class WorkerProcess : ReceiveActor, IWithTimers
         }
     }
 
-    private static WorkerProtocol.Message? Parse(string line)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize<WorkerProtocol.Message>(line.AsSpan(WorkerProtocol.Prefix.Length), s_json);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
-
     [DllImport("libc", SetLastError = true)]
 #pragma warning disable CA5392, SYSLIB1054 // libc's kill: there is no managed way to send SIGTERM.
     private static extern int kill(int pid, int signal);
@@ -264,26 +255,5 @@ public sealed class WorkerProcess : ReceiveActor, IWithTimers
     private sealed record ForceKill
     {
         public static readonly ForceKill Instance = new();
-    }
-}
-
-/// <summary>The worker's side of the local channel: <c>@sora {json}</c> lines on stdout, control lines on stdin.</summary>
-public static class WorkerProtocol
-{
-    public const string Prefix = "@sora ";
-
-    public const string ControlPrefix = "@sora-control ";
-
-    private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
-
-    /// <summary>The control line that asks a worker to agree on a step with the others, checkpoint it and exit.</summary>
-    public static string StopLine(string reason) => ControlPrefix + JsonSerializer.Serialize(new { stop = reason }, s_json);
-
-    /// <summary>One line a worker prints: a status line or a progress snapshot.</summary>
-    public sealed record Message
-    {
-        public string? Status { get; init; }
-
-        public TrainingProgress? Progress { get; init; }
     }
 }

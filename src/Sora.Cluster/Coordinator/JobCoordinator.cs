@@ -73,6 +73,9 @@ public sealed class JobCoordinator : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
+    /// <summary>Whether this actor system is a cluster member (actor tests run it in a plain one).</summary>
+    internal static bool IsClustered => ((ExtendedActorSystem)Context.System).Provider is Akka.Cluster.ClusterActorRefProvider;
+
     private static DateTimeOffset Now => Context.System.Scheduler.Now;
 
     public static Props Props(JobSpec spec, ICheckpointLedger ledger, JobOutcome outcome, IJobEvents events) =>
@@ -84,7 +87,7 @@ public sealed class JobCoordinator : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
-        if (Context.System.HasExtension<Akka.Cluster.Cluster>() || Context.System.Settings.ProviderClass.Contains("Cluster", StringComparison.Ordinal))
+        if (IsClustered)
         {
             Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
                 typeof(ClusterEvent.IReachabilityEvent), typeof(ClusterEvent.MemberRemoved));
@@ -97,7 +100,7 @@ public sealed class JobCoordinator : ReceiveActor, IWithTimers
 
     protected override void PostStop()
     {
-        if (Context.System.HasExtension<Akka.Cluster.Cluster>())
+        if (IsClustered)
         {
             Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
         }
@@ -537,8 +540,7 @@ public sealed class JobCoordinator : ReceiveActor, IWithTimers
         _events.Report($"round {round.Number} ended after {(Now - round.StartedAt).TotalSeconds:F1} s ({round.Exited.Count} of {round.Ranks.Count} ranks accounted for{(stopped > 0 ? $", {stopped} failed" : "")})");
         if (round.Kind == "stop")
         {
-            var steps = round.Ranks.Values.Where(r => r is not null).Select(r => r!.Step).DefaultIfEmpty(0).Max();
-            Finish(true, $"job '{_spec.Name}' stopped on request in round {round.Number} (ranks had reached step {steps}); its last checkpoint is in {_ledger.Location}. Launch the same job again to continue.", JobStates.Stopped);
+            Finish(true, $"job '{_spec.Name}' stopped on request in round {round.Number}, {StopOutcome(round)}. Launch the same job again to continue.", JobStates.Stopped);
             return;
         }
 
@@ -556,6 +558,15 @@ public sealed class JobCoordinator : ReceiveActor, IWithTimers
         _state = JobStates.Rendezvous;
         TryFormRound();
     }
+
+    /// <summary>What rank 0 said of its stop: the step and whether its checkpoint was committed.</summary>
+    private string StopOutcome(Round round) => round.Exited.GetValueOrDefault(0)?.Stopped switch
+    {
+        { Stage: "dit", Committed: true } s => $"after DiT step {s.Step}, whose checkpoint is committed in {_ledger.Location}",
+        { Stage: "dit" } s => $"after DiT step {s.Step}, but its checkpoint was not committed (see rank 0's log); the last committed one is {(_lastCheckpoint is { } c ? $"step {c.Step}" : "none")}",
+        { Stage: "vae" } => "during the VAE stage, which has no checkpoints (launching again trains it anew)",
+        _ => $"without a stop report from rank 0; the last committed checkpoint is {(_lastCheckpoint is { } c ? $"step {c.Step}" : "none")}",
+    };
 
     private void Finish(bool success, string message, string? state = null)
     {
@@ -596,7 +607,7 @@ public sealed class JobCoordinator : ReceiveActor, IWithTimers
     private static Address AddressOf(IActorRef actor)
     {
         var address = actor.Path.Address;
-        return address.HasLocalScope && Context.System.HasExtension<Akka.Cluster.Cluster>() ? Akka.Cluster.Cluster.Get(Context.System).SelfAddress : address;
+        return address.HasLocalScope && IsClustered ? Akka.Cluster.Cluster.Get(Context.System).SelfAddress : address;
     }
 
     private static string FirstLine(string text) => text.Split('\n')[0];

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Sora.Cluster.Workers;
 
 namespace Sora.Cluster.Protocol;
 
@@ -71,6 +72,9 @@ public sealed record WorkerReport(int Rank, int Pid, string State, string Stage,
 /// <param name="LogFile">Where its whole output is, on the agent's node.</param>
 public sealed record WorkerExited(string Node, long Round, int Rank, int ExitCode, bool Requested, string LogTail, string LogFile)
 {
+    /// <summary>How its job stopped when it stopped on request (the stage, step and whether that step's checkpoint was committed).</summary>
+    public WorkerStopped? Stopped { get; init; }
+
     /// <summary>"exit code 1" or "signal 9 (SIGKILL)".</summary>
     public string How => ExitStatus.Describe(ExitCode);
 }

@@ -6,7 +6,7 @@ using Sora.Checkpoint.Sharded;
 using Sora.Checkpoint.Stores;
 using Sora.Torch;
 
-using static Sora.Cli.Tests.Commands.SoraProcess;
+using static Sora.Tests.Common.SoraProcess;
 
 namespace Sora.Cli.Tests.Commands;
 
@@ -85,7 +85,7 @@ public sealed class TrainCommandLaunchTests : IDisposable
             launcher.WaitForExit(60_000).Should().BeTrue("the launcher must not hang after a rank died");
             launcher.WaitForExit();
             launcher.ExitCode.Should().NotBe(0);
-            OneLine(Snapshot(output)).Should().Contain("rank 1 exited with code 137 (signal 9)");
+            OneLine(Snapshot(output)).Should().Contain("rank 1 ended with signal 9 (SIGKILL)");
             workers.Where(pid => pid != rank1).Should().AllSatisfy(pid => Directory.Exists($"/proc/{pid}").Should().BeFalse("the surviving rank is stopped"));
         }
         finally
@@ -236,7 +236,7 @@ public sealed class TrainCommandLaunchTests : IDisposable
     }
 
     private string WriteJob(int ditSteps, int vaeBatchSize = 4, int ditBatchSize = 8, string? dataset = null) =>
-        SoraProcess.WriteTinyJob(_directory, ditSteps, vaeBatchSize, ditBatchSize, dataset);
+        WriteTinyJob(_directory, ditSteps, vaeBatchSize, ditBatchSize, dataset);
 
     private static (int ExitCode, string Output) Sora(TimeSpan limit, params string[] args)
     {

@@ -5,7 +5,8 @@ using Sora.Checkpoint.Sharded;
 using Sora.Checkpoint.Stores;
 using Sora.Cli.Launch;
 using Sora.Torch.Distributed;
-using static Sora.Cli.Tests.Commands.SoraProcess;
+using static Sora.Tests.Common.SoraProcess;
+using Sora.Cluster.Workers;
 
 namespace Sora.Cli.Tests.Commands;
 

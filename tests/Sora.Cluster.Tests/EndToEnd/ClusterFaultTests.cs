@@ -24,110 +24,91 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
         var random = new Random(seed);
         var rank = random.Next(4);
         var afterStep = 4 * random.Next(1, 3);
-        await using var job = ClusterJob.Create(hosts: 3);
-        var coordinator = job.StartCoordinator("2");
-        job.StartAgent(1, 2);
-        job.StartAgent(2, 2);
+        await using var job = ClusterJob.Start(hosts: 3, nodes: "2", workersPerHost: 2);
         await job.WaitForCheckpointAsync(afterStep, JobLimit);
         var pid = job.WorkerPid(rank);
         Process.GetProcessById(pid).Kill();
         output.WriteLine($"killed rank {rank} (pid {pid}) after checkpoint step {afterStep}");
 
-        var code = await coordinator.WaitForExitAsync(JobLimit);
-        output.WriteLine(coordinator.Output);
-        code.Should().Be(0);
-        coordinator.Output.Should().Contain($"rank {rank} on node").And.Contain("signal 9 (SIGKILL)").And.Contain("round 2: 4 ranks on 2 node(s)");
+        var log = await EndsWith(job, 0);
+        log.Should().Contain($"rank {rank} on node").And.Contain("signal 9 (SIGKILL)").And.Contain("round 2: 4 ranks on 2 node(s)");
         File.ReadAllBytes(job.FinalWeights).Should().Equal(reference, "a restart from the last checkpoint must end exactly where the uninterrupted run ends");
     }
 
     [NetnsFact]
     public async Task A_lost_node_under_an_elastic_range_leaves_the_job_on_the_nodes_left()
     {
-        await using var job = ClusterJob.Create(hosts: 3);
-        var coordinator = job.StartCoordinator("1:2");
-        job.StartAgent(1, 1);
-        var doomed = job.StartAgent(2, 1);
+        await using var job = ClusterJob.Start(hosts: 3, nodes: "1:2", workersPerHost: 1);
         await job.WaitForCheckpointAsync(4, JobLimit);
-        doomed.KillTree(); // the agent and its workers: the whole node
+        job.Agents[1].KillTree(); // host 2's agent and its workers: the whole node
 
-        var code = await coordinator.WaitForExitAsync(JobLimit);
-        output.WriteLine(coordinator.Output);
-        code.Should().Be(0);
-        coordinator.Output.Should().Contain("node 'host2'").And.Contain("round 2: 1 ranks on 1 node(s) (host1×1), resuming from checkpoint step");
+        (await EndsWith(job, 0)).Should().Contain("node 'host2'").And.Contain("round 2: 1 ranks on 1 node(s) (host1×1), resuming from checkpoint step");
     }
 
     [NetnsFact]
     public async Task A_host_cut_off_the_network_is_detected_and_the_job_restarts_without_it()
     {
-        await using var job = ClusterJob.Create(hosts: 3);
-        var coordinator = job.StartCoordinator("1:2");
-        job.StartAgent(1, 1);
-        var cut = job.StartAgent(2, 1);
+        await using var job = ClusterJob.Start(hosts: 3, nodes: "1:2", workersPerHost: 1);
         await job.WaitForCheckpointAsync(4, JobLimit);
         var clock = Stopwatch.StartNew();
         job.Cluster.Cut(2);
-        await coordinator.WaitForLineAsync(l => l.Contains("ending (node-lost)", StringComparison.Ordinal), TimeSpan.FromSeconds(30));
+        await job.Coordinator!.WaitForLineAsync(l => l.Contains("ending (node-lost)", StringComparison.Ordinal), TimeSpan.FromSeconds(30));
         output.WriteLine($"partition detected after {clock.Elapsed.TotalSeconds:F1} s");
 
         // The side without the coordinator stops its workers by itself.
-        await cut.WaitForLineAsync(l => l.Contains("stopping this node's workers", StringComparison.Ordinal) || l.Contains("left the cluster", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
-        var code = await coordinator.WaitForExitAsync(JobLimit);
-        output.WriteLine(coordinator.Output);
-        code.Should().Be(0);
-        coordinator.Output.Should().Contain("round 2: 1 ranks on 1 node(s) (host1×1)");
+        await job.Agents[1].WaitForLineAsync(AgentStoppedItsWorkers, TimeSpan.FromSeconds(60));
+        (await EndsWith(job, 0)).Should().Contain("round 2: 1 ranks on 1 node(s) (host1×1)");
     }
 
     [NetnsFact]
     public async Task A_frozen_worker_is_caught_by_the_watchdog_and_the_round_restarts()
     {
-        await using var job = ClusterJob.Create(hosts: 2, hangTimeout: 8);
-        var coordinator = job.StartCoordinator("1");
-        job.StartAgent(1, 2);
+        await using var job = ClusterJob.Start(hosts: 2, nodes: "1", workersPerHost: 2, hangTimeout: 8);
         await job.WaitForCheckpointAsync(4, JobLimit);
-        var pid = job.WorkerPid(1);
-        Signal(pid, "STOP");
+        Signal(job.WorkerPid(1), "STOP");
 
-        var code = await coordinator.WaitForExitAsync(JobLimit);
-        output.WriteLine(coordinator.Output);
-        code.Should().Be(0);
-        coordinator.Output.Should().Contain("is hung: no progress for").And.Contain("round 2: 2 ranks on 1 node(s)");
+        (await EndsWith(job, 0)).Should().Contain("is hung: no progress for").And.Contain("(its process is stopped: SIGSTOP)").And.Contain("round 2: 2 ranks on 1 node(s)");
     }
 
     [NetnsFact]
     public async Task A_coordinator_killed_and_started_again_continues_from_the_last_committed_checkpoint()
     {
-        await using var job = ClusterJob.Create(hosts: 2, ditSteps: 20);
-        var first = job.StartCoordinator("1");
-        var agent = job.StartAgent(1, 2);
+        await using var job = ClusterJob.Start(hosts: 2, nodes: "1", workersPerHost: 2, ditSteps: 20);
         await job.WaitForCheckpointAsync(4, JobLimit);
+        var first = job.Coordinator!;
         first.Kill();
         await first.WaitForExitAsync(TimeSpan.FromSeconds(30));
 
         // No orphaned training: the agent stops its workers once the coordinator is gone.
-        await agent.WaitForLineAsync(l => l.Contains("stopping this node's workers", StringComparison.Ordinal) || l.Contains("left the cluster", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
+        await job.Agents[0].WaitForLineAsync(AgentStoppedItsWorkers, TimeSpan.FromSeconds(60));
         var committed = job.LatestStep();
-        var second = job.StartCoordinator("1");
-        var code = await second.WaitForExitAsync(JobLimit);
-        output.WriteLine(second.Output);
-        code.Should().Be(0);
-        second.Output.Should().Contain("last committed checkpoint is step").And.Contain("resuming from checkpoint step");
         committed.Should().BeGreaterThan(0);
-        (await agent.WaitForExitAsync(TimeSpan.FromSeconds(60))).Should().Be(0, "the agent rejoined the new coordinator and ended with the job");
+        job.StartCoordinator("1");
+        (await EndsWith(job, 0)).Should().Contain($"last committed checkpoint is step {committed}").And.Contain("resuming from checkpoint step");
+        (await job.Agents[0].WaitForExitAsync(TimeSpan.FromSeconds(60))).Should().Be(0, "the agent rejoined the new coordinator and ended with the job");
     }
 
     [NetnsFact]
     public async Task A_spent_restart_budget_fails_the_job_naming_the_rank_and_the_cause()
     {
-        await using var job = ClusterJob.Create(hosts: 2, maxRestarts: 0);
-        var coordinator = job.StartCoordinator("1");
-        job.StartAgent(1, 2);
+        await using var job = ClusterJob.Start(hosts: 2, nodes: "1", workersPerHost: 2, maxRestarts: 0);
         await job.WaitForCheckpointAsync(4, JobLimit);
         Process.GetProcessById(job.WorkerPid(1)).Kill();
 
+        (await EndsWith(job, 1)).Should().Contain("the restart budget (0) is spent").And.Contain("rank 1 on node 'host1' failed: signal 9 (SIGKILL)");
+    }
+
+    private static bool AgentStoppedItsWorkers(string line) =>
+        line.Contains("stopping this node's workers", StringComparison.Ordinal) || line.Contains("left the cluster", StringComparison.Ordinal);
+
+    /// <summary>Waits for the coordinator to exit with <paramref name="exitCode"/>; returns its output (also written to the test's log).</summary>
+    private async Task<string> EndsWith(ClusterJob job, int exitCode)
+    {
+        var coordinator = job.Coordinator!;
         var code = await coordinator.WaitForExitAsync(JobLimit);
         output.WriteLine(coordinator.Output);
-        code.Should().NotBe(0);
-        coordinator.Output.Should().Contain("the restart budget (0) is spent").And.Contain("rank 1 on node 'host1' failed: signal 9 (SIGKILL)");
+        code.Should().Be(exitCode, "the coordinator's exit code is the job's result");
+        return coordinator.Output;
     }
 
     private static void Signal(int pid, string signal)
@@ -139,14 +120,11 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
     /// <summary>The final DiT weights of the same job run without a fault (computed once, on the same topology).</summary>
     private static readonly Lazy<Task<byte[]>> ReferenceWeights = new(async () =>
     {
-        await using var job = ClusterJob.Create(hosts: 3);
-        var coordinator = job.StartCoordinator("2");
-        job.StartAgent(1, 2);
-        job.StartAgent(2, 2);
-        var code = await coordinator.WaitForExitAsync(JobLimit);
+        await using var job = ClusterJob.Start(hosts: 3, nodes: "2", workersPerHost: 2);
+        var code = await job.Coordinator!.WaitForExitAsync(JobLimit);
         if (code != 0)
         {
-            throw new InvalidOperationException($"the uninterrupted reference run failed ({code}):\n{coordinator.Tail(60)}");
+            throw new InvalidOperationException($"the uninterrupted reference run failed ({code}):\n{job.Coordinator.Tail(60)}");
         }
 
         return File.ReadAllBytes(job.FinalWeights);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Sora.Cluster.Tests.Harness;
+using Sora.Tests.Common;
 
 namespace Sora.Cluster.Tests.EndToEnd;
 
@@ -41,33 +42,8 @@ internal sealed class ClusterJob : IAsyncDisposable
         var directory = Path.Combine(Path.GetTempPath(), $"sora-cluster-{System.Environment.ProcessId}-{Guid.NewGuid():N}"[..40]);
         System.IO.Directory.CreateDirectory(directory);
         var job = new ClusterJob(NetnsCluster.Create(hosts), directory);
-        File.WriteAllText(job.JobFile, string.Create(CultureInfo.InvariantCulture, $"""
-            name: cluster-test
-            seed: 5
+        SoraProcess.WriteTinyJob(directory, ditSteps, vaeSteps: 6, extraYaml: string.Create(CultureInfo.InvariantCulture, $"""
             output: {job.Output}
-            data:
-              source: synthetic
-              samples: 48
-              held_out: 4
-              sizes: [[32, 32]]
-              lengths: [8]
-            vae:
-              preset: patch
-              train:
-                steps: 6
-                batch_size: 4
-                lr: 2.0e-3
-                warmup_steps: 2
-            model:
-              preset: tiny
-            train:
-              steps: {ditSteps}
-              batch_size: 8
-              lr: 1.0e-3
-              warmup_steps: 2
-              ema_decay: 0.99
-            sampling:
-              prompts: []
             checkpoint:
               every: {checkpointEvery}
               keep_last: 0
@@ -80,20 +56,35 @@ internal sealed class ClusterJob : IAsyncDisposable
         return job;
     }
 
+    /// <summary>A cluster running the job: the coordinator on host 0 and an agent of <paramref name="workersPerHost"/> workers on every other host.</summary>
+    public static ClusterJob Start(int hosts, string nodes, int workersPerHost, int maxRestarts = 3, double hangTimeout = 60, int ditSteps = 16)
+    {
+        var job = Create(hosts, maxRestarts, hangTimeout, ditSteps);
+        job.StartCoordinator(nodes);
+        for (var host = 1; host < hosts; host++)
+        {
+            job.StartAgent(host, workersPerHost);
+        }
+
+        return job;
+    }
+
     /// <summary>Starts the coordinator on host 0.</summary>
     public HostProcess StartCoordinator(string nodes, string parallel = "fsdp")
     {
         var address = Cluster.Address(0);
-        Coordinator = Cluster.Start(0, Dotnet, Sora("coordinator", JobFile, "--listen", $"{address}:{AkkaPort}", "--api-listen", $"{address}:8080", "--store-port", "29401",
-            "--nnodes", nodes, "--parallel", parallel), TokenEnvironment(), Path.Combine(Directory, $"coordinator-{DateTime.UtcNow:HHmmssfff}.log"));
+        var (program, arguments) = SoraProcess.Command("coordinator", JobFile, "--listen", $"{address}:{AkkaPort}", "--api-listen", $"{address}:8080", "--store-port", "29401",
+            "--nnodes", nodes, "--parallel", parallel);
+        Coordinator = Cluster.Start(0, program, arguments, TokenEnvironment(), Path.Combine(Directory, $"coordinator-{DateTime.UtcNow:HHmmssfff}.log"));
         return Coordinator;
     }
 
     /// <summary>Starts an agent on <paramref name="host"/>.</summary>
     public HostProcess StartAgent(int host, int processes)
     {
-        var agent = Cluster.Start(host, Dotnet, Sora("agent", "--coordinator", $"{Cluster.Address(0)}:{AkkaPort}", "--nproc-per-node", processes.ToString(CultureInfo.InvariantCulture),
-            "--node", $"host{host}", "--threads", processes.ToString(CultureInfo.InvariantCulture)), TokenEnvironment(), Path.Combine(Directory, $"agent-{host}.log"));
+        var (program, arguments) = SoraProcess.Command("agent", "--coordinator", $"{Cluster.Address(0)}:{AkkaPort}", "--nproc-per-node", processes.ToString(CultureInfo.InvariantCulture),
+            "--node", $"host{host}", "--threads", processes.ToString(CultureInfo.InvariantCulture));
+        var agent = Cluster.Start(host, program, arguments, TokenEnvironment(), Path.Combine(Directory, $"agent-{host}.log"));
         _agents.Add(agent);
         return agent;
     }
@@ -178,7 +169,4 @@ internal sealed class ClusterJob : IAsyncDisposable
 
     private Dictionary<string, string> TokenEnvironment() => new() { ["SORA_JOB_TOKEN"] = _token, ["CI"] = System.Environment.GetEnvironmentVariable("CI") ?? "" };
 
-    private static string Dotnet => System.Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
-
-    private static string[] Sora(params string[] arguments) => ["exec", Path.Combine(AppContext.BaseDirectory, "sora.dll"), .. arguments];
 }

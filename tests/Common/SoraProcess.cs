@@ -1,13 +1,16 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Sora.Cli.Tests.Commands;
+namespace Sora.Tests.Common;
 
 /// <summary>The built <c>sora</c> as a child process, for the multi-process tests: start it, collect its output, wait for it, and a tiny job for it to train.</summary>
 internal static class SoraProcess
 {
-    /// <summary>Writes a tiny CPU job (10 VAE steps, <paramref name="ditSteps"/> DiT steps, no sampling prompts) into <paramref name="directory"/>/job.yaml.</summary>
-    public static string WriteTinyJob(string directory, int ditSteps, int vaeBatchSize = 4, int ditBatchSize = 8, string? dataset = null)
+    /// <summary>
+    /// Writes a tiny CPU job (<paramref name="vaeSteps"/> VAE steps, <paramref name="ditSteps"/> DiT steps, no sampling prompts) into
+    /// <paramref name="directory"/>/job.yaml, with <paramref name="extraYaml"/> (further top-level sections) appended.
+    /// </summary>
+    public static string WriteTinyJob(string directory, int ditSteps, int vaeBatchSize = 4, int ditBatchSize = 8, string? dataset = null, int vaeSteps = 10, string? extraYaml = null)
     {
         var path = Path.Combine(directory, "job.yaml");
         var source = dataset is null ? "source: synthetic" : $"source: parquet\n  path: {dataset}\n  generate: true";
@@ -24,7 +27,7 @@ internal static class SoraProcess
             vae:
               preset: patch
               train:
-                steps: 10
+                steps: {vaeSteps}
                 batch_size: {vaeBatchSize}
                 lr: 2.0e-3
                 warmup_steps: 2
@@ -38,21 +41,23 @@ internal static class SoraProcess
               ema_decay: 0.99
             sampling:
               prompts: []
-            """);
+            """ + (extraYaml is null ? "" : "\n" + extraYaml));
         return path;
     }
 
     /// <summary>Starts the built sora next to this test assembly, collecting stdout and stderr.</summary>
     public static Process Start(StringBuilder output, params string[] args) => Start(output, redirectInput: false, args);
 
+    /// <summary>The program and arguments that run the built sora (next to the test assembly) with <paramref name="args"/>.</summary>
+    public static (string FileName, string[] Arguments) Command(params string[] args) =>
+        (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet", ["exec", Path.Combine(AppContext.BaseDirectory, "sora.dll"), .. args]);
+
     /// <summary>Starts the built sora, collecting stdout and stderr; with <paramref name="redirectInput"/> the caller writes its stdin.</summary>
     public static Process Start(StringBuilder output, bool redirectInput, params string[] args)
     {
-        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
-        var start = new ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = redirectInput, UseShellExecute = false };
-        start.ArgumentList.Add("exec");
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "sora.dll"));
-        foreach (var arg in args)
+        var (fileName, arguments) = Command(args);
+        var start = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = redirectInput, UseShellExecute = false };
+        foreach (var arg in arguments)
         {
             start.ArgumentList.Add(arg);
         }

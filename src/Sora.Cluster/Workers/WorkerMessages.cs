@@ -2,14 +2,15 @@ using System.Text.Json;
 using Sora.Data;
 using Sora.Distributed.Training;
 
-namespace Sora.Cli.Launch;
+namespace Sora.Cluster.Workers;
 
 /// <summary>
+/// The local channel between a worker and the process that started it (an agent, or <c>sora train --nproc-per-node</c>).
 /// What a worker tells its launcher, one line each on stdout: <c>@sora {json}</c>. Lines without the
 /// prefix are ordinary output (kept in the rank's log). The other way, an agent controls a worker started with
 /// <c>--agent</c> through its stdin: <c>@sora-control {json}</c> lines (<see cref="WorkerControl"/>).
 /// </summary>
-internal static class WorkerMessages
+public static class WorkerMessages
 {
     public const string Prefix = "@sora ";
 
@@ -78,7 +79,7 @@ internal static class WorkerMessages
 }
 
 /// <summary>One worker message: a status line, a training progress snapshot, or how a stopped job ended.</summary>
-internal sealed record WorkerMessage
+public sealed record WorkerMessage
 {
     public string? Status { get; init; }
 
@@ -91,13 +92,13 @@ internal sealed record WorkerMessage
 /// A worker's job stopped on request: after <paramref name="Step"/> of <paramref name="Stage"/> ("vae" or "dit");
 /// <paramref name="Committed"/> says whether that step's checkpoint was committed (null where this rank cannot know: only rank 0 commits, and the VAE stage has none).
 /// </summary>
-internal sealed record WorkerStopped(string Stage, long Step, bool? Committed, string? Reason);
+public sealed record WorkerStopped(string Stage, long Step, bool? Committed, string? Reason);
 
 /// <summary>
 /// What an agent tells a worker on its stdin (<c>@sora-control {"stop":"reason"}</c>): <see cref="Stop"/> asks for a
 /// graceful stop (checkpoint, then exit 0). End of stdin means the agent is gone: the worker exits at once, non-zero.
 /// </summary>
-internal sealed record WorkerControl
+public sealed record WorkerControl
 {
     /// <summary>Stop after the current step, for this reason.</summary>
     public string? Stop { get; init; }
