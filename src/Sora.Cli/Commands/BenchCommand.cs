@@ -20,6 +20,8 @@ internal static class BenchCommand
         command.Subcommands.Add(BenchParallelCommand.Create());
         command.Subcommands.Add(BenchDataCommand.Create());
         command.Subcommands.Add(BenchCheckpointCommand.Create());
+        command.Subcommands.Add(BenchRecoveryCommand.Create());
+        command.Subcommands.Add(BenchControlPlaneCommand.Create());
         return command;
     }
 

@@ -119,7 +119,7 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
 
     private void OnRejected(AgentRejected rejected)
     {
-        if (rejected.Fatal)
+        if (!rejected.Retryable)
         {
             _events.Report($"the coordinator refused node '{_options.Node}': {rejected.Reason}");
             _outcome.Complete(2, $"refused by the coordinator: {rejected.Reason}");
@@ -152,7 +152,7 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
         var jobFile = Path.Combine(_options.WorkDirectory, $"{start.JobName}.yaml");
         Directory.CreateDirectory(_options.WorkDirectory);
         File.WriteAllText(jobFile, start.JobYaml);
-        var threads = Math.Max(1, _options.Threads / Math.Max(1, start.Workers.Count));
+        var threads = Math.Max(1, _options.Threads / Math.Max(1, start.Workers.Length));
         foreach (var assignment in start.Workers)
         {
             var info = new ProcessStartInfo(_options.WorkerCommand[0]);
@@ -220,7 +220,7 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
 
         if (_accepted)
         {
-            Tell(new AgentHeartbeat(_options.Node, _round, _reports.Values.OrderBy(r => r.Rank).ToList()));
+            Tell(new AgentHeartbeat(_options.Node, _round, _reports.Values.OrderBy(r => r.Rank).ToArray()));
         }
     }
 

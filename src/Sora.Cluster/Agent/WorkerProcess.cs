@@ -126,6 +126,9 @@ public sealed class WorkerProcess : ReceiveActor, IWithTimers
                 _step = p.Step;
                 _totalSteps = p.TotalSteps;
                 _loss = p.Loss;
+
+                // Pushed at once, so the agent's next heartbeat carries the step the rank is at, not the one of a tick ago.
+                Context.Parent.Tell(Report());
                 return; // progress snapshots would flood the log
             }
 
@@ -170,6 +173,13 @@ public sealed class WorkerProcess : ReceiveActor, IWithTimers
             {
                 // Its stdin is gone: it is exiting anyway; terminate below.
             }
+        }
+
+        // A stopped (SIGSTOPped) process cannot act on SIGTERM: no grace period for it.
+        if (IsStopped(_process.Id))
+        {
+            Signal(9);
+            return;
         }
 
         Signal(15);

@@ -37,7 +37,7 @@ public sealed class WriterJobEvents(TextWriter writer) : IJobEvents
     {
         lock (_gate)
         {
-            writer.WriteLine($"[{DateTime.Now:HH:mm:ss}] {message}");
+            writer.WriteLine($"[{DateTime.Now:HH:mm:ss.fff}] {message}");
             writer.Flush();
         }
     }

@@ -127,7 +127,7 @@ public sealed class JobCoordinator : ReceiveActor, IWithTimers
     private void OnRegister(RegisterAgent register)
     {
         string? refusal = null;
-        var fatal = true;
+        var retryable = false;
         if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(register.TokenDigest), Encoding.ASCII.GetBytes(_spec.TokenDigest)))
         {
             refusal = "wrong job token: the agent must use the token of this job (SORA_JOB_TOKEN or --token-file)";
@@ -149,7 +149,7 @@ public sealed class JobCoordinator : ReceiveActor, IWithTimers
             if (existing.Reachable && !existing.Terminated)
             {
                 refusal = $"node name '{register.Node}' is already taken by an agent at {existing.Agent.Path.Address}";
-                fatal = false;
+                retryable = true;
             }
             else
             {
@@ -160,7 +160,7 @@ public sealed class JobCoordinator : ReceiveActor, IWithTimers
         if (refusal is not null)
         {
             _events.Report($"agent '{register.Node}' ({register.Agent.Path.Address}) refused: {refusal}");
-            register.Agent.Tell(new AgentRejected(register.Node, refusal) { Fatal = fatal });
+            register.Agent.Tell(new AgentRejected(register.Node, refusal, retryable));
             return;
         }
 
@@ -205,12 +205,28 @@ public sealed class JobCoordinator : ReceiveActor, IWithTimers
             if (round.Ranks.ContainsKey(report.Rank))
             {
                 round.Ranks[report.Rank] = report;
+                NoteFirstStep(round, report);
                 if (!round.Exited.ContainsKey(report.Rank))
                 {
                     _watchdog.Observe(report.Rank, report.SecondsSinceOutput, report.StepSeconds, Now);
                 }
             }
         }
+    }
+
+    /// <summary>Reports when a round first trains: a step past the one it resumed from (how long a recovery took, to the user and to <c>sora bench recovery</c>).</summary>
+    private void NoteFirstStep(Round round, WorkerReport report)
+    {
+        var resumed = round.ResumedFrom;
+        var trained = report.Stage == "dit" ? report.Step > resumed : report.Stage.Length > 0 && report.Step >= 1;
+        if (round.FirstStepReported || !round.Started || !trained)
+        {
+            return;
+        }
+
+        round.FirstStepReported = true;
+        var at = Now - TimeSpan.FromSeconds(Math.Max(0, report.SecondsSinceOutput));
+        _events.Report($"round {round.Number}: training: {report.Stage} step {report.Step} at {at.ToLocalTime():HH:mm:ss.fff}, {(at - round.StartedAt).TotalSeconds:F1} s after the round started (resumed from step {resumed})");
     }
 
     private void OnWorkerExited(WorkerExited exited)
@@ -268,10 +284,11 @@ public sealed class JobCoordinator : ReceiveActor, IWithTimers
         round.StartedAt = Now;
         _lastCheckpoint = fenced.Checkpoint is { Step: > 0 } ? fenced.Checkpoint : null;
         var resume = _lastCheckpoint is not null;
-        var arguments = resume ? _spec.WorkerArguments.Concat(["--resume", "latest"]).ToList() : _spec.WorkerArguments.ToList();
+        round.ResumedFrom = _lastCheckpoint?.Step ?? 0;
+        var arguments = resume ? [.. _spec.WorkerArguments, "--resume", "latest"] : _spec.WorkerArguments.ToArray();
         foreach (var node in round.Plan.Nodes)
         {
-            var workers = round.Plan.Ranks.Select((r, rank) => (r, rank)).Where(x => x.r.Node == node.Node).Select(x => new RankAssignment(x.rank, x.r.LocalRank)).ToList();
+            var workers = round.Plan.Ranks.Select((r, rank) => (r, rank)).Where(x => x.r.Node == node.Node).Select(x => new RankAssignment(x.rank, x.r.LocalRank)).ToArray();
             _agents[node.Node].Agent.Tell(new StartRound(round.Number, workers, round.Plan.WorldSize, _spec.StoreHost, _spec.StorePort, _spec.Yaml, _spec.Name, arguments));
         }
 
@@ -509,7 +526,8 @@ public sealed class JobCoordinator : ReceiveActor, IWithTimers
         round.DetectedAt = Now;
         _state = kind == "stop" ? JobStates.Stopping : failure ? JobStates.Restarting : JobStates.Running;
         _message = $"round {round.Number} ending: {FirstLine(cause)}";
-        _events.Report($"round {round.Number} ending ({kind}): {cause}");
+        var reached = round.Ranks.Values.Where(r => r is { Stage: "dit" }).Select(r => r!.Step).DefaultIfEmpty(0).Max();
+        _events.Report($"round {round.Number} ending ({kind}) at dit step {reached}: {cause}");
         Broadcast(round, new StopRound(round.Number, FirstLine(cause), graceful));
         MaybeRoundEnded(round);
     }
@@ -649,6 +667,10 @@ public sealed class JobCoordinator : ReceiveActor, IWithTimers
         public Dictionary<int, WorkerExited> Exited { get; } = [];
 
         public bool Started { get; set; }
+
+        public long ResumedFrom { get; set; }
+
+        public bool FirstStepReported { get; set; }
 
         public DateTimeOffset StartedAt { get; set; }
 

@@ -10,7 +10,8 @@ namespace Sora.Cluster.Hosting;
 /// coordinator as the seed, Akka's phi-accrual failure detector tuned to flag a silent node within a few
 /// seconds, and the Split Brain Resolver's keep-oldest strategy restricted to the coordinator role, so that on a
 /// partition the side holding the coordinator stays and the other side downs itself (and its agents stop their
-/// workers).
+/// workers). The resolver's "down all when unstable" is off: an agent whose reachability keeps flapping must never make
+/// the coordinator down itself and end the job.
 /// </summary>
 public static class ControlPlaneCluster
 {
@@ -46,6 +47,7 @@ public static class ControlPlaneCluster
                 akka.remote.log-remote-lifecycle-events = off
                 akka.cluster.log-info = off
                 akka.cluster.split-brain-resolver.stable-after = {{(int)StableAfter.TotalMilliseconds}}ms
+                akka.cluster.split-brain-resolver.down-all-when-unstable = off
                 akka.cluster.down-removal-margin = 1s
                 akka.cluster.retry-unsuccessful-join-after = 2s
                 akka.cluster.seed-node-timeout = 2s

@@ -3,7 +3,9 @@ using Sora.Cluster.Workers;
 
 namespace Sora.Cluster.Protocol;
 
-// Messages between the coordinator and the agents (over Akka remoting). They carry no secret: an agent proves
+// Messages between the coordinator and the agents (over Akka remoting). Collections are arrays: Akka's JSON
+// serializer cannot rebuild the read-only list types C# collection expressions make for IReadOnlyList<T>.
+// They carry no secret: an agent proves
 // it holds the job token with a digest of it (JobToken.Digest), so dead-letter logs never show the token.
 
 /// <summary>An agent asks to take part in the job.</summary>
@@ -19,12 +21,12 @@ public sealed record RegisterAgent(string Node, string Host, int ProcessesPerNod
 /// <summary>The coordinator took the agent in; it waits for a round.</summary>
 public sealed record AgentAccepted(string Node, string JobName);
 
-/// <summary>The coordinator refused the agent (wrong token or version, a name taken, a bad process count): the agent exits with the reason.</summary>
-public sealed record AgentRejected(string Node, string Reason)
-{
-    /// <summary>False when the agent may try again (its node name is still held by a lost agent).</summary>
-    public bool Fatal { get; init; } = true;
-}
+/// <summary>The coordinator refused the agent (wrong token or version, a name taken, a bad process count): the agent exits with the reason unless it may retry.</summary>
+/// <param name="Node">The agent's node.</param>
+/// <param name="Reason">Why, in words.</param>
+/// <param name="Retryable">The agent may try again (its node name is still held by a lost agent). False by default, so that
+/// a serializer that leaves default values out reads it back unchanged.</param>
+public sealed record AgentRejected(string Node, string Reason, bool Retryable = false);
 
 /// <summary>Start this node's workers for one round.</summary>
 /// <param name="Round">The round number (fences checkpoint commits; prefixes the c10d store keys).</param>
@@ -35,7 +37,7 @@ public sealed record AgentRejected(string Node, string Reason)
 /// <param name="JobYaml">The job file's text (the agent's node may not have the file).</param>
 /// <param name="JobName">The job's name (the file name agents write it under).</param>
 /// <param name="WorkerArguments">Arguments every worker gets after its own (checkpoint options, parallelism, resume).</param>
-public sealed record StartRound(long Round, IReadOnlyList<RankAssignment> Workers, int WorldSize, string StoreHost, int StorePort, string JobYaml, string JobName, IReadOnlyList<string> WorkerArguments);
+public sealed record StartRound(long Round, RankAssignment[] Workers, int WorldSize, string StoreHost, int StorePort, string JobYaml, string JobName, string[] WorkerArguments);
 
 /// <summary>One worker of a round: its global and local rank.</summary>
 public sealed record RankAssignment(int Rank, int LocalRank);
@@ -47,7 +49,7 @@ public sealed record StopRound(long Round, string Reason, bool Checkpoint);
 public sealed record JobEnded(bool Success, string Message);
 
 /// <summary>An agent's periodic report (about 1 Hz): its workers' states and progress.</summary>
-public sealed record AgentHeartbeat(string Node, long Round, IReadOnlyList<WorkerReport> Workers);
+public sealed record AgentHeartbeat(string Node, long Round, WorkerReport[] Workers);
 
 /// <summary>One worker as its agent sees it.</summary>
 /// <param name="Rank">Global rank.</param>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Sora.Cluster.Agent;
 using Sora.Cluster.Tests.Harness;
 using Sora.Tests.Common;
 
@@ -123,35 +124,8 @@ internal sealed class ClusterJob : IAsyncDisposable
         }
     }
 
-    /// <summary>The pid of the worker process of <paramref name="rank"/> (of this job), from /proc.</summary>
-    public int WorkerPid(int rank)
-    {
-        foreach (var directory in System.IO.Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(directory), out var pid))
-            {
-                continue;
-            }
-
-            try
-            {
-                var arguments = File.ReadAllText(Path.Combine(directory, "cmdline")).Split('\0');
-                var at = Array.IndexOf(arguments, "--rank");
-                // This job's workers name its checkpoint directory (under Directory) on their command line.
-                if (arguments.Contains("train") && arguments.Any(a => a.StartsWith(Directory, StringComparison.Ordinal))
-                    && at > 0 && at + 1 < arguments.Length && arguments[at + 1] == rank.ToString(CultureInfo.InvariantCulture))
-                {
-                    return pid;
-                }
-            }
-            catch (IOException)
-            {
-                // Gone meanwhile.
-            }
-        }
-
-        throw new InvalidOperationException($"no worker process of rank {rank} is running");
-    }
+    /// <summary>The pid of the worker process of <paramref name="rank"/> (of this job: its command line names a path under <see cref="Directory"/>).</summary>
+    public int WorkerPid(int rank) => WorkerProcessTable.Find(Directory, rank) ?? throw new InvalidOperationException($"no worker process of rank {rank} is running");
 
     public string FinalWeights => Path.Combine(Output, "dit.safetensors");
 
