@@ -9,7 +9,7 @@ namespace Sora.Cli.Commands;
 /// <summary><c>sora bench recovery</c>: per fault, seconds to detection and back to training, and steps redone, on a namespace cluster.</summary>
 internal static class BenchRecoveryCommand
 {
-    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true };
+    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true, Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
 
     public static Command Create()
     {
