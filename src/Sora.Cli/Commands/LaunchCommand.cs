@@ -40,16 +40,22 @@ internal static class LaunchCommand
             CheckProcesses(config, n);
             var fault = options.Fault(parse, config, parse.GetValue(nodes));
             var (host, port) = parse.GetValue(endpoint) is { } e ? ClusterJob.Endpoint(e, "--rdzv-endpoint") : ("127.0.0.1", FreePort());
-            var token = ClusterJob.Token(options.TokenFile(parse), create: true);
+            var joins = parse.GetValue(endpoint) is not null && !CanBind(host, port);
+            var endpoints = new CoordinatorEndpoints(host, port, host, options.ApiHost(parse, host), options.ApiPort(parse));
+            if (!joins)
+            {
+                CheckEndpoints(endpoints);
+            }
+
+            var token = ClusterJob.Token(options.TokenFile(parse), create: !joins);
             var threads = config.Threads > 0 ? config.Threads : Environment.ProcessorCount;
             var agent = ClusterJob.Agent(Dns.GetHostName(), host == "127.0.0.1" ? "127.0.0.1" : ClusterJob.LocalAddressTowards(host), n, threads, token, fault.CoordinatorTimeoutOrDefault);
-            if (parse.GetValue(endpoint) is not null && !CanBind(host, port))
+            if (joins)
             {
                 // Someone else hosts the coordinator: join it.
                 return RunAgent(agent, host, port, agent.Host);
             }
 
-            var endpoints = new CoordinatorEndpoints(host, port, host, options.ApiHost(parse, host), options.ApiPort(parse));
             return RunCoordinator(config, endpoints, options.StorePort(parse), fault, options.Parallel(parse), token, agent);
         });
         return command;
@@ -70,8 +76,9 @@ internal static class LaunchCommand
             var fault = options.Fault(parse, config, parse.GetValue(nodes));
             var (host, port) = ClusterJob.Endpoint(parse.GetRequiredValue(listen), "--listen");
             var publicHost = parse.GetValue(advertise) ?? (host == "0.0.0.0" ? Dns.GetHostName() : host);
-            var token = ClusterJob.Token(options.TokenFile(parse), create: true);
             var endpoints = new CoordinatorEndpoints(host, port, publicHost, options.ApiHost(parse, host), options.ApiPort(parse));
+            CheckEndpoints(endpoints);
+            var token = ClusterJob.Token(options.TokenFile(parse), create: true);
             return RunCoordinator(config, endpoints, options.StorePort(parse), fault, options.Parallel(parse), token, null);
         });
         return command;
@@ -106,14 +113,18 @@ internal static class LaunchCommand
         return command;
     }
 
-    private static int RunCoordinator(JobConfig config, CoordinatorEndpoints endpoints, int storePort, FaultPolicy fault, string parallel, string token, AgentOptions? localAgent)
+    /// <summary>Fails, naming the endpoint, before anything is written or started.</summary>
+    private static void CheckEndpoints(CoordinatorEndpoints endpoints)
     {
         ClusterJob.CheckBindable(endpoints.BindHost, endpoints.AkkaPort, "Akka remoting (--listen/--rdzv-endpoint)");
         if (endpoints.ApiPort != 0)
         {
             ClusterJob.CheckBindable(endpoints.ApiHost, endpoints.ApiPort, "the HTTP API (--api-listen)");
         }
+    }
 
+    private static int RunCoordinator(JobConfig config, CoordinatorEndpoints endpoints, int storePort, FaultPolicy fault, string parallel, string token, AgentOptions? localAgent)
+    {
         var timeout = TimeSpan.FromSeconds(300);
         using var store = CreateStore(endpoints.BindHost, storePort, timeout);
         var spec = ClusterJob.Spec(config, fault, token, endpoints.PublicHost, store.Port, parallel, timeout);

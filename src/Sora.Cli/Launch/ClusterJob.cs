@@ -52,9 +52,14 @@ internal static class ClusterJob
             return token.Length > 0 ? token : throw new InvalidDataException($"{file}: the token file is empty");
         }
 
-        var generated = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
         Directory.CreateDirectory(StateDirectory);
-        // Created with mode 0600 before the token is written into it.
+        return CreateToken(file);
+    }
+
+    /// <summary>Writes a new random token to <paramref name="file"/>, created with mode 0600 before the token is written into it.</summary>
+    public static string CreateToken(string file)
+    {
+        var generated = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
         if (OperatingSystem.IsWindows())
         {
             File.WriteAllText(file, generated + "\n");
@@ -67,6 +72,7 @@ internal static class ClusterJob
         {
             writer.WriteLine(generated);
         }
+
         return generated;
     }
 
