@@ -118,6 +118,13 @@ public sealed class JobCoordinator : ReceiveActor, IWithTimers
         _lastCheckpoint = loaded.Latest is { Step: > 0 } ? loaded.Latest : null;
         _lastRound = loaded.Latest?.Round ?? 0;
         _message = _lastCheckpoint is null ? "waiting for agents" : $"waiting for agents; will resume from step {_lastCheckpoint.Step}";
+        if (_lastCheckpoint is { } done && done.Step >= _spec.TotalSteps)
+        {
+            // Launching a finished job again must not start workers that would rewrite its results from nothing.
+            Finish(true, $"job '{_spec.Name}' is already complete: its last checkpoint is step {done.Step} of {_spec.TotalSteps} in {_ledger.Location}; remove that checkpoint directory to train it again", JobStates.Succeeded);
+            return;
+        }
+
         _events.Report(_lastCheckpoint is null
             ? $"job '{_spec.Name}': no committed checkpoint in {_ledger.Location}; the first round starts from scratch"
             : $"job '{_spec.Name}': last committed checkpoint is step {_lastCheckpoint.Step} (round {_lastCheckpoint.Round}) in {_ledger.Location}");

@@ -158,6 +158,20 @@ public sealed class JobCoordinatorTests() : Akka.TestKit.Xunit2.TestKit(Config)
         start.WorkerArguments.Should().ContainInOrder("--resume", "latest");
     }
 
+    [Fact]
+    public async Task A_job_whose_last_checkpoint_is_its_final_step_ends_without_starting_workers()
+    {
+        _ledger.Commit(step: 100, round: 3);
+        var coordinator = Start(new FaultPolicy());
+        var (success, message) = await _outcome.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        success.Should().BeTrue();
+        message.Should().Contain("already complete").And.Contain("step 100 of 100");
+        var a = CreateTestProbe();
+        coordinator.Tell(new RegisterAgent("a", "10.0.0.2", 1, 1, JobCoordinator.TokenDigest(Token), "1.0", a.Ref), a.Ref);
+        a.ExpectMsg<AgentRejected>().Reason.Should().Contain("the job has ended");
+        _ledger.Round.Should().Be(3, "no round was fenced");
+    }
+
     private IActorRef Start(FaultPolicy fault, int batch = 8)
     {
         var spec = new JobSpec("test", "name: test", [("train.batch_size", batch)], 100, fault, ["--parallel", "fsdp"], JobCoordinator.TokenDigest(Token), "1.0", "10.0.0.1", 29401);
