@@ -353,8 +353,11 @@ public sealed class JobCoordinator : ReceiveActor, IWithTimers
             ReportProgress(round);
         }
 
-        if (_watchdog.Hung(now) is [var (rank, silent), ..])
+        // Every rank waiting on a frozen peer is silent too: blame a rank whose process is stopped first.
+        var hung = _watchdog.Hung(now);
+        if (hung.Count > 0)
         {
+            var (rank, silent) = hung.OrderBy(h => round.Ranks[h.Rank]?.State == "stopped" ? 0 : 1).First();
             var node = round.Plan.Ranks[rank].Node;
             var report = round.Ranks[rank];
             var state = report?.State == "stopped" ? " (its process is stopped: SIGSTOP)" : "";

@@ -67,13 +67,14 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
         await job.WaitForCheckpointAsync(4, JobLimit);
         Signal(job.WorkerPid(1), "STOP");
 
-        (await EndsWith(job, 0)).Should().Contain("is hung: no progress for").And.Contain("(its process is stopped: SIGSTOP)").And.Contain("round 2: 2 ranks on 1 node(s)");
+        (await EndsWith(job, 0)).Should().Contain("rank 1 on node 'host1' is hung: no progress for").And.Contain("(its process is stopped: SIGSTOP)").And.Contain("round 2: 2 ranks on 1 node(s)");
     }
 
     [NetnsFact]
     public async Task A_coordinator_killed_and_started_again_continues_from_the_last_committed_checkpoint()
     {
-        await using var job = ClusterJob.Start(hosts: 2, nodes: "1", workersPerHost: 2, ditSteps: 20);
+        // Enough steps that the workers cannot finish while the coordinator is gone (they train on until its timeout).
+        await using var job = ClusterJob.Start(hosts: 2, nodes: "1", workersPerHost: 2, ditSteps: 100);
         await job.WaitForCheckpointAsync(4, JobLimit);
         var first = job.Coordinator!;
         first.Kill();
