@@ -11,6 +11,7 @@ using Sora.Cluster;
 using Sora.Cluster.Coordinator;
 using Sora.Cluster.Hosting;
 using Sora.Cluster.Protocol;
+using Sora.Metrics.Job;
 
 namespace Sora.Cli.Bench;
 

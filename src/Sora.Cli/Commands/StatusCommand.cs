@@ -6,6 +6,7 @@ using System.Text.Json;
 using Sora.Cli.Launch;
 using Sora.Cluster.Coordinator;
 using Spectre.Console;
+using Sora.Metrics.Job;
 
 namespace Sora.Cli.Commands;
 

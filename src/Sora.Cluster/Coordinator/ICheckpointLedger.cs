@@ -1,8 +1,5 @@
 namespace Sora.Cluster.Coordinator;
 
-/// <summary>The last committed checkpoint as the store's <c>latest</c> pointer names it, and the round that fenced it.</summary>
-public sealed record CommittedCheckpoint(long Step, long Round, DateTimeOffset? CommittedAt);
-
 /// <summary>
 /// The coordinator's view of the checkpoint store: the truth it rebuilds its state from. Fencing a round makes every
 /// commit from an older round fail (see docs/checkpoint-format.md).

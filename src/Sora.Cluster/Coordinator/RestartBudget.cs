@@ -1,8 +1,5 @@
 namespace Sora.Cluster.Coordinator;
 
-/// <summary>One restart of the job: the round that failed and why.</summary>
-public sealed record RestartRecord(long Round, DateTimeOffset At, string Cause, string Kind);
-
 /// <summary>The job's restart budget (<c>--max-restarts</c>): failures that may still be recovered, and the history of those that were.</summary>
 public sealed class RestartBudget(int maxRestarts)
 {

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Sora.Cluster.Coordinator;
 using Sora.Cluster.Hosting;
 using Sora.Tests.Common;
+using Sora.Metrics.Job;
 
 namespace Sora.Cluster.Tests.Api;
 

@@ -3,6 +3,7 @@ using Akka.Configuration;
 using Akka.TestKit;
 using Sora.Cluster.Coordinator;
 using Sora.Cluster.Protocol;
+using Sora.Metrics.Job;
 
 namespace Sora.Cluster.Tests.Coordinator;
 

@@ -1,4 +1,5 @@
 using Sora.Cluster.Coordinator;
+using Sora.Metrics.Job;
 
 namespace Sora.Cluster.Tests.Coordinator;
 

@@ -1,4 +1,4 @@
-namespace Sora.Cluster.Coordinator;
+namespace Sora.Metrics.Job;
 
 /// <summary>The job as the coordinator sees it: what <c>sora status</c> and <c>GET /api/status</c> show. Holds no secret.</summary>
 public sealed record JobStatus(
@@ -32,3 +32,9 @@ public static class JobStates
     public const string Stopped = "stopped";
     public const string Failed = "failed";
 }
+
+/// <summary>One restart of the job: the round that failed and why.</summary>
+public sealed record RestartRecord(long Round, DateTimeOffset At, string Cause, string Kind);
+
+/// <summary>The last committed checkpoint as the store's <c>latest</c> pointer names it, and the round that fenced it.</summary>
+public sealed record CommittedCheckpoint(long Step, long Round, DateTimeOffset? CommittedAt);
