@@ -154,7 +154,7 @@ internal static class ControlPlaneBenchmark
         return (self.TotalProcessorTime - cpu).TotalSeconds / clock.Elapsed.TotalSeconds;
     }
 
-    private static JobStatus Ask(IActorRef coordinator) => coordinator.Ask<JobStatus>(GetStatus.Instance, TimeSpan.FromSeconds(10)).GetAwaiter().GetResult();
+    private static JobStatus Ask(IActorRef coordinator) => coordinator.Ask<JobStatus>(GetStatus.Instance, TimeSpan.FromSeconds(30)).GetAwaiter().GetResult();
 
     private static int FreePort()
     {

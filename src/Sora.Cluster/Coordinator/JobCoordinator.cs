@@ -46,6 +46,8 @@ public sealed class JobCoordinator : ReceiveActor, IWithTimers
     private CommittedCheckpoint? _lastCheckpoint;
     private Round? _finishedRound;
     private DateTimeOffset _lastProgressReport;
+    private string? _publishedState;
+    private long _publishedRound = -1;
 
     public JobCoordinator(JobSpec spec, ICheckpointLedger ledger, JobOutcome outcome, IJobEvents events, JobMetrics? metrics = null)
     {
@@ -63,7 +65,11 @@ public sealed class JobCoordinator : ReceiveActor, IWithTimers
         Receive<AgentHeartbeat>(OnHeartbeat);
         Receive<WorkerExited>(OnWorkerExited);
         Receive<Fenced>(OnFenced);
-        Receive<Tick>(_ => OnTick());
+        Receive<Tick>(_ =>
+        {
+            OnTick();
+            Publish();
+        });
         Receive<StopJob>(OnStopJob);
         Receive<GetStatus>(_ => Sender.Tell(Status()));
         Receive<SampleVideoWritten>(OnSample);
@@ -98,13 +104,14 @@ public sealed class JobCoordinator : ReceiveActor, IWithTimers
     }
 
     /// <summary>
-    /// After every message but an agent's heartbeat (at most one per agent per second), the job's state goes to the
-    /// metrics; heartbeats' rank metrics are published with the next tick, once a second, however many agents report.
+    /// The job's state goes to the metrics once a second (the tick), however many agents report, and at once when the
+    /// job's state or round changes, so a restart or the job's end shows without waiting.
     /// </summary>
     protected override bool AroundReceive(Receive receive, object message)
     {
         var handled = base.AroundReceive(receive, message);
-        if (message is not AgentHeartbeat and not GetStatus)
+        // (A tick arrives wrapped by the timer scheduler: OnTick publishes.)
+        if (_state != _publishedState || (_round?.Number ?? _lastRound) != _publishedRound)
         {
             Publish();
         }
@@ -114,6 +121,8 @@ public sealed class JobCoordinator : ReceiveActor, IWithTimers
 
     private void Publish()
     {
+        _publishedState = _state;
+        _publishedRound = _round?.Number ?? _lastRound;
         var round = _round ?? _finishedRound;
         var reports = round is null ? [] : round.Ranks
             .Where(r => r.Value?.Metrics is not null)

@@ -73,7 +73,7 @@ public sealed class JobExporter
         Gauge RankGauge(string name, string help, params string[] more) => f.CreateGauge(name, help, [.. RankLabels, .. more]);
 
         _jobInfo = JobGauge("sora_job_info", "The job (always 1): its name, model, world size, total steps and software version as labels",
-            "job", "model", "world_size", "total_steps", "version");
+            "job_name", "model", "world_size", "total_steps", "version");
         _jobState = JobGauge("sora_job_state", "1 for the job's current state (rendezvous, running, restarting, stopping, succeeded, stopped, failed)", "state");
         _round = JobGauge("sora_job_round", "The current round (a new round starts after every failure or re-formation)");
         _worldSize = JobGauge("sora_job_world_size", "Ranks in the current round");

@@ -272,10 +272,12 @@ public sealed class JobMetrics
         var previous = cursor.Last;
         static double Delta(double now, double before) => now >= before ? now - before : now;
         var newSteps = new List<double>();
-        var lastObserved = cursor.LastObservedStep;
+
+        // Steps are numbered per stage: a new stage starts from step 1 again.
+        var lastObserved = m.Stage == previous.Stage ? cursor.LastObservedStep : -1;
         for (var i = 0; i < m.RecentSteps.Length && i < m.RecentStepSeconds.Length; i++)
         {
-            if (m.RecentSteps[i] > lastObserved || (m.Stage != previous.Stage && previous.Stage.Length > 0 && i == 0))
+            if (m.RecentSteps[i] > lastObserved)
             {
                 newSteps.Add(m.RecentStepSeconds[i]);
             }
@@ -312,19 +314,30 @@ public sealed class JobMetrics
     {
         double Busy(RankMetrics m) => m.BusySeconds > 0 ? m.BusySeconds : Math.Max(0, m.StepSeconds - m.CommunicationSeconds);
         var busy = status.Ranks.Select(r => byRank.TryGetValue(r.Rank, out var rep) && rep.Metrics.StepsTotal > 0 ? Busy(rep.Metrics) : double.NaN).ToArray();
+
+        // The median of the others, for every rank, from one sorted copy: O(n log n) for a thousand ranks.
+        var sorted = busy.Where(b => double.IsFinite(b) && b > 0).Order().ToArray();
         return [.. status.Ranks.Select((r, i) =>
         {
             var m = byRank.GetValueOrDefault(r.Rank)?.Metrics ?? new RankMetrics();
-            var others = busy.Where((b, j) => j != i && double.IsFinite(b) && b > 0).Order().ToArray();
-            var ratio = double.IsFinite(busy[i]) && busy[i] > 0 && others.Length > 0 ? busy[i] / Median(others) : 1;
+            var mine = busy[i];
+            var known = double.IsFinite(mine) && mine > 0;
+            var others = known ? sorted.Length - 1 : sorted.Length;
+            var ratio = known && others > 0 ? mine / MedianWithout(sorted, mine) : 1;
             return new RankView(r.Rank, r.Node, r.LocalRank, r.State, r.Stage, r.Step, r.TotalSteps, r.HeartbeatAgeSeconds, r.ResidentBytes, m.DeviceBytes,
                 m.StepSeconds, m.DataSeconds, m.ComputeSeconds, m.OptimizerSeconds, m.CommunicationSeconds, m.FlopsPerSecond, Mfu(m), ratio,
                 ratio >= StragglerRatio && r.State is "running" or "stopped");
         })];
     }
 
-    private static double Median(double[] sorted) =>
-        sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+    /// <summary>The median of <paramref name="sorted"/> with one occurrence of <paramref name="value"/> (which it holds) left out.</summary>
+    internal static double MedianWithout(double[] sorted, double value)
+    {
+        var skip = Array.BinarySearch(sorted, value);
+        var n = sorted.Length - 1;
+        double At(int k) => sorted[k < skip ? k : k + 1];
+        return n % 2 == 1 ? At(n / 2) : (At((n / 2) - 1) + At(n / 2)) / 2;
+    }
 
     private static double? Mfu(RankMetrics m) => m.PeakFlopsPerSecond > 0 && m.FlopsPerSecond > 0 ? m.FlopsPerSecond / m.PeakFlopsPerSecond : null;
 
@@ -354,14 +367,16 @@ public sealed class JobMetrics
 
             _lastHistoryStage = m.Stage;
             _lastHistoryStep = step;
-            if (step % _thinning != 0 && i != m.RecentSteps.Length - 1)
+            var heldOut = m.HeldOutStep == step ? m.HeldOutLoss : null;
+            var last = i == m.RecentSteps.Length - 1;
+            if (step % _thinning != 0 && !last && heldOut is null)
             {
                 continue;
             }
 
-            var last = i == m.RecentSteps.Length - 1;
-            _history.Add(new HistoryPoint(m.Stage, step, time, m.RecentLosses[i],
-                last && m.HeldOutStep == step ? m.HeldOutLoss : null,
+            // A step ended before the report by the steps that came after it.
+            var ended = time - m.RecentStepSeconds.Skip(i + 1).Sum();
+            _history.Add(new HistoryPoint(m.Stage, step, Math.Round(ended, 3), m.RecentLosses[i], heldOut,
                 samplesPerSecond, mfu, m.RecentStepSeconds[i],
                 last ? m.DataSeconds : 0, last ? m.ComputeSeconds : 0, last ? m.OptimizerSeconds : 0, last ? m.CommunicationSeconds : 0));
         }

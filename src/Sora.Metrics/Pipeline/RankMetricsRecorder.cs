@@ -71,6 +71,15 @@ public sealed class RankMetricsRecorder : IDisposable
         lock (_gate)
         {
             var c = _current;
+            if (c.Stage.Length > 0 && c.Stage != stage)
+            {
+                // A new stage numbers its steps from 1 again: the last stage's steps and rates are not its own.
+                _recent.Clear();
+                _rate.Clear();
+                _busy.Clear();
+                _flopsAtLastStep = c.FlopsTotal;
+            }
+
             _recent.Enqueue((step, c.StepSeconds, c.Loss));
             while (_recent.Count > RankMetrics.RecentCapacity)
             {

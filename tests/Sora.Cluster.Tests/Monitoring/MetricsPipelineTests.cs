@@ -21,7 +21,7 @@ public sealed partial class MetricsPipelineTests(RunningJob job)
     private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
 
     // Every label a series may carry: none takes unbounded values (steps, files, times).
-    private static readonly string[] AllowedLabels = ["run", "job", "model", "world_size", "total_steps", "version", "state", "cause", "stage", "rank", "node", "phase", "le"];
+    private static readonly string[] AllowedLabels = ["run", "job_name", "model", "world_size", "total_steps", "version", "state", "cause", "stage", "rank", "node", "phase", "le"];
 
     [Fact]
     public async Task Metrics_needs_the_token_and_has_job_counters_and_every_rank()

@@ -36,7 +36,7 @@ public sealed partial class JobExporterTests
         text.Should().NotContain("rank=\"1\"");
         text.Should().Contain("sora_job_restarts_total{run=\"job-1\",cause=\"node-lost\"} 1");
         text.Should().Contain("sora_job_restarts_total{run=\"job-1\",cause=\"worker-exit\"} 0");
-        text.Should().Contain("sora_job_info{run=\"job-1\",job=\"job\",model=\"m\",world_size=\"1\",total_steps=\"100\",version=\"1\"} 1");
+        text.Should().Contain("sora_job_info{run=\"job-1\",job_name=\"job\",model=\"m\",world_size=\"1\",total_steps=\"100\",version=\"1\"} 1");
         Regex.Matches(text, "^sora_job_info", RegexOptions.Multiline).Should().HaveCount(1, "the old world size's info series is gone");
     }
 

@@ -79,6 +79,22 @@ public sealed class JobMetricsTests
     }
 
     [Fact]
+    public void A_held_out_loss_lands_on_its_step_and_each_point_has_its_own_time()
+    {
+        var metrics = new JobMetrics(Info);
+        metrics.Publish(Status(1, 1), [new RankReport(0, 1, new RankMetrics
+        {
+            Stage = "dit", Step = 22, StepsTotal = 22, HeldOutLoss = 0.4, HeldOutStep = 20,
+            RecentSteps = [19, 20, 21, 22], RecentStepSeconds = [0.5, 0.5, 0.5, 0.5], RecentLosses = [1, 1, 1, 1],
+        })], T0);
+
+        var history = metrics.History();
+        history.Single(h => h.HeldOutLoss is not null).Step.Should().Be(20);
+        history.Select(h => h.Time).Should().BeInAscendingOrder().And.OnlyHaveUniqueItems();
+        history[^1].Time.Should().Be(T0.ToUnixTimeMilliseconds() / 1000.0);
+    }
+
+    [Fact]
     public void A_checkpoint_sums_its_shards_and_takes_its_commit_time_from_rank_zero()
     {
         var metrics = new JobMetrics(Info);

@@ -70,6 +70,26 @@ public sealed class RankMetricsRecorderTests
     }
 
     [Fact]
+    public void A_new_stage_does_not_carry_the_last_stage_s_steps()
+    {
+        using var meter = new Meter("Sora.Test." + Guid.NewGuid());
+        using var recorder = new RankMetricsRecorder();
+        var loss = meter.CreateHistogram<double>(I.Loss);
+        foreach (var (stage, steps, value) in new[] { ("vae", 6, 9.0), ("dit", 2, 1.0) })
+        {
+            for (var step = 1; step <= steps; step++)
+            {
+                loss.Record(value);
+                recorder.OnStep(stage, step, 100);
+            }
+        }
+
+        var m = recorder.Snapshot();
+        m.RecentSteps.Should().Equal(1, 2);
+        m.RecentLosses.Should().Equal(1.0, 1.0);
+    }
+
+    [Fact]
     public void Instruments_of_other_meters_are_ignored()
     {
         using var meter = new Meter("NotSora." + Guid.NewGuid());
