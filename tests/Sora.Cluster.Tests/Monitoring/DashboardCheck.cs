@@ -19,13 +19,14 @@ internal static class DashboardCheck
     /// <summary>Opens <paramref name="loginUrl"/> and checks the page; <paramref name="arguments"/> are the script's further options.</summary>
     public static async Task<DashboardCheckResult> RunAsync(string loginUrl, string screenshot, params string[] arguments)
     {
-        var output = await NodeAsync(Path.Combine(ScriptDirectory, "dashboard-check.mjs"), ["--login-url", loginUrl, "--screenshot", screenshot, .. arguments]);
+        var output = await NodeAsync("dashboard-check.mjs", ["--login-url", loginUrl, "--screenshot", screenshot, .. arguments]);
         var json = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault(line => line.StartsWith('{'))
             ?? throw new InvalidOperationException($"dashboard-check.mjs printed no result:\n{output}");
         return new DashboardCheckResult(JsonDocument.Parse(json).RootElement.Clone(), output);
     }
 
-    private static async Task<string> NodeAsync(string script, string[] arguments)
+    /// <summary>Starts <c>node &lt;script in this folder&gt; arguments...</c> with stdout and stderr redirected.</summary>
+    public static Process StartNode(string script, params string[] arguments)
     {
         var modules = SourceCheckout.PathOf("tools", "node", "node_modules");
         if (!Directory.Exists(Path.Combine(modules, "playwright-core")))
@@ -34,14 +35,19 @@ internal static class DashboardCheck
         }
 
         var start = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(script);
+        start.ArgumentList.Add(Path.Combine(ScriptDirectory, script));
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
         }
 
         start.Environment["PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD"] = "1";
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("node did not start");
+        return Process.Start(start) ?? throw new InvalidOperationException($"node {script} did not start");
+    }
+
+    private static async Task<string> NodeAsync(string script, string[] arguments)
+    {
+        using var process = StartNode(script, arguments);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(Limit);
@@ -52,13 +58,13 @@ internal static class DashboardCheck
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"node {Path.GetFileName(script)} ran longer than {Limit}:\n{await stderr}");
+            throw new TimeoutException($"node {script} ran longer than {Limit}:\n{await stderr}");
         }
 
         // Exit 1 is a failed check, reported in the JSON; anything else is a broken run.
         if (process.ExitCode is not (0 or 1))
         {
-            throw new InvalidOperationException($"node {Path.GetFileName(script)} exited with {process.ExitCode}:\n{await stderr}\n{await stdout}");
+            throw new InvalidOperationException($"node {script} exited with {process.ExitCode}:\n{await stderr}\n{await stdout}");
         }
 
         return new StringBuilder(await stdout).AppendLine(await stderr).ToString();

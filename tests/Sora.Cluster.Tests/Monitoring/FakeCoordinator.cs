@@ -24,13 +24,7 @@ internal sealed class FakeCoordinator : IDisposable
     /// <summary>Starts it with <paramref name="ranks"/> ranks, whose sessions expire after <paramref name="sessionSeconds"/>.</summary>
     public static async Task<FakeCoordinator> StartAsync(int ranks, int sessionSeconds = 3600)
     {
-        var start = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in new[] { Path.Combine(DashboardCheck.ScriptDirectory, "fake-coordinator.mjs"), "--ranks", $"{ranks}", "--session-seconds", $"{sessionSeconds}" })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        var process = Process.Start(start) ?? throw new InvalidOperationException("node did not start");
+        var process = DashboardCheck.StartNode("fake-coordinator.mjs", "--ranks", $"{ranks}", "--session-seconds", $"{sessionSeconds}");
         var errors = process.StandardError.ReadToEndAsync();
         try
         {
