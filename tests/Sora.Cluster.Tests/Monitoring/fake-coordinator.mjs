@@ -76,7 +76,7 @@ function advance() {
     stage: job.stage, step: x, time: now, loss: base * Math.exp(-x / 25) * (1 + 0.08 * Math.sin(3 * x)),
     heldOutLoss: x % 5 === 0 ? base * Math.exp(-x / 25) * 1.1 : null, samplesPerSecond: 8 / stepSeconds,
     mfu: job.stage === 'dit' ? 0.031 + 0.004 * Math.sin(x / 3) : null,
-    stepSeconds: breakdown ? stepSeconds : 0, dataSeconds: breakdown ? 0.05 : 0, computeSeconds: breakdown ? 0.6 : 0,
+    stepSeconds, dataSeconds: breakdown ? 0.05 : 0, computeSeconds: breakdown ? 0.6 : 0,
     optimizerSeconds: breakdown ? 0.1 : 0, communicationSeconds: breakdown ? stepSeconds - 0.75 : 0,
   });
   if (job.stage === 'dit' && x % 8 === 0) {

@@ -9,11 +9,20 @@ export class SessionExpired extends Error {
   }
 }
 
+/** The API answered with another error status (503 while the coordinator starts), with its message. */
+export class ApiError extends Error {
+  constructor(path, status, message) {
+    super(`${path}: ${message ?? `HTTP ${status}`}`);
+    this.name = 'ApiError';
+    this.status = status;
+  }
+}
+
 /** GETs a JSON resource of the API. */
 export async function getJson(path) {
   const response = await fetch(path, { headers: { Accept: 'application/json' }, cache: 'no-store' });
   if (response.status === 401) throw new SessionExpired();
-  if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
+  if (!response.ok) throw new ApiError(path, response.status, (await response.json().catch(() => null))?.error);
   return response.json();
 }
 

@@ -1,7 +1,7 @@
 // The coordinator's live dashboard: fetches the job's state from the JSON API once, then again after every
 // `update` on /api/events (the history incrementally, with ?after=). No page reloads, no polling.
 
-import { SessionExpired, getJson, subscribe } from './api.js';
+import { ApiError, SessionExpired, getJson, subscribe } from './api.js';
 import { History, createCharts, drawCharts } from './charts.js';
 import { renderCheckpoints, renderJob, renderRanks, renderSamples, renderTimeline } from './panels.js';
 
@@ -28,7 +28,9 @@ function notice(problem) {
   } else if (problem === 'reconnecting') {
     box.textContent = 'lost the coordinator\'s event stream: reconnecting…';
   } else {
-    box.textContent = `cannot reach the coordinator: ${problem.message ?? problem} (retrying)`;
+    box.textContent = problem instanceof ApiError
+      ? `the coordinator answered ${problem.message} (retrying on its next update)`
+      : `cannot reach the coordinator: ${problem.message ?? problem} (retrying)`;
   }
 }
 
@@ -68,7 +70,8 @@ async function refresh() {
   } catch (problem) {
     notice(problem);
     if (problem instanceof SessionExpired) unsubscribe();
-    else if (!(problem instanceof TypeError)) console.error(problem); // TypeError: the network; anything else is a bug
+    // The notice shows what the network (TypeError) or the API said; anything else is a bug in this page.
+    else if (!(problem instanceof TypeError || problem instanceof ApiError)) console.error(problem);
   } finally {
     running = false;
   }

@@ -124,7 +124,7 @@ function breakdownChart(target) {
       series: [
         {},
         line('step', cssColor('--muted'), seconds, { dash: [4, 4] }),
-        ...phases.map(([, label, color]) => line(label, color, seconds)),
+        ...phases.map(([, label, color]) => line(label, color, seconds, { spanGaps: true })),
       ],
     },
     2 + phases.length,
@@ -148,10 +148,12 @@ export function drawCharts(charts, history, stage) {
   const all = history.points;
   charts.throughput.setData([all.map((p) => p.time), all.map((p) => p.samplesPerSecond), all.map((p) => p.mfu ?? null)]);
 
+  // Every step's time; its parts only on the points that carry them (the others are 0 there), bridged over the rest.
   const timed = all.filter((p) => p.stepSeconds > 0);
+  const measured = (p) => phases.some(([field]) => p[field] > 0);
   charts.breakdown.setData([
     timed.map((p) => p.time),
     timed.map((p) => p.stepSeconds),
-    ...phases.map(([field]) => timed.map((p) => p[field])),
+    ...phases.map(([field]) => timed.map((p) => (measured(p) ? p[field] : null))),
   ]);
 }

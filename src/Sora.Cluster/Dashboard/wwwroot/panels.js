@@ -109,7 +109,7 @@ export function renderCheckpoints(checkpoints) {
       cell(bytes(c.bytes), true),
       cell(c.saveSeconds > 0 ? seconds(c.saveSeconds) : '–', true),
       cell(c.committedAt ? clock(c.committedAt) : 'not committed'),
-      cell(c.store)));
+      el('td', { class: 'wrap' }, c.store)));
   document.querySelector('#checkpoints tbody').replaceChildren(...rows);
 }
 
