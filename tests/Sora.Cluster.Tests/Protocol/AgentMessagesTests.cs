@@ -1,6 +1,8 @@
 using Akka.Actor;
 using Sora.Cluster.Protocol;
 using Sora.Cluster.Workers;
+using Sora.Metrics.Job;
+using Sora.Metrics.Pipeline;
 
 namespace Sora.Cluster.Tests.Protocol;
 
@@ -17,6 +19,17 @@ public sealed class AgentMessagesTests : Akka.TestKit.Xunit2.TestKit
         new StopRound(3, "rank 1 failed", Checkpoint: true),
         new JobEnded(false, "budget spent"),
         new AgentHeartbeat("host1", 3, [new WorkerReport(2, 100, "running", "dit", 40, 100, 0.3, 0.25, 0.4, 1 << 28)]),
+        new AgentHeartbeat("host1", 3, [new WorkerReport(0, 101, "running", "dit", 40, 100, 0.1, 0.25, 0.4, 1 << 28)
+        {
+            Metrics = new RankMetrics
+            {
+                Stage = "dit", Step = 40, TotalSteps = 100, StepsTotal = 50, SamplesTotal = 400, Loss = 0.25, HeldOutLoss = 0.3, HeldOutStep = 40,
+                StepSeconds = 0.1, CommunicationSeconds = 0.02, PeakFlopsPerSecond = 1e11, CheckpointSaveStep = 25, CheckpointSaveBytes = 1 << 20,
+                RecentSteps = [39, 40], RecentStepSeconds = [0.1, 0.11], RecentLosses = [0.3, 0.25],
+            },
+        }]),
+        new AgentHeartbeat("host1", 3, [new WorkerReport(0, 101, "running", "vae", 1, 10, 0.1, null, null, 0) { Metrics = new RankMetrics() }]),
+        new SampleVideoWritten("host1", 3, new SampleVideo(0, "a red circle", 40, "video/mp4", [0, 0, 0, 24, 102, 116, 121, 112])),
         new WorkerExited("host1", 3, 2, 137, false, "last\nlines", "/logs/rank-2.log") { Stopped = new WorkerStopped("dit", 40, true, "stop") },
     };
 
