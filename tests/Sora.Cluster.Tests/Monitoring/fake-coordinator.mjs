@@ -4,7 +4,7 @@
 // /login?code=, and the JSON API and event stream (shaped as src/Sora.Metrics/Job/JobViews.cs) over a simulated job
 // that advances one step a second (a VAE stage, then a DiT stage with a restart, checkpoints and sample videos).
 //
-//   node tests/Sora.Cluster.Tests/Monitoring/fake-coordinator.mjs [--port 8090] [--ranks 4] [--session-seconds N]
+//   node tests/Sora.Cluster.Tests/Monitoring/fake-coordinator.mjs [--port 8090] [--ranks 4] [--session-seconds N] [--dit-steps 60]
 //
 // It prints {"baseUrl":..., "loginUrl":...} on its first line. The sample video is a real H.264 MP4 made by ffmpeg with
 // the flags training uses (src/Sora.Data/Video/Ffmpeg.cs).
@@ -22,6 +22,7 @@ const { values: args } = parseArgs({
     port: { type: 'string', default: '0' },
     ranks: { type: 'string', default: '4' },
     'session-seconds': { type: 'string', default: '3600' },
+    'dit-steps': { type: 'string', default: '60' },
   },
 });
 
@@ -42,7 +43,7 @@ rmSync(scratch, { recursive: true, force: true });
 // The simulated job.
 const started = Date.now() / 1000;
 const iso = (seconds) => new Date(seconds * 1000).toISOString();
-const stages = { vae: 10, dit: 60 };
+const stages = { vae: 10, dit: Number(args['dit-steps']) };
 const prompts = ['a red ball bouncing', 'waves on a beach'];
 const job = {
   version: 0, stage: 'vae', step: 0, round: 1, stepsTotal: 0, restarted: false,

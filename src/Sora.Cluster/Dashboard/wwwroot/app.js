@@ -10,6 +10,10 @@ const charts = createCharts();
 let unsubscribe = () => {};
 let running = false;
 let again = false;
+let lastState = null;
+
+/** States after which the coordinator exits: its stream dropping then is the end, not a fault. */
+const finished = new Set(['succeeded', 'stopped', 'failed']);
 
 // For tests and for a curious user's console: the uPlot instances and what the page has done.
 window.soraCharts = charts;
@@ -23,7 +27,10 @@ function notice(problem) {
   }
   box.hidden = false;
   box.className = problem instanceof SessionExpired ? 'expired' : 'trouble';
-  if (problem instanceof SessionExpired) {
+  if (problem === 'finished') {
+    box.className = 'finished';
+    box.textContent = `the job has ${lastState} and its coordinator has exited: this is its final state`;
+  } else if (problem instanceof SessionExpired) {
     box.replaceChildren('session expired: run ', Object.assign(document.createElement('code'), { textContent: 'sora dashboard' }), ' for a new link');
   } else if (problem === 'reconnecting') {
     box.textContent = 'lost the coordinator\'s event stream: reconnecting…';
@@ -44,6 +51,7 @@ async function refreshOnce() {
     getJson(after === null ? '/api/history' : `/api/history?after=${after}`),
   ]);
   history.add(points);
+  lastState = job.state;
   renderJob(job);
   document.getElementById('loss-title').textContent = `Loss (${job.stage === 'vae' ? 'VAE' : job.stage === 'dit' ? 'DiT' : job.stage} stage, log scale)`;
   drawCharts(charts, history, job.stage);
@@ -81,6 +89,11 @@ unsubscribe = subscribe((version) => {
   window.soraDashboard.version = version;
   refresh();
 }, (problem) => {
+  if (problem !== null && finished.has(lastState)) {
+    unsubscribe();
+    notice('finished');
+    return;
+  }
   notice(problem);
   if (problem instanceof SessionExpired) unsubscribe();
 });
