@@ -53,7 +53,6 @@ async function refreshOnce() {
   history.add(points);
   lastState = job.state;
   renderJob(job);
-  document.getElementById('loss-title').textContent = `Loss (${job.stage === 'vae' ? 'VAE' : job.stage === 'dit' ? 'DiT' : job.stage} stage, log scale)`;
   drawCharts(charts, history, job.stage);
   renderRanks(ranks);
   renderTimeline(job);

@@ -50,3 +50,8 @@ export function clock(at) {
 export function between(from, to) {
   return ((to ? new Date(to) : new Date()).getTime() - new Date(from).getTime()) / 1000;
 }
+
+/** A training stage's display name. */
+export function stageName(stage) {
+  return { vae: 'VAE', dit: 'DiT' }[stage] ?? stage ?? dash;
+}

@@ -1,6 +1,6 @@
 // The job header and the tables: plain DOM built with textContent (prompts, causes and names are data, never HTML).
 
-import { between, bytes, clock, number, percent, seconds } from './format.js';
+import { between, bytes, clock, number, percent, seconds, stageName } from './format.js';
 
 /** An element with attributes (class, data-*, ...) and children (elements or text). */
 function el(tag, attributes = {}, ...children) {
@@ -33,7 +33,8 @@ export function renderJob(job) {
   step.textContent = `${job.step} / ${job.totalSteps}`;
   step.dataset.step = job.step;
   step.dataset.stage = job.stage;
-  setText('job-stage', job.stage === 'vae' ? 'VAE' : job.stage === 'dit' ? 'DiT' : job.stage);
+  setText('job-stage', stageName(job.stage));
+  setText('loss-title', `Loss (${stageName(job.stage)} stage, log scale)`);
   setText('job-round', job.round);
   setText('job-world-size', job.worldSize);
   setText('job-samples-per-second', number(job.samplesPerSecond, 3));
@@ -64,7 +65,7 @@ export function renderRanks(ranks) {
       cell(r.rank, true),
       cell(r.localRank, true),
       el('td', {}, el('span', { class: 'state', 'data-state': r.state }, r.state)),
-      cell(r.stage),
+      cell(stageName(r.stage)),
       cell(`${r.step} / ${r.totalSteps}`, true),
       el('td', { class: r.heartbeatAgeSeconds > 10 ? 'num late' : 'num' }, seconds(r.heartbeatAgeSeconds)),
       cell(bytes(r.residentBytes), true),
@@ -134,7 +135,7 @@ export function renderSamples(samples) {
       video,
       el('figcaption', {},
         el('span', { class: 'prompt' }, s.prompt),
-        el('span', { class: 'muted' }, `step ${s.step} (${s.stage}) · ${clock(s.at)} · ${bytes(s.bytes)}`)));
+        el('span', { class: 'muted' }, `step ${s.step} (${stageName(s.stage)}) · ${clock(s.at)} · ${bytes(s.bytes)}`)));
   });
   if (figures.length) container.replaceChildren(...figures);
 }
