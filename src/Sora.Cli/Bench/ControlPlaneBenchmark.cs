@@ -12,6 +12,7 @@ using Sora.Cluster.Coordinator;
 using Sora.Cluster.Hosting;
 using Sora.Cluster.Protocol;
 using Sora.Metrics.Job;
+using Sora.Metrics.Pipeline;
 
 namespace Sora.Cli.Bench;
 
@@ -27,8 +28,8 @@ internal sealed record ControlPlaneResult(int Agents, double Seconds, double Idl
 /// <summary>
 /// <c>sora bench control-plane</c>: the coordinator actor in this process, with a real checkpoint ledger and Akka
 /// remoting, and N simulated agents in a child process (one cluster member of role agent hosting N agent actors)
-/// that register, take their rank in one round of N nodes and send a heartbeat with one worker report every second.
-/// Reports the coordinator process's CPU in cores while idle and under that load.
+/// that register, take their rank in one round of N nodes and send a heartbeat with one worker report every second,
+/// carrying a full set of that rank's metrics (ten steps each, as a 100 ms step would). Reports the coordinator process's CPU in cores while idle and under that load.
 /// </summary>
 internal static class ControlPlaneBenchmark
 {
@@ -42,11 +43,12 @@ internal static class ControlPlaneBenchmark
         var fault = new FaultPolicy(MaxRestarts: 0, MinNodes: agents, MaxNodes: agents, HangTimeout: TimeSpan.FromMinutes(10));
         var spec = new JobSpec("bench-control-plane", "name: bench-control-plane", [("train.batch_size", agents)], 1000, fault, [], JobCoordinator.TokenDigest(Token), ClusterJob.Version, "127.0.0.1", 1);
         var ledger = new StoreCheckpointLedger(new LocalDirectoryStore(directory), "dit/checkpoints");
+        var metrics = new JobMetrics(JobCoordinator.InfoOf(spec, ledger, DateTimeOffset.UtcNow));
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         var seed = ControlPlaneCluster.Address("127.0.0.1", port);
         builder.Services.AddAkka(ClusterRoles.SystemName, (akka, _) => akka.WithControlPlane("127.0.0.1", port, "127.0.0.1", [ClusterRoles.Coordinator], seed)
-            .WithActors((system, registry) => registry.Register<JobCoordinator>(system.ActorOf(JobCoordinator.Props(spec, ledger, new JobOutcome(), new SilentEvents()), JobCoordinator.Name))));
+            .WithActors((system, registry) => registry.Register<JobCoordinator>(system.ActorOf(JobCoordinator.Props(spec, ledger, new JobOutcome(), new SilentEvents(), metrics), JobCoordinator.Name))));
         using var host = builder.Build();
         host.Start();
         Process? simulator = null;
@@ -54,7 +56,7 @@ internal static class ControlPlaneBenchmark
         {
             var coordinator = host.Services.GetRequiredService<ActorRegistry>().Get<JobCoordinator>();
             status.Report($"idle coordinator: measuring {window.TotalSeconds:F0} s");
-            var idle = CoresOver(window, coordinator);
+            var idle = CoresOver(window, coordinator, metrics);
 
             simulator = StartSimulator(agents, port);
             status.Report($"waiting for {agents} simulated agents to join and their round to start");
@@ -71,7 +73,7 @@ internal static class ControlPlaneBenchmark
             }
 
             status.Report($"{agents} agents reporting at 1 Hz: measuring {window.TotalSeconds:F0} s");
-            var loaded = CoresOver(window, coordinator);
+            var loaded = CoresOver(window, coordinator, metrics);
             var last = Ask(coordinator);
             return new ControlPlaneResult(agents, window.TotalSeconds, idle, loaded, last.WorldSize, last.Nodes.Max(n => n.HeartbeatAgeSeconds));
         }
@@ -123,15 +125,28 @@ internal static class ControlPlaneBenchmark
         return Process.Start(info) ?? throw new InvalidOperationException("cannot start the agent simulator");
     }
 
-    /// <summary>CPU cores this process used over <paramref name="window"/>, asking the coordinator for its status every second as a dashboard would.</summary>
-    private static double CoresOver(TimeSpan window, IActorRef coordinator)
+    /// <summary>
+    /// CPU cores this process used over <paramref name="window"/>, asking the coordinator for its status every second and
+    /// reading what a dashboard and a Prometheus scrape read (the exposition, the job, the ranks, the history's tail).
+    /// </summary>
+    private static double CoresOver(TimeSpan window, IActorRef coordinator, JobMetrics metrics)
     {
         using var self = Process.GetCurrentProcess();
         var cpu = self.TotalProcessorTime;
         var clock = Stopwatch.StartNew();
+        var lastRead = 0.0;
         while (clock.Elapsed < window)
         {
             Ask(coordinator);
+            using (var scrape = new MemoryStream())
+            {
+                metrics.Exporter.WriteAsync(scrape).GetAwaiter().GetResult();
+            }
+
+            _ = metrics.Job;
+            _ = metrics.Ranks;
+            var history = metrics.History(lastRead);
+            lastRead = history.Count > 0 ? history[^1].Time : lastRead;
             Thread.Sleep(1000);
         }
 
@@ -176,9 +191,17 @@ internal static class ControlPlaneBenchmark
                 }
                 else if (tick == "heartbeat" && _coordinatorRef is not null && _round is not null)
                 {
-                    _step++;
+                    _step += 10;
                     var rank = _round.Workers[0].Rank;
-                    _coordinatorRef.Tell(new AgentHeartbeat(_node, _round.Round, [new WorkerReport(rank, 1000 + rank, "running", "dit", _step, 1000, 0.2, 0.5, 1.0, 100_000_000)]));
+                    long[] recent = [.. Enumerable.Range(0, 10).Select(i => _step - 9 + i)];
+                    var metrics = new RankMetrics
+                    {
+                        Stage = "dit", Step = _step, TotalSteps = 1_000_000, StepsTotal = _step, SamplesTotal = _step * 32, TokensTotal = _step * 32 * 256, FlopsTotal = _step * 1e12,
+                        Loss = 0.5, GradientNorm = 1, LearningRate = 1e-4, StepSeconds = 0.1, DataSeconds = 0.001, ComputeSeconds = 0.08, OptimizerSeconds = 0.01,
+                        CommunicationSeconds = 0.01, BusySeconds = 0.09, FlopsPerSecond = 1e13, PeakFlopsPerSecond = 1e15, CheckpointSaveStep = 500, CheckpointSaveBytes = 1 << 30,
+                        RecentSteps = recent, RecentStepSeconds = [.. recent.Select(_ => 0.1)], RecentLosses = [.. recent.Select(_ => 0.5)],
+                    };
+                    _coordinatorRef.Tell(new AgentHeartbeat(_node, _round.Round, [new WorkerReport(rank, 1000 + rank, "running", "dit", _step, 1000, 0.2, 0.5, 1.0, 100_000_000) { Metrics = metrics }]));
                 }
             });
             Receive<AgentAccepted>(_ => _coordinatorRef = Sender);

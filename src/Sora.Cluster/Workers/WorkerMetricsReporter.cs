@@ -7,12 +7,14 @@ namespace Sora.Cluster.Workers;
 /// <summary>
 /// A worker's progress sink that also reports its metrics: each step is noted in the <see cref="RankMetricsRecorder"/>
 /// (its instruments were recorded just before), and a <see cref="RankMetrics"/> line goes to the agent at most every
-/// <see cref="Interval"/> and at a stage's last step. The agent batches them into its heartbeat to the coordinator.
+/// interval (<see cref="DefaultInterval"/>) and at a stage's last step. The agent batches them into its heartbeat to the coordinator.
 /// </summary>
-public sealed class WorkerMetricsReporter(IProgress<TrainingProgress> inner, IProgress<WorkerMessage> messages, RankMetricsRecorder recorder) : IProgress<TrainingProgress>
+public sealed class WorkerMetricsReporter(IProgress<TrainingProgress> inner, IProgress<WorkerMessage> messages, RankMetricsRecorder recorder, TimeSpan? interval = null) : IProgress<TrainingProgress>
 {
-    /// <summary>The shortest time between two metrics lines (the agent reports at 1 Hz).</summary>
-    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(0.5);
+    /// <summary>The shortest time between two metrics lines by default (the agent reports at 1 Hz).</summary>
+    public static readonly TimeSpan DefaultInterval = TimeSpan.FromSeconds(0.5);
+
+    private readonly TimeSpan _interval = interval ?? DefaultInterval;
 
     private DateTime _lastSent = DateTime.MinValue;
 
@@ -22,7 +24,7 @@ public sealed class WorkerMetricsReporter(IProgress<TrainingProgress> inner, IPr
         recorder.OnStep(value.Name, value.Step, value.TotalSteps);
         inner.Report(value);
         var now = DateTime.UtcNow;
-        if (now - _lastSent >= Interval || value.Step == value.TotalSteps)
+        if (now - _lastSent >= _interval || value.Step == value.TotalSteps)
         {
             _lastSent = now;
             messages.Report(new WorkerMessage { Metrics = recorder.Snapshot() });
