@@ -81,9 +81,9 @@ try {
     result.charts = await page.evaluate(() => Object.fromEntries(Object.entries(window.soraCharts ?? {}).map(([name, c]) => [name, c.data[0].length])));
 
     await check('ranks', async () => {
-      await page.waitForFunction((n) => document.querySelectorAll('#ranks tbody tr').length === n, expectedRanks, { timeout });
+      await page.waitForFunction((n) => document.querySelectorAll('#ranks tbody tr[data-rank]').length === n, expectedRanks, { timeout });
     });
-    result.ranks = await page.$$eval('#ranks tbody tr', (rows) => rows.map((r) => ({ rank: Number(r.dataset.rank), straggler: r.dataset.straggler !== undefined, cells: [...r.cells].map((c) => c.textContent) })));
+    result.ranks = await page.$$eval('#ranks tbody tr[data-rank]', (rows) => rows.map((r) => ({ rank: Number(r.dataset.rank), straggler: r.dataset.straggler !== undefined, cells: [...r.cells].map((c) => c.textContent) })));
 
     await check('video', async () => {
       await page.waitForFunction(() => [...document.querySelectorAll('#samples video')].some((v) => v.readyState >= 2), null, { timeout, polling: 250 });

@@ -14,6 +14,12 @@ function el(tag, attributes = {}, ...children) {
 
 const cell = (text, numeric = false) => el('td', { class: numeric ? 'num' : null }, text);
 
+/** The table's rows, or one row that says there are none yet. */
+function fill(table, rows, none) {
+  const columns = document.querySelectorAll(`${table} thead th`).length;
+  document.querySelector(`${table} tbody`).replaceChildren(...(rows.length ? rows : [el('tr', { class: 'empty' }, el('td', { colspan: columns, class: 'muted' }, none))]));
+}
+
 function setText(id, text) {
   document.getElementById(id).textContent = text;
 }
@@ -78,7 +84,7 @@ export function renderRanks(ranks) {
       cell(percent(r.mfu), true),
       cell(`${number(r.stepTimeRatio, 3)}×`, true),
       el('td', {}, r.straggler ? el('span', { class: 'flag' }, 'straggler') : '')));
-  document.querySelector('#ranks tbody').replaceChildren(...rows);
+  fill('#ranks', rows, 'no rank is reporting');
 }
 
 /** Rounds and the restarts between them (GET /api/job), newest first. */
@@ -111,7 +117,7 @@ export function renderCheckpoints(checkpoints) {
       cell(c.saveSeconds > 0 ? seconds(c.saveSeconds) : '–', true),
       cell(c.committedAt ? clock(c.committedAt) : 'not committed'),
       el('td', { class: 'wrap' }, c.store)));
-  document.querySelector('#checkpoints tbody').replaceChildren(...rows);
+  fill('#checkpoints', rows, 'none yet');
 }
 
 /**
