@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Sora.Cluster.Tests.Harness;
 
 /// <summary>Runs cluster/netns.sh and iproute2's <c>ip</c> in the root namespace, turning failures into errors that name the command.</summary>
@@ -45,32 +43,8 @@ internal static class NetnsScript
 
     private static string RunTool(string fileName, IEnumerable<string> arguments, string description)
     {
-        var info = new ProcessStartInfo(fileName)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(info) ?? throw new InvalidOperationException($"{description}: could not start {fileName}");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(CommandTimeout))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{description} did not finish within {CommandTimeout.TotalSeconds:0} s");
-        }
-
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{description} failed with exit code {process.ExitCode}: {error.Result.Trim()}");
-        }
-
-        return output.Result;
+        var result = ToolProcess.Run(fileName, arguments, CommandTimeout, description);
+        return result.ExitCode == 0 ? result.Output
+            : throw new InvalidOperationException($"{description} failed with exit code {result.ExitCode}: {result.Error.Trim()}");
     }
 }
