@@ -38,6 +38,7 @@ internal static class SoraCommand
         root.Subcommands.Add(LaunchCommand.CreateAgent());
         root.Subcommands.Add(StatusCommand.Create());
         root.Subcommands.Add(StatusCommand.CreateStop());
+        root.Subcommands.Add(StatusCommand.CreateDashboard());
         root.Subcommands.Add(SampleCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(DataCommand.Create());

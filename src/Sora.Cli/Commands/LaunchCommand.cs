@@ -137,12 +137,14 @@ internal static class LaunchCommand
         using var interrupt = new CancellationTokenSource();
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; interrupt.Cancel(); });
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; interrupt.Cancel(); });
-        var (success, message) = ControlPlaneHost.RunCoordinatorAsync(endpoints, spec, ClusterJob.Ledger(config), token, events, localAgent, api =>
+        var (success, message) = ControlPlaneHost.RunCoordinatorAsync(endpoints, spec, ClusterJob.Ledger(config), token, events, localAgent, started =>
         {
+            var api = started.Url;
             ClusterJob.WriteCoordinatorFile(api, config.Name);
             events.Report($"coordinator of job '{config.Name}' at {ControlPlaneClusterAddress(endpoints)}; c10d store on port {store.Port}");
             events.Report($"API: {api}/api/status (bearer token in {(Environment.GetEnvironmentVariable(ClusterJob.TokenVariable) is null ? ClusterJob.DefaultTokenFile : "$" + ClusterJob.TokenVariable)}); `sora status` and `sora stop` from this directory");
             events.Report($"worker logs: {Path.GetFullPath(Path.Combine(config.Output, "logs"))}");
+            events.Report($"dashboard: {started.DashboardLink} (one-time link; `sora dashboard` prints a new one); Prometheus: {api}/metrics (bearer token)");
         }, interrupt.Token).GetAwaiter().GetResult();
         AnsiConsole.MarkupLine(success ? $"[green]done[/]: {Markup.Escape(message)}" : $"[red]error:[/] {Markup.Escape(message)}");
         return success ? 0 : 1;

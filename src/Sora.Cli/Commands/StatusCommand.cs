@@ -33,9 +33,41 @@ internal static class StatusCommand
             }
 
             Print(status);
+            var job = Send(client, HttpMethod.Get, "/api/job", r => r.Content.ReadFromJsonAsync<JobView>(s_json).GetAwaiter().GetResult()!);
+            var ranks = Send(client, HttpMethod.Get, "/api/ranks", r => r.Content.ReadFromJsonAsync<RankView[]>(s_json).GetAwaiter().GetResult()!);
+            PrintThroughput(job, ranks);
             return 0;
         });
         return command;
+    }
+
+    public static Command CreateDashboard()
+    {
+        var (coordinator, tokenFile, _) = Options();
+        var command = new Command("dashboard", "Print a one-time link that opens the running job's live dashboard in a browser (the link is exchanged for a session; the token never reaches the page).")
+        {
+            coordinator, tokenFile,
+        };
+        command.SetAction(parse =>
+        {
+            using var client = Client(parse.GetValue(coordinator), parse.GetValue(tokenFile));
+            var link = Send(client, HttpMethod.Post, "/api/dashboard-link", r => r.Content.ReadFromJsonAsync<DashboardLink>(s_json).GetAwaiter().GetResult()!);
+            System.Console.WriteLine(new Uri(client.BaseAddress!, link.Url.TrimStart('/')));
+            return 0;
+        });
+        return command;
+    }
+
+    private sealed record DashboardLink(string Url);
+
+    private static void PrintThroughput(JobView job, RankView[] ranks)
+    {
+        AnsiConsole.MarkupLine($"  throughput: {job.SamplesPerSecond:F2} samples/s" + (job.Mfu is { } mfu ? $", MFU {mfu:P1}" : "") +
+            $"; {job.StepsTotal} steps and {job.SamplesTotal} samples trained since the coordinator started");
+        foreach (var r in ranks.Where(r => r.Straggler))
+        {
+            AnsiConsole.MarkupLine($"  [yellow]straggler[/]: rank {r.Rank} on '{Markup.Escape(r.Node)}' is busy {r.StepTimeRatio:F1}× the other ranks' median per step (fault.straggler_ratio {job.StragglerRatio})");
+        }
     }
 
     public static Command CreateStop()

@@ -9,6 +9,8 @@ using Sora.Distributed.Training;
 using Sora.Torch.Distributed;
 using Spectre.Console;
 using Sora.Cluster.Workers;
+using Sora.Data;
+using Sora.Metrics.Pipeline;
 
 namespace Sora.Cli.Commands;
 
@@ -159,7 +161,14 @@ internal static class TrainCommand
         using var scoped = store.WithPrefix(worker.Round > 0 ? $"round-{worker.Round}/train" : "train");
         using var group = ProcessGroup.Create(ProcessGroupBackend.Gloo, scoped, worker.Rank, worker.WorldSize, worker.Timeout, worker.Host);
         var fenced = checkpoints is null ? null : checkpoints with { Round = worker.Round };
-        var result = new TrainingJob(config, reports ? status : null, reports ? progress : null, group: group, parallelism: parallelism, checkpoints: fenced, control: control).Run();
+
+        // Under an agent every rank reports its metrics (the coordinator's /metrics and dashboard) and rank 0 its sample videos.
+        using var recorder = worker.Agent ? new RankMetricsRecorder(WorkerMetricsReporter.MeasureCpuPeakFlops()) : null;
+        IProgress<TrainingProgress>? training = recorder is null ? (reports ? progress : null) : new WorkerMetricsReporter(progress, messages, recorder);
+        var result = new TrainingJob(config, reports ? status : null, training, group: group, parallelism: parallelism, checkpoints: fenced, control: control)
+        {
+            SampleWritten = worker.Agent ? new SynchronousProgress<SampleFile>(file => messages.Report(new WorkerMessage { Sample = file })) : null,
+        }.Run();
         if (result is { StoppedAtStep: { } step, StoppedStage: { } stage })
         {
             var committed = result.StopCheckpointCommitted switch

@@ -111,7 +111,11 @@ internal static class ClusterJob
             "--keep-last", config.Checkpoint.KeepLast.ToString(CultureInfo.InvariantCulture), "--keep-every", config.Checkpoint.KeepEvery.ToString(CultureInfo.InvariantCulture),
         };
         return new JobSpec(config.Name, config.Source, [("vae.train.batch_size", config.VaeTraining.BatchSize), ("train.batch_size", config.Training.BatchSize)],
-            config.Training.Steps, fault, arguments, JobCoordinator.TokenDigest(token), Version, storeHost, storePort);
+            config.Training.Steps, fault, arguments, JobCoordinator.TokenDigest(token), Version, storeHost, storePort)
+        {
+            Model = $"dit-d{config.Model.Depth}-h{config.Model.Hidden}",
+            StragglerRatio = config.Fault.StragglerRatio,
+        };
     }
 
     /// <summary>The ledger over the job's checkpoint directory (the DiT stage's checkpoints).</summary>

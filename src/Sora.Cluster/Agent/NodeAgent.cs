@@ -54,6 +54,7 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
         Receive<JobEnded>(OnJobEnded);
         Receive<WorkerExited>(OnWorkerExited);
         Receive<WorkerReport>(r => _reports[r.Rank] = r);
+        Receive<SampleVideo>(video => Tell(new SampleVideoWritten(_options.Node, _round, video)));
         Receive<Heartbeat>(_ => OnHeartbeat());
         Receive<CoordinatorLost>(_ => StopWorkers($"the coordinator has been unreachable for {_options.CoordinatorTimeout.TotalSeconds:F0} s: stopping this node's workers", checkpoint: false));
         Receive<ClusterEvent.UnreachableMember>(e => OnReachability(e.Member, reachable: false));

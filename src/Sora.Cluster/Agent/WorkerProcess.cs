@@ -3,6 +3,8 @@ using System.Runtime.InteropServices;
 using Akka.Actor;
 using Sora.Cluster.Protocol;
 using Sora.Cluster.Workers;
+using Sora.Distributed.Pipelines;
+using Sora.Metrics.Pipeline;
 
 namespace Sora.Cluster.Agent;
 
@@ -17,6 +19,9 @@ namespace Sora.Cluster.Agent;
 public sealed class WorkerProcess : ReceiveActor, IWithTimers
 {
     private const int TailLines = 40;
+
+    /// <summary>The largest sample video sent to the coordinator (the control plane's frame limit is above it).</summary>
+    public const long MaxSampleBytes = 4_000_000;
 
     private readonly ProcessStartInfo _start;
     private readonly int _rank;
@@ -36,6 +41,7 @@ public sealed class WorkerProcess : ReceiveActor, IWithTimers
     private bool _requested;
     private bool _exited;
     private WorkerStopped? _stopped;
+    private RankMetrics? _metrics;
 
     public WorkerProcess(ProcessStartInfo start, int rank, long round, string logFile, TimeSpan grace)
     {
@@ -109,6 +115,18 @@ public sealed class WorkerProcess : ReceiveActor, IWithTimers
             if (message.Stopped is { } stopped)
             {
                 _stopped = stopped;
+            }
+
+            if (message.Metrics is { } metrics)
+            {
+                _metrics = metrics;
+                return;
+            }
+
+            if (message.Sample is { } sample)
+            {
+                SendSample(sample);
+                return;
             }
 
             if (message.Progress is { } p)
@@ -226,7 +244,27 @@ public sealed class WorkerProcess : ReceiveActor, IWithTimers
         {
         }
 
-        return new WorkerReport(_rank, pid, state, _stage, _step, _totalSteps, (DateTime.UtcNow - _lastOutput).TotalSeconds, _loss, _stepSeconds, resident);
+        return new WorkerReport(_rank, pid, state, _stage, _step, _totalSteps, (DateTime.UtcNow - _lastOutput).TotalSeconds, _loss, _stepSeconds, resident) { Metrics = _metrics };
+    }
+
+    /// <summary>Hands a sample video the worker wrote to the agent (for the coordinator's dashboard); one too large for the control plane is only logged.</summary>
+    private void SendSample(SampleFile sample)
+    {
+        try
+        {
+            var size = new FileInfo(sample.Path).Length;
+            if (size > MaxSampleBytes)
+            {
+                _log?.WriteLine($"sample {sample.Path} is {size / 1e6:F1} MB, over the {MaxSampleBytes / 1e6:F0} MB the dashboard takes: not sent");
+                return;
+            }
+
+            Context.Parent.Tell(new SampleVideo(sample.Index, sample.Prompt, sample.Step, "video/mp4", File.ReadAllBytes(sample.Path)));
+        }
+        catch (IOException e)
+        {
+            _log?.WriteLine($"sample {sample.Path} could not be read for the dashboard: {e.Message}");
+        }
     }
 
     /// <summary>Whether the process is stopped by a signal (state T in /proc/PID/stat).</summary>

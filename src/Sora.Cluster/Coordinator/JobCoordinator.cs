@@ -30,6 +30,7 @@ public sealed class JobCoordinator : ReceiveActor, IWithTimers
     private readonly ICheckpointLedger _ledger;
     private readonly JobOutcome _outcome;
     private readonly IJobEvents _events;
+    private readonly JobMetrics _metrics;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, AgentEntry> _agents = new(StringComparer.Ordinal);
     private readonly RestartBudget _budget;
@@ -46,12 +47,13 @@ public sealed class JobCoordinator : ReceiveActor, IWithTimers
     private Round? _finishedRound;
     private DateTimeOffset _lastProgressReport;
 
-    public JobCoordinator(JobSpec spec, ICheckpointLedger ledger, JobOutcome outcome, IJobEvents events)
+    public JobCoordinator(JobSpec spec, ICheckpointLedger ledger, JobOutcome outcome, IJobEvents events, JobMetrics? metrics = null)
     {
         _spec = spec;
         _ledger = ledger;
         _outcome = outcome;
         _events = events;
+        _metrics = metrics ?? new JobMetrics(InfoOf(spec, ledger, Context.System.Scheduler.Now), spec.StragglerRatio);
         _budget = new RestartBudget(spec.Fault.MaxRestarts);
         _watchdog = new HangWatchdog(spec.Fault.HangTimeout);
         _startedAt = Now;
@@ -64,6 +66,7 @@ public sealed class JobCoordinator : ReceiveActor, IWithTimers
         Receive<Tick>(_ => OnTick());
         Receive<StopJob>(OnStopJob);
         Receive<GetStatus>(_ => Sender.Tell(Status()));
+        Receive<SampleVideoWritten>(OnSample);
         Receive<ClusterEvent.UnreachableMember>(e => OnNodeLost(e.Member.Address, "unreachable (the failure detector lost its heartbeats)"));
         Receive<ClusterEvent.MemberRemoved>(e => OnNodeLost(e.Member.Address, "removed from the cluster"));
         Receive<ClusterEvent.ReachableMember>(e => SetReachable(e.Member.Address, true));
@@ -78,8 +81,54 @@ public sealed class JobCoordinator : ReceiveActor, IWithTimers
 
     private static DateTimeOffset Now => Context.System.Scheduler.Now;
 
-    public static Props Props(JobSpec spec, ICheckpointLedger ledger, JobOutcome outcome, IJobEvents events) =>
-        Akka.Actor.Props.Create(() => new JobCoordinator(spec, ledger, outcome, events));
+    /// <param name="spec">The job.</param>
+    /// <param name="ledger">The checkpoint store's view.</param>
+    /// <param name="outcome">Completed when the job ends.</param>
+    /// <param name="events">Where job events go.</param>
+    /// <param name="metrics">Where the coordinator publishes the job's state and the ranks' metrics (the HTTP API reads it); null: its own.</param>
+    public static Props Props(JobSpec spec, ICheckpointLedger ledger, JobOutcome outcome, IJobEvents events, JobMetrics? metrics = null) =>
+        Akka.Actor.Props.Create(() => new JobCoordinator(spec, ledger, outcome, events, metrics));
+
+    /// <summary>What the job's metrics say of it that does not change: the run id is the job and the coordinator's start time.</summary>
+    public static JobInfo InfoOf(JobSpec spec, ICheckpointLedger ledger, DateTimeOffset startedAt)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(ledger);
+        return new JobInfo(spec.Name, $"{spec.Name}-{startedAt.UtcDateTime:yyyyMMdd-HHmmss}", spec.Model, spec.TotalSteps, spec.Version, ledger.Location);
+    }
+
+    /// <summary>
+    /// After every message but an agent's heartbeat (at most one per agent per second), the job's state goes to the
+    /// metrics; heartbeats' rank metrics are published with the next tick, once a second, however many agents report.
+    /// </summary>
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        var handled = base.AroundReceive(receive, message);
+        if (message is not AgentHeartbeat and not GetStatus)
+        {
+            Publish();
+        }
+
+        return handled;
+    }
+
+    private void Publish()
+    {
+        var round = _round ?? _finishedRound;
+        var reports = round is null ? [] : round.Ranks
+            .Where(r => r.Value?.Metrics is not null)
+            .Select(r => new RankReport(r.Key, r.Value!.Pid, r.Value.Metrics!))
+            .ToArray();
+        _metrics.Publish(Status(), reports, Now);
+    }
+
+    private void OnSample(SampleVideoWritten sample)
+    {
+        if ((_round ?? _finishedRound) is { } round && sample.Round == round.Number)
+        {
+            _metrics.AddSample(sample.Video, Now);
+        }
+    }
 
     /// <summary>The digest an agent sends for <paramref name="token"/> (the token itself never travels or gets logged).</summary>
     public static string TokenDigest(string token) =>

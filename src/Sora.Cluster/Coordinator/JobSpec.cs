@@ -21,4 +21,11 @@ public sealed record JobSpec(
     string TokenDigest,
     string Version,
     string StoreHost,
-    int StorePort);
+    int StorePort)
+{
+    /// <summary>The model trained, in words (a label of <c>sora_job_info</c>).</summary>
+    public string Model { get; init; } = "";
+
+    /// <summary>Busy time per step over the other ranks' median from which a rank is a straggler (<c>fault.straggler_ratio</c>).</summary>
+    public double StragglerRatio { get; init; } = 1.5;
+}

@@ -24,6 +24,9 @@ public static class ControlPlaneCluster
     /// <summary>How long reachability must be stable before the Split Brain Resolver downs the unreachable side.</summary>
     public static readonly TimeSpan StableAfter = TimeSpan.FromSeconds(4);
 
+    /// <summary>The largest message between members: a sample video for the dashboard (up to WorkerProcess.MaxSampleBytes, base64 in JSON) fits.</summary>
+    public const int MaximumFrameBytes = 8_000_000;
+
     /// <summary>The Akka address of a node: <c>akka.tcp://sora@HOST:PORT</c>.</summary>
     public static string Address(string host, int port) => $"akka.tcp://{ClusterRoles.SystemName}@{host}:{port}";
 
@@ -51,6 +54,9 @@ public static class ControlPlaneCluster
                 akka.cluster.down-removal-margin = 1s
                 akka.cluster.retry-unsuccessful-join-after = 2s
                 akka.cluster.seed-node-timeout = 2s
+                akka.remote.dot-netty.tcp.maximum-frame-size = {{MaximumFrameBytes}}b
+                akka.remote.dot-netty.tcp.send-buffer-size = {{MaximumFrameBytes * 2}}b
+                akka.remote.dot-netty.tcp.receive-buffer-size = {{MaximumFrameBytes * 2}}b
                 akka.coordinated-shutdown.exit-clr = off
                 akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
                 """,

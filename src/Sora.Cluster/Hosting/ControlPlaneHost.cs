@@ -19,6 +19,9 @@ namespace Sora.Cluster.Hosting;
 /// <param name="ApiPort">Its port (0: any free one).</param>
 public sealed record CoordinatorEndpoints(string BindHost, int AkkaPort, string PublicHost, string ApiHost, int ApiPort);
 
+/// <summary>A coordinator that listens: its HTTP API's URL and a one-time dashboard link (absolute).</summary>
+public sealed record CoordinatorStarted(string Url, string DashboardLink);
+
 /// <summary>
 /// Runs the control plane's processes: a coordinator (its actor, the HTTP API, in the same process as the c10d
 /// store the caller hosts), optionally with this node's agent in the same actor system (<c>sora launch</c>'s
@@ -33,13 +36,16 @@ public static class ControlPlaneHost
     /// <param name="token">The job token the API requires.</param>
     /// <param name="events">Where job events go.</param>
     /// <param name="localAgent">This node's agent in the same process (standalone), or null.</param>
-    /// <param name="started">Called with the API's URL once everything listens.</param>
+    /// <param name="started">Called with the API's URL and a dashboard link once everything listens.</param>
     /// <param name="cancellation">Cancelled: a graceful stop of the job (checkpoint, then exit).</param>
     public static async Task<(bool Success, string Message)> RunCoordinatorAsync(CoordinatorEndpoints endpoints, JobSpec spec, ICheckpointLedger ledger, string token, IJobEvents events,
-        AgentOptions? localAgent, Action<string> started, CancellationToken cancellation)
+        AgentOptions? localAgent, Action<CoordinatorStarted> started, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         ArgumentNullException.ThrowIfNull(started);
+        ArgumentNullException.ThrowIfNull(spec);
+        var metrics = new JobMetrics(JobCoordinator.InfoOf(spec, ledger, DateTimeOffset.UtcNow), spec.StragglerRatio);
+        var sessions = new DashboardSessions();
         var outcome = new JobOutcome();
         var agentOutcome = new AgentOutcome();
         var builder = WebApplication.CreateSlimBuilder();
@@ -52,7 +58,7 @@ public static class ControlPlaneHost
             akka.WithControlPlane(endpoints.BindHost, endpoints.AkkaPort, endpoints.PublicHost, roles, seed)
                 .WithActors((system, registry) =>
                 {
-                    var coordinator = system.ActorOf(JobCoordinator.Props(spec, ledger, outcome, events), JobCoordinator.Name);
+                    var coordinator = system.ActorOf(JobCoordinator.Props(spec, ledger, outcome, events, metrics), JobCoordinator.Name);
                     registry.Register<JobCoordinator>(coordinator);
                     if (localAgent is not null)
                     {
@@ -64,7 +70,7 @@ public static class ControlPlaneHost
         var app = builder.Build();
         await using (app.ConfigureAwait(false))
         {
-            CoordinatorApi.Map(app, token);
+            CoordinatorApi.Map(app, token, metrics, sessions);
             try
             {
                 await app.StartAsync(cancellation).ConfigureAwait(false);
@@ -75,7 +81,8 @@ public static class ControlPlaneHost
             }
 
             var url = app.Urls.FirstOrDefault() ?? $"http://{endpoints.ApiHost}:{endpoints.ApiPort}";
-            started(url.Replace("0.0.0.0", endpoints.PublicHost, StringComparison.Ordinal));
+            url = url.Replace("0.0.0.0", endpoints.PublicHost, StringComparison.Ordinal);
+            started(new CoordinatorStarted(url, url + sessions.IssueLink()));
             var coordinator = app.Services.GetRequiredService<ActorRegistry>().Get<JobCoordinator>();
             using var stop = cancellation.Register(() => coordinator.Tell(new StopJob("interrupted (Ctrl+C or SIGTERM)")));
             var system = app.Services.GetRequiredService<ActorSystem>();

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Sora.Cluster.Workers;
+using Sora.Metrics.Pipeline;
 
 namespace Sora.Cluster.Protocol;
 
@@ -62,7 +63,14 @@ public sealed record AgentHeartbeat(string Node, long Round, WorkerReport[] Work
 /// <param name="Loss">Its last reported loss.</param>
 /// <param name="StepSeconds">Its mean step time so far.</param>
 /// <param name="ResidentBytes">Its resident memory.</param>
-public sealed record WorkerReport(int Rank, int Pid, string State, string Stage, long Step, long TotalSteps, double SecondsSinceOutput, double? Loss, double? StepSeconds, long ResidentBytes);
+public sealed record WorkerReport(int Rank, int Pid, string State, string Stage, long Step, long TotalSteps, double SecondsSinceOutput, double? Loss, double? StepSeconds, long ResidentBytes)
+{
+    /// <summary>What the worker measured (its latest metrics line), or null before its first step.</summary>
+    public RankMetrics? Metrics { get; init; }
+}
+
+/// <summary>Rank 0 wrote a sample video: its agent sends it to the coordinator, which shows the latest per prompt on the dashboard.</summary>
+public sealed record SampleVideoWritten(string Node, long Round, SampleVideo Video);
 
 /// <summary>A worker's process ended (sent as soon as the agent sees it).</summary>
 /// <param name="Node">The agent's node.</param>

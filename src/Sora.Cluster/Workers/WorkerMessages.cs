@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Sora.Data;
+using Sora.Distributed.Pipelines;
 using Sora.Distributed.Training;
+using Sora.Metrics.Pipeline;
 
 namespace Sora.Cluster.Workers;
 
@@ -78,12 +80,16 @@ public static class WorkerMessages
     }
 }
 
-/// <summary>One worker message: a status line, a training progress snapshot, or how a stopped job ended.</summary>
+/// <summary>One worker message: a status line, a training progress snapshot, the rank's metrics, a sample video written, or how a stopped job ended.</summary>
 public sealed record WorkerMessage
 {
     public string? Status { get; init; }
 
     public TrainingProgress? Progress { get; init; }
+
+    public RankMetrics? Metrics { get; init; }
+
+    public SampleFile? Sample { get; init; }
 
     public WorkerStopped? Stopped { get; init; }
 }

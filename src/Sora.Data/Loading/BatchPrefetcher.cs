@@ -12,6 +12,10 @@ namespace Sora.Data.Loading;
 /// <typeparam name="T">The batch type. Batches still queued at disposal are dropped, not disposed.</typeparam>
 public sealed class BatchPrefetcher<T> : IDisposable
 {
+    // Read by the metrics pipeline: how many batches were ready each time the trainer asked for one.
+    private static readonly System.Diagnostics.Metrics.Histogram<int> s_queueDepth =
+        new System.Diagnostics.Metrics.Meter("Sora.Data").CreateHistogram<int>("sora.data.queue_depth", description: "Batches ready in the loader's queue when the trainer asked for the next");
+
     private readonly Channel<T> _channel;
     private readonly CancellationTokenSource _stop = new();
     private ExceptionDispatchInfo? _failure;
@@ -54,6 +58,7 @@ public sealed class BatchPrefetcher<T> : IDisposable
     public async ValueTask<T> NextAsync(CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        s_queueDepth.Record(_channel.Reader.Count);
         if (await _channel.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false) && _channel.Reader.TryRead(out var batch))
         {
             return batch;

@@ -16,6 +16,21 @@ namespace Sora.Distributed.Checkpointing;
 /// </summary>
 public sealed class TrainingCheckpointer : IDisposable
 {
+    // The rank's checkpoint instruments, read by the metrics pipeline (RankMetricsRecorder): save and load times and sizes.
+    private static readonly System.Diagnostics.Metrics.Meter s_meter = new(Training.TrainingMetrics.MeterName);
+    private static readonly System.Diagnostics.Metrics.Histogram<double> s_saveSeconds = s_meter.CreateHistogram<double>("sora.checkpoint.save_time", unit: "s",
+        description: "A rank's checkpoint save, from the snapshot to its shard written");
+    private static readonly System.Diagnostics.Metrics.Histogram<long> s_saveBytes = s_meter.CreateHistogram<long>("sora.checkpoint.save_size", unit: "By",
+        description: "Bytes of a rank's checkpoint shard");
+    private static readonly System.Diagnostics.Metrics.Histogram<long> s_savedStep = s_meter.CreateHistogram<long>("sora.checkpoint.saved_step",
+        description: "The step of the shard a rank just wrote");
+    private static readonly System.Diagnostics.Metrics.Histogram<long> s_committedStep = s_meter.CreateHistogram<long>("sora.checkpoint.committed_step",
+        description: "The step of the checkpoint rank 0 just committed");
+    private static readonly System.Diagnostics.Metrics.Histogram<double> s_loadSeconds = s_meter.CreateHistogram<double>("sora.checkpoint.load_time", unit: "s",
+        description: "A rank's checkpoint load on resume");
+    private static readonly System.Diagnostics.Metrics.Histogram<long> s_loadBytes = s_meter.CreateHistogram<long>("sora.checkpoint.load_size", unit: "By",
+        description: "Bytes a rank loaded on resume");
+
     private readonly ICheckpointStore _store;
     private readonly CheckpointLayout _layout;
     private readonly ShardedCheckpointWriter _writer;
@@ -97,7 +112,7 @@ public sealed class TrainingCheckpointer : IDisposable
         var clock = Stopwatch.StartNew();
         var snapshot = ShardSnapshot.Capture(contents, _buffers);
         LastBlocking = clock.Elapsed;
-        _pending = Task.Run(() => WriteAsync(snapshot));
+        _pending = Task.Run(() => WriteAsync(snapshot, clock));
     }
 
     /// <summary>Waits for the save in flight (a failure becomes a warning).</summary>
@@ -137,6 +152,7 @@ public sealed class TrainingCheckpointer : IDisposable
         }
 
         LoadedCheckpoint? loaded;
+        var clock = Stopwatch.StartNew();
         if (string.Equals(Resume, "latest", StringComparison.OrdinalIgnoreCase))
         {
             loaded = _reader.LoadLatestValidAsync(requests).GetAwaiter().GetResult();
@@ -154,6 +170,12 @@ public sealed class TrainingCheckpointer : IDisposable
             throw new ArgumentException($"--resume: expected 'latest' or a step number, got '{Resume}'");
         }
 
+        if (loaded is not null)
+        {
+            s_loadSeconds.Record(clock.Elapsed.TotalSeconds);
+            s_loadBytes.Record(loaded.Tensors.Values.Sum(t => t.ByteCount));
+        }
+
         if (loaded is not null && loaded.Manifest.ConfigHash != ConfigHash)
         {
             Warn($"resuming step {loaded.Step} written under another configuration (hash {loaded.Manifest.ConfigHash}, now {ConfigHash})");
@@ -164,11 +186,11 @@ public sealed class TrainingCheckpointer : IDisposable
 
     public void Dispose() => Flush();
 
-    private async Task WriteAsync(ShardSnapshot snapshot)
+    private async Task WriteAsync(ShardSnapshot snapshot, Stopwatch clock)
     {
         try
         {
-            await WriteAndCommitAsync(snapshot).ConfigureAwait(false);
+            await WriteAndCommitAsync(snapshot, clock).ConfigureAwait(false);
         }
         finally
         {
@@ -176,11 +198,14 @@ public sealed class TrainingCheckpointer : IDisposable
         }
     }
 
-    private async Task WriteAndCommitAsync(ShardSnapshot snapshot)
+    private async Task WriteAndCommitAsync(ShardSnapshot snapshot, Stopwatch saveClock)
     {
         var header = snapshot.Header;
         var info = await _writer.WriteShardAsync(snapshot).ConfigureAwait(false);
         await _store.PutBytesAsync(InfoName(header.Step, header.Rank), Encoding.UTF8.GetBytes(info.ToJson())).ConfigureAwait(false);
+        s_saveSeconds.Record(saveClock.Elapsed.TotalSeconds);
+        s_saveBytes.Record(snapshot.DataBytes);
+        s_savedStep.Record(header.Step);
         if (header.Rank != 0)
         {
             return;
@@ -213,6 +238,8 @@ public sealed class TrainingCheckpointer : IDisposable
         {
             _committed.Add(header.Step);
         }
+
+        s_committedStep.Record(header.Step);
 
         _status?.Report($"checkpoint step {header.Step} committed ({snapshot.DataBytes / 1e6:F1} MB from rank 0, {LastBlocking.TotalMilliseconds:F0} ms blocking)");
         if (_retention is not null)

@@ -21,6 +21,9 @@ public sealed record FaultConfig
     /// <summary>Seconds to wait for more nodes once the minimum is in.</summary>
     public double RendezvousWait { get; init; } = 3;
 
+    /// <summary>A rank whose busy time per step is at least this multiple of the other ranks' median is flagged a straggler.</summary>
+    public double StragglerRatio { get; init; } = 1.5;
+
     public static FaultConfig Read(YamlSection section)
     {
         ArgumentNullException.ThrowIfNull(section);
@@ -34,6 +37,7 @@ public sealed record FaultConfig
             MaxNodes = section.Int("max_nodes", Math.Max(min, defaults.MaxNodes), min: min),
             CoordinatorTimeout = section.Double("coordinator_timeout", defaults.CoordinatorTimeout, min: 1),
             RendezvousWait = section.Double("rendezvous_wait", defaults.RendezvousWait, min: 0),
+            StragglerRatio = section.Double("straggler_ratio", defaults.StragglerRatio, min: 1.05),
         };
         return config;
     }

@@ -24,10 +24,16 @@ public static class DiTStage
         var stage = job.Training;
         var flow = new RectifiedFlow(job.Flow);
         var heldOut = new HeldOutSet(latents.HeldOut, tokenizer, job.Model.MaxTextTokens, job.Seed);
+        Func<long, long, long, long, DiTFlops>? flops = null;
         return new TrainSpec<LatentBatch>
         {
             Name = "dit",
-            BuildModel = () => new VideoDiT(job.Model, tokenizer.VocabularySize),
+            BuildModel = () =>
+            {
+                var model = new VideoDiT(job.Model, tokenizer.VocabularySize);
+                flops = DiTFlops.Counter(model);
+                return model;
+            },
             BuildOptimizer = parameters => new AdamW(parameters, stage.LearningRate, weightDecay: stage.WeightDecay),
             Schedule = stage.Schedule,
             BuildData = () => new LatentBatches(latents.Train, tokenizer, job, flow),
@@ -38,7 +44,10 @@ public static class DiTStage
                 var dit = (VideoDiT)model;
                 var loss = flow.Loss(dit, batch.Latents, batch.CaptionTokens, cleanFrames: batch.CleanFrames, timesteps: batch.Times, noise: batch.Noise);
                 var shape = batch.Latents.Shape;
-                return new StepLoss(loss.Loss, shape[0], shape[0] * dit.TokenCount(shape[2], shape[3], shape[4]));
+                return new StepLoss(loss.Loss, shape[0], shape[0] * dit.TokenCount(shape[2], shape[3], shape[4]))
+                {
+                    Flops = flops?.Invoke(shape[0], shape[2], shape[3], shape[4]).Total ?? 0,
+                };
             },
             HeldOutLoss = model => heldOut.Loss((VideoDiT)model, flow),
             OnSample = onSample,

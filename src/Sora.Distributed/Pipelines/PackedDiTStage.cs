@@ -37,10 +37,16 @@ public static class PackedDiTStage
         var bucketed = DiTStage.Spec(job, latents, tokenizer, onSample);
         var flow = new RectifiedFlow(job.Flow);
         var packer = new SequencePacker(job.Data.Batching.TokenBudget);
+        Func<long, long, long, long, DiTFlops>? flops = null;
         return new TrainSpec<PackedLatentBatch>
         {
             Name = bucketed.Name,
-            BuildModel = bucketed.BuildModel,
+            BuildModel = () =>
+            {
+                var model = (VideoDiT)bucketed.BuildModel();
+                flops = DiTFlops.Counter(model);
+                return model;
+            },
             BuildOptimizer = bucketed.BuildOptimizer,
             Schedule = bucketed.Schedule,
             ShardingUnits = bucketed.ShardingUnits,
@@ -48,12 +54,16 @@ public static class PackedDiTStage
             OnSample = bucketed.OnSample,
             BuildData = () => new PackedLatentBatches(latents.Train, tokenizer, job, flow),
             ShareOfBatch = (batch, rank, worldSize) => batch.ShareOf(rank, worldSize),
-            Loss = (model, batch) => Loss((VideoDiT)model, batch, packer),
+            Loss = (model, batch) => Loss((VideoDiT)model, batch, packer, flops),
         };
     }
 
     /// <summary>Packs the batch, predicts in one packed forward, and averages each sample's velocity error.</summary>
-    public static StepLoss Loss(VideoDiT model, PackedLatentBatch batch, SequencePacker packer)
+    /// <param name="model">The DiT.</param>
+    /// <param name="batch">This rank's samples.</param>
+    /// <param name="packer">Packs them into sequences.</param>
+    /// <param name="flops">Counts a sample's model FLOPs from its latent shape (<see cref="DiTFlops.Counter"/>); null: not counted.</param>
+    public static StepLoss Loss(VideoDiT model, PackedLatentBatch batch, SequencePacker packer, Func<long, long, long, long, DiTFlops>? flops = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(batch);
@@ -75,7 +85,10 @@ public static class PackedDiTStage
             total = total.Add(prediction.Sub(RectifiedFlow.Velocity(x0, batch.Noise[k])).Square().Mean());
         }
 
-        return new StepLoss(total.Div(count), count, packed.UsedTokens);
+        return new StepLoss(total.Div(count), count, packed.UsedTokens)
+        {
+            Flops = flops is null ? 0 : batch.Latents.Sum(x => flops(1, x.Size(2), x.Size(3), x.Size(4)).Total),
+        };
     }
 
     /// <summary>Global batches of samples of any shape, with every random draw made here for the whole batch.</summary>

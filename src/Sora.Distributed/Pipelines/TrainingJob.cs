@@ -124,7 +124,7 @@ public sealed class TrainingJob
             // The trainer hands over the model holding the EMA weights.
             var generator = new VideoGenerator((VideoDiT)state.Model, vae, tokenizer, latents.Statistics, _job.Flow, _job.Sampling.Options);
             var last = state.Step == _job.Training.Steps;
-            samples.AddRange(WriteSamples(generator, Path.Combine(run.SamplesDirectory, last ? "final" : $"step-{state.Step:D6}")));
+            samples.AddRange(WriteSamples(generator, Path.Combine(run.SamplesDirectory, last ? "final" : $"step-{state.Step:D6}"), state.Step));
         }
 
         _status?.Report($"training the DiT ({_job.Training.Steps} steps)");
@@ -201,7 +201,10 @@ public sealed class TrainingJob
     private static string ConfigHash(JobConfig job) =>
         Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(job.Source)));
 
-    private List<string> WriteSamples(VideoGenerator generator, string directory)
+    /// <summary>Told of each sample video written (rank 0), so a launcher can show it live.</summary>
+    public IProgress<SampleFile>? SampleWritten { get; init; }
+
+    private List<string> WriteSamples(VideoGenerator generator, string directory, long step)
     {
         var sampling = _job.Sampling;
         if (sampling.Prompts.Count == 0)
@@ -220,11 +223,15 @@ public sealed class TrainingJob
             _ffmpeg.WriteMp4(clips[i], stem + ".mp4", sampling.Fps, sampling.Upscale);
             ContactSheet.WritePng(clips[i], stem + ".png", upscale: sampling.Upscale);
             written.Add(stem + ".mp4");
+            SampleWritten?.Report(new SampleFile(i, sampling.Prompts[i], step, stem + ".mp4"));
         }
 
         return written;
     }
 }
+
+/// <summary>A sample video training wrote: the prompt's index and text, the DiT step, and the MP4's path.</summary>
+public sealed record SampleFile(int Index, string Prompt, long Step, string Path);
 
 /// <summary>What a training job produced.</summary>
 public sealed record TrainingJobResult(

@@ -65,4 +65,8 @@ public interface IResumableBatchSource
 /// <param name="Loss">Scalar to backpropagate.</param>
 /// <param name="Samples">Samples in the micro-batch.</param>
 /// <param name="Tokens">Tokens (or pixels, for the VAE) in the micro-batch, for throughput.</param>
-public sealed record StepLoss(Tensor Loss, long Samples, long Tokens);
+public sealed record StepLoss(Tensor Loss, long Samples, long Tokens)
+{
+    /// <summary>The micro-batch's model FLOPs, forward and backward (0: not counted); they give achieved FLOP/s and MFU.</summary>
+    public double Flops { get; init; }
+}

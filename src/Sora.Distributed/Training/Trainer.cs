@@ -81,14 +81,21 @@ public sealed class Trainer<TBatch>
             double loss = 0;
             long samples = 0;
             long tokens = 0;
+            double flops = 0;
+            var dataTime = TimeSpan.Zero;
+            var computeClock = new Stopwatch();
             for (var micro = 0; micro < _options.GradientAccumulation; micro++)
             {
                 using var scope = Tensor.NewDisposeScope();
+                var dataClock = Stopwatch.StartNew();
                 var batch = data.Next();
                 if (_group is not null)
                 {
                     batch = _spec.ShareOfBatch!(batch, _group.Rank, _group.WorldSize);
                 }
+
+                dataTime += dataClock.Elapsed;
+                computeClock.Start();
 
                 // Gradient accumulation: with DDP only the last micro-batch's backward reduces across ranks.
                 var lastMicro = micro == _options.GradientAccumulation - 1;
@@ -97,26 +104,33 @@ public sealed class Trainer<TBatch>
                 var value = result.Loss.ItemDouble();
                 if (!double.IsFinite(value))
                 {
+                    metrics.RecordNonFinite();
                     throw new TrainingDivergedException($"{_spec.Name}: the loss is {value} at step {step} (micro-batch {micro}); lower the learning rate or check the data");
                 }
 
                 result.Loss.Div(_options.GradientAccumulation).Backward();
                 parallel.AfterBackward(lastMicro);
+                computeClock.Stop();
                 loss += value / _options.GradientAccumulation;
                 samples += result.Samples;
                 tokens += result.Tokens;
+                flops += result.Flops;
             }
 
+            // Communication not hidden behind backward: the gradients' last wait and the step's small all-reduce of totals
+            // (where a rank also waits for the slowest one).
+            var totalsClock = Stopwatch.StartNew();
+            (loss, samples, tokens, var stopRequested) = GlobalTotals(loss, samples, tokens, _control?.IsStopRequested ?? false);
+            var exposed = parallel.ExposedCommunication + totalsClock.Elapsed;
             if (_group is not null)
             {
-                metrics.RecordExposedCommunication(parallel.ExposedCommunication);
+                metrics.RecordExposedCommunication(exposed);
             }
-
-            (loss, samples, tokens, var stopRequested) = GlobalTotals(loss, samples, tokens, _control?.IsStopRequested ?? false);
 
             // A stop agreed at the last step changes nothing: the run completes.
             var stop = stopRequested && step < _options.Steps;
 
+            var optimizerClock = Stopwatch.StartNew();
             double gradientNorm;
             using (Tensor.NewDisposeScope())
             {
@@ -125,11 +139,13 @@ public sealed class Trainer<TBatch>
 
             if (!double.IsFinite(gradientNorm))
             {
+                metrics.RecordNonFinite();
                 throw new TrainingDivergedException($"{_spec.Name}: the gradient norm is {gradientNorm} at step {step}; lower the learning rate");
             }
 
             optimizer.Step();
             ema?.Update();
+            var optimizerTime = optimizerClock.Elapsed;
             if (_checkpointer is not null && (_checkpointer.IsDue(step) || stop))
             {
                 using (Tensor.NewDisposeScope())
@@ -145,6 +161,8 @@ public sealed class Trainer<TBatch>
             state.SamplesSeen += samples;
             state.Elapsed = clock.Elapsed;
             state.LossHistory.Add((step, loss));
+            metrics.RecordFlops(flops);
+            metrics.RecordPhases(dataTime, computeClock.Elapsed - (_group is null ? TimeSpan.Zero : parallel.ExposedCommunication), optimizerTime);
             metrics.RecordStep(loss, gradientNorm, lr, seconds, samples, tokens);
             window.Enqueue((loss, samples, seconds));
             if (window.Count > _options.LossWindow)

@@ -22,6 +22,11 @@ public sealed class TrainingMetrics : IDisposable
     private readonly Histogram<double> _learningRate;
     private readonly Histogram<double> _exposedCommunication;
     private readonly Histogram<double> _checkpointBlocking;
+    private readonly Counter<double> _flops;
+    private readonly Counter<long> _nonFinite;
+    private readonly Histogram<double> _dataSeconds;
+    private readonly Histogram<double> _computeSeconds;
+    private readonly Histogram<double> _optimizerSeconds;
 
     public TrainingMetrics(string run)
     {
@@ -39,6 +44,31 @@ public sealed class TrainingMetrics : IDisposable
             description: "Time a step waited for gradient communication after backward (not hidden behind it)");
         _checkpointBlocking = _meter.CreateHistogram<double>("sora.checkpoint.blocking_time", unit: "s",
             description: "Time the training loop waited for a checkpoint (the copy to host memory; the upload is in the background)");
+        _flops = _meter.CreateCounter<double>("sora.train.flops", description: "Model FLOPs (forward and backward) this rank computed");
+        _nonFinite = _meter.CreateCounter<long>("sora.train.nonfinite_steps", description: "Steps whose loss or gradient norm was not finite");
+        _dataSeconds = _meter.CreateHistogram<double>("sora.train.data_time", unit: "s", description: "Time a step waited for its batches");
+        _computeSeconds = _meter.CreateHistogram<double>("sora.train.compute_time", unit: "s", description: "Time of a step's forward and backward passes");
+        _optimizerSeconds = _meter.CreateHistogram<double>("sora.train.optimizer_time", unit: "s", description: "Time of a step's clipping, optimizer update and EMA");
+    }
+
+    /// <summary>Where a step's time went: waiting for data, forward and backward, the optimizer.</summary>
+    public void RecordPhases(TimeSpan data, TimeSpan compute, TimeSpan optimizer)
+    {
+        _dataSeconds.Record(data.TotalSeconds, _run);
+        _computeSeconds.Record(compute.TotalSeconds, _run);
+        _optimizerSeconds.Record(optimizer.TotalSeconds, _run);
+    }
+
+    /// <summary>A step whose loss or gradient norm was not finite (the trainer stops on it).</summary>
+    public void RecordNonFinite() => _nonFinite.Add(1, _run);
+
+    /// <summary>Model FLOPs of this rank's share of a step.</summary>
+    public void RecordFlops(double flops)
+    {
+        if (flops > 0)
+        {
+            _flops.Add(flops, _run);
+        }
     }
 
     public void RecordStep(double loss, double gradientNorm, double learningRate, double seconds, long samples, long tokens)

@@ -205,6 +205,13 @@ public sealed class JobMetrics
                 _checkpoints[last.Step] = (known ?? new CheckpointView(last.Step, 0, 0, null, status.CheckpointStore)) with { CommittedAt = known?.CommittedAt ?? last.CommittedAt };
             }
 
+            // The coordinator reads the store's latest pointer when a round starts; rank 0 reports every commit since.
+            var committed = _checkpoints.Values.LastOrDefault(c => c.CommittedAt is not null);
+            if (committed is not null && committed.Step > (status.LastCheckpoint?.Step ?? 0))
+            {
+                status = status with { LastCheckpoint = new CommittedCheckpoint(committed.Step, status.Round, committed.CommittedAt) };
+            }
+
             _status = status;
             _ranks = ranks;
             _job = JobOf(status, ranks, rankZero);
@@ -303,7 +310,7 @@ public sealed class JobMetrics
 
     private RankView[] RankViews(JobStatus status, Dictionary<int, RankReport> byRank)
     {
-        double Busy(RankMetrics m) => Math.Max(0, m.StepSeconds - m.CommunicationSeconds);
+        double Busy(RankMetrics m) => m.BusySeconds > 0 ? m.BusySeconds : Math.Max(0, m.StepSeconds - m.CommunicationSeconds);
         var busy = status.Ranks.Select(r => byRank.TryGetValue(r.Rank, out var rep) && rep.Metrics.StepsTotal > 0 ? Busy(rep.Metrics) : double.NaN).ToArray();
         return [.. status.Ranks.Select((r, i) =>
         {
@@ -312,7 +319,7 @@ public sealed class JobMetrics
             var ratio = double.IsFinite(busy[i]) && busy[i] > 0 && others.Length > 0 ? busy[i] / Median(others) : 1;
             return new RankView(r.Rank, r.Node, r.LocalRank, r.State, r.Stage, r.Step, r.TotalSteps, r.HeartbeatAgeSeconds, r.ResidentBytes, m.DeviceBytes,
                 m.StepSeconds, m.DataSeconds, m.ComputeSeconds, m.OptimizerSeconds, m.CommunicationSeconds, m.FlopsPerSecond, Mfu(m), ratio,
-                ratio >= StragglerRatio && r.State == "running");
+                ratio >= StragglerRatio && r.State is "running" or "stopped");
         })];
     }
 

@@ -67,6 +67,9 @@ public sealed record RankMetrics
     /// <summary>The last step's communication not hidden behind backward.</summary>
     public double CommunicationSeconds { get; init; }
 
+    /// <summary>The mean over the last ten steps of the step's time less its exposed communication: what a straggler has more of than its peers.</summary>
+    public double BusySeconds { get; init; }
+
     /// <summary>Seconds spent waiting for data since the process started.</summary>
     public double DataWaitSecondsTotal { get; init; }
 

@@ -42,6 +42,7 @@ public sealed class RankMetricsRecorder : IDisposable
     private readonly Func<DateTimeOffset> _clock;
     private readonly Queue<(long Step, double Seconds, double Loss)> _recent = new();
     private readonly Queue<(double Seconds, double Flops)> _rate = new();
+    private readonly Queue<double> _busy = new();
     private RankMetrics _current = new();
     private double _flopsAtLastStep;
 
@@ -84,6 +85,12 @@ public sealed class RankMetricsRecorder : IDisposable
                 _rate.Dequeue();
             }
 
+            _busy.Enqueue(Math.Max(0, c.StepSeconds - c.CommunicationSeconds));
+            while (_busy.Count > 10)
+            {
+                _busy.Dequeue();
+            }
+
             var seconds = _rate.Sum(r => r.Seconds);
             _current = c with
             {
@@ -91,6 +98,7 @@ public sealed class RankMetricsRecorder : IDisposable
                 Step = step,
                 TotalSteps = totalSteps,
                 FlopsPerSecond = seconds > 0 ? _rate.Sum(r => r.Flops) / seconds : 0,
+                BusySeconds = _busy.Average(),
                 HeldOutStep = c.HeldOutLoss is not null && c.HeldOutStep == 0 ? step : c.HeldOutStep,
             };
         }

@@ -11,10 +11,16 @@ public sealed record DiTFlops(double Linear, double Attention, double Conditioni
 {
     public double Total => Linear + Attention + Conditioning + Text;
 
-    public static DiTFlops PerStep(VideoDiT model, long batch, long frames, long height, long width)
+    public static DiTFlops PerStep(VideoDiT model, long batch, long frames, long height, long width) =>
+        Counter(model)(batch, frames, height, width);
+
+    /// <summary>
+    /// The FLOPs of a step of <paramref name="model"/> as a function of (batch, frames, height, width), with its parameters
+    /// counted now: call it on the model as built, before data parallelism replaces its parameters with shards.
+    /// </summary>
+    public static Func<long, long, long, long, DiTFlops> Counter(VideoDiT model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var tokens = model.TokenCount(frames, height, width);
         long perToken = 0;
         long conditioning = 0;
         long text = 0;
@@ -37,10 +43,14 @@ public sealed record DiTFlops(double Linear, double Attention, double Conditioni
         }
 
         var config = model.Config;
-        return new DiTFlops(
-            Linear: 6.0 * perToken * tokens * batch,
-            Attention: 12.0 * config.Depth * tokens * tokens * config.Hidden * batch,
-            Conditioning: 6.0 * conditioning * batch,
-            Text: 6.0 * text * config.MaxTextTokens * batch);
+        return (batch, frames, height, width) =>
+        {
+            var tokens = model.TokenCount(frames, height, width);
+            return new DiTFlops(
+                Linear: 6.0 * perToken * tokens * batch,
+                Attention: 12.0 * config.Depth * tokens * tokens * config.Hidden * batch,
+                Conditioning: 6.0 * conditioning * batch,
+                Text: 6.0 * text * config.MaxTextTokens * batch);
+        };
     }
 }

@@ -32,7 +32,7 @@ public sealed class CoordinatorApiTests : IAsyncLifetime, IDisposable
             JobCoordinator.TokenDigest(Token), "1.0", "127.0.0.1", 1);
         var ledger = new StoreCheckpointLedger(new Sora.Checkpoint.Stores.LocalDirectoryStore(_directory), "dit/checkpoints");
         _run = ControlPlaneHost.RunCoordinatorAsync(new CoordinatorEndpoints("127.0.0.1", _akkaPort, "127.0.0.1", "127.0.0.1", 0), spec, ledger, Token, new Events(_events), null,
-            url => started.SetResult(url), _stop.Token);
+            s => started.SetResult(s.Url), _stop.Token);
         _api = await started.Task.WaitAsync(TimeSpan.FromSeconds(60));
     }
 
