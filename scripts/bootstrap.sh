@@ -30,6 +30,7 @@ APT_PACKAGES=(
   unzip                 # helm and kubectl come inside a zip in an npm package (tools/bin)
   prometheus            # Prometheus 2.42 and promtool: the monitoring tests and cluster/up.sh start their own on a
                         # loopback port with a temporary --storage.tsdb.path; nothing uses the package's service
+  socat curl            # cluster/up.sh: forwards the namespaced coordinator and Prometheus to loopback; health checks
 )
 
 SUDO=""

@@ -23,17 +23,17 @@ public sealed class PrometheusScrapeTests(RunningJob job, ITestOutputHelper outp
         await using var prometheus = await PrometheusServer.StartAsync(target, job.TokenFile);
         try
         {
-            var steps = await prometheus.WaitForAsync("sora_train_steps_total", r => r.Any(s => s.Value > 0), ScrapeTimeout);
+            var steps = await prometheus.Api.WaitForAsync("sora_train_steps_total", r => r.Any(s => s.Value > 0), ScrapeTimeout);
             steps.Should().ContainSingle().Which.Labels.Should().ContainKey("run").And.Contain("job", "sora");
 
             for (var rank = 0; rank < job.Ranks; rank++)
             {
                 var query = string.Create(CultureInfo.InvariantCulture, $"sora_rank_step_duration_seconds_count{{rank=\"{rank}\"}}");
-                var series = await prometheus.WaitForAsync(query, r => r.Count > 0, ScrapeTimeout);
+                var series = await prometheus.Api.WaitForAsync(query, r => r.Count > 0, ScrapeTimeout);
                 series.Should().ContainSingle().Which.Labels.Should().ContainKey("node");
             }
 
-            (await prometheus.QueryAsync("up{job=\"sora\"}")).Should().ContainSingle().Which.Value.Should().Be(1);
+            (await prometheus.Api.QueryAsync("up{job=\"sora\"}")).Should().ContainSingle().Which.Value.Should().Be(1);
         }
         catch
         {

@@ -1,15 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
 using System.Text;
-using System.Text.Json;
 using Sora.Checkout;
 using Sora.Cluster.Tests.Harness;
 
 namespace Sora.Cluster.Tests.Monitoring;
-
-/// <summary>One sample of an instant query: the series' labels and its value.</summary>
-internal sealed record PromSample(IReadOnlyDictionary<string, string> Labels, double Value);
 
 /// <summary>
 /// A real Prometheus (Debian's 2.42) on a free loopback port, with its own storage in a temporary folder, scraping one
@@ -22,17 +17,18 @@ internal sealed class PrometheusServer : IAsyncDisposable
 
     private readonly Process _process;
     private readonly StringBuilder _log = new();
-    private readonly HttpClient _http;
 
     private PrometheusServer(Process process, string directory, int port)
     {
         _process = process;
         Directory = directory;
-        BaseUrl = $"http://127.0.0.1:{port}";
-        _http = new HttpClient { BaseAddress = new Uri(BaseUrl), Timeout = TimeSpan.FromSeconds(10) };
+        Api = new PrometheusApi($"http://127.0.0.1:{port}", () => _process.HasExited
+            ? $"prometheus exited ({_process.ExitCode})\nprometheus log:\n{Log}"
+            : $"prometheus log:\n{Log}");
     }
 
-    public string BaseUrl { get; }
+    /// <summary>Its HTTP API, whose failures carry its log.</summary>
+    public PrometheusApi Api { get; }
 
     /// <summary>The temporary folder with the rendered configuration and the TSDB.</summary>
     public string Directory { get; }
@@ -99,81 +95,9 @@ internal sealed class PrometheusServer : IAsyncDisposable
         return result.ExitCode == 0 ? result.Output : throw new InvalidOperationException($"cluster/prometheus-config.sh failed: {result}");
     }
 
-    /// <summary>An instant query through the HTTP API (<c>/api/v1/query</c>).</summary>
-    public async Task<IReadOnlyList<PromSample>> QueryAsync(string promql)
-    {
-        var body = await _http.GetStringAsync($"/api/v1/query?query={Uri.EscapeDataString(promql)}");
-        using var document = JsonDocument.Parse(body);
-        var root = document.RootElement;
-        if (root.GetProperty("status").GetString() != "success")
-        {
-            throw new InvalidOperationException($"query '{promql}' failed: {body}");
-        }
-
-        var data = root.GetProperty("data");
-        if (data.GetProperty("resultType").GetString() != "vector")
-        {
-            throw new InvalidOperationException($"query '{promql}' is not an instant vector: {body}");
-        }
-
-        return data.GetProperty("result").EnumerateArray()
-            .Select(r => new PromSample(
-                r.GetProperty("metric").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!),
-                double.Parse(r.GetProperty("value")[1].GetString()!, CultureInfo.InvariantCulture)))
-            .ToList();
-    }
-
-    /// <summary>
-    /// Polls <paramref name="promql"/> until <paramref name="done"/> holds for its result. The first scrape lands only
-    /// after ~5-6 s even at a 1 s interval, so this polls rather than sleeps; past <paramref name="timeout"/> it fails
-    /// with the last result, the scrape targets' state and Prometheus's log.
-    /// </summary>
-    public async Task<IReadOnlyList<PromSample>> WaitForAsync(string promql, Func<IReadOnlyList<PromSample>, bool> done, TimeSpan timeout)
-    {
-        var clock = Stopwatch.StartNew();
-        IReadOnlyList<PromSample> last = [];
-        while (true)
-        {
-            last = await QueryAsync(promql);
-            if (done(last))
-            {
-                return last;
-            }
-
-            if (clock.Elapsed > timeout)
-            {
-                var result = string.Join("; ", last.Select(s => $"{{{string.Join(",", s.Labels.Select(l => $"{l.Key}=\"{l.Value}\""))}}} {s.Value}"));
-                throw new TimeoutException($"'{promql}' did not return what was awaited within {timeout.TotalSeconds:0} s (last: [{result}])\n" +
-                                           $"targets: {await TargetsAsync()}\nprometheus log:\n{Log}");
-            }
-
-            if (_process.HasExited)
-            {
-                throw new InvalidOperationException($"prometheus exited ({_process.ExitCode}) while waiting for '{promql}'\nprometheus log:\n{Log}");
-            }
-
-            await Task.Delay(250);
-        }
-    }
-
-    /// <summary>The active targets' health and last scrape error (<c>/api/v1/targets</c>), for failure messages.</summary>
-    public async Task<string> TargetsAsync()
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(await _http.GetStringAsync("/api/v1/targets"));
-            return string.Join("; ", document.RootElement.GetProperty("data").GetProperty("activeTargets").EnumerateArray()
-                .Select(t => $"{t.GetProperty("scrapeUrl").GetString()} {t.GetProperty("health").GetString()} '{t.GetProperty("lastError").GetString()}'"));
-        }
-        catch (Exception e) when (e is HttpRequestException or JsonException or TaskCanceledException)
-        {
-            return $"(unavailable: {e.Message})";
-        }
-    }
-
     public async ValueTask DisposeAsync()
     {
-        _http.Dispose();
+        Api.Dispose();
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
@@ -200,16 +124,9 @@ internal sealed class PrometheusServer : IAsyncDisposable
                 throw new InvalidOperationException($"prometheus exited ({_process.ExitCode}) before it was ready\nprometheus log:\n{Log}");
             }
 
-            try
+            if (await Api.IsReadyAsync())
             {
-                if ((await _http.GetAsync("/-/ready")).StatusCode == HttpStatusCode.OK)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
+                return;
             }
 
             if (clock.Elapsed > ReadyTimeout)
