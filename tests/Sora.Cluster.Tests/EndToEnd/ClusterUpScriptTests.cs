@@ -41,7 +41,7 @@ public sealed class ClusterUpScriptTests : IDisposable
             "--scrape-interval", "1s", "--sora", string.Join(' ', [dotnet, .. sora]));
 
         up.ExitCode.Should().Be(0, up.ToString());
-        up.Output.Should().Contain($"dashboard:  http://127.0.0.1:{apiPort}/login?code=").And.Contain($"Prometheus: http://127.0.0.1:{prometheusPort}")
+        up.StandardOutput.Should().Contain($"dashboard:  http://127.0.0.1:{apiPort}/login?code=").And.Contain($"Prometheus: http://127.0.0.1:{prometheusPort}")
             .And.Contain($"cluster/down.sh --name {_name}");
         var pids = RecordedPids();
         pids.Keys.Should().BeEquivalentTo(["coordinator", "agent-1", "agent-2", "prometheus", $"forward-{apiPort}", $"forward-{prometheusPort}"]);
@@ -69,7 +69,7 @@ public sealed class ClusterUpScriptTests : IDisposable
     }
 
     private static ToolResult Script(string script, params string[] arguments) =>
-        ToolProcess.Run(NetnsScript.Bash ?? "bash", [SourceCheckout.PathOf("cluster", script), .. arguments], ScriptTimeout, $"cluster/{script}");
+        ToolProcess.Run(NetnsScript.Bash ?? "bash", [SourceCheckout.PathOf("cluster", script), .. arguments], timeout: ScriptTimeout);
 
     private static string Port(int port) => port.ToString(CultureInfo.InvariantCulture);
 

@@ -1,3 +1,5 @@
+using Sora.Tests.Common;
+
 namespace Sora.Cluster.Tests.Harness;
 
 /// <summary>Runs cluster/netns.sh and iproute2's <c>ip</c> in the root namespace, turning failures into errors that name the command.</summary>
@@ -43,8 +45,8 @@ internal static class NetnsScript
 
     private static string RunTool(string fileName, IEnumerable<string> arguments, string description)
     {
-        var result = ToolProcess.Run(fileName, arguments, CommandTimeout, description);
-        return result.ExitCode == 0 ? result.Output
-            : throw new InvalidOperationException($"{description} failed with exit code {result.ExitCode}: {result.Error.Trim()}");
+        var result = ToolProcess.Run(fileName, arguments, timeout: CommandTimeout);
+        return result.ExitCode == 0 ? result.StandardOutput
+            : throw new InvalidOperationException($"{description} failed with exit code {result.ExitCode}: {result.StandardError.Trim()}");
     }
 }

@@ -1,5 +1,5 @@
 using Sora.Checkout;
-using Sora.Cluster.Tests.Harness;
+using Sora.Tests.Common;
 
 namespace Sora.Cluster.Tests.Monitoring;
 
@@ -23,7 +23,7 @@ public sealed class PrometheusConfigTests : IDisposable
         text.Should().Contain("- targets: ['10.1.2.3:8080']").And.Contain($"credentials_file: '{token}'").And.Contain("type: Bearer")
             .And.Contain("metrics_path: /metrics").And.Contain("scrape_interval: 1s").And.Contain("scrape_timeout: 1s");
         text.Should().NotContain("secret", "the token stays in its file");
-        var check = ToolProcess.Run(PrometheusPackage.Promtool, ["check", "config", config], TimeSpan.FromSeconds(30), "promtool check config");
+        var check = ToolProcess.Run(PrometheusPackage.Promtool, ["check", "config", config], timeout: TimeSpan.FromSeconds(30));
         check.ExitCode.Should().Be(0, check.ToString());
     }
 
@@ -33,9 +33,9 @@ public sealed class PrometheusConfigTests : IDisposable
         File.ReadAllText(SourceCheckout.PathOf("cluster", "prometheus.yml")).Should().Contain("scrape_interval: 5s").And.Contain("credentials_file:");
         var script = SourceCheckout.PathOf("cluster", "prometheus-config.sh");
 
-        var relative = ToolProcess.Run("bash", [script, "--target", "127.0.0.1:8080", "--token-file", ".sora/token"], TimeSpan.FromSeconds(30), "prometheus-config.sh");
+        var relative = ToolProcess.Run("bash", [script, "--target", "127.0.0.1:8080", "--token-file", ".sora/token"], timeout: TimeSpan.FromSeconds(30));
 
         relative.ExitCode.Should().Be(2);
-        relative.Error.Should().Contain("--token-file must be an absolute path");
+        relative.StandardError.Should().Contain("--token-file must be an absolute path");
     }
 }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using Sora.Checkout;
 using Sora.Cluster.Tests.Harness;
+using Sora.Tests.Common;
 
 namespace Sora.Cluster.Tests.Monitoring;
 
@@ -90,9 +91,8 @@ internal sealed class PrometheusServer : IAsyncDisposable
     public static string Render(string target, string tokenFile, string interval)
     {
         var script = SourceCheckout.PathOf("cluster", "prometheus-config.sh");
-        var result = ToolProcess.Run(NetnsScript.Bash ?? "bash", [script, "--target", target, "--token-file", tokenFile, "--interval", interval], TimeSpan.FromSeconds(30),
-            "cluster/prometheus-config.sh");
-        return result.ExitCode == 0 ? result.Output : throw new InvalidOperationException($"cluster/prometheus-config.sh failed: {result}");
+        var result = ToolProcess.Run(NetnsScript.Bash ?? "bash", [script, "--target", target, "--token-file", tokenFile, "--interval", interval], timeout: TimeSpan.FromSeconds(30));
+        return result.ExitCode == 0 ? result.StandardOutput : throw new InvalidOperationException($"cluster/prometheus-config.sh failed: {result}");
     }
 
     public async ValueTask DisposeAsync()

@@ -1,4 +1,4 @@
-using Sora.Cluster.Tests.Harness;
+using Sora.Tests.Common;
 
 namespace Sora.Cluster.Tests.Monitoring;
 
@@ -14,10 +14,10 @@ public sealed class PromtoolTests(RunningJob job)
         var exposition = await job.MetricsAsync();
         File.WriteAllText(Path.Combine(RunningJob.ArtifactsDirectory, "metrics.txt"), exposition);
 
-        var result = ToolProcess.Run(PrometheusPackage.Promtool, ["check", "metrics"], TimeSpan.FromSeconds(30), "promtool check metrics", input: exposition);
+        var result = ToolProcess.Run(PrometheusPackage.Promtool, ["check", "metrics"], timeout: TimeSpan.FromSeconds(30), input: exposition);
 
         // Exit 1 is a parse error, 3 lint problems (a counter without _total, a missing HELP, ...); both print to stderr.
-        (result.ExitCode, result.Output + result.Error).Should().Be((0, ""),
+        (result.ExitCode, result.StandardOutput + result.StandardError).Should().Be((0, ""),
             $"promtool must find nothing to report in /metrics (saved as {Path.Combine(RunningJob.ArtifactsDirectory, "metrics.txt")}); it said: {result}");
         MetricExposition.Parse(exposition).Families.Should().ContainKeys("sora_train_steps_total", "sora_rank_step_duration_seconds", "sora_job_info");
     }
