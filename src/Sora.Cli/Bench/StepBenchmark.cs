@@ -121,7 +121,7 @@ internal sealed class StepBenchmark
         var median = times.Order().ElementAt(times.Count / 2);
         peak ??= peaks.Order().ElementAt(peaks.Count / 2);
         return new StepBenchmarkReport(Threads, model.ParameterCount(), model.TokenCount(Latent.Frames, Latent.Height, Latent.Width), Batch,
-            median, Batch / median, flops, flops.Total / median / 1e9, peak.Value, profile)
+            median, flops, flops.Total / median / 1e9, peak.Value, profile)
         {
             Mode = Mode,
             Ranks = Group?.WorldSize ?? 1,
@@ -218,20 +218,25 @@ internal sealed class StepBenchmark
     }
 }
 
-/// <summary>The figures of one <c>sora bench step</c> run.</summary>
+/// <summary>The figures of one <c>sora bench step</c> run; with several ranks, Batch, the GFLOP/s and the peak are one rank's.</summary>
 internal sealed record StepBenchmarkReport(
     int Threads,
     long Parameters,
     long TokensPerSample,
     int Batch,
     double StepSeconds,
-    double SamplesPerSecond,
     DiTFlops Flops,
     double AchievedGflops,
     double PeakGflops,
     IReadOnlyList<OperatorTime>? Profile = null)
 {
     public double Mfu => AchievedGflops / PeakGflops;
+
+    /// <summary>The job's throughput: every rank's samples per second together (what to compare across setups).</summary>
+    public double SamplesPerSecond => Ranks * SamplesPerSecondPerRank;
+
+    /// <summary>One rank's samples per second.</summary>
+    public double SamplesPerSecondPerRank => Batch / StepSeconds;
 
     /// <summary>How the step was parallelised.</summary>
     public ParallelMode Mode { get; init; }

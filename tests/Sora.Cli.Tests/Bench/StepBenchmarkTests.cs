@@ -22,6 +22,7 @@ public class StepBenchmarkTests
             report.Threads.Should().Be(2);
             report.StepSeconds.Should().BePositive();
             report.SamplesPerSecond.Should().BeApproximately(2 / report.StepSeconds, 1e-9);
+            report.SamplesPerSecondPerRank.Should().Be(report.SamplesPerSecond);
             report.Flops.Total.Should().Be(report.Flops.Linear + report.Flops.Attention + report.Flops.Conditioning + report.Flops.Text);
             report.AchievedGflops.Should().BeApproximately(report.Flops.Total / report.StepSeconds / 1e9, 1e-9);
             report.PeakGflops.Should().BePositive();

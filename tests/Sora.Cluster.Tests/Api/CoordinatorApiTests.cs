@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
 using System.Text.Json;
 using Sora.Cluster.Coordinator;
 using Sora.Cluster.Hosting;
+using Sora.Cluster.Tests.Harness;
 using Sora.Tests.Common;
 using Sora.Metrics.Job;
 
@@ -21,7 +21,7 @@ public sealed class CoordinatorApiTests : IAsyncLifetime, IDisposable
     private readonly string _directory = Directory.CreateTempSubdirectory("sora-api-").FullName;
     private readonly List<string> _events = [];
     private readonly CancellationTokenSource _stop = new();
-    private readonly int _akkaPort = FreePort();
+    private readonly int _akkaPort = LoopbackPort.Free();
     private Task<(bool Success, string Message)>? _run;
     private string _api = "";
 
@@ -114,13 +114,6 @@ public sealed class CoordinatorApiTests : IAsyncLifetime, IDisposable
         var client = new HttpClient { BaseAddress = new Uri(_api) };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
         return client;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private sealed class Events(List<string> events) : IJobEvents

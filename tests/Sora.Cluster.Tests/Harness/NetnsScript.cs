@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Sora.Tests.Common;
 
 namespace Sora.Cluster.Tests.Harness;
 
@@ -45,32 +45,8 @@ internal static class NetnsScript
 
     private static string RunTool(string fileName, IEnumerable<string> arguments, string description)
     {
-        var info = new ProcessStartInfo(fileName)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(info) ?? throw new InvalidOperationException($"{description}: could not start {fileName}");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(CommandTimeout))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{description} did not finish within {CommandTimeout.TotalSeconds:0} s");
-        }
-
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{description} failed with exit code {process.ExitCode}: {error.Result.Trim()}");
-        }
-
-        return output.Result;
+        var result = ToolProcess.Run(fileName, arguments, timeout: CommandTimeout);
+        return result.ExitCode == 0 ? result.StandardOutput
+            : throw new InvalidOperationException($"{description} failed with exit code {result.ExitCode}: {result.StandardError.Trim()}");
     }
 }

@@ -5,6 +5,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Sora.Checkout;
 using Sora.Tests.Common;
 using Xunit;
 
@@ -56,13 +57,7 @@ public sealed partial class RunningJob : IAsyncLifetime
     {
         get
         {
-            var directory = new DirectoryInfo(AppContext.BaseDirectory);
-            while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Sora.Distributed.sln")))
-            {
-                directory = directory.Parent;
-            }
-
-            var path = Path.Combine(directory?.FullName ?? Path.GetTempPath(), "artifacts", "test-results");
+            var path = SourceCheckout.PathOf("artifacts", "test-results");
             System.IO.Directory.CreateDirectory(path);
             return path;
         }

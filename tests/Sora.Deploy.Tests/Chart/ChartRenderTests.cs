@@ -56,7 +56,7 @@ public class ChartRenderTests
         connection.Map("valueFrom").Map("secretKeyRef").Scalar("name").Should().Be("sora-storage");
         connection.Map("valueFrom").Map("secretKeyRef").Scalar("key").Should().Be("connectionString");
 
-        var coordinator = Container(rendered.Single("Deployment", Coordinator));
+        var coordinator = Container(rendered.Single("Job", Coordinator));
         Flag(coordinator, "--nnodes").Should().Be("4");
         Flag(coordinator, "--max-restarts").Should().Be("5");
         coordinator.Sequence("env").Named("SORA_STORAGE_CONNECTION_STRING").Map("valueFrom").Map("secretKeyRef").Scalar("name").Should().Be("sora-storage");
@@ -66,8 +66,7 @@ public class ChartRenderTests
     public void The_coordinator_exposes_its_three_ports_and_probes_healthz()
     {
         var rendered = HelmChart.Render([]);
-        var deployment = rendered.Single("Deployment", Coordinator);
-        deployment.Map("spec").Scalar("replicas").Should().Be("1");
+        var deployment = rendered.Single("Job", Coordinator);
         var container = Container(deployment);
         Strings(container.Sequence("command")).Should().Equal("sora");
         Strings(container.Sequence("args")).Take(2).Should().Equal("coordinator", "/etc/sora/job/job.yaml");
@@ -107,6 +106,21 @@ public class ChartRenderTests
     }
 
     [Fact]
+    public void The_coordinator_is_a_job_that_restarts_on_failure_and_completes_when_it_exits_0()
+    {
+        var rendered = HelmChart.Render([], "coordinator:\n  backoffLimit: 5\n");
+        rendered.OfKind("Deployment").Should().BeEmpty("a coordinator exits when its training job ends; a Deployment would restart it forever");
+        var job = rendered.Single("Job", Coordinator);
+        var spec = job.Map("spec");
+        spec.Scalar("completions").Should().Be("1");
+        spec.Scalar("parallelism").Should().Be("1");
+        spec.Scalar("backoffLimit").Should().Be("5");
+        spec.Get("selector").Should().BeNull("the Job controller makes its own selector");
+        PodSpec(job).Scalar("restartPolicy").Should().Be("OnFailure", "a crashed coordinator comes back in its pod and resumes from the last checkpoint");
+        HelmChart.Render([]).Single("Job", Coordinator).Map("spec").Scalar("backoffLimit").Should().Be("3");
+    }
+
+    [Fact]
     public void CPU_values_ask_for_no_GPU_and_set_the_worker_count()
     {
         var rendered = HelmChart.Render(["values-cpu.yaml"]);
@@ -124,7 +138,7 @@ public class ChartRenderTests
     public void Elastic_values_map_onto_the_coordinators_flags()
     {
         var rendered = HelmChart.Render(["values-elastic.yaml"]);
-        var coordinator = Container(rendered.Single("Deployment", Coordinator));
+        var coordinator = Container(rendered.Single("Job", Coordinator));
         Flag(coordinator, "--nnodes").Should().Be("2:4");
         Flag(coordinator, "--max-restarts").Should().Be("10");
         Flag(coordinator, "--hang-timeout").Should().Be("600");
@@ -136,7 +150,7 @@ public class ChartRenderTests
     [Fact]
     public void Unset_restart_budget_and_hang_timeout_leave_the_job_yamls_own()
     {
-        var args = Strings(Container(HelmChart.Render([]).Single("Deployment", Coordinator)).Sequence("args"));
+        var args = Strings(Container(HelmChart.Render([]).Single("Job", Coordinator)).Sequence("args"));
         args.Should().NotContain("--max-restarts").And.NotContain("--hang-timeout");
         args.Should().ContainInConsecutiveOrder("--nnodes", "2");
     }
@@ -148,7 +162,7 @@ public class ChartRenderTests
         var account = rendered.Single("ServiceAccount", "demo-sora");
         account.Map("metadata").Map("annotations").Scalar("azure.workload.identity/client-id").Should().Be("00000000-0000-0000-0000-000000000000");
 
-        foreach (var workload in new[] { rendered.Single("Deployment", Coordinator), rendered.Single("Job", Nodes) })
+        foreach (var workload in new[] { rendered.Single("Job", Coordinator), rendered.Single("Job", Nodes) })
         {
             workload.Map("spec").Map("template").Map("metadata").Map("labels").Scalar("azure.workload.identity/use").Should().Be("true");
             PodSpec(workload).Scalar("serviceAccountName").Should().Be("demo-sora");
@@ -168,7 +182,7 @@ public class ChartRenderTests
         var token = Encoding.UTF8.GetString(Convert.FromBase64String(secret.Map("data").Scalar("token")!));
         token.Length.Should().BeGreaterThanOrEqualTo(32);
 
-        foreach (var workload in new[] { rendered.Single("Deployment", Coordinator), rendered.Single("Job", Nodes) })
+        foreach (var workload in new[] { rendered.Single("Job", Coordinator), rendered.Single("Job", Nodes) })
         {
             var container = Container(workload);
             Flag(container, "--token-file").Should().Be(TokenFile);
@@ -191,7 +205,7 @@ public class ChartRenderTests
         var rendered = HelmChart.Render([], "apiToken: {existingSecret: ops-token, key: api}\njob: {existingConfigMap: ops-job, configKey: train.yaml}\n");
         rendered.OfKind("Secret").Should().BeEmpty();
         rendered.OfKind("ConfigMap").Should().BeEmpty();
-        var deployment = rendered.Single("Deployment", Coordinator);
+        var deployment = rendered.Single("Job", Coordinator);
         var volumes = PodSpec(deployment).Sequence("volumes");
         volumes.Named("token").Map("secret").Scalar("secretName").Should().Be("ops-token");
         volumes.Named("token").Map("secret").Sequence("items").Named("api", "key").Scalar("path").Should().Be("token");

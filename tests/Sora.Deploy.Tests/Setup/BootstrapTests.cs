@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Sora.Checkout;
 using Sora.Deploy.Tests.Support;
+using Sora.Tests.Common;
 
 namespace Sora.Deploy.Tests.Setup;
 
@@ -36,21 +37,21 @@ public class BootstrapTests
     {
         var root = SourceCheckout.Root();
         var before = GitStatus(root);
-        var bootstrap = ProcessRun.Run("bash", [Path.Combine(root, "scripts", "bootstrap.sh")], root, new Dictionary<string, string> { ["SORA_SKIP_BUILD"] = "1", ["SORA_BOOTSTRAP_QUIET"] = "1" });
+        var bootstrap = ToolProcess.Run("bash", [Path.Combine(root, "scripts", "bootstrap.sh")], root, new Dictionary<string, string> { ["SORA_SKIP_BUILD"] = "1", ["SORA_BOOTSTRAP_QUIET"] = "1" });
         bootstrap.ExitCode.Should().Be(0, bootstrap.Output);
         GitStatus(root).Should().Be(before, "the set-up writes only ignored files (node_modules, tools/bin, artifacts)");
 
-        var helm = ProcessRun.Run(SourceCheckout.PathOf("tools", "bin", "helm"), ["version", "--short"]);
+        var helm = ToolProcess.Run(SourceCheckout.PathOf("tools", "bin", "helm"), ["version", "--short"]);
         helm.ExitCode.Should().Be(0, helm.Output);
         helm.StandardOutput.Should().StartWith("v4.");
-        var kubectl = ProcessRun.Run(SourceCheckout.PathOf("tools", "bin", "kubectl"), ["version", "--client"]);
+        var kubectl = ToolProcess.Run(SourceCheckout.PathOf("tools", "bin", "kubectl"), ["version", "--client"]);
         kubectl.ExitCode.Should().Be(0, kubectl.Output);
         kubectl.StandardOutput.Should().Contain("Client Version: v1.33");
     }
 
     private static string GitStatus(string root)
     {
-        var status = ProcessRun.Run("git", ["status", "--porcelain", "--untracked-files=all"], root);
+        var status = ToolProcess.Run("git", ["status", "--porcelain", "--untracked-files=all"], root);
         status.ExitCode.Should().Be(0, status.Output);
         return status.StandardOutput;
     }

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Sora.Checkout;
 using YamlDotNet.RepresentationModel;
+using Sora.Tests.Common;
 
 namespace Sora.Deploy.Tests.Support;
 
@@ -33,10 +34,10 @@ public static partial class HelmChart
     public static IReadOnlyList<string> ShippedValuesFiles =>
         Directory.GetFiles(ChartDirectory, "values-*.yaml").Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray()!;
 
-    public static ProcessResult Helm(params string[] arguments) => ProcessRun.Run(HelmBinary, arguments, ChartDirectory);
+    public static ToolResult Helm(params string[] arguments) => ToolProcess.Run(HelmBinary, arguments, ChartDirectory);
 
     /// <summary><c>helm template</c> with the given values files (names in the chart folder or absolute paths) and YAML text.</summary>
-    public static ProcessResult Template(IEnumerable<string> valuesFiles, string? valuesYaml = null)
+    public static ToolResult Template(IEnumerable<string> valuesFiles, string? valuesYaml = null)
     {
         var arguments = new List<string> { "template", ReleaseName, ChartDirectory, "--namespace", Namespace };
         foreach (var file in valuesFiles)
