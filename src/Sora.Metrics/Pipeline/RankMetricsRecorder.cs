@@ -78,6 +78,7 @@ public sealed class RankMetricsRecorder : IDisposable
                 _rate.Clear();
                 _busy.Clear();
                 _flopsAtLastStep = c.FlopsTotal;
+                c = c with { HeldOutLoss = null, HeldOutStep = 0 };
             }
 
             _recent.Enqueue((step, c.StepSeconds, c.Loss));

@@ -75,11 +75,17 @@ public sealed class RankMetricsRecorderTests
         using var meter = new Meter("Sora.Test." + Guid.NewGuid());
         using var recorder = new RankMetricsRecorder();
         var loss = meter.CreateHistogram<double>(I.Loss);
+        var heldOut = meter.CreateHistogram<double>(I.HeldOutLoss);
         foreach (var (stage, steps, value) in new[] { ("vae", 6, 9.0), ("dit", 2, 1.0) })
         {
             for (var step = 1; step <= steps; step++)
             {
                 loss.Record(value);
+                if (stage == "vae" && step == 2)
+                {
+                    heldOut.Record(0.2);
+                }
+
                 recorder.OnStep(stage, step, 100);
             }
         }
@@ -87,6 +93,7 @@ public sealed class RankMetricsRecorderTests
         var m = recorder.Snapshot();
         m.RecentSteps.Should().Equal(1, 2);
         m.RecentLosses.Should().Equal(1.0, 1.0);
+        m.HeldOutLoss.Should().BeNull("the VAE's held-out loss is not the DiT's");
     }
 
     [Fact]
