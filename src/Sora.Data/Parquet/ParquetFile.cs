@@ -112,8 +112,15 @@ public sealed class ParquetFile : IDisposable
         return Guard(_source, Name, rowGroup, column, () =>
         {
             using var group = _reader.OpenRowGroupReader(rowGroup);
-            using var raw = group.ReadRawColumnDataBaseAsync(field, CancellationToken.None).AsTask().GetAwaiter().GetResult();
-            return ColumnValues.From(column, field, raw, RowGroupRows[rowGroup]);
+            var raw = group.ReadRawColumnDataBaseAsync(field, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+            var values = ColumnValues.From(column, field, raw, RowGroupRows[rowGroup]);
+            if (values.Values is not ReadOnlyMemory<byte>[])
+            {
+                // Binary values still point into raw's buffers (see ColumnValues.From); everything else was copied out.
+                raw.Dispose();
+            }
+
+            return values;
         });
     }
 
