@@ -2,32 +2,41 @@ using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
 using Sora.Data.Loading;
 using Sora.Data.Parquet;
+using Sora.Data.Storage;
 
 namespace Sora.Data.Dataset;
 
 /// <summary>
-/// A directory of video dataset shards (Parquet) as the loaders see it: one shard per file, its row count from the
-/// footer, and rows read by index range, one row group decoded at a time (the last one is kept, so the mostly
-/// sequential reads of a shard window decode each row group once).
+/// Video dataset shards (Parquet) in a directory or a blob container, as the loaders see them: one shard per file,
+/// its row count from the footer, and rows read by index range, one row group decoded at a time (the last one is
+/// kept, so the mostly sequential reads of a shard window decode each row group once), or many runs at once with
+/// each row group they touch decoded once, on several threads (<see cref="IBlockShardReader{TSample}"/>).
 /// </summary>
 public sealed class ParquetVideoDataset : IShardedDataset<VideoSampleRecord>
 {
-    private readonly IReadOnlyList<string> _files;
+    private readonly IShardSource _source;
+    private readonly IReadOnlyList<ShardObject> _objects;
     private readonly VideoColumns _columns;
 
-    /// <param name="path">A shard file or a directory of <c>*.parquet</c> shards.</param>
+    /// <param name="path">A shard file, a directory of <c>*.parquet</c> shards, or a blob location (see <see cref="ShardStorage.OpenSource"/>).</param>
     /// <param name="columns">The columns the samples need (others are never decoded).</param>
     public ParquetVideoDataset(string path, VideoColumns columns = VideoColumns.All)
+        : this(ShardStorage.OpenSource(path), columns)
     {
-        _files = VideoShardReader.FindShards(path);
+    }
+
+    /// <param name="source">Where the shards are.</param>
+    /// <param name="columns">The columns the samples need (others are never decoded).</param>
+    public ParquetVideoDataset(IShardSource source, VideoColumns columns = VideoColumns.All)
+    {
+        _source = source ?? throw new ArgumentNullException(nameof(source));
+        _objects = source.List();
         _columns = columns;
-        Shards = _files.Select(file =>
+        Shards = _objects.Select(shard =>
         {
-            using var reader = ParquetFile.Open(file);
-            VideoDatasetSchema.Check(reader);
-            var info = new FileInfo(file);
+            using var reader = OpenShard(source, shard);
             // The version makes the dataset fingerprint change when a shard is rewritten.
-            return new ShardInfo(Path.GetFileName(file), reader.NumRows, $"{info.Length}-{info.LastWriteTimeUtc.Ticks}");
+            return new ShardInfo(shard.Name, reader.NumRows, shard.Version);
         }).ToArray();
     }
 
@@ -35,11 +44,28 @@ public sealed class ParquetVideoDataset : IShardedDataset<VideoSampleRecord>
     public IReadOnlyList<ShardInfo> Shards { get; }
 
     /// <inheritdoc />
-    public IShardReader<VideoSampleRecord> Open(int shard) => new ShardReader(_files[shard], _columns);
+    public IShardReader<VideoSampleRecord> Open(int shard) => new ShardReader(() => OpenShard(_source, _objects[shard]), _columns);
+
+    /// <summary>Opens one shard of <paramref name="source"/> and checks it holds the video dataset schema.</summary>
+    public static ParquetFile OpenShard(IShardSource source, ShardObject shard)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        var reader = ParquetFile.Open(source.OpenRead(shard), source.Describe(shard));
+        try
+        {
+            VideoDatasetSchema.Check(reader);
+            return reader;
+        }
+        catch
+        {
+            reader.Dispose();
+            throw;
+        }
+    }
 
     private sealed class ShardReader : IBlockShardReader<VideoSampleRecord>
     {
-        private readonly string _file;
+        private readonly Func<ParquetFile> _open;
         private readonly ParquetFile _reader;
         private readonly VideoColumns _columns;
         private readonly long[] _firstRow;
@@ -47,10 +73,10 @@ public sealed class ParquetVideoDataset : IShardedDataset<VideoSampleRecord>
         private int _decodedGroup = -1;
         private VideoRowGroup? _rows;
 
-        public ShardReader(string file, VideoColumns columns)
+        public ShardReader(Func<ParquetFile> open, VideoColumns columns)
         {
-            _file = file;
-            _reader = Open(file);
+            _open = open;
+            _reader = open();
             _spares.Add(_reader); // the first decoding thread uses it; more threads open the file again
             _columns = columns;
             _firstRow = new long[_reader.RowGroupCount + 1];
@@ -100,7 +126,7 @@ public sealed class ParquetVideoDataset : IShardedDataset<VideoSampleRecord>
                 Parallel.ForEach(
                     groups,
                     new ParallelOptions { MaxDegreeOfParallelism = threads },
-                    () => _spares.TryTake(out var spare) ? spare : Open(_file),
+                    () => _spares.TryTake(out var spare) ? spare : _open(),
                     (group, _, parquet) =>
                     {
                         var rows = VideoShardReader.ReadRowGroup(parquet, group.Key, _columns);
@@ -128,21 +154,6 @@ public sealed class ParquetVideoDataset : IShardedDataset<VideoSampleRecord>
             while (_spares.TryTake(out var spare))
             {
                 spare.Dispose();
-            }
-        }
-
-        private static ParquetFile Open(string file)
-        {
-            var reader = ParquetFile.Open(file);
-            try
-            {
-                VideoDatasetSchema.Check(reader);
-                return reader;
-            }
-            catch
-            {
-                reader.Dispose();
-                throw;
             }
         }
 

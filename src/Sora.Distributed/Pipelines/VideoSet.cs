@@ -53,7 +53,7 @@ public sealed class VideoSet
             return new VideoSet(train, heldOut, evalCaptions);
         }
 
-        var clips = ReadParquet(config.Path!, progress);
+        var clips = ReadParquet(config, progress);
         if (config.Generate && clips.Count != config.Samples + config.HeldOut)
         {
             throw new InvalidDataException(
@@ -129,14 +129,17 @@ public sealed class VideoSet
         return true;
     }
 
-    private static List<TrainingClip> ReadParquet(string path, IProgress<string>? progress)
+    private static List<TrainingClip> ReadParquet(DataConfig config, IProgress<string>? progress)
     {
-        var files = VideoShardReader.FindShards(path);
-        progress?.Report($"reading the dataset: {files.Count} shard(s) from {path}");
+        var source = config.OpenSource();
+        var shards = source.List();
+        progress?.Report($"reading the dataset: {shards.Count} shard(s) from {source.Location}");
         var clips = new List<TrainingClip>();
-        foreach (var file in files)
+        foreach (var shard in shards)
         {
-            foreach (var record in VideoShardReader.ReadShard(file))
+            var file = source.Describe(shard);
+            using var parquet = ParquetVideoDataset.OpenShard(source, shard);
+            foreach (var record in VideoShardReader.ReadShard(parquet))
             {
                 if (record.Kind != VideoSampleKind.Pixels || record.DType != VideoDType.UInt8 || record.Channels != 3)
                 {
