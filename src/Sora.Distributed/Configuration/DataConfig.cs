@@ -30,6 +30,9 @@ public sealed record DataConfig
     /// <summary>A blob <see cref="Path"/>: a local directory that keeps each shard once read (<c>data.cache</c>); null: none.</summary>
     public string? Cache { get; init; }
 
+    /// <summary><see cref="Path"/> as messages show it: a blob location without its SAS query.</summary>
+    public string? DisplayPath => IsBlob ? AzureBlobLocation.Parse(Path!, Credential).Text : Path;
+
     /// <summary>Whether <see cref="Path"/> names blob storage.</summary>
     public bool IsBlob => AzureBlobLocation.IsBlobLocation(Path);
 
