@@ -73,7 +73,7 @@ internal static class DataGenCommand
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
                 .Start(context =>
                 {
-                    var task = context.AddTask($"moving shapes → {Markup.Escape(target)}", maxValue: count);
+                    var task = context.AddTask($"moving shapes → {Markup.Escape(AzureBlobLocation.Redacted(target))}", maxValue: count);
                     var sink = ShardStorage.OpenSink(target, options.Prefix, parse.GetValue(credential));
                     shards = MovingShapesShards.Write(sink, count, parse.GetValue(seed), generator, options, new SynchronousProgress<long>(done => task.Value = done));
                     task.Value = count;
@@ -81,7 +81,7 @@ internal static class DataGenCommand
 
             var bytes = shards.Sum(s => s.Bytes);
             AnsiConsole.MarkupLine(
-                $"wrote {count:N0} samples in {shards.Count} shard(s), {bytes / 1048576.0:F1} MiB ({codec.ToString().ToLowerInvariant()}), in {stopwatch.Elapsed.TotalSeconds:F1} s to [blue]{Markup.Escape(target)}[/]");
+                $"wrote {count:N0} samples in {shards.Count} shard(s), {bytes / 1048576.0:F1} MiB ({codec.ToString().ToLowerInvariant()}), in {stopwatch.Elapsed.TotalSeconds:F1} s to [blue]{Markup.Escape(AzureBlobLocation.Redacted(target))}[/]");
             return 0;
         });
         return command;

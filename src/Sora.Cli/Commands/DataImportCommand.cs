@@ -44,7 +44,7 @@ internal static class DataImportCommand
                 AnsiConsole.MarkupLine($"  {Markup.Escape(video)}: {clips} clip(s)");
             }
 
-            AnsiConsole.MarkupLine($"wrote {imported.Sum(i => i.Clips):N0} clips from {imported.Count} video(s) in {shards.Count} shard(s) to [blue]{Markup.Escape(target)}[/]");
+            AnsiConsole.MarkupLine($"wrote {imported.Sum(i => i.Clips):N0} clips from {imported.Count} video(s) in {shards.Count} shard(s) to [blue]{Markup.Escape(AzureBlobLocation.Redacted(target))}[/]");
             return 0;
         });
         return command;

@@ -222,5 +222,6 @@ public sealed record AzureBlobLocation
         return prefix + "/";
     }
 
-    private static string Redacted(string location) => location.Split('?', 2)[0];
+    /// <summary>A path or location fit for messages: a URL's query (a SAS holds a signature) left out.</summary>
+    public static string Redacted(string location) => location is not null && location.Contains("://", StringComparison.Ordinal) ? location.Split('?', 2)[0] : location!;
 }
