@@ -223,5 +223,5 @@ public sealed record AzureBlobLocation
     }
 
     /// <summary>A path or location fit for messages: a URL's query (a SAS holds a signature) left out.</summary>
-    public static string Redacted(string location) => location is not null && location.Contains("://", StringComparison.Ordinal) ? location.Split('?', 2)[0] : location!;
+    public static string Redacted(string location) => (location ?? throw new ArgumentNullException(nameof(location))).Contains("://", StringComparison.Ordinal) ? location.Split('?', 2)[0] : location;
 }
