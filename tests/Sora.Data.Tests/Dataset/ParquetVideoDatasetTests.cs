@@ -75,7 +75,8 @@ public class ParquetVideoDatasetTests
         outside.Should().Throw<ArgumentOutOfRangeException>().WithMessage("*rows [18, 21) are outside its 20 rows*");
     }
 
-    private static (List<string> Ids, DataCursor Cursor) Read(ParquetVideoDataset dataset, DataLoaderOptions options, int worldSize, int steps, DataCursor? resumeFrom)
+    /// <summary>Every rank's ids, step by step and rank by rank (the global order), and the cursor after the last step.</summary>
+    internal static (List<string> Ids, DataCursor Cursor) Read(ParquetVideoDataset dataset, DataLoaderOptions options, int worldSize, int steps, DataCursor? resumeFrom)
     {
         var loaders = Enumerable.Range(0, worldSize).Select(rank => new DistributedDataLoader<VideoSampleRecord>(dataset, options, rank, worldSize, resumeFrom)).ToList();
         var ids = new List<string>();

@@ -54,9 +54,9 @@ public sealed class AzureBlobShardSourceTests(AzuriteFixture fixture) : IClassFi
         var local = new ParquetVideoDataset(temp.Path, VideoColumns.Id);
         var remote = new ParquetVideoDataset(new AzureBlobShardSource(AzureBlobLocation.Parse(location), environment: Environment), VideoColumns.Id);
 
-        var expected = Read(local, worldSize: 1, steps: 9, resumeFrom: null).Ids;
-        var (first, cursor) = Read(remote, before, steps: 4, resumeFrom: null);
-        var (second, _) = Read(remote, after, steps: 5, resumeFrom: DataCursor.FromJson(cursor.ToJson()));
+        var expected = ParquetVideoDatasetTests.Read(local, Options, worldSize: 1, steps: 9, resumeFrom: null).Ids;
+        var (first, cursor) = ParquetVideoDatasetTests.Read(remote, Options, before, steps: 4, resumeFrom: null);
+        var (second, _) = ParquetVideoDatasetTests.Read(remote, Options, after, steps: 5, resumeFrom: DataCursor.FromJson(cursor.ToJson()));
         first.Concat(second).Should().Equal(expected);
     }
 
@@ -148,23 +148,4 @@ public sealed class AzureBlobShardSourceTests(AzuriteFixture fixture) : IClassFi
             using var reader = dataset.Open(s);
             return reader.ReadRows(0, (int)dataset.Shards[s].Rows).Select(r => $"{r.Id}:{Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(r.Payload))}").ToList();
         }).ToList();
-
-    private static (List<string> Ids, DataCursor Cursor) Read(ParquetVideoDataset dataset, int worldSize, int steps, DataCursor? resumeFrom)
-    {
-        var loaders = Enumerable.Range(0, worldSize).Select(rank => new DistributedDataLoader<VideoSampleRecord>(dataset, Options, rank, worldSize, resumeFrom)).ToList();
-        var ids = new List<string>();
-        var cursor = resumeFrom;
-        for (var step = 0; step < steps; step++)
-        {
-            foreach (var loader in loaders)
-            {
-                var batch = loader.Next();
-                ids.AddRange(batch.Samples.Select(s => s.Id));
-                cursor = batch.CursorAfter;
-            }
-        }
-
-        loaders.ForEach(l => l.Dispose());
-        return (ids, cursor!);
-    }
 }
