@@ -83,36 +83,23 @@ public sealed partial class AzureBlobStore : ICheckpointStore, IDisposable
     /// </summary>
     public static AzureBlobStore FromConnectionString(string connectionString, string containerName, AzureBlobStoreOptions? options = null)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
-        ValidateContainerName(containerName);
         options ??= new AzureBlobStoreOptions();
         options.Validate();
-        BlobContainerClient container;
-        try
-        {
-            container = new BlobContainerClient(connectionString, containerName, options);
-        }
-        catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException)
-        {
-            throw new ArgumentException($"the Azure Storage connection string for container '{containerName}' is not valid ({e.GetType().Name}); expected e.g. 'DefaultEndpointsProtocol=https;AccountName=...;AccountKey=...' or 'UseDevelopmentStorage=true'", nameof(connectionString));
-        }
-
-        return new AzureBlobStore(container, options, "connection string");
+        return new AzureBlobStore(AzureBlobLocation.ContainerFromConnectionString(connectionString, containerName, options), options, "connection string");
     }
 
-    /// <summary>Throws unless <paramref name="containerName"/> follows Azure's rules (3-63 of a-z, 0-9, '-'; no leading, trailing or double '-').</summary>
-    public static void ValidateContainerName(string containerName)
+    /// <summary>A store over the container of <paramref name="location"/>, authorized as the location says (see <see cref="AzureBlobLocation.OpenContainer"/>).</summary>
+    public static AzureBlobStore Open(AzureBlobLocation location, AzureBlobStoreOptions? options = null, Func<string, string?>? environment = null)
     {
-        ArgumentNullException.ThrowIfNull(containerName);
-        var valid = containerName.Length is >= 3 and <= 63
-            && containerName.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-')
-            && containerName[0] != '-' && containerName[^1] != '-'
-            && !containerName.Contains("--", StringComparison.Ordinal);
-        if (!valid)
-        {
-            throw new ArgumentException($"invalid container name '{containerName}': use 3-63 lowercase letters, digits and single '-' between them", nameof(containerName));
-        }
+        ArgumentNullException.ThrowIfNull(location);
+        options ??= new AzureBlobStoreOptions();
+        options.Validate();
+        var (container, authentication) = location.OpenContainer(options, environment);
+        return new AzureBlobStore(container, options, authentication);
     }
+
+    /// <summary>Throws unless <paramref name="containerName"/> follows Azure's rules (see <see cref="AzureBlobLocation.ValidateContainerName"/>).</summary>
+    public static void ValidateContainerName(string containerName) => AzureBlobLocation.ValidateContainerName(containerName);
 
     /// <inheritdoc/>
     public async Task<StoredObject> PutAsync(string name, Stream content, PutCondition condition = default, CancellationToken cancellationToken = default)
@@ -292,13 +279,7 @@ public sealed partial class AzureBlobStore : ICheckpointStore, IDisposable
         return builder.Uri;
     }
 
-    private static Uri HttpsContainerUri(Uri blobEndpoint, string containerName)
-    {
-        var uri = ContainerUri(blobEndpoint, containerName);
-        return uri.Scheme == Uri.UriSchemeHttps
-            ? uri
-            : throw new ArgumentException($"a token credential needs an https endpoint (got {uri.GetLeftPart(UriPartial.Path)}): the SDK never sends a bearer token in the clear; use a connection string or Shared Key for Azurite over http", nameof(blobEndpoint));
-    }
+    private static Uri HttpsContainerUri(Uri blobEndpoint, string containerName) => AzureBlobLocation.RequireHttps(ContainerUri(blobEndpoint, containerName));
 
     private async Task EnsureContainerAsync(CancellationToken cancellationToken)
     {

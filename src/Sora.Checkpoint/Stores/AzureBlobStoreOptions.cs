@@ -10,8 +10,8 @@ namespace Sora.Checkpoint.Stores;
 /// </summary>
 public sealed class AzureBlobStoreOptions : BlobClientOptions
 {
-    /// <summary>The service version sent: Azurite 3.35 accepts up to this one without --skipApiVersionCheck.</summary>
-    public const ServiceVersion DefaultServiceVersion = ServiceVersion.V2025_11_05;
+    /// <summary>The service version sent (<see cref="AzureBlobLocation.DefaultServiceVersion"/>).</summary>
+    public const ServiceVersion DefaultServiceVersion = AzureBlobLocation.DefaultServiceVersion;
 
     /// <summary>Applies the defaults: 3 retries, 0.5 s first delay doubling up to 30 s.</summary>
     public AzureBlobStoreOptions(ServiceVersion version = DefaultServiceVersion)

@@ -21,7 +21,19 @@ internal sealed class DataBenchmark
 
     public int DuckDbThreads { get; init; } = 1;
 
-    public int LoaderSamples { get; init; } = 2000;
+    public int LoaderSamples { get; init; } = 4096;
+
+    /// <summary>dit-b's batch on an H100.</summary>
+    public const int DefaultLoaderBatch = 32;
+
+    /// <summary>Samples per global batch the loader reads.</summary>
+    public int LoaderBatch { get; init; } = DefaultLoaderBatch;
+
+    /// <summary>Batches the parallel loader reads together.</summary>
+    public int ReadAheadBatches { get; init; } = 16;
+
+    /// <summary>Decode threads of the parallel loader.</summary>
+    public int LoaderThreads { get; init; } = Environment.ProcessorCount;
 
     public DataBenchmarkReport Run(IProgress<string> progress)
     {
@@ -38,11 +50,13 @@ internal sealed class DataBenchmark
             throw new InvalidOperationException($"DuckDB read {duck.Rows} rows / {duck.Bytes} payload bytes but we read {rows} / {bytes}");
         }
 
-        progress.Report("loader: samples/s into tensors");
-        var loader = LoaderThroughput(progress);
+        // Before: one batch read at a time, one thread (each sample of a shuffled batch decodes its whole row group).
+        var serial = LoaderThroughput(1, 1, Math.Min(LoaderSamples, 1024), progress);
+        var oneThread = LoaderThroughput(ReadAheadBatches, 1, LoaderSamples, progress);
+        var parallel = LoaderThreads > 1 ? LoaderThroughput(ReadAheadBatches, LoaderThreads, LoaderSamples, progress) : oneThread;
         progress.Report("training step of the bench config: samples/s it consumes");
         var step = new StepBenchmark { Config = DiTConfig.Preset("bench"), Batch = 4, Latent = (8, 16, 16), Steps = 2, Warmup = 1, Threads = Environment.ProcessorCount }.Run();
-        return new DataBenchmarkReport(files.Count, onDisk, rows, bytes, seconds, duck.Seconds, DuckDbThreads, loader, step.SamplesPerSecond);
+        return new DataBenchmarkReport(files.Count, onDisk, rows, bytes, seconds, duck.Seconds, DuckDbThreads, serial, oneThread, parallel, step.SamplesPerSecond);
     }
 
     private static (double Seconds, long Rows, long Bytes) ReadPayloads(IReadOnlyList<string> files)
@@ -58,7 +72,7 @@ internal sealed class DataBenchmark
             {
                 var column = reader.ReadColumn(group, payload);
                 rows += column.Rows.Count;
-                bytes += column.As<byte[]>(file, group).Sum(b => (long)b.Length);
+                bytes += column.As<ReadOnlyMemory<byte>>(file, group).Sum(b => (long)b.Length);
             }
         }
 
@@ -99,23 +113,30 @@ internal sealed class DataBenchmark
     }
 
     /// <summary>What a training rank's data path does: the loader (plan, prefetch, decode) and pixels to a float tensor.</summary>
-    private double LoaderThroughput(IProgress<string> progress)
+    private LoaderRun LoaderThroughput(int readAheadBatches, int threads, int samples, IProgress<string> progress)
     {
+        progress.Report($"loader: samples/s into tensors, read-ahead {readAheadBatches} batch(es), {threads} decode thread(s)");
         var dataset = new ParquetVideoDataset(Dataset);
-        using var loader = new DistributedDataLoader<VideoSampleRecord>(dataset, new DataLoaderOptions { Seed = 1, GlobalBatchSize = 4 }, rank: 0, worldSize: 1);
+        var options = new DataLoaderOptions { Seed = 1, GlobalBatchSize = LoaderBatch, PlanBatches = Math.Max(16, readAheadBatches), ReadAheadBatches = readAheadBatches, DecodeThreads = threads };
+        using var loader = new DistributedDataLoader<VideoSampleRecord>(dataset, options, rank: 0, worldSize: 1);
         var clock = Stopwatch.StartNew();
-        var samples = 0;
-        while (samples < LoaderSamples)
+        var converting = TimeSpan.Zero;
+        var taken = 0;
+        while (taken < samples)
         {
+            var batch = loader.Next().Samples;
+            var converted = Stopwatch.StartNew();
             using var scope = Tensor.NewDisposeScope();
-            foreach (var record in loader.Next().Samples)
+            foreach (var record in batch)
             {
                 _ = Tensor.FromBytes(record.Payload, [record.Channels, record.Frames, record.Height, record.Width], ScalarType.UInt8).To(ScalarType.Float32).Div(127.5).Sub(1);
-                samples++;
+                taken++;
             }
+
+            converting += converted.Elapsed;
         }
 
-        return samples / clock.Elapsed.TotalSeconds;
+        return new LoaderRun(readAheadBatches, threads, taken / clock.Elapsed.TotalSeconds, converting.TotalSeconds / clock.Elapsed.TotalSeconds);
     }
 
     /// <summary>Writes the synthetic moving-shapes dataset with about <paramref name="megabytes"/> MiB of payload.</summary>
@@ -136,8 +157,14 @@ internal sealed class DataBenchmark
 /// <summary>What <c>sora bench data</c> measured.</summary>
 internal sealed record DataBenchmarkReport(
     int Files, long BytesOnDisk, long Rows, long PayloadBytes, double OurSeconds, double DuckDbSeconds, int DuckDbThreads,
-    double LoaderSamplesPerSecond, double StepSamplesPerSecond)
+    LoaderRun SerialLoader, LoaderRun OneThreadLoader, LoaderRun ParallelLoader, double StepSamplesPerSecond)
 {
+    /// <summary>What dit-b consumes on one H100: 32 samples per 54 ms step (measured there; this machine has no GPU).</summary>
+    public const double DitBH100SamplesPerSecond = 32 / 0.054;
+
+    /// <summary>How far ahead of training the loader must keep (the goal).</summary>
+    public const double HeadroomGoal = 10;
+
     public double OurMBps => PayloadBytes / OurSeconds / 1e6;
 
     public double DuckDbMBps => PayloadBytes / DuckDbSeconds / 1e6;
@@ -145,6 +172,20 @@ internal sealed record DataBenchmarkReport(
     /// <summary>Our payload decode speed over DuckDB's (goal ≥ 1.0).</summary>
     public double Ratio => DuckDbSeconds / OurSeconds;
 
+    public double LoaderSamplesPerSecond => ParallelLoader.SamplesPerSecond;
+
     /// <summary>How many times faster the loader delivers than a bench step consumes (≥ 1: never the bottleneck).</summary>
     public double LoaderHeadroom => LoaderSamplesPerSecond / StepSamplesPerSecond;
+
+    /// <summary>How many times faster the loader delivers than dit-b consumes on an H100.</summary>
+    public double DitBHeadroom => LoaderSamplesPerSecond / DitBH100SamplesPerSecond;
+
+    /// <summary>
+    /// Decode threads the loader would need for <see cref="HeadroomGoal"/> × dit-b's consumption, from the measured
+    /// one-thread throughput, assuming threads scale linearly (each needs a core of its own).
+    /// </summary>
+    public int ThreadsForDitBGoal => (int)Math.Ceiling(HeadroomGoal * DitBH100SamplesPerSecond / OneThreadLoader.SamplesPerSecond);
 }
+
+/// <summary>One loader measurement: its settings, samples/s into float tensors, and the share of the time spent making tensors.</summary>
+internal sealed record LoaderRun(int ReadAheadBatches, int Threads, double SamplesPerSecond, double TensorShare);

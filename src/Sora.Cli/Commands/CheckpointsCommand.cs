@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Sora.Checkpoint.Sharded;
 using Sora.Checkpoint.Stores;
+using Sora.Data.Storage;
 using Spectre.Console;
 
 namespace Sora.Cli.Commands;
@@ -30,7 +31,7 @@ internal static class CheckpointsCommand
     private static Command Sub(string name, string description, Func<ParseResult, StoreOptions, ICheckpointStore, CancellationToken, Task<int>> action, params Option[] extra)
     {
         var options = new StoreOptions();
-        var command = new Command(name, description) { options.Directory, options.ConnectionString, options.Container, options.Prefix };
+        var command = new Command(name, description) { options.Store, options.Credential, options.ConnectionString, options.Container, options.Prefix };
         foreach (var option in extra)
         {
             command.Options.Add(option);
@@ -222,10 +223,12 @@ internal static class CheckpointsCommand
         _ => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1073741824.0:F2} GiB"),
     };
 
-    /// <summary>Where the checkpoints are: a local directory, or an Azure container through a connection string.</summary>
+    /// <summary>Where the checkpoints are: a local directory or a blob container (with a credential), or an Azure container through a connection string.</summary>
     private sealed class StoreOptions
     {
-        public Option<DirectoryInfo?> Directory { get; } = new("--store") { Description = "A local directory store (the folder that holds 'checkpoints/')." };
+        public Option<string?> Store { get; } = new("--store") { Description = "A local directory store (the folder that holds 'checkpoints/'), or a blob container: az://CONTAINER or https://ACCOUNT.blob.core.windows.net/CONTAINER." };
+
+        public Option<AzureCredentialKind> Credential { get; } = StorageOptions.Credential("--credential", "--store");
 
         public Option<string?> ConnectionString { get; } = new("--connection-string") { Description = "An Azure Storage connection string (instead of --store)." };
 
@@ -237,16 +240,18 @@ internal static class CheckpointsCommand
 
         public ICheckpointStore Open(ParseResult parse)
         {
-            var directory = parse.GetValue(Directory);
+            var store = parse.GetValue(Store);
             var connection = parse.GetValue(ConnectionString);
-            if ((directory is null) == (connection is null))
+            if ((store is null) == (connection is null))
             {
-                throw new ArgumentException("give either --store DIR or --connection-string with --container");
+                throw new ArgumentException("give either --store DIR|az://CONTAINER or --connection-string with --container");
             }
 
-            if (directory is not null)
+            if (store is not null)
             {
-                return directory.Exists ? new LocalDirectoryStore(directory.FullName) : throw new DirectoryNotFoundException($"--store: no directory '{directory.FullName}'");
+                return AzureBlobLocation.IsBlobLocation(store) || Directory.Exists(store)
+                    ? CheckpointStores.Open(store, parse.GetValue(Credential))
+                    : throw new DirectoryNotFoundException($"--store: no directory '{Path.GetFullPath(store)}'");
             }
 
             var container = parse.GetValue(Container) ?? throw new ArgumentException("--connection-string needs --container");

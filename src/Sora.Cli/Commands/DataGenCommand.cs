@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Parquet;
 using Sora.Data;
 using Sora.Data.Dataset;
+using Sora.Data.Storage;
 using Sora.Data.Synthetic;
 using Spectre.Console;
 
@@ -13,7 +14,8 @@ internal static class DataGenCommand
 {
     public static Command Create()
     {
-        var output = new Option<DirectoryInfo>("--output") { Description = "Directory to write part-00000.parquet, ... into (must hold no shards yet).", Required = true };
+        var output = new Option<string>("--output") { Description = "Directory or blob location (az://CONTAINER/PREFIX, https://ACCOUNT.blob.core.windows.net/CONTAINER/PREFIX) to write part-00000.parquet, ... into (must hold no shards yet).", Required = true };
+        var credential = StorageOptions.Credential("--credential", "--output");
         var samples = new Option<long>("--samples") { Description = "How many clips to generate.", Required = true };
         var shardSize = new Option<double>("--shard-size-mb") { Description = "Target largest shard in MiB.", DefaultValueFactory = _ => 256 };
         var seed = new Option<ulong>("--seed") { Description = "Dataset seed: the same seed gives the same bytes.", DefaultValueFactory = _ => 0 };
@@ -24,7 +26,7 @@ internal static class DataGenCommand
         var lengths = new Option<string?>("--lengths") { Description = "Clip lengths in frames, comma-separated; 1 = images (default: 1,8,16)." };
         var command = new Command("gen", "Generate the synthetic moving-shapes dataset (uint8 pixels, channels-first) as Parquet shards.")
         {
-            output, samples, shardSize, seed, rowsPerGroup, compression, sizes, lengths,
+            output, credential, samples, shardSize, seed, rowsPerGroup, compression, sizes, lengths,
         };
         samples.Validators.Add(result =>
         {
@@ -49,7 +51,7 @@ internal static class DataGenCommand
         });
         command.SetAction(parse =>
         {
-            var directory = parse.GetRequiredValue(output).FullName;
+            var target = parse.GetRequiredValue(output);
             var count = parse.GetValue(samples);
             var codec = parse.GetValue(compression) switch
             {
@@ -71,14 +73,15 @@ internal static class DataGenCommand
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
                 .Start(context =>
                 {
-                    var task = context.AddTask($"moving shapes → {Markup.Escape(directory)}", maxValue: count);
-                    shards = MovingShapesShards.Write(directory, count, parse.GetValue(seed), generator, options, new SynchronousProgress<long>(done => task.Value = done));
+                    var task = context.AddTask($"moving shapes → {Markup.Escape(AzureBlobLocation.Redacted(target))}", maxValue: count);
+                    var sink = ShardStorage.OpenSink(target, options.Prefix, parse.GetValue(credential));
+                    shards = MovingShapesShards.Write(sink, count, parse.GetValue(seed), generator, options, new SynchronousProgress<long>(done => task.Value = done));
                     task.Value = count;
                 });
 
             var bytes = shards.Sum(s => s.Bytes);
             AnsiConsole.MarkupLine(
-                $"wrote {count:N0} samples in {shards.Count} shard(s), {bytes / 1048576.0:F1} MiB ({codec.ToString().ToLowerInvariant()}), in {stopwatch.Elapsed.TotalSeconds:F1} s to [blue]{Markup.Escape(directory)}[/]");
+                $"wrote {count:N0} samples in {shards.Count} shard(s), {bytes / 1048576.0:F1} MiB ({codec.ToString().ToLowerInvariant()}), in {stopwatch.Elapsed.TotalSeconds:F1} s to [blue]{Markup.Escape(AzureBlobLocation.Redacted(target))}[/]");
             return 0;
         });
         return command;

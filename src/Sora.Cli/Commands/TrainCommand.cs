@@ -2,6 +2,7 @@ using System.CommandLine;
 using Sora.Cli.Console;
 using Sora.Cli.Launch;
 using Sora.Checkpoint.Stores;
+using Sora.Data.Storage;
 using Sora.Distributed.Checkpointing;
 using Sora.Distributed.Configuration;
 using Sora.Distributed.Pipelines;
@@ -27,7 +28,8 @@ internal static class TrainCommand
         var processes = new Option<int>("--nproc-per-node") { Description = "Worker processes to start on this machine (data parallel; the batch size must be a multiple).", DefaultValueFactory = _ => 1 };
         var parallel = new Option<DataParallelism>("--parallel") { Description = "With --nproc-per-node: ddp (replicated model) or fsdp (sharded parameters, gradients and optimizer state).", DefaultValueFactory = _ => DataParallelism.Ddp };
         var checkpointEvery = new Option<long>("--checkpoint-every") { Description = "Save a sharded checkpoint of the DiT stage after every N steps (0: none).", DefaultValueFactory = _ => 0 };
-        var checkpointStore = new Option<string?>("--checkpoint-store") { Description = "Directory for checkpoints (default: <output>/checkpoints)." };
+        var checkpointStore = new Option<string?>("--checkpoint-store") { Description = "Directory for checkpoints (default: <output>/checkpoints), or a blob container: az://CONTAINER (account from AZURE_STORAGE_CONNECTION_STRING) or https://ACCOUNT.blob.core.windows.net/CONTAINER." };
+        var checkpointCredential = StorageOptions.Credential("--checkpoint-credential", "--checkpoint-store");
         var checkpointConnection = new Option<string?>("--checkpoint-connection-string") { Description = "Write checkpoints to Azure Blob storage (a connection string; UseDevelopmentStorage=true for Azurite) instead of a directory." };
         var checkpointContainer = new Option<string>("--checkpoint-container") { Description = "The blob container for --checkpoint-connection-string.", DefaultValueFactory = _ => "checkpoints" };
         var resume = new Option<string?>("--resume") { Description = "Resume the DiT stage from 'latest' or a step number (the VAE comes from the run directory)." };
@@ -49,7 +51,7 @@ internal static class TrainCommand
 
         var command = new Command("train", "Train the model of a job file on this machine and write weights, samples and loss curves.")
         {
-            job, output, processes, parallel, checkpointEvery, checkpointStore, checkpointConnection, checkpointContainer, resume, keepLast, keepEvery, timeout, rank, worldSize, masterPort, masterAddress, threads, round, host, agent,
+            job, output, processes, parallel, checkpointEvery, checkpointStore, checkpointCredential, checkpointConnection, checkpointContainer, resume, keepLast, keepEvery, timeout, rank, worldSize, masterPort, masterAddress, threads, round, host, agent,
         };
         command.SetAction(parse =>
         {
@@ -71,13 +73,14 @@ internal static class TrainCommand
             var storeDirectory = parse.GetValue(checkpointStore) ?? Path.Combine(config.Output, "checkpoints");
             var connection = parse.GetValue(checkpointConnection);
             var container = parse.GetValue(checkpointContainer)!;
-            ICheckpointStore Store() => connection is null ? new LocalDirectoryStore(storeDirectory) : AzureBlobStore.FromConnectionString(connection, container);
+            var credential = parse.GetValue(checkpointCredential);
+            ICheckpointStore Store() => connection is null ? CheckpointStores.Open(storeDirectory, credential) : AzureBlobStore.FromConnectionString(connection, container);
             var checkpoints = every > 0 || resumeFrom is not null
                 ? new CheckpointOptions(Store(), every, resumeFrom, parse.GetValue(keepLast), parse.GetValue(keepEvery))
                 : null;
             string[] checkpointArguments = checkpoints is null ? [] :
             [
-                "--checkpoint-every", every.ToString(), "--checkpoint-store", storeDirectory, "--keep-last", parse.GetValue(keepLast).ToString(),
+                "--checkpoint-every", every.ToString(), "--checkpoint-store", storeDirectory, "--checkpoint-credential", AzureBlobLocation.Kebab(credential), "--keep-last", parse.GetValue(keepLast).ToString(),
                 "--keep-every", parse.GetValue(keepEvery).ToString(), .. resumeFrom is null ? Array.Empty<string>() : ["--resume", resumeFrom],
                 .. connection is null ? Array.Empty<string>() : ["--checkpoint-connection-string", connection, "--checkpoint-container", container],
             ];

@@ -5,6 +5,7 @@ using System.Reflection;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Sora.Checkpoint.Stores;
+using Sora.Data.Storage;
 using Sora.Cluster;
 using Sora.Cluster.Agent;
 using Sora.Cluster.Coordinator;
@@ -103,11 +104,12 @@ internal static class ClusterJob
     /// <summary>The coordinator's job spec from the job file and the command line.</summary>
     public static JobSpec Spec(JobConfig config, FaultPolicy fault, string token, string storeHost, int storePort, string parallel, TimeSpan collectiveTimeout)
     {
-        var store = Path.GetFullPath(config.Checkpoint.StoreOf(config.Output));
+        var store = config.Checkpoint.StoreOf(config.Output);
         var arguments = new List<string>
         {
             "--parallel", parallel, "--timeout", collectiveTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture),
             "--checkpoint-every", config.Checkpoint.Every.ToString(CultureInfo.InvariantCulture), "--checkpoint-store", store,
+            "--checkpoint-credential", AzureBlobLocation.Kebab(config.Checkpoint.Credential),
             "--keep-last", config.Checkpoint.KeepLast.ToString(CultureInfo.InvariantCulture), "--keep-every", config.Checkpoint.KeepEvery.ToString(CultureInfo.InvariantCulture),
         };
         return new JobSpec(config.Name, config.Source, [("vae.train.batch_size", config.VaeTraining.BatchSize), ("train.batch_size", config.Training.BatchSize)],
@@ -120,7 +122,7 @@ internal static class ClusterJob
 
     /// <summary>The ledger over the job's checkpoint directory (the DiT stage's checkpoints).</summary>
     public static StoreCheckpointLedger Ledger(JobConfig config) =>
-        new(new LocalDirectoryStore(Path.GetFullPath(config.Checkpoint.StoreOf(config.Output))), "dit/checkpoints");
+        new(config.Checkpoint.OpenStore(config.Output), "dit/checkpoints");
 
     /// <summary>The fault policy: the job's <c>fault:</c> section with the command line's overrides.</summary>
     public static FaultPolicy Fault(JobConfig config, string? nodes, int? maxRestarts, double? hangTimeout)

@@ -11,9 +11,16 @@ public static class MovingShapesShards
     /// </summary>
     public static IReadOnlyList<VideoShard> Write(string directory, long samples, ulong seed, MovingShapesOptions options, VideoShardWriterOptions shardOptions, IProgress<long>? progress = null)
     {
+        ArgumentNullException.ThrowIfNull(shardOptions);
+        return Write(new DirectoryShardSink(directory, shardOptions.Prefix), samples, seed, options, shardOptions, progress);
+    }
+
+    /// <summary>The same samples written into <paramref name="sink"/> (a directory or a blob container).</summary>
+    public static IReadOnlyList<VideoShard> Write(IShardSink sink, long samples, ulong seed, MovingShapesOptions options, VideoShardWriterOptions shardOptions, IProgress<long>? progress = null)
+    {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(samples);
         var generator = new MovingShapesGenerator(options, seed);
-        using var writer = new VideoShardWriter(directory, shardOptions);
+        using var writer = new VideoShardWriter(sink, shardOptions);
         for (long i = 0; i < samples; i++)
         {
             writer.Write(VideoSampleRecord.FromMovingShapes(generator.Generate(i), seed));

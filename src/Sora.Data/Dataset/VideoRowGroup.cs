@@ -25,7 +25,7 @@ internal sealed class VideoRowGroup(string file, int rowGroup, int count)
             Width = Int(VideoDatasetSchema.Width, row),
             Fps = Value<float>(VideoDatasetSchema.Fps, row),
             DType = Text(VideoDatasetSchema.DType, row) ?? VideoDType.UInt8,
-            Payload = columns.ContainsKey(VideoDatasetSchema.Payload) ? Value<byte[]>(VideoDatasetSchema.Payload, row) : [],
+            Payload = columns.ContainsKey(VideoDatasetSchema.Payload) ? Value<ReadOnlyMemory<byte>>(VideoDatasetSchema.Payload, row).ToArray() : [],
             Source = Text(VideoDatasetSchema.Source, row) ?? string.Empty,
         };
 

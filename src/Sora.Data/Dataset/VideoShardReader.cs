@@ -1,4 +1,5 @@
 using Sora.Data.Parquet;
+using Sora.Data.Storage;
 
 namespace Sora.Data.Dataset;
 
@@ -19,21 +20,7 @@ public sealed class VideoShardReader
     public IReadOnlyList<string> Files { get; }
 
     /// <summary>The shard files: <paramref name="path"/> itself, or the directory's <c>*.parquet</c> files sorted by name.</summary>
-    public static IReadOnlyList<string> FindShards(string path)
-    {
-        if (File.Exists(path))
-        {
-            return [path];
-        }
-
-        if (!Directory.Exists(path))
-        {
-            throw new FileNotFoundException($"no Parquet shard or directory at '{path}'", path);
-        }
-
-        var files = Directory.EnumerateFiles(path, "*.parquet").Order(StringComparer.Ordinal).ToArray();
-        return files.Length > 0 ? files : throw new FileNotFoundException($"'{path}' holds no *.parquet shards", path);
-    }
+    public static IReadOnlyList<string> FindShards(string path) => new DirectoryShardSource(path).Files();
 
     /// <summary>Every record of every shard, in order, with only <paramref name="columns"/> filled in.</summary>
     public IEnumerable<VideoSampleRecord> ReadRecords(VideoColumns columns = VideoColumns.All)

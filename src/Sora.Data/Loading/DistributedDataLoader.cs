@@ -12,6 +12,8 @@ public sealed class DistributedDataLoader<TSample> : IDisposable
     private readonly IShardedDataset<TSample> _dataset;
     private readonly Func<DataCursor, RankShardPlan> _plans;
     private readonly BatchPrefetcher<LoadedBatch<TSample>> _prefetcher;
+    private readonly int _readAheadBatches;
+    private readonly int _decodeThreads;
 
     /// <param name="dataset">The dataset.</param>
     /// <param name="options">Order, batch size, plan length and prefetch depth.</param>
@@ -39,6 +41,8 @@ public sealed class DistributedDataLoader<TSample> : IDisposable
         }
 
         _plans = plans;
+        _readAheadBatches = options.ReadAheadBatches;
+        _decodeThreads = options.DecodeThreads;
         var start = Cursor;
         _prefetcher = new BatchPrefetcher<LoadedBatch<TSample>>(token => Stream(start, token), options.PrefetchBatches);
     }
@@ -83,7 +87,7 @@ public sealed class DistributedDataLoader<TSample> : IDisposable
                     $"of {plan.WorldSize} from epoch {plan.Start.Epoch} sample {plan.Start.SamplesConsumed} with {plan.Batches.Count} batches");
             }
 
-            foreach (var batch in PlannedBatchReader.Read(_dataset, plan))
+            foreach (var batch in PlannedBatchReader.Read(_dataset, plan, _readAheadBatches, _decodeThreads))
             {
                 yield return batch;
                 token.ThrowIfCancellationRequested();

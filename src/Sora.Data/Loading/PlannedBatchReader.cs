@@ -1,22 +1,29 @@
 namespace Sora.Data.Loading;
 
 /// <summary>
-/// Carries out one rank's <see cref="RankShardPlan"/> against a dataset: opens only the planned shards, reads each
-/// batch's rows as contiguous runs, returns the samples in plan order, and closes each shard after the last batch
-/// of the plan that needs it.
+/// Carries out one rank's <see cref="RankShardPlan"/> against a dataset: opens only the planned shards, reads the rows
+/// of a few batches at a time (<c>readAheadBatches</c>) as contiguous runs grouped by shard, returns the samples in
+/// plan order, and closes each shard after the last batch of the plan that needs it. A shard reader that decodes in
+/// blocks (<see cref="IBlockShardReader{TSample}"/>) gets all of a shard's runs at once and decodes each block once.
 /// </summary>
 public static class PlannedBatchReader
 {
-    /// <summary>The plan's batches, read lazily one at a time.</summary>
-    public static IEnumerable<LoadedBatch<TSample>> Read<TSample>(IShardedDataset<TSample> dataset, RankShardPlan plan)
+    /// <summary>The plan's batches, read lazily <paramref name="readAheadBatches"/> at a time.</summary>
+    /// <param name="dataset">The dataset the plan was made for.</param>
+    /// <param name="plan">This rank's plan.</param>
+    /// <param name="readAheadBatches">Batches whose rows are read together (>= 1).</param>
+    /// <param name="decodeThreads">Blocks a block reader may decode at the same time (>= 1).</param>
+    public static IEnumerable<LoadedBatch<TSample>> Read<TSample>(IShardedDataset<TSample> dataset, RankShardPlan plan, int readAheadBatches = 1, int decodeThreads = 1)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentNullException.ThrowIfNull(plan);
+        ArgumentOutOfRangeException.ThrowIfLessThan(readAheadBatches, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(decodeThreads, 1);
         CheckPlan(dataset.Shards, plan);
-        return ReadChecked(dataset, plan);
+        return ReadChecked(dataset, plan, readAheadBatches, decodeThreads);
     }
 
-    private static IEnumerable<LoadedBatch<TSample>> ReadChecked<TSample>(IShardedDataset<TSample> dataset, RankShardPlan plan)
+    private static IEnumerable<LoadedBatch<TSample>> ReadChecked<TSample>(IShardedDataset<TSample> dataset, RankShardPlan plan, int readAheadBatches, int decodeThreads)
     {
         var lastUse = new Dictionary<int, int>();
         for (var b = 0; b < plan.Batches.Count; b++)
@@ -30,26 +37,35 @@ public static class PlannedBatchReader
         var open = new Dictionary<int, IShardReader<TSample>>();
         try
         {
-            for (var b = 0; b < plan.Batches.Count; b++)
+            for (var first = 0; first < plan.Batches.Count; first += readAheadBatches)
             {
-                var batch = plan.Batches[b];
-                var rows = new Dictionary<(int Shard, long Row), TSample>(batch.Samples.Count);
-                foreach (var range in ShardRowRange.Cover(batch.Samples, dataset.Shards))
+                var batches = plan.Batches.Skip(first).Take(readAheadBatches).ToArray();
+                var last = first + batches.Length - 1;
+                var rows = new Dictionary<(int Shard, long Row), TSample>(batches.Sum(b => b.Samples.Count));
+                foreach (var shard in ShardRowRange.Cover(batches.SelectMany(b => b.Samples), dataset.Shards).GroupBy(r => r.Shard))
                 {
-                    var read = ReadRange(dataset, plan, open, range);
-                    for (var i = 0; i < read.Count; i++)
+                    var ranges = shard.ToArray();
+                    var read = ReadRanges(dataset, plan, open, ranges, decodeThreads);
+                    var next = 0;
+                    foreach (var range in ranges)
                     {
-                        rows[(range.Shard, range.Start + i)] = read[i];
+                        for (var i = 0; i < range.Count; i++)
+                        {
+                            rows[(range.Shard, range.Start + i)] = read[next++];
+                        }
                     }
                 }
 
-                foreach (var shard in open.Keys.Where(s => lastUse[s] == b).ToArray())
+                foreach (var shard in open.Keys.Where(s => lastUse[s] <= last).ToArray())
                 {
                     open.Remove(shard, out var reader);
                     reader!.Dispose();
                 }
 
-                yield return new LoadedBatch<TSample>(batch.Samples.Select(s => rows[(s.Shard, s.Row)]).ToArray(), batch.Samples, batch.CursorAfter);
+                foreach (var batch in batches)
+                {
+                    yield return new LoadedBatch<TSample>(batch.Samples.Select(s => rows[(s.Shard, s.Row)]).ToArray(), batch.Samples, batch.CursorAfter);
+                }
             }
         }
         finally
@@ -61,10 +77,35 @@ public static class PlannedBatchReader
         }
     }
 
-    private static IReadOnlyList<TSample> ReadRange<TSample>(
-        IShardedDataset<TSample> dataset, RankShardPlan plan, Dictionary<int, IShardReader<TSample>> open, ShardRowRange range)
+    // The rows of one shard's runs, concatenated: in one call to a block reader, otherwise run by run.
+    private static IReadOnlyList<TSample> ReadRanges<TSample>(
+        IShardedDataset<TSample> dataset, RankShardPlan plan, Dictionary<int, IShardReader<TSample>> open, ShardRowRange[] ranges, int decodeThreads)
     {
-        try
+        var reader = Reader(dataset, plan, open, ranges[0]);
+        if (reader is IBlockShardReader<TSample> blocks && ranges.Length > 1)
+        {
+            var expected = ranges.Sum(r => r.Count);
+            var rows = Guarded(plan, ranges[0], $"{ranges.Length} runs of shard '{ranges[0].ShardId}' (#{ranges[0].Shard}) in rows [{ranges[0].Start}, {ranges[^1].End})", () => blocks.ReadRanges(ranges, decodeThreads));
+            return rows.Count == expected
+                ? rows
+                : throw new DataLoadException($"rank {plan.Rank} of {plan.WorldSize}: shard '{ranges[0].ShardId}' (#{ranges[0].Shard}) returned {rows.Count} rows instead of {expected}") { Range = ranges[0] };
+        }
+
+        var all = new List<TSample>(ranges.Sum(r => r.Count));
+        foreach (var range in ranges)
+        {
+            all.AddRange(Guarded(plan, range, range.ToString(), () =>
+            {
+                var rows = reader.ReadRows(range.Start, range.Count);
+                return rows.Count == range.Count ? rows : throw new InvalidDataException($"the shard returned {rows.Count} rows instead of {range.Count}");
+            }));
+        }
+
+        return all;
+    }
+
+    private static IShardReader<TSample> Reader<TSample>(IShardedDataset<TSample> dataset, RankShardPlan plan, Dictionary<int, IShardReader<TSample>> open, ShardRowRange range) =>
+        Guarded(plan, range, range.ToString(), () =>
         {
             if (!open.TryGetValue(range.Shard, out var reader))
             {
@@ -72,17 +113,18 @@ public static class PlannedBatchReader
                 open[range.Shard] = reader;
             }
 
-            var rows = reader.ReadRows(range.Start, range.Count);
-            if (rows.Count != range.Count)
-            {
-                throw new InvalidDataException($"the shard returned {rows.Count} rows instead of {range.Count}");
-            }
+            return reader;
+        });
 
-            return rows;
+    private static T Guarded<T>(RankShardPlan plan, ShardRowRange range, string what, Func<T> read)
+    {
+        try
+        {
+            return read();
         }
         catch (Exception e) when (e is not DataLoadException and not OperationCanceledException)
         {
-            throw new DataLoadException($"rank {plan.Rank} of {plan.WorldSize}: reading {range} failed: {e.Message}", e) { Range = range };
+            throw new DataLoadException($"rank {plan.Rank} of {plan.WorldSize}: reading {what} failed: {e.Message}", e) { Range = range };
         }
     }
 

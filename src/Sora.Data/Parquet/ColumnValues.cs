@@ -5,7 +5,7 @@ namespace Sora.Data.Parquet;
 
 /// <summary>
 /// One column chunk read through Parquet.Net: its non-null leaf values (int[], long[], float[], double[], bool[],
-/// string[] or byte[][]) and, for each row of the row group, where that row's values are (<see cref="ValueRange"/>).
+/// string[] or ReadOnlyMemory&lt;byte&gt;[]) and, for each row of the row group, where that row's values are (<see cref="ValueRange"/>).
 /// Flat columns and single-level lists are supported; a row's list may be null or empty, but not hold null elements.
 /// </summary>
 public sealed class ColumnValues
@@ -30,7 +30,12 @@ public sealed class ColumnValues
     public T[] As<T>(string file, int rowGroup) => Values as T[]
         ?? throw ParquetFormatException.At(file, rowGroup, Column, $"holds {Values.GetType().GetElementType()?.Name} values, expected {typeof(T).Name}");
 
-    /// <summary>Copies the values out of Parquet.Net's pooled buffers and places them in rows from the levels.</summary>
+    /// <summary>
+    /// Copies the values out of Parquet.Net's pooled buffers and places them in rows from the levels. Binary values
+    /// are not copied: they stay slices of <paramref name="raw"/>'s buffers, which the caller then must not dispose
+    /// (they go to the garbage collector instead of back to the pool). A loader reading a few rows of a row group
+    /// then copies only those rows' bytes, not the whole column chunk's.
+    /// </summary>
     internal static ColumnValues From(string column, DataField field, RawColumnData raw, long rowCount)
     {
         var values = raw switch
@@ -41,7 +46,7 @@ public sealed class ColumnValues
             RawColumnData<double> r => r.Values.ToArray(),
             RawColumnData<bool> r => r.Values.ToArray(),
             RawColumnData<ReadOnlyMemory<char>> r => Strings(r.Values),
-            RawColumnData<ReadOnlyMemory<byte>> r => Binaries(r.Values),
+            RawColumnData<ReadOnlyMemory<byte>> r => r.Values.ToArray(),
             RawColumnData<byte> r => r.Values.ToArray(),
             _ => (Array?)null,
         } ?? throw new NotSupportedException($"the column type {field.ClrType.Name} is not supported by the dataset reader");
@@ -96,17 +101,6 @@ public sealed class ColumnValues
         }
 
         return strings;
-    }
-
-    private static byte[][] Binaries(Span<ReadOnlyMemory<byte>> values)
-    {
-        var arrays = new byte[values.Length][];
-        for (var i = 0; i < values.Length; i++)
-        {
-            arrays[i] = values[i].ToArray();
-        }
-
-        return arrays;
     }
 
     private static ValueRange[] Required(int values, long rowCount)

@@ -14,6 +14,9 @@ namespace Sora.Data.Parquet;
 /// </summary>
 public sealed class ParquetFile : IDisposable
 {
+    /// <summary>Bytes at the end of a file fetched at once when it is opened over a ranged source (footers are usually smaller).</summary>
+    private const int FooterReadAhead = 64 << 10;
+
     private readonly SourceStream _source;
     private readonly ParquetReader _reader;
 
@@ -67,6 +70,8 @@ public sealed class ParquetFile : IDisposable
         var source = new SourceStream(stream, leaveOpen);
         try
         {
+            // The footer and its length sit at the end: one range for both in the common case.
+            source.Hint?.WillRead(Math.Max(0, stream.Length - FooterReadAhead), Math.Min(stream.Length, FooterReadAhead));
             Guard(source, name, null, null, () =>
             {
                 FooterCheck.Run(source);
@@ -112,8 +117,21 @@ public sealed class ParquetFile : IDisposable
         return Guard(_source, Name, rowGroup, column, () =>
         {
             using var group = _reader.OpenRowGroupReader(rowGroup);
-            using var raw = group.ReadRawColumnDataBaseAsync(field, CancellationToken.None).AsTask().GetAwaiter().GetResult();
-            return ColumnValues.From(column, field, raw, RowGroupRows[rowGroup]);
+            if (_source.Hint is { } hint && group.GetMetadata(field)?.MetaData is { } chunk)
+            {
+                var start = chunk.DictionaryPageOffset is > 0 and var dictionary && dictionary < chunk.DataPageOffset ? dictionary : chunk.DataPageOffset;
+                hint.WillRead(start, chunk.TotalCompressedSize);
+            }
+
+            var raw = group.ReadRawColumnDataBaseAsync(field, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+            var values = ColumnValues.From(column, field, raw, RowGroupRows[rowGroup]);
+            if (values.Values is not ReadOnlyMemory<byte>[])
+            {
+                // Binary values still point into raw's buffers (see ColumnValues.From); everything else was copied out.
+                raw.Dispose();
+            }
+
+            return values;
         });
     }
 
@@ -162,6 +180,9 @@ public sealed class ParquetFile : IDisposable
     private sealed class SourceStream(Stream inner, bool leaveOpen) : Stream
     {
         public ExceptionDispatchInfo? Failure { get; set; }
+
+        /// <summary>The source's range hints, when it takes them.</summary>
+        public IRangeHint? Hint => inner as IRangeHint;
 
         public override bool CanRead => true;
 

@@ -1,4 +1,5 @@
 using Sora.Data.Loading;
+using Sora.Data.Storage;
 
 namespace Sora.Distributed.Configuration;
 
@@ -17,8 +18,26 @@ public sealed record DataConfig
 {
     public DataSource Source { get; init; } = DataSource.Synthetic;
 
-    /// <summary>Parquet: a shard file or a directory of <c>*.parquet</c> shards (relative paths from the working directory).</summary>
+    /// <summary>
+    /// Parquet: a shard file or a directory of <c>*.parquet</c> shards (relative paths from the working directory), or
+    /// a blob location (<c>az://container/prefix</c>, or the container's URL; see <see cref="AzureBlobLocation"/>).
+    /// </summary>
     public string? Path { get; init; }
+
+    /// <summary>How a blob <see cref="Path"/> is authorized (<c>data.credential</c>).</summary>
+    public AzureCredentialKind Credential { get; init; } = AzureCredentialKind.Auto;
+
+    /// <summary>A blob <see cref="Path"/>: a local directory that keeps each shard once read (<c>data.cache</c>); null: none.</summary>
+    public string? Cache { get; init; }
+
+    /// <summary><see cref="Path"/> as messages show it: a blob location without its SAS query.</summary>
+    public string? DisplayPath => IsBlob ? AzureBlobLocation.Parse(Path!, Credential).Text : Path;
+
+    /// <summary>Whether <see cref="Path"/> names blob storage.</summary>
+    public bool IsBlob => AzureBlobLocation.IsBlobLocation(Path);
+
+    /// <summary>Where the Parquet shards are read from.</summary>
+    public IShardSource OpenSource() => ShardStorage.OpenSource(Path ?? throw new InvalidOperationException("data.path is not set"), Credential, Cache);
 
     /// <summary>
     /// Parquet: when <see cref="Path"/> holds no shards yet, write the synthetic dataset there first (<see cref="Samples"/>
@@ -48,6 +67,8 @@ public sealed record DataConfig
         var source = section.Choice("source", "synthetic", "synthetic", "parquet") == "parquet" ? DataSource.Parquet : DataSource.Synthetic;
         string? path = null;
         var generate = false;
+        var credential = AzureCredentialKind.Auto;
+        string? cache = null;
         if (source == DataSource.Parquet)
         {
             path = section.OptionalString("path");
@@ -57,10 +78,23 @@ public sealed record DataConfig
             }
 
             generate = section.Bool("generate", false);
+            credential = StorageCredential.Read(section, "credential", "path", path);
+            cache = section.OptionalString("cache");
+            if (AzureBlobLocation.IsBlobLocation(path))
+            {
+                if (generate)
+                {
+                    throw section.Invalid("generate", "writes a local directory; write a dataset into blob storage with `sora data gen --output az://...` and point data.path at it");
+                }
+            }
+            else if (cache is not null)
+            {
+                throw section.Invalid("cache", $"caches shards of a blob data.path (az://... or https://...); '{path}' is a local path");
+            }
         }
         else
         {
-            foreach (var key in new[] { "path", "generate" })
+            foreach (var key in new[] { "path", "generate", "credential", "cache" })
             {
                 if (section.Has(key))
                 {
@@ -85,6 +119,8 @@ public sealed record DataConfig
         {
             Source = source,
             Path = path,
+            Credential = credential,
+            Cache = cache,
             Generate = generate,
             Samples = section.Int("samples", generated ? defaults.Samples : 0, min: generated ? 1 : 0),
             HeldOut = section.Int("held_out", defaults.HeldOut, min: 1),

@@ -66,6 +66,35 @@ public sealed class CheckpointsCommandTests : IDisposable
         OneLine(show).Should().Contain("error:").And.Contain("give --step");
     }
 
+    [Fact]
+    public async Task A_blob_store_is_named_by_its_url_and_a_credential_that_does_not_fit_is_refused()
+    {
+        await using var azurite = await AzuriteProcess.StartAsync();
+        var container = "c" + Guid.NewGuid().ToString("N")[..20];
+        using (var store = AzureBlobStore.FromConnectionString(azurite.ConnectionString, container))
+        {
+            await WriteAsync(new ShardedCheckpointWriter(store, new CheckpointLayout("checkpoints")), step: 7);
+        }
+
+        var sas = new Azure.Storage.Blobs.BlobContainerClient(new Uri($"{azurite.BlobEndpoint}/{container}"), azurite.Key)
+            .GenerateSasUri(Azure.Storage.Sas.BlobContainerSasPermissions.Read | Azure.Storage.Sas.BlobContainerSasPermissions.List, DateTimeOffset.UtcNow.AddHours(1));
+        var (exit, list) = RunAsync("checkpoints", "list", "--store", sas.ToString(), "--credential", "sas");
+        exit.Should().Be(0, list);
+        list.Should().Contain("7").And.NotContain("sig=");
+
+        var (wrongExit, wrong) = RunAsync("checkpoints", "list", "--store", $"az://{container}", "--credential", "default");
+        wrongExit.Should().NotBe(0);
+        OneLine(wrong).Should().Contain("error:").And.Contain("https://<account>.blob.core.windows.net/");
+
+        var (unknownExit, unknown) = RunAsync("checkpoints", "list", "--store", _root, "--credential", "managed");
+        unknownExit.Should().NotBe(0);
+        OneLine(unknown).Should().Contain("managed").And.Contain("shared-key");
+
+        var (localExit, local) = RunAsync("checkpoints", "list", "--store", _root, "--credential", "sas");
+        localExit.Should().NotBe(0);
+        OneLine(local).Should().Contain("applies to blob locations only");
+    }
+
     private static async Task WriteAsync(ShardedCheckpointWriter writer, long step)
     {
         // Disposed by hand: a dispose scope cannot span the await.

@@ -1,4 +1,6 @@
+using Sora.Checkpoint.Stores;
 using Sora.Data.Dataset;
+using Sora.Data.Storage;
 using static Sora.Cli.Tests.Commands.CliRun;
 
 namespace Sora.Cli.Tests.Commands;
@@ -69,6 +71,34 @@ public class DataCommandTests
             .WithMessage("--sizes/--lengths: *outside the allowed 16..1024*");
         FluentActions.Invoking(() => Sora.Cli.Commands.DataGenCommand.ParseGeneratorOptions(null, "8,many")).Should().Throw<ArgumentException>()
             .WithMessage("--lengths: 'many' is not a frame count");
+    }
+
+    [Fact]
+    public async Task Data_gen_writes_into_a_blob_container_and_the_shards_read_back_from_there()
+    {
+        await using var azurite = await AzuriteProcess.StartAsync();
+        var container = "c" + Guid.NewGuid().ToString("N")[..20];
+        var client = new Azure.Storage.Blobs.BlobContainerClient(new Uri($"{azurite.BlobEndpoint}/{container}"), azurite.Key, new Azure.Storage.Blobs.BlobClientOptions(AzureBlobLocation.DefaultServiceVersion));
+        await client.CreateAsync();
+        var sas = client.GenerateSasUri(Azure.Storage.Sas.BlobContainerSasPermissions.All, DateTimeOffset.UtcNow.AddHours(1));
+        var url = $"{sas.GetLeftPart(UriPartial.Path)}/shapes/v1{sas.Query}";
+
+        var (exit, output) = Run("data", "gen", "--output", url, "--samples", "24", "--shard-size-mb", "0.01", "--seed", "4", "--rows-per-group", "4");
+
+        exit.Should().Be(0, output);
+        output.Should().NotContain("sig=");
+        var source = ShardStorage.OpenSource(url);
+        source.List().Select(s => s.Name).Should().StartWith("part-00000.parquet").And.HaveCountGreaterThan(1);
+        var records = new ParquetVideoDataset(source, VideoColumns.Id).Shards.Sum(s => s.Rows);
+        records.Should().Be(24);
+
+        var (againExit, again) = Run("data", "gen", "--output", url, "--samples", "4");
+        againExit.Should().NotBe(0);
+        again.Should().Contain("already holds shards");
+
+        var (badExit, bad) = Run("data", "gen", "--output", url, "--samples", "4", "--credential", "managed");
+        badExit.Should().NotBe(0);
+        bad.Should().Contain("managed");
     }
 
     [Fact]

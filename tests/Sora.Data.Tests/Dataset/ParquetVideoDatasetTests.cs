@@ -38,7 +38,45 @@ public class ParquetVideoDatasetTests
         first.Concat(second).Should().Equal(expected, "the global sequence does not depend on the ranks reading it");
     }
 
-    private static (List<string> Ids, DataCursor Cursor) Read(ParquetVideoDataset dataset, DataLoaderOptions options, int worldSize, int steps, DataCursor? resumeFrom)
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(4, 1)]
+    [InlineData(5, 3)]
+    public void Reading_batches_ahead_on_several_threads_gives_the_same_samples_in_the_same_order(int readAheadBatches, int decodeThreads)
+    {
+        using var temp = new TempDirectory();
+        var samples = Write(temp.Path, count: 41, rowsPerGroup: 3, rowsPerShard: 11);
+        var dataset = new ParquetVideoDataset(temp.Path);
+        var options = new DataLoaderOptions { Seed = 9, GlobalBatchSize = 6, ShardWindow = 3, PlanBatches = 4 };
+        var expected = Read(dataset, options, worldSize: 2, steps: 12, resumeFrom: null).Ids;
+
+        var parallel = options with { ReadAheadBatches = readAheadBatches, DecodeThreads = decodeThreads };
+        var (first, cursor) = Read(dataset, parallel, worldSize: 2, steps: 5, resumeFrom: null);
+        var (second, _) = Read(dataset, parallel, worldSize: 3, steps: 7, resumeFrom: cursor);
+        first.Concat(second).Should().Equal(expected, "read-ahead and threads change how rows are decoded, never which rows come when");
+
+        using var loader = new DistributedDataLoader<VideoSampleRecord>(dataset, parallel, rank: 0, worldSize: 1);
+        foreach (var record in Enumerable.Range(0, 8).SelectMany(_ => loader.Next().Samples))
+        {
+            record.Payload.Should().Equal(samples.Single(s => s.Id == record.Id).Payload);
+        }
+    }
+
+    [Fact]
+    public void A_block_read_decodes_each_row_group_once_and_returns_the_runs_in_order()
+    {
+        using var temp = new TempDirectory();
+        var samples = Write(temp.Path, count: 20, rowsPerGroup: 4, rowsPerShard: 20);
+        var dataset = new ParquetVideoDataset(temp.Path);
+        using var shard = (IBlockShardReader<VideoSampleRecord>)dataset.Open(0);
+        ShardRowRange[] runs = [new(0, "part-00000.parquet", 1, 2), new(0, "part-00000.parquet", 5, 1), new(0, "part-00000.parquet", 7, 6), new(0, "part-00000.parquet", 19, 1)];
+        shard.ReadRanges(runs, threads: 3).Select(r => r.Id).Should().Equal(new[] { 1, 2, 5, 7, 8, 9, 10, 11, 12, 19 }.Select(i => samples[i].Id));
+        var outside = () => shard.ReadRanges([new(0, "part-00000.parquet", 18, 3)], threads: 2);
+        outside.Should().Throw<ArgumentOutOfRangeException>().WithMessage("*rows [18, 21) are outside its 20 rows*");
+    }
+
+    /// <summary>Every rank's ids, step by step and rank by rank (the global order), and the cursor after the last step.</summary>
+    internal static (List<string> Ids, DataCursor Cursor) Read(ParquetVideoDataset dataset, DataLoaderOptions options, int worldSize, int steps, DataCursor? resumeFrom)
     {
         var loaders = Enumerable.Range(0, worldSize).Select(rank => new DistributedDataLoader<VideoSampleRecord>(dataset, options, rank, worldSize, resumeFrom)).ToList();
         var ids = new List<string>();

@@ -69,7 +69,7 @@ internal static class ParquetRows
         double[] v => JsonValue.Create(v[i]),
         bool[] v => JsonValue.Create(v[i]),
         string[] v => JsonValue.Create(v[i]),
-        byte[][] v => new JsonObject { ["hex"] = Convert.ToHexStringLower(v[i]) },
+        ReadOnlyMemory<byte>[] v => new JsonObject { ["hex"] = Convert.ToHexStringLower(v[i].Span) },
         _ => throw new NotSupportedException(values.GetType().Name),
     };
 

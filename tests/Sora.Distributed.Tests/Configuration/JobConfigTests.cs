@@ -71,6 +71,37 @@ public class JobConfigTests
         JobConfig.Parse("name: plain\n", "plain.yaml").Data.Source.Should().Be(DataSource.Synthetic, "generated in memory is the default");
     }
 
+    [Fact]
+    public void Blob_locations_take_a_credential_and_a_cache_and_local_paths_take_neither()
+    {
+        var data = JobConfig.Parse("data:\n  source: parquet\n  path: az://datasets/moving/v1\n  credential: connection-string\n  cache: /tmp/shards\n", "job.yaml").Data;
+        (data.IsBlob, data.Credential, data.Cache).Should().Be((true, Sora.Data.Storage.AzureCredentialKind.ConnectionString, "/tmp/shards"));
+        var url = JobConfig.Parse("data:\n  source: parquet\n  path: https://acct.blob.core.windows.net/datasets/v1\n  credential: default\n", "job.yaml").Data;
+        url.Credential.Should().Be(Sora.Data.Storage.AzureCredentialKind.Default);
+        JobConfig.Parse("data:\n  source: parquet\n  path: clips\n", "job.yaml").Data.Credential.Should().Be(Sora.Data.Storage.AzureCredentialKind.Auto);
+
+        var checkpoint = JobConfig.Parse("checkpoint:\n  store: https://acct.blob.core.windows.net/ckpt\n  credential: shared-key\n", "job.yaml").Checkpoint;
+        (checkpoint.IsBlob, checkpoint.Credential, checkpoint.StoreOf("runs/x")).Should().Be((true, Sora.Data.Storage.AzureCredentialKind.SharedKey, "https://acct.blob.core.windows.net/ckpt"));
+        JobConfig.Parse("checkpoint:\n  store: ckpt\n", "job.yaml").Checkpoint.StoreOf("runs/x").Should().Be(Path.GetFullPath("ckpt"));
+    }
+
+    [Theory]
+    [InlineData("data:\n  source: parquet\n  path: clips\n  credential: sas\n", "job.yaml:4:15: data.credential: applies to a blob location*'clips' is a local path")]
+    [InlineData("data:\n  source: parquet\n  path: az://d/x\n  credential: managed\n", "job.yaml:4:15: data.credential: must be one of auto, connection-string, default, shared-key, sas, anonymous (got 'managed')")]
+    [InlineData("data:\n  source: parquet\n  path: az://datasets/x\n  credential: default\n", "job.yaml:4:15: data.credential: 'az://datasets/x': an az:// location takes its account from AZURE_STORAGE_CONNECTION_STRING*")]
+    [InlineData("data:\n  source: parquet\n  path: https://a.blob.core.windows.net/datasets/x?sv=1&sig=SECRET\n  credential: connection-string\n", "job.yaml:4:15: data.credential: 'https://a.blob.core.windows.net/datasets/x': a connection string names its own account*")]
+    [InlineData("data:\n  source: parquet\n  path: az://Bad_Name/x\n", "job.yaml:3:9: data.path: 'az://Bad_Name/x': invalid container name*")]
+    [InlineData("data:\n  source: parquet\n  path: clips\n  cache: /tmp/c\n", "job.yaml:4:10: data.cache: caches shards of a blob data.path*'clips' is a local path")]
+    [InlineData("data:\n  source: parquet\n  path: az://datasets/x\n  generate: true\n", "job.yaml:4:13: data.generate: writes a local directory*sora data gen --output az://*")]
+    [InlineData("data:\n  credential: sas\n", "job.yaml:2:15: data.credential: only applies to data.source: parquet")]
+    [InlineData("checkpoint:\n  credential: default\n", "job.yaml:2:15: checkpoint.credential: applies to a blob location*(the default directory)*")]
+    [InlineData("checkpoint:\n  store: az://ckpt/runs/a\n", "job.yaml:2:10: checkpoint.store: 'az://ckpt/runs/a': a checkpoint store is a whole container*")]
+    public void Storage_credential_mistakes_name_the_key_and_never_the_secret(string yaml, string expected)
+    {
+        var act = () => JobConfig.Parse(yaml, "job.yaml");
+        act.Should().Throw<ConfigException>().WithMessage(expected).Which.Message.Should().NotContain("SECRET");
+    }
+
     [Theory]
     [InlineData("train:\n  stepz: 3\n", "job.yaml:2:3: train.stepz: unknown key; train takes*steps*")]
     [InlineData("train:\n  steps: many\n", "job.yaml:2:10: train.steps: must be an integer (got 'many')")]

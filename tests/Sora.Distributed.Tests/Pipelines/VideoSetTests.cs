@@ -1,5 +1,9 @@
 using System.Runtime.InteropServices;
+using Azure.Storage.Blobs;
+using Azure.Storage.Sas;
+using Sora.Checkpoint.Stores;
 using Sora.Data.Dataset;
+using Sora.Data.Storage;
 using Sora.Data.Synthetic;
 using Sora.Distributed.Configuration;
 using Sora.Distributed.Pipelines;
@@ -60,6 +64,36 @@ public sealed class VideoSetTests : IDisposable
             .WithMessage("*holds 10 clips, but data.generate describes data.samples + data.held_out = 9*delete it to generate it again*");
         FluentActions.Invoking(() => VideoSet.Load(config with { Path = Path.Combine(_dir, "missing") }, seed: 0)).Should().Throw<FileNotFoundException>()
             .WithMessage("*missing*");
+    }
+
+    [Fact]
+    public async Task A_dataset_in_a_blob_container_trains_on_the_same_clips_as_the_same_dataset_on_disk()
+    {
+        await using var azurite = await AzuriteProcess.StartAsync();
+        var container = "c" + Guid.NewGuid().ToString("N")[..20];
+        var local = Path.Combine(_dir, "local");
+        var options = new VideoShardWriterOptions { MaxRowsPerShard = 4 };
+        MovingShapesShards.Write(local, 10, seed: 2, MovingShapesOptions.SmallCpu, options);
+        string? Environment(string name) => name == AzureBlobLocation.ConnectionStringVariable ? azurite.ConnectionString : null;
+        MovingShapesShards.Write(ShardStorage.OpenSink($"az://{container}/shapes", options.Prefix, environment: Environment), 10, seed: 2, MovingShapesOptions.SmallCpu, options);
+
+        // A read-only SAS URL: the job file names no secret but the signature, which messages never repeat.
+        var sas = new BlobContainerClient(new Uri($"{azurite.BlobEndpoint}/{container}"), azurite.Key)
+            .GenerateSasUri(BlobContainerSasPermissions.Read | BlobContainerSasPermissions.List, DateTimeOffset.UtcNow.AddHours(1));
+        var yaml = $"data:\n  source: parquet\n  path: {sas.GetLeftPart(UriPartial.Path)}/shapes{sas.Query}\n  held_out: 3\n  cache: {Path.Combine(_dir, "cache")}\n";
+        var remote = JobConfig.Parse(yaml, "job.yaml").Data;
+        remote.Credential.Should().Be(AzureCredentialKind.Auto);
+        FluentActions.Invoking(() => VideoSet.Load(remote with { Samples = 50 }, seed: 0)).Should().Throw<InvalidDataException>()
+            .WithMessage($"{sas.GetLeftPart(UriPartial.Path)}/shapes: data.samples asks for 50*").Which.Message.Should().NotContain("sig=");
+
+        var messages = new List<string>();
+        var expected = VideoSet.Load(new DataConfig { Source = DataSource.Parquet, Path = local, Samples = 0, HeldOut = 3 }, seed: 0);
+        var actual = VideoSet.Load(remote, seed: 0, new Sora.Data.SynchronousProgress<string>(messages.Add));
+        actual.Train.Select(c => c.Caption).Should().Equal(expected.Train.Select(c => c.Caption));
+        actual.Train.Zip(expected.Train).Should().OnlyContain(p => p.First.Clip.ContentEquals(p.Second.Clip));
+        actual.HeldOut.Select(c => c.Caption).Should().Equal(expected.HeldOut.Select(c => c.Caption));
+        messages.Should().ContainSingle(m => m.Contains("3 shard(s)", StringComparison.Ordinal)).And.NotContain(m => m.Contains("sig=", StringComparison.Ordinal));
+        Directory.GetFiles(Path.Combine(_dir, "cache"), "*.parquet", SearchOption.AllDirectories).Should().HaveCount(3, "each shard is cached once");
     }
 
     [Fact]

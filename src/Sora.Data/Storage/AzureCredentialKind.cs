@@ -1,4 +1,4 @@
-namespace Sora.Checkpoint.Stores;
+namespace Sora.Data.Storage;
 
 /// <summary>How an <see cref="AzureBlobLocation"/> authorizes its requests (YAML and CLI spell them in kebab case).</summary>
 public enum AzureCredentialKind

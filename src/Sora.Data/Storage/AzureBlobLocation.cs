@@ -3,7 +3,7 @@ using Azure.Identity;
 using Azure.Storage;
 using Azure.Storage.Blobs;
 
-namespace Sora.Checkpoint.Stores;
+namespace Sora.Data.Storage;
 
 /// <summary>
 /// A container and a name prefix in Azure Blob storage, as a job's <c>data.path</c> or a CLI option names them:
@@ -11,6 +11,7 @@ namespace Sora.Checkpoint.Stores;
 /// <c>AZURE_STORAGE_CONNECTION_STRING</c>) or a URL, <c>https://&lt;account&gt;.blob.core.windows.net/&lt;container&gt;/&lt;prefix&gt;</c>
 /// (or Azurite's path-style <c>http://127.0.0.1:&lt;port&gt;/devstoreaccount1/...</c>), optionally with a SAS query.
 /// Secrets never appear in the location: they come from the environment or from the identity the process runs as.
+/// Checkpoint stores (Sora.Checkpoint) and datasets (<see cref="AzureBlobShardSource"/>) both take their locations from here.
 /// </summary>
 public sealed record AzureBlobLocation
 {
@@ -19,6 +20,9 @@ public sealed record AzureBlobLocation
 
     /// <summary>The environment variable holding the connection string (the Azure CLI's name for it).</summary>
     public const string ConnectionStringVariable = "AZURE_STORAGE_CONNECTION_STRING";
+
+    /// <summary>The service version every client sends: Azurite 3.35 accepts up to this one without --skipApiVersionCheck.</summary>
+    public const BlobClientOptions.ServiceVersion DefaultServiceVersion = BlobClientOptions.ServiceVersion.V2025_11_05;
 
     /// <summary>The environment variable holding the account key for <see cref="AzureCredentialKind.SharedKey"/>.</summary>
     public const string AccountKeyVariable = "AZURE_STORAGE_KEY";
@@ -117,23 +121,66 @@ public sealed record AzureBlobLocation
     public static IReadOnlyList<string> CredentialNames { get; } = ["auto", "connection-string", "default", "shared-key", "sas", "anonymous"];
 
     /// <summary>
-    /// A store over the container. <paramref name="environment"/> reads the variables that hold secrets (the
-    /// process environment by default; tests pass their own).
+    /// A client of the container and how it is authorized, in words (never the secret). <paramref name="environment"/>
+    /// reads the variables that hold secrets (the process environment by default; tests pass their own).
     /// </summary>
-    public AzureBlobStore OpenStore(AzureBlobStoreOptions? options = null, Func<string, string?>? environment = null)
+    public (BlobContainerClient Container, string Authentication) OpenContainer(BlobClientOptions? options = null, Func<string, string?>? environment = null)
     {
         environment ??= Environment.GetEnvironmentVariable;
+        options ??= new BlobClientOptions(DefaultServiceVersion);
         string Secret(string variable) => environment(variable) is { Length: > 0 } value
             ? value
             : throw new InvalidOperationException($"'{Text}' with credential '{Kebab(Credential)}' needs the environment variable {variable}, which is not set");
+        var container = AccountEndpoint is null ? null : new Uri($"{AccountEndpoint.GetLeftPart(UriPartial.Path).TrimEnd('/')}/{Container}");
         return Credential switch
         {
-            AzureCredentialKind.ConnectionString => AzureBlobStore.FromConnectionString(Secret(ConnectionStringVariable), Container, options),
-            AzureCredentialKind.Default => new AzureBlobStore(AccountEndpoint!, Container, new DefaultAzureCredential(), options),
-            AzureCredentialKind.SharedKey => new AzureBlobStore(AccountEndpoint!, Container, new StorageSharedKeyCredential(AccountName ?? throw new InvalidOperationException($"'{Text}' names no account for Shared Key"), Secret(AccountKeyVariable)), options),
-            AzureCredentialKind.Sas => new AzureBlobStore(AccountEndpoint!, Container, new AzureSasCredential(SasQuery!), options),
-            _ => new AzureBlobStore(new Uri($"{AccountEndpoint!.GetLeftPart(UriPartial.Path).TrimEnd('/')}/{Container}"), options),
+            AzureCredentialKind.ConnectionString => (ContainerFromConnectionString(Secret(ConnectionStringVariable), Container, options), "connection string"),
+            AzureCredentialKind.Default => (new BlobContainerClient(RequireHttps(container!), new DefaultAzureCredential(), options), $"token credential ({nameof(DefaultAzureCredential)})"),
+            AzureCredentialKind.SharedKey => (new BlobContainerClient(container!, new StorageSharedKeyCredential(AccountName ?? throw new InvalidOperationException($"'{Text}' names no account for Shared Key"), Secret(AccountKeyVariable)), options), $"Shared Key of account '{AccountName}'"),
+            AzureCredentialKind.Sas => (new BlobContainerClient(container!, new AzureSasCredential(SasQuery!), options), "SAS token"),
+            _ => (new BlobContainerClient(container!, options), "anonymous"),
         };
+    }
+
+    /// <summary>
+    /// A container client from an Azure Storage connection string (account key, SAS or <c>UseDevelopmentStorage=true</c>),
+    /// parsed by the SDK. The error for a malformed one never repeats the string, which holds a secret.
+    /// </summary>
+    public static BlobContainerClient ContainerFromConnectionString(string connectionString, string containerName, BlobClientOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        ValidateContainerName(containerName);
+        try
+        {
+            return new BlobContainerClient(connectionString, containerName, options ?? new BlobClientOptions(DefaultServiceVersion));
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException)
+        {
+            throw new ArgumentException($"the Azure Storage connection string for container '{containerName}' is not valid ({e.GetType().Name}); expected e.g. 'DefaultEndpointsProtocol=https;AccountName=...;AccountKey=...' or 'UseDevelopmentStorage=true'", nameof(connectionString));
+        }
+    }
+
+    /// <summary>Throws unless <paramref name="containerName"/> follows Azure's rules (3-63 of a-z, 0-9, '-'; no leading, trailing or double '-').</summary>
+    public static void ValidateContainerName(string containerName)
+    {
+        ArgumentNullException.ThrowIfNull(containerName);
+        var valid = containerName.Length is >= 3 and <= 63
+            && containerName.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-')
+            && containerName[0] != '-' && containerName[^1] != '-'
+            && !containerName.Contains("--", StringComparison.Ordinal);
+        if (!valid)
+        {
+            throw new ArgumentException($"invalid container name '{containerName}': use 3-63 lowercase letters, digits and single '-' between them", nameof(containerName));
+        }
+    }
+
+    /// <summary>Returns <paramref name="containerUri"/> when it is https: the SDK never sends a bearer token in the clear.</summary>
+    public static Uri RequireHttps(Uri containerUri)
+    {
+        ArgumentNullException.ThrowIfNull(containerUri);
+        return containerUri.Scheme == Uri.UriSchemeHttps
+            ? containerUri
+            : throw new ArgumentException($"a token credential needs an https endpoint (got {containerUri.GetLeftPart(UriPartial.Path)}): the SDK never sends a bearer token in the clear; use a connection string or Shared Key for Azurite over http", nameof(containerUri));
     }
 
     /// <inheritdoc/>
@@ -146,7 +193,7 @@ public sealed record AzureBlobLocation
     {
         try
         {
-            AzureBlobStore.ValidateContainerName(container);
+            ValidateContainerName(container);
             return container;
         }
         catch (ArgumentException e)
@@ -175,5 +222,6 @@ public sealed record AzureBlobLocation
         return prefix + "/";
     }
 
-    private static string Redacted(string location) => location.Split('?', 2)[0];
+    /// <summary>A path or location fit for messages: a URL's query (a SAS holds a signature) left out.</summary>
+    public static string Redacted(string location) => (location ?? throw new ArgumentNullException(nameof(location))).Contains("://", StringComparison.Ordinal) ? location.Split('?', 2)[0] : location;
 }

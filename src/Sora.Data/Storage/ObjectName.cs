@@ -1,4 +1,4 @@
-namespace Sora.Checkpoint.Stores;
+namespace Sora.Data.Storage;
 
 /// <summary>
 /// The rules every store applies to object names, so a name valid in one store is valid in all and can never
