@@ -97,8 +97,8 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- if and .Values.storage.workloadIdentity.enabled (not .Values.serviceAccount.create) }}
 {{- fail "storage.workloadIdentity.enabled needs serviceAccount.create: true (the chart annotates the account it creates)" }}
 {{- end }}
-{{- if and .Values.storage.existingSecret (not (or .Values.storage.connectionStringKey .Values.storage.sasUrlKey)) }}
-{{- fail "storage.existingSecret is set but neither storage.connectionStringKey nor storage.sasUrlKey names a key in it" }}
+{{- if and .Values.storage.existingSecret (not (or .Values.storage.connectionStringKey .Values.storage.accountKeyKey)) }}
+{{- fail "storage.existingSecret is set but neither storage.connectionStringKey nor storage.accountKeyKey names a key in it" }}
 {{- end }}
 {{- if and (not .Values.job.existingConfigMap) (not .Values.job.config) }}
 {{- fail "job: set job.config (the job YAML) or job.existingConfigMap" }}
@@ -117,18 +117,18 @@ azure.workload.identity/use: "true"
 {{- define "sora.storageEnv" -}}
 {{- if .Values.storage.existingSecret }}
 {{- if .Values.storage.connectionStringKey }}
-- name: SORA_STORAGE_CONNECTION_STRING
+- name: AZURE_STORAGE_CONNECTION_STRING
   valueFrom:
     secretKeyRef:
       name: {{ .Values.storage.existingSecret }}
       key: {{ .Values.storage.connectionStringKey }}
 {{- end }}
-{{- if .Values.storage.sasUrlKey }}
-- name: SORA_STORAGE_SAS_URL
+{{- if .Values.storage.accountKeyKey }}
+- name: AZURE_STORAGE_KEY
   valueFrom:
     secretKeyRef:
       name: {{ .Values.storage.existingSecret }}
-      key: {{ .Values.storage.sasUrlKey }}
+      key: {{ .Values.storage.accountKeyKey }}
 {{- end }}
 {{- end }}
 {{- end }}

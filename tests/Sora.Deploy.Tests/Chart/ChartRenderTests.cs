@@ -51,7 +51,7 @@ public class ChartRenderTests
         shm.Scalar("sizeLimit").Should().Be("64Gi");
 
         // Storage credentials come from the Secret by reference.
-        var connection = agent.Sequence("env").Named("SORA_STORAGE_CONNECTION_STRING");
+        var connection = agent.Sequence("env").Named("AZURE_STORAGE_CONNECTION_STRING");
         connection.Get("value").Should().BeNull();
         connection.Map("valueFrom").Map("secretKeyRef").Scalar("name").Should().Be("sora-storage");
         connection.Map("valueFrom").Map("secretKeyRef").Scalar("key").Should().Be("connectionString");
@@ -59,7 +59,7 @@ public class ChartRenderTests
         var coordinator = Container(rendered.Single("Job", Coordinator));
         Flag(coordinator, "--nnodes").Should().Be("4");
         Flag(coordinator, "--max-restarts").Should().Be("5");
-        coordinator.Sequence("env").Named("SORA_STORAGE_CONNECTION_STRING").Map("valueFrom").Map("secretKeyRef").Scalar("name").Should().Be("sora-storage");
+        coordinator.Sequence("env").Named("AZURE_STORAGE_CONNECTION_STRING").Map("valueFrom").Map("secretKeyRef").Scalar("name").Should().Be("sora-storage");
     }
 
     [Fact]
@@ -167,8 +167,8 @@ public class ChartRenderTests
             workload.Map("spec").Map("template").Map("metadata").Map("labels").Scalar("azure.workload.identity/use").Should().Be("true");
             PodSpec(workload).Scalar("serviceAccountName").Should().Be("demo-sora");
             var env = Container(workload).Get("env") as YamlSequenceNode;
-            (env?.HasNamed("SORA_STORAGE_CONNECTION_STRING") ?? false).Should().BeFalse();
-            (env?.HasNamed("SORA_STORAGE_SAS_URL") ?? false).Should().BeFalse();
+            (env?.HasNamed("AZURE_STORAGE_CONNECTION_STRING") ?? false).Should().BeFalse();
+            (env?.HasNamed("AZURE_STORAGE_KEY") ?? false).Should().BeFalse();
         }
 
         rendered.OfKind("Secret").Select(s => s.Map("metadata").Scalar("name")).Should().Equal(TokenSecret);

@@ -42,7 +42,7 @@ public class ValuesSchemaTests
     [InlineData("nnodes:\n  min: 3\n  max: 2\n", "nnodes.min (3) must not exceed nnodes.max (2)")]
     [InlineData("storage:\n  existingSecret: s\n  workloadIdentity:\n    enabled: true\n    clientId: c\n", "either storage.existingSecret or storage.workloadIdentity.enabled")]
     [InlineData("storage:\n  workloadIdentity:\n    enabled: true\n", "storage.workloadIdentity.clientId: required")]
-    [InlineData("storage:\n  existingSecret: s\n  connectionStringKey: \"\"\n", "neither storage.connectionStringKey nor storage.sasUrlKey")]
+    [InlineData("storage:\n  existingSecret: s\n  connectionStringKey: \"\"\n", "neither storage.connectionStringKey nor storage.accountKeyKey")]
     [InlineData("job:\n  config: \"\"\n", "set job.config")]
     public void Combinations_the_schema_cannot_express_fail_the_render_naming_the_values(string values, string message)
     {
@@ -64,7 +64,7 @@ public class ValuesSchemaTests
             maxRestarts: 0
             hangTimeout: 120
             apiToken: {existingSecret: my-token, key: api}
-            storage: {existingSecret: st, connectionStringKey: "", sasUrlKey: sas}
+            storage: {existingSecret: st, connectionStringKey: "", accountKeyKey: key}
             serviceAccount: {create: false, name: trainer}
             coordinator: {serviceType: LoadBalancer, extraArgs: [--verbose], extraEnv: [{name: A, value: b}]}
             nodes: {gpusPerNode: 2, shmSize: 16Gi, backoffLimit: 0, nodeSelector: {pool: gpu}}
