@@ -156,17 +156,21 @@ public class ClipMeasurementsTests
         ClipMeasurements.DirectionOf(dx, dy, threshold: 2).Should().Be(expected);
     }
 
-    /// <summary>Bars set a little under what was measured on these 300 clips (all 100 % unless noted).</summary>
+    /// <summary>
+    /// Each measurement must read at least 95 % right. Measured on these 300 clips: 100 % everywhere, but for the shape
+    /// after noise σ=20 (99.7 %), a blur of σ=1.5 (99.7 %), a 5×5 box blur (98.3 %) and a blur of σ=2 (97.3 %; colour,
+    /// direction and one object 99.7 %). The run's own VAE blurs more: <c>sora eval --real N</c> measures its decodings.
+    /// </summary>
     [Theory]
-    [InlineData("as drawn", 0.95)]
-    [InlineData("gaussian blur σ=1", 0.95)]
-    [InlineData("3x3 box blur", 0.95)]
-    [InlineData("noise σ=20", 0.95)]
-    [InlineData("blur σ=0.8 and noise σ=12", 0.95)]
-    [InlineData("gaussian blur σ=1.5", 0.95)] // shape 99.7 %
-    [InlineData("gaussian blur σ=2", 0.90)] // shape 96.3 %, colour, direction and one object 99.7 %
-    [InlineData("5x5 box blur", 0.90)] // shape 94 %
-    public void Every_measurement_reads_the_truth_of_the_tiny_jobs_clips(string what, double bar)
+    [InlineData("as drawn")]
+    [InlineData("gaussian blur σ=1")]
+    [InlineData("3x3 box blur")]
+    [InlineData("noise σ=20")]
+    [InlineData("blur σ=0.8 and noise σ=12")]
+    [InlineData("gaussian blur σ=1.5")]
+    [InlineData("gaussian blur σ=2")]
+    [InlineData("5x5 box blur")]
+    public void Every_measurement_reads_the_truth_of_the_tiny_jobs_clips(string what)
     {
         Func<VideoClip, int, VideoClip> degrade = what switch
         {
@@ -183,7 +187,7 @@ public class ClipMeasurementsTests
         var samples = TinyClips.Value;
         var checks = samples.Select((s, i) => new PromptCheck(s.Prompt, ClipMeasurements.Default.Measure(degrade(s.Clip, i), Tiny.ForegroundPalette, Tiny.BackgroundPalette))).ToArray();
         var accuracy = MeasurementAccuracy.Of(checks);
-        accuracy.Named().Should().OnlyContain(m => m.Value >= bar, $"{what}: {accuracy}");
+        accuracy.Named().Should().OnlyContain(m => m.Value >= 0.95, $"{what}: {accuracy}");
     }
 
     [Fact]
