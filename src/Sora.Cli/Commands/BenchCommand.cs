@@ -26,21 +26,6 @@ internal static class BenchCommand
         return command;
     }
 
-    /// <summary>Refuses a value below 1 for each of <paramref name="options"/> (integer options), naming the option.</summary>
-    private static void RequireAtLeastOne(params Option[] options)
-    {
-        foreach (var option in options)
-        {
-            option.Validators.Add(result =>
-            {
-                if (Convert.ToInt64(result.GetValueOrDefault<object>(), System.Globalization.CultureInfo.InvariantCulture) < 1)
-                {
-                    result.AddError($"{result.Option.Name} must be at least 1");
-                }
-            });
-        }
-    }
-
     private static Command CreateStep()
     {
         var config = new Option<string>("--config") { Description = "Model config: bench, tiny, dit-s or dit-b.", DefaultValueFactory = _ => "bench" };
@@ -50,7 +35,7 @@ internal static class BenchCommand
         var profile = new Option<FileInfo?>("--profile") { Description = "Run one more step under libtorch's operator profiler: write its Chrome trace here and print the operators that took the most time." };
         var device = new Option<string>("--device") { Description = "cpu, or cuda[:N] on a machine whose shim was built against a CUDA libtorch.", DefaultValueFactory = _ => "cpu" };
         var batch = new Option<int>("--batch") { Description = "Samples per step (the bench config's definition is 4).", DefaultValueFactory = _ => 4 };
-        RequireAtLeastOne(steps, threads, batch);
+        OptionRules.RequireAtLeast(1, steps, threads, batch);
         var mixed = new Option<string>("--mixed-precision") { Description = "none, or bf16: FSDP on one rank with fp32 master shards and bf16 compute (MFU is then against the bf16 GEMM peak).", DefaultValueFactory = _ => "none" };
         mixed.AcceptOnlyFromAmong("none", "bf16");
         var command = new Command("step", "Training-step time, samples/s, model FLOPs and MFU against the GEMM peak measured in the same run.") { config, steps, threads, json, profile, device, batch, mixed };
@@ -139,7 +124,7 @@ internal static class BenchCommand
         var repeats = new Option<int>("--repeats") { Description = "Paired timed runs (binding, then native); the median ratio is reported.", DefaultValueFactory = _ => 7 };
         var calls = new Option<int>("--calls") { Description = "Small-op calls per timed run.", DefaultValueFactory = _ => 200_000 };
         var json = new Option<FileInfo?>("--json") { Description = "Also write the results as JSON to this file." };
-        RequireAtLeastOne(size, iterations, repeats, calls);
+        OptionRules.RequireAtLeast(1, size, iterations, repeats, calls);
 
         var command = new Command("binding", "fp32 GEMM GFLOP/s through the C# binding vs inside the native shim (1 thread and all threads), and per-call overhead.")
         {

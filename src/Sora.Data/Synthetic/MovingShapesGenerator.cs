@@ -9,7 +9,13 @@ namespace Sora.Data.Synthetic;
 /// </summary>
 public sealed class MovingShapesGenerator
 {
+    /// <summary>How many prompts <see cref="EvalPrompts"/> gives unless told.</summary>
+    public const int DefaultEvalPrompts = 72;
+
     private const int Unit = ShapeRasterizer.Unit;
+
+    // Keeps the prompts' random stream apart from the items' (SplitMix64.ForItem).
+    private const ulong EvalPromptStream = 0x45564C50524F4D50UL;
 
     /// <summary>Validates <paramref name="options"/> (throws <see cref="ArgumentException"/> naming the bad option).</summary>
     public MovingShapesGenerator(MovingShapesOptions options, ulong seed)
@@ -102,16 +108,79 @@ public sealed class MovingShapesGenerator
     }
 
     /// <summary>
-    /// The evaluation prompts: every colour × every direction (24 with the default options), all with the first
-    /// shape and the first background of <see cref="Options"/>, ordered by colour then direction.
+    /// <paramref name="count"/> evaluation prompts drawn from <see cref="Seed"/> (the same on any machine), each colour,
+    /// background, shape and direction of <see cref="Options"/> appearing equally often (within one where
+    /// <paramref name="count"/> does not divide evenly), no prompt twice unless the options allow fewer distinct
+    /// prompts, ordered by shape, colour, background and direction. The default 72 divides by 6 colours, 4
+    /// backgrounds, 3 shapes and 4 directions.
     /// </summary>
-    public IReadOnlyList<EvalPrompt> EvalPrompts()
+    public IReadOnlyList<EvalPrompt> EvalPrompts(int count = DefaultEvalPrompts)
     {
-        var shape = Options.Shapes[0];
-        var background = Options.Backgrounds[0].Name;
-        return Options.Colors
-            .SelectMany(color => Options.Directions.Select(direction =>
-                new EvalPrompt(Captions.Describe(color.Name, shape, direction, background), color.Name, direction, shape, background)))
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        var random = new SplitMix64(SplitMix64.Mix(Seed ^ EvalPromptStream));
+        var colors = Balanced(Options.Colors.Count, count, ref random);
+        var backgrounds = Balanced(Options.Backgrounds.Count, count, ref random);
+        var shapes = Balanced(Options.Shapes.Count, count, ref random);
+        var directions = Balanced(Options.Directions.Count, count, ref random);
+        int[][] columns = [colors, backgrounds, shapes, directions];
+        SeparateRepeats(columns, count, ref random);
+
+        return Enumerable.Range(0, count)
+            .OrderBy(i => (shapes[i], colors[i], backgrounds[i], directions[i]))
+            .Select(i =>
+            {
+                var (color, background, shape, direction) = (Options.Colors[colors[i]].Name, Options.Backgrounds[backgrounds[i]].Name, Options.Shapes[shapes[i]], Options.Directions[directions[i]]);
+                return new EvalPrompt(Captions.Describe(color, shape, direction, background), color, direction, shape, background);
+            })
             .ToArray();
+    }
+
+    /// <summary><paramref name="count"/> indices below <paramref name="values"/>, each as often as the others (within one), shuffled.</summary>
+    private static int[] Balanced(int values, int count, ref SplitMix64 random)
+    {
+        // Which values get the one extra appearance, when count does not divide evenly, is drawn too.
+        var order = Enumerable.Range(0, values).ToArray();
+        Shuffle(order, ref random);
+        var column = Enumerable.Range(0, count).Select(i => order[i % values]).ToArray();
+        Shuffle(column, ref random);
+        return column;
+    }
+
+    private static void Shuffle(int[] items, ref SplitMix64 random)
+    {
+        for (var i = items.Length - 1; i > 0; i--)
+        {
+            var j = random.NextBelow(i + 1);
+            (items[i], items[j]) = (items[j], items[i]);
+        }
+    }
+
+    /// <summary>
+    /// Swaps one column's values between a repeated prompt and another row while that makes both rows new prompts:
+    /// each column keeps its counts. Gives up after a bounded number of tries (when the options allow fewer distinct
+    /// prompts than asked for, repeats must stay).
+    /// </summary>
+    private static void SeparateRepeats(int[][] columns, int count, ref SplitMix64 random)
+    {
+        (int, int, int, int) Row(int i) => (columns[0][i], columns[1][i], columns[2][i], columns[3][i]);
+        for (var attempt = 0; attempt < 100 * count; attempt++)
+        {
+            var rows = Enumerable.Range(0, count).Select(Row).ToArray();
+            var repeated = Enumerable.Range(0, count).FirstOrDefault(i => Array.IndexOf(rows, rows[i]) != i, -1);
+            if (repeated < 0)
+            {
+                return;
+            }
+
+            var other = random.NextBelow(count);
+            var column = columns[random.NextBelow(columns.Length)];
+            (column[repeated], column[other]) = (column[other], column[repeated]);
+            var (a, b) = (Row(repeated), Row(other));
+            var unique = a != b && Enumerable.Range(0, count).All(i => i == repeated || i == other || (rows[i] != a && rows[i] != b));
+            if (!unique)
+            {
+                (column[repeated], column[other]) = (column[other], column[repeated]);
+            }
+        }
     }
 }

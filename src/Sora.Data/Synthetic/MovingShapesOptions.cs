@@ -75,6 +75,9 @@ public sealed record MovingShapesOptions
     /// <summary>Shape colour names to RGB, in <see cref="Colors"/> order: the palette <see cref="ClipMeasurements.Measure"/> takes.</summary>
     public IReadOnlyDictionary<string, Rgb> ForegroundPalette => Colors.ToDictionary(c => c.Name, c => c.Rgb);
 
+    /// <summary>Background names to RGB, in <see cref="Backgrounds"/> order: the backgrounds palette <see cref="ClipMeasurements.Measure"/> takes.</summary>
+    public IReadOnlyDictionary<string, Rgb> BackgroundPalette => Backgrounds.ToDictionary(c => c.Name, c => c.Rgb);
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option and the allowed values.</summary>
     public void Validate()
     {

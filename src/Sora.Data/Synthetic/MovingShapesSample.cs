@@ -38,4 +38,7 @@ public sealed record MovingShapesSample(
     public int Height => Clip.Height;
 
     public int Width => Clip.Width;
+
+    /// <summary>What the clip shows, as the evaluation states what a generated video must show.</summary>
+    public EvalPrompt Prompt => new(Caption, Color, Direction, Shape, Background);
 }

@@ -1,3 +1,5 @@
+using Sora.Data.Synthetic;
+
 namespace Sora.Data.Video;
 
 /// <summary>What <see cref="ClipMeasurements.Measure"/> found in a clip.</summary>
@@ -10,6 +12,11 @@ namespace Sora.Data.Video;
 /// <param name="Dx">Last minus first centroid x, in pixels (positive: right); 0 when either centroid is missing.</param>
 /// <param name="Dy">Last minus first centroid y, in pixels (positive: down); 0 when either centroid is missing.</param>
 /// <param name="Direction">The larger of (Dx, Dy) as a direction; None below the motion threshold or without foreground.</param>
+/// <param name="BackgroundName">The backgrounds palette's name nearest to <paramref name="Background"/>; null when no backgrounds palette was given.</param>
+/// <param name="Objects">The most common number of separate foreground regions in a frame (specks ignored); 0 without foreground.</param>
+/// <param name="SingleObjectShare">The fraction of frames that show exactly one region.</param>
+/// <param name="Shape">The shape most frames' largest region has; null without foreground.</param>
+/// <param name="ShapeShare">The fraction of frames whose largest region has <paramref name="Shape"/>.</param>
 public sealed record ClipMeasurement(
     Rgb Background,
     string? Color,
@@ -19,4 +26,13 @@ public sealed record ClipMeasurement(
     (double X, double Y)? LastCentroid,
     double Dx,
     double Dy,
-    MotionDirection Direction);
+    MotionDirection Direction,
+    string? BackgroundName,
+    int Objects,
+    double SingleObjectShare,
+    ShapeKind? Shape,
+    double ShapeShare)
+{
+    /// <summary>One object: a single region in more than half of the frames.</summary>
+    public bool OneObject => SingleObjectShare > 0.5;
+}

@@ -1,11 +1,14 @@
+using Sora.Data.Synthetic;
+
 namespace Sora.Data.Video;
 
 /// <summary>
-/// Judges a generated video the way the evaluation does: background colour, foreground mask, the foreground's
-/// colour named from a palette, and which way the foreground moved between the first and the last frame.
+/// Judges a generated video the way the evaluation does: background colour (and its name), foreground mask, the
+/// foreground's colour named from a palette, which way the foreground moved between the first and the last frame,
+/// how many separate regions each frame shows, and the largest region's shape.
 /// Built to survive blur and noise: a distance threshold for the mask, speckle removal, colours classified by
-/// the nearest background→colour blend line (so blurred edges vote for the right colour), and the
-/// largest-mass colour wins.
+/// the nearest background→colour blend line (so blurred edges vote for the right colour), the largest-mass colour
+/// wins, and shapes are judged from soft coverage with a majority over frames.
 /// </summary>
 public sealed class ClipMeasurements
 {
@@ -21,8 +24,20 @@ public sealed class ClipMeasurements
     /// <summary>Keep a foreground pixel only when at least 5 of the 9 pixels of its 3×3 neighbourhood are foreground (drops noise speckles).</summary>
     public bool RemoveSpeckles { get; init; } = true;
 
-    /// <summary>Measures <paramref name="clip"/>; <paramref name="palette"/> maps colour names to the colours a caption may name.</summary>
-    public ClipMeasurement Measure(VideoClip clip, IReadOnlyDictionary<string, Rgb> palette)
+    /// <summary>Regions of the mask smaller than this fraction of the frame's pixels are specks, not objects.</summary>
+    public double MinObjectFraction { get; init; } = 0.004;
+
+    /// <summary>How many pixels around a region its form takes in: a blurred shape's rim lies outside the mask.</summary>
+    public int RimPixels { get; init; } = 2;
+
+    /// <summary>Coverage below this counts as none when judging a form, so noise in the rim does not look like shape.</summary>
+    public double CoverageFloor { get; init; } = 0.1;
+
+    /// <summary>
+    /// Measures <paramref name="clip"/>; <paramref name="palette"/> maps colour names to the colours a caption may name,
+    /// <paramref name="backgrounds"/> (optional) the background colours, to name the background.
+    /// </summary>
+    public ClipMeasurement Measure(VideoClip clip, IReadOnlyDictionary<string, Rgb> palette, IReadOnlyDictionary<string, Rgb>? backgrounds = null)
     {
         ArgumentNullException.ThrowIfNull(clip);
         ArgumentNullException.ThrowIfNull(palette);
@@ -31,18 +46,25 @@ public sealed class ClipMeasurements
             throw new ArgumentException("the palette names no colour", nameof(palette));
         }
 
+        if (backgrounds is { Count: 0 })
+        {
+            throw new ArgumentException("the backgrounds palette names no colour", nameof(backgrounds));
+        }
+
         var names = palette.Keys.ToArray();
         var colors = names.Select(n => palette[n]).ToArray();
         var background = EstimateBackground(clip);
+        var backgroundName = backgrounds?.MinBy(b => b.Value.DistanceSquared(background)).Key;
         var plane = clip.Height * clip.Width;
 
         // Per frame: the palette index explaining each foreground pixel, -1 for background.
+        var masks = new bool[clip.Frames][];
         var labels = new int[clip.Frames][];
         var votes = new long[colors.Length];
         long foreground = 0;
         for (var t = 0; t < clip.Frames; t++)
         {
-            var mask = ForegroundMask(clip, t, background);
+            var mask = masks[t] = ForegroundMask(clip, t, background);
             var frame = clip.Frame(t);
             var label = labels[t] = new int[plane];
             for (var p = 0; p < plane; p++)
@@ -62,7 +84,7 @@ public sealed class ClipMeasurements
         var totalPixels = (double)plane * clip.Frames;
         if (foreground == 0)
         {
-            return new ClipMeasurement(background, null, 0, 0, null, null, 0, 0, MotionDirection.None);
+            return new ClipMeasurement(background, null, 0, 0, null, null, 0, 0, MotionDirection.None, backgroundName, 0, 0, null, 0);
         }
 
         var winner = 0;
@@ -83,6 +105,7 @@ public sealed class ClipMeasurements
             dy = b.Y - a.Y;
         }
 
+        var (objects, singleObjectShare, shape, shapeShare) = Regions(clip, masks, background, colors[winner]);
         return new ClipMeasurement(
             background,
             names[winner],
@@ -92,7 +115,12 @@ public sealed class ClipMeasurements
             last,
             dx,
             dy,
-            DirectionOf(dx, dy, MotionThreshold * Math.Min(clip.Height, clip.Width)));
+            DirectionOf(dx, dy, MotionThreshold * Math.Min(clip.Height, clip.Width)),
+            backgroundName,
+            objects,
+            singleObjectShare,
+            shape,
+            shapeShare);
     }
 
     /// <summary>The per-channel median of the pixels on the border of every frame.</summary>
@@ -156,16 +184,11 @@ public sealed class ClipMeasurements
     /// </summary>
     private static int NearestBlend(Rgb pixel, Rgb background, Rgb[] colors)
     {
-        int pr = pixel.R - background.R, pg = pixel.G - background.G, pb = pixel.B - background.B;
         var best = 0;
         var bestDistance = double.MaxValue;
         for (var c = 0; c < colors.Length; c++)
         {
-            int dr = colors[c].R - background.R, dg = colors[c].G - background.G, db = colors[c].B - background.B;
-            var length = (double)((dr * dr) + (dg * dg) + (db * db));
-            var alpha = length == 0 ? 0 : Math.Clamp(((pr * dr) + (pg * dg) + (pb * db)) / length, 0, 1);
-            double er = pr - (alpha * dr), eg = pg - (alpha * dg), eb = pb - (alpha * db);
-            var distance = (er * er) + (eg * eg) + (eb * eb);
+            var distance = Blend(pixel, background, colors[c]).Distance;
             if (distance < bestDistance)
             {
                 bestDistance = distance;
@@ -174,6 +197,59 @@ public sealed class ClipMeasurements
         }
 
         return best;
+    }
+
+    /// <summary>The point bg + α(c − bg), α in [0, 1], nearest to the pixel: α is how much of the colour the pixel holds, Distance the squared distance left.</summary>
+    private static (double Alpha, double Distance) Blend(Rgb pixel, Rgb background, Rgb color)
+    {
+        int pr = pixel.R - background.R, pg = pixel.G - background.G, pb = pixel.B - background.B;
+        int dr = color.R - background.R, dg = color.G - background.G, db = color.B - background.B;
+        var length = (double)((dr * dr) + (dg * dg) + (db * db));
+        var alpha = length == 0 ? 0 : Math.Clamp(((pr * dr) + (pg * dg) + (pb * db)) / length, 0, 1);
+        double er = pr - (alpha * dr), eg = pg - (alpha * dg), eb = pb - (alpha * db);
+        return (alpha, (er * er) + (eg * eg) + (eb * eb));
+    }
+
+    /// <summary>
+    /// Per frame, the mask's regions (specks dropped) and the largest one's shape, judged on its coverage of
+    /// <paramref name="color"/>: the most common region count, the share of frames showing exactly one region, and
+    /// the majority shape with the share of frames that voted for it.
+    /// </summary>
+    private (int Objects, double SingleObjectShare, ShapeKind? Shape, double ShapeShare) Regions(VideoClip clip, bool[][] masks, Rgb background, Rgb color)
+    {
+        var minArea = Math.Max(1, (int)Math.Ceiling(MinObjectFraction * clip.Height * clip.Width));
+        var counts = new int[clip.Frames];
+        var shapes = new Dictionary<ShapeKind, int>();
+        var coverage = new double[clip.Height * clip.Width];
+        for (var t = 0; t < clip.Frames; t++)
+        {
+            var regions = ForegroundRegions.Find(masks[t], clip.Height, clip.Width, minArea);
+            counts[t] = regions.Count;
+            if (regions.Count == 0)
+            {
+                continue;
+            }
+
+            var frame = clip.Frame(t);
+            for (var p = 0; p < coverage.Length; p++)
+            {
+                var alpha = Blend(new Rgb(frame[p * 3], frame[(p * 3) + 1], frame[(p * 3) + 2]), background, color).Alpha;
+                coverage[p] = Math.Max(0, (alpha - CoverageFloor) / (1 - CoverageFloor));
+            }
+
+            var shape = RegionForm.Of(ForegroundRegions.Grow(regions[0], clip.Height, clip.Width, RimPixels), coverage, clip.Width).Shape;
+            shapes[shape] = shapes.GetValueOrDefault(shape) + 1;
+        }
+
+        var objects = counts.GroupBy(c => c).OrderByDescending(g => g.Count()).ThenBy(g => g.Key).First().Key;
+        var single = counts.Count(c => c == 1) / (double)clip.Frames;
+        if (shapes.Count == 0)
+        {
+            return (objects, single, null, 0);
+        }
+
+        var majority = shapes.OrderByDescending(s => s.Value).ThenBy(s => s.Key).First();
+        return (objects, single, majority.Key, majority.Value / (double)clip.Frames);
     }
 
     private static (double X, double Y)? Centroid(int[] labels, int width, int label)
@@ -196,26 +272,9 @@ public sealed class ClipMeasurements
     private static bool[] MajorityFilter(bool[] mask, int height, int width)
     {
         var result = new bool[mask.Length];
-        for (var y = 0; y < height; y++)
+        for (var p = 0; p < mask.Length; p++)
         {
-            for (var x = 0; x < width; x++)
-            {
-                if (!mask[(y * width) + x])
-                {
-                    continue;
-                }
-
-                var neighbours = 0;
-                for (var yy = Math.Max(0, y - 1); yy <= Math.Min(height - 1, y + 1); yy++)
-                {
-                    for (var xx = Math.Max(0, x - 1); xx <= Math.Min(width - 1, x + 1); xx++)
-                    {
-                        neighbours += mask[(yy * width) + xx] ? 1 : 0;
-                    }
-                }
-
-                result[(y * width) + x] = neighbours >= 5;
-            }
+            result[p] = mask[p] && ForegroundRegions.Neighbourhood(p, height, width).Count(q => mask[q]) >= 5;
         }
 
         return result;

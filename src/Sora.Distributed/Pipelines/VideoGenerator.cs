@@ -82,6 +82,17 @@ public sealed class VideoGenerator
         return Enumerable.Range(0, captions.Count).Select(i => VideoClip.FromTensor(decoded.Select(0, i))).ToArray();
     }
 
+    /// <summary>The VAE's decoding of <paramref name="clip"/>'s latent mean: what the decoder makes of a clip it is given.</summary>
+    public VideoClip Reconstruct(VideoClip clip)
+    {
+        ArgumentNullException.ThrowIfNull(clip);
+        using var scope = Tensor.NewDisposeScope();
+        using var noGrad = Tensor.NoGrad();
+        Vae.Eval();
+        var (mean, _) = Vae.Encode(clip.ToTensor().Unsqueeze(0));
+        return VideoClip.FromTensor(Vae.Decode(mean, clip.Frames, clip.Height, clip.Width).Select(0, 0));
+    }
+
     // Conditioning clips must match the requested size: repeat the last frame to fill time; sizes must agree.
     private static VideoClip Resize(VideoClip clip, int frames, int height, int width)
     {

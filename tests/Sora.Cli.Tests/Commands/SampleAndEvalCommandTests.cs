@@ -16,7 +16,7 @@ public sealed class SampleAndEvalCommandTests : IDisposable
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
     [Fact]
-    public void A_trained_run_samples_videos_with_and_without_a_given_clip_and_evaluates_24_prompts()
+    public void A_trained_run_samples_videos_with_and_without_a_given_clip_and_evaluates_72_prompts()
     {
         var run = Path.Combine(_directory, "run");
         var job = Path.Combine(_directory, "job.yaml");
@@ -77,12 +77,38 @@ public sealed class SampleAndEvalCommandTests : IDisposable
         exit.Should().NotBe(0);
         text.Should().Contain("give --given too");
 
-        (exit, text) = RunAsync("eval", "--run", run);
+        (exit, text) = RunAsync("eval", "--run", run, "--real", "-1");
+        exit.Should().NotBe(0);
+        text.Should().Contain("--real must be at least 0");
+
+        (exit, text) = RunAsync("eval", "--run", run, "--real", "12");
         exit.Should().Be(0, text);
-        text.Should().Contain("colour accuracy").And.Contain("direction accuracy");
+        foreach (var measurement in new[] { "colour", "direction", "one object", "shape", "background" })
+        {
+            text.Should().Contain($"{measurement} accuracy");
+        }
+
+        text.Should().Contain("12 dataset clips").And.Contain("after the VAE");
         using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "eval.json")));
-        report.RootElement.GetProperty("Prompts").GetArrayLength().Should().Be(24, "six colours x four directions");
-        report.RootElement.GetProperty("ColorAccuracy").GetDouble().Should().BeInRange(0, 1);
+        var root = report.RootElement;
+        root.GetProperty("Prompts").GetArrayLength().Should().Be(72, "each of 3 shapes, 6 colours, 4 backgrounds and 4 directions equally often");
+        foreach (var accuracy in new[] { "BackgroundAccuracy", "ColorAccuracy", "DirectionAccuracy", "OneObjectAccuracy", "ShapeAccuracy" })
+        {
+            root.GetProperty(accuracy).GetDouble().Should().BeInRange(0, 1, accuracy);
+        }
+
+        root.GetProperty("Goals").GetProperty("Shape").GetDouble().Should().Be(0.8);
+        var row = root.GetProperty("Prompts")[0];
+        foreach (var field in new[] { "ExpectedBackground", "MeasuredBackground", "ExpectedShape", "MeasuredShape", "Objects", "OneObject", "ShapeCorrect" })
+        {
+            row.TryGetProperty(field, out _).Should().BeTrue(field);
+        }
+
+        var dataset = root.GetProperty("Dataset");
+        dataset.GetProperty("Clips").GetInt32().Should().Be(12);
+        dataset.GetProperty("AsDrawn").GetProperty("Shape").GetDouble().Should().Be(1, "the dataset's own clips measure right");
+        dataset.GetProperty("AfterVae").GetProperty("Color").GetDouble().Should().BeInRange(0, 1);
+        Directory.GetFiles(Path.Combine(run, "eval"), "*.png").Should().HaveCount(72);
     }
 
     [Fact]

@@ -26,8 +26,17 @@ internal static class ClipDegradation
         var radius = (int)Math.Ceiling(3 * sigma);
         var kernel = Enumerable.Range(-radius, (2 * radius) + 1).Select(k => Math.Exp(-(k * k) / (2 * sigma * sigma))).ToArray();
         var total = kernel.Sum();
-        kernel = kernel.Select(k => k / total).ToArray();
+        return Convolve(clip, kernel.Select(k => k / total).ToArray());
+    }
 
+    /// <summary>The mean of each pixel's (2·<paramref name="radius"/> + 1)² neighbourhood (edges clamped): radius 1 is a 3×3 box blur.</summary>
+    public static VideoClip BoxBlur(VideoClip clip, int radius) =>
+        Convolve(clip, Enumerable.Repeat(1.0 / ((2 * radius) + 1), (2 * radius) + 1).ToArray());
+
+    /// <summary>Each frame convolved with <paramref name="kernel"/> (odd length, centred) along rows, then along columns.</summary>
+    private static VideoClip Convolve(VideoClip clip, double[] kernel)
+    {
+        var radius = kernel.Length / 2;
         int h = clip.Height, w = clip.Width;
         var output = new byte[clip.Pixels.Length];
         var temp = new double[h * w * 3];

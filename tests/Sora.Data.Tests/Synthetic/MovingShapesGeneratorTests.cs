@@ -144,17 +144,49 @@ public class MovingShapesGeneratorTests
     }
 
     [Fact]
-    public void Eval_prompts_cover_every_colour_and_direction_once_with_a_fixed_shape_and_background()
+    public void Eval_prompts_are_72_distinct_ones_with_every_shape_colour_background_and_direction_equally_often()
     {
         var prompts = Generator.EvalPrompts();
 
-        prompts.Should().HaveCount(24);
-        prompts.Select(p => (p.Color, p.Direction)).Should().OnlyHaveUniqueItems();
-        prompts.Select(p => p.Color).Distinct().Should().HaveCount(6);
-        prompts.Select(p => p.Direction).Distinct().Should().BeEquivalentTo(new[] { MotionDirection.Left, MotionDirection.Right, MotionDirection.Up, MotionDirection.Down });
-        prompts.Should().OnlyContain(p => p.Shape == ShapeKind.Circle && p.Background == "black");
-        prompts[0].Caption.Should().Be("a red circle moves left on a black background");
+        prompts.Should().HaveCount(72);
+        prompts.Select(p => p.Caption).Should().OnlyHaveUniqueItems();
+        prompts.GroupBy(p => p.Shape).Select(g => g.Count()).Should().HaveCount(3).And.OnlyContain(n => n == 24);
+        prompts.GroupBy(p => p.Color).Select(g => g.Count()).Should().HaveCount(6).And.OnlyContain(n => n == 12);
+        prompts.GroupBy(p => p.Background).Select(g => g.Count()).Should().HaveCount(4).And.OnlyContain(n => n == 18);
+        prompts.GroupBy(p => p.Direction).Select(g => g.Count()).Should().HaveCount(4).And.OnlyContain(n => n == 18);
         prompts.Should().OnlyContain(p => p.Caption == Captions.Describe(p.Color, p.Shape, p.Direction, p.Background));
+        prompts.Select(p => p.Shape).Should().BeInAscendingOrder();
+    }
+
+    [Fact]
+    public void Eval_prompts_are_the_same_for_a_seed_on_any_machine_and_differ_between_seeds()
+    {
+        var prompts = Generator.EvalPrompts().Select(p => p.Caption).ToArray();
+
+        new MovingShapesGenerator(MovingShapesOptions.Default, seed: 2024).EvalPrompts().Select(p => p.Caption).Should().Equal(prompts);
+        new MovingShapesGenerator(MovingShapesOptions.Default, seed: 2025).EvalPrompts().Select(p => p.Caption).Should().NotEqual(prompts);
+
+        // Integer arithmetic only (SplitMix64): these are what every machine draws for seed 2024.
+        Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', prompts)))).Should().Be("F864E93547F32FE5042BCF46F6B52ECDB11581453BE813E282397BA60C5C993C");
+    }
+
+    [Fact]
+    public void Eval_prompts_keep_to_restricted_options_and_spread_an_uneven_count_within_one()
+    {
+        var options = MovingShapesOptions.Default with { Colors = [.. MovingShapesOptions.Default.Colors.Take(2)], Shapes = [ShapeKind.Triangle], Directions = [MotionDirection.Left, MotionDirection.Up] };
+        var generator = new MovingShapesGenerator(options, seed: 5);
+
+        var prompts = generator.EvalPrompts(10);
+
+        prompts.Should().HaveCount(10).And.OnlyContain(p => p.Shape == ShapeKind.Triangle && (p.Color == "red" || p.Color == "green"));
+        prompts.Select(p => p.Caption).Should().OnlyHaveUniqueItems();
+        prompts.GroupBy(p => p.Background).Select(g => g.Count()).Should().BeEquivalentTo(new[] { 2, 2, 3, 3 });
+        prompts.GroupBy(p => p.Direction).Select(g => g.Count()).Should().BeEquivalentTo(new[] { 5, 5 });
+
+        var all = generator.EvalPrompts(40);
+        all.Should().HaveCount(40, "16 distinct prompts exist, so some repeat");
+        all.Select(p => p.Caption).Distinct().Should().HaveCount(16);
+        generator.Invoking(g => g.EvalPrompts(0)).Should().Throw<ArgumentOutOfRangeException>();
     }
 
     [Fact]
