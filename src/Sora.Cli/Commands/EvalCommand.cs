@@ -2,6 +2,7 @@ using System.CommandLine;
 using Sora.Cli.Console;
 using Sora.Data.Synthetic;
 using Sora.Distributed.Pipelines;
+using Sora.Model.Sampling;
 using Spectre.Console;
 
 namespace Sora.Cli.Commands;
@@ -25,18 +26,25 @@ internal static class EvalCommand
         {
             Description = "Also measure this many of the run's dataset clips (regenerated from the job's seed), as drawn and after the run's VAE, where the truth is known.",
         };
+        var sampling = new SamplingOverrides();
         OptionRules.RequireAtLeast(1, prompts);
         OptionRules.RequireAtLeast(0, real);
         var command = new Command("eval", "Generate prompts covering every shape, colour, background and direction with the EMA weights and measure background, colour, motion, one object and shape.")
         {
             run, seed, prompts, real,
         };
+        foreach (var option in sampling.Options)
+        {
+            command.Options.Add(option);
+        }
+
         command.SetAction(parse =>
         {
             RuntimeCheck.WarnIfSlowBlas();
             var directory = new RunDirectory(parse.GetRequiredValue(run).FullName);
             var progress = new Progress<string>(m => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(m)}[/]"));
-            var (report, dataset) = Evaluate(directory, parse.GetValue(seed), parse.GetValue(prompts), parse.GetValue(real), progress);
+            var (report, dataset) = Evaluate(directory, parse.GetValue(seed), parse.GetValue(prompts), parse.GetValue(real), progress,
+                sampling.Apply(parse, directory.LoadJob()));
             var table = new Table().Border(TableBorder.Rounded).AddColumns("prompt", "background", "colour", "direction", "objects (frames with one)", "shape");
             foreach (var p in report.Prompts)
             {
@@ -76,11 +84,12 @@ internal static class EvalCommand
     }
 
     internal static (EvaluationReport Report, DatasetAccuracy? Dataset) Evaluate(RunDirectory directory, ulong seed, int promptCount = MovingShapesGenerator.DefaultEvalPrompts,
-        int realClips = 0, IProgress<string>? progress = null)
+        int realClips = 0, IProgress<string>? progress = null, SamplingOptions? sampling = null)
     {
         var job = directory.LoadJob();
         Sora.Torch.TorchRuntime.SetThreads(job.Threads > 0 ? job.Threads : Environment.ProcessorCount);
-        var generator = directory.LoadGenerator();
+        sampling ??= job.Sampling.Options;
+        var generator = directory.LoadGenerator(sampling: sampling);
         var options = VideoSet.SyntheticOptions(job.Data);
         var prompts = new MovingShapesGenerator(options, job.Seed).EvalPrompts(promptCount);
         var size = job.Data.Sizes[0];
@@ -96,6 +105,7 @@ internal static class EvalCommand
             DirectionAccuracy = accuracy.Direction,
             OneObjectAccuracy = accuracy.OneObject,
             ShapeAccuracy = accuracy.Shape,
+            Sampling = new { sampling.Steps, sampling.GuidanceScale },
             Evaluation.Goals,
             Dataset = dataset,
             report.Prompts,

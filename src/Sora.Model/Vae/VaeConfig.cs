@@ -119,7 +119,7 @@ public sealed record VaeConfig
         var spatialOk = IsPowerOfTwo(SpatialDownsample);
         Require(spatialOk, nameof(SpatialDownsample), $"is {SpatialDownsample}; it must be a power of two (1, 2, 4, 8, ...)");
         Require(IsPowerOfTwo(TemporalDownsample), nameof(TemporalDownsample), $"is {TemporalDownsample}; it must be a power of two (1, 2, 4, ...)");
-        if (spatialOk && IsPowerOfTwo(TemporalDownsample))
+        if (spatialOk && IsPowerOfTwo(TemporalDownsample) && !PatchStem)
         {
             Require(TemporalDownsample <= SpatialDownsample, nameof(TemporalDownsample),
                 $"is {TemporalDownsample}; time is halved only where space is, so it must be at most {nameof(SpatialDownsample)} ({SpatialDownsample})");

@@ -24,6 +24,25 @@ public class PatchVaeTowerTests
         vae.Decode(mean, t, h, w).Shape.Should().Equal(2, 3, t, h, w);
     }
 
+    [Theory]
+    [InlineData(8, 32, 32, 1, 8, 8)]
+    [InlineData(1, 32, 32, 1, 8, 8)]
+    [InlineData(16, 48, 32, 2, 12, 8)]
+    [InlineData(5, 30, 18, 1, 8, 5)]
+    public void The_patch_stem_may_compress_time_more_than_space_eight_frames_into_one_latent_frame(
+        long t, long h, long w, long lt, long lh, long lw)
+    {
+        using var scope = Tensor.NewDisposeScope();
+        RandomState.ManualSeed(1);
+        var config = VaeConfig.Patch with { TemporalDownsample = 8, LatentChannels = 32 };
+        config.Validate();
+        using var vae = new VideoVae(config);
+        var video = Tensor.Rand([2, 3, t, h, w]).Mul(2).Sub(1);
+        var (mean, _) = vae.Encode(video);
+        mean.Shape.Should().Equal(2, 32, lt, lh, lw);
+        vae.Decode(mean, t, h, w).Shape.Should().Equal(2, 3, t, h, w);
+    }
+
     [Fact]
     public void A_short_run_reconstructs_moving_squares_far_better_than_their_mean_colour()
     {

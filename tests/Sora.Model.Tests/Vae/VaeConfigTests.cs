@@ -12,7 +12,7 @@ public class VaeConfigTests
         ["negative blocks"] = (VaeConfig.Tiny with { ResidualBlocksPerLevel = -1 }, "ResidualBlocksPerLevel"),
         ["spatial factor not a power of two"] = (VaeConfig.Tiny with { SpatialDownsample = 6 }, "SpatialDownsample"),
         ["temporal factor not a power of two"] = (VaeConfig.Tiny with { TemporalDownsample = 3 }, "TemporalDownsample"),
-        ["temporal factor above the spatial one"] = (VaeConfig.Tiny with { TemporalDownsample = 8 }, "TemporalDownsample"),
+        ["temporal factor above the spatial one (hierarchical)"] = (VaeConfig.Tiny with { TemporalDownsample = 8 }, "TemporalDownsample"),
         ["too few levels for the spatial factor"] = (VaeConfig.Tiny with { SpatialDownsample = 8 }, "ChannelMultipliers"),
         ["no levels"] = (VaeConfig.Tiny with { ChannelMultipliers = [] }, "ChannelMultipliers"),
         ["zero multiplier"] = (VaeConfig.Tiny with { ChannelMultipliers = [1, 0, 2] }, "ChannelMultipliers[1]"),
