@@ -36,12 +36,9 @@ public class EulerSamplerTests
     public void Conditioning_frames_stay_fixed_and_sampling_is_reproducible()
     {
         using var scope = Tensor.NewDisposeScope();
-        RandomState.ManualSeed(10);
-        using var model = new VideoDiT(Small, 8);
-        VideoDiTTests.PerturbZeroInit(model);
-        model.Eval();
+        using var model = PerturbedModel(seed: 10);
         var given = Tensor.Randn([1, 4, 3, 4, 4]);
-        var captions = Tensor.FromArray(new long[] { 2, 3, 0, 0 }, 1, 4);
+        var captions = Caption();
         var sampler = new EulerSampler(new RectifiedFlow(), new SamplingOptions { Steps = 4, GuidanceScale = 3 });
         var noise = Tensor.Randn(given.Shape);
 
@@ -100,12 +97,9 @@ public class EulerSamplerTests
     public void A_loop_ends_on_its_first_latent_frame_and_ties_it_at_every_step()
     {
         using var scope = Tensor.NewDisposeScope();
-        RandomState.ManualSeed(11);
-        using var model = new VideoDiT(Small, 8);
-        VideoDiTTests.PerturbZeroInit(model);
-        model.Eval();
+        using var model = PerturbedModel(seed: 11);
         var noise = Tensor.Randn([1, 4, 3, 4, 4]);
-        var captions = Tensor.FromArray(new long[] { 2, 3, 0, 0 }, 1, 4);
+        var captions = Caption();
         var sampler = new EulerSampler(new RectifiedFlow(), new SamplingOptions { Steps = 4, GuidanceScale = 2 });
 
         var loop = sampler.Sample(model, noise.Shape, captions, noise: noise, loop: true);
@@ -124,19 +118,28 @@ public class EulerSamplerTests
     public void A_connection_holds_both_ends_and_generates_the_frames_between()
     {
         using var scope = Tensor.NewDisposeScope();
-        RandomState.ManualSeed(12);
-        using var model = new VideoDiT(Small, 8);
-        VideoDiTTests.PerturbZeroInit(model);
-        model.Eval();
+        using var model = PerturbedModel(seed: 12);
         var start = Tensor.Randn([1, 4, 4, 4, 4]);
         var end = Tensor.Randn([1, 4, 4, 4, 4]);
         var sampler = new EulerSampler(new RectifiedFlow(), new SamplingOptions { Steps = 3, GuidanceScale = 2 });
 
-        var connected = sampler.Sample(model, start.Shape, Tensor.FromArray(new long[] { 2, 3, 0, 0 }, 1, 4), ConditioningFrames.Ends(start, 1, end, 1), Tensor.Randn(start.Shape));
+        var connected = sampler.Sample(model, start.Shape, Caption(), ConditioningFrames.Ends(start, 1, end, 1), Tensor.Randn(start.Shape));
 
         connected.Narrow(2, 0, 1).Equal(start.Narrow(2, 0, 1)).Should().BeTrue();
         connected.Narrow(2, 3, 1).Equal(end.Narrow(2, 3, 1)).Should().BeTrue();
         connected.Narrow(2, 1, 2).AllClose(start.Narrow(2, 1, 2), atol: 1e-3).Should().BeFalse();
         connected.Narrow(2, 1, 2).AllClose(end.Narrow(2, 1, 2), atol: 1e-3).Should().BeFalse();
     }
+
+    // A small DiT in eval mode whose zero-initialised gates are perturbed, so its output depends on its input.
+    private static VideoDiT PerturbedModel(ulong seed)
+    {
+        RandomState.ManualSeed(seed);
+        var model = new VideoDiT(Small, 8);
+        VideoDiTTests.PerturbZeroInit(model);
+        model.Eval();
+        return model;
+    }
+
+    private static Tensor Caption() => Tensor.FromArray(new long[] { 2, 3, 0, 0 }, 1, 4);
 }
