@@ -5,7 +5,8 @@ using static Sora.Cli.Tests.Commands.CliRun;
 namespace Sora.Cli.Tests.Commands;
 
 /// <summary>
-/// What the README tells a user to run after training: <c>sora sample</c> (plain and conditioned on a given clip)
+/// What the README tells a user to run after training: <c>sora sample</c> (plain, conditioned on a given clip, and in the
+/// edit, connect and loop modes)
 /// and <c>sora eval</c>, on a small run trained by <c>sora train</c> from a Parquet dataset it generates.
 /// </summary>
 [Collection(nameof(ConsoleOutput))]
@@ -69,6 +70,20 @@ public sealed class SampleAndEvalCommandTests : IDisposable
         (exit, text) = RunAsync("sample", "--run", run, "--prompt", "a red circle moves right on a black background", "--given", first + ".mp4", "--mode", "extend-forward", "--frames", "8", "--output", extended);
         exit.Should().Be(0, text);
         Ffmpeg.Default.Probe(Path.Combine(extended, "00-red-circle-moves-right-black-background.mp4")).Frames.Should().Be(8);
+
+        var second = Path.Combine(plain, "01-blue-square-moves-up-white-background.mp4");
+        foreach (var (mode, options) in new (string, string[])[]
+        {
+            ("edit", ["--given", first + ".mp4", "--strength", "0.7"]),
+            ("connect", ["--given", first + ".mp4", "--given-end", second]),
+            ("loop", []),
+        })
+        {
+            var directory = Path.Combine(_directory, mode);
+            (exit, text) = RunAsync(["sample", "--run", run, "--prompt", "a blue circle moves right on a black background", "--mode", mode, .. options, "--output", directory]);
+            exit.Should().Be(0, text);
+            Ffmpeg.Default.Probe(Path.Combine(directory, "00-blue-circle-moves-right-black-background.mp4")).Frames.Should().Be(8, mode);
+        }
 
         (exit, text) = RunAsync("sample", "--run", run, "--prompt", "a red circle", "--given", first + ".mp4", "--mode", "sideways");
         exit.Should().NotBe(0);

@@ -1,6 +1,7 @@
 using Sora.Data.Video;
 using Sora.Distributed.Configuration;
 using Sora.Distributed.Pipelines;
+using Sora.Distributed.Tests.Support;
 using Sora.Distributed.Tests.Training;
 
 namespace Sora.Distributed.Tests.Pipelines;
@@ -61,20 +62,7 @@ public sealed class TrainingJobTests : IDisposable
         var again = generator.Generate([job.Sampling.Prompts[0]], 8, 32, 32, job.Seed);
         var written = Ffmpeg.Default.DecodeRaw(result.Samples[0], 128, 128);
         again[0].Upscale(4).Frame(0).Length.Should().Be(written.Frame(0).Length);
-        MeanAbsoluteDifference(again[0].Upscale(4), written).Should().BeLessThan(6, "the reloaded EMA model regenerates the sample (up to video compression)");
-    }
-
-    private static double MeanAbsoluteDifference(VideoClip a, VideoClip b)
-    {
-        double total = 0;
-        var pa = a.Pixels;
-        var pb = b.Pixels;
-        for (var i = 0; i < pa.Length; i++)
-        {
-            total += Math.Abs(pa[i] - pb[i]);
-        }
-
-        return total / pa.Length;
+        PixelDistance.Between(again[0].Upscale(4), written).Should().BeLessThan(6, "the reloaded EMA model regenerates the sample (up to video compression)");
     }
 
     private sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
