@@ -96,7 +96,7 @@ public sealed class SampleAndEvalCommandTests : IDisposable
         exit.Should().NotBe(0);
         text.Should().Contain("--real must be at least 0");
 
-        (exit, text) = RunAsync("eval", "--run", run, "--real", "12");
+        (exit, text) = RunAsync("eval", "--run", run, "--real", "12", "--guidance", "3");
         exit.Should().Be(0, text);
         foreach (var measurement in new[] { "colour", "direction", "one object", "shape", "background" })
         {
@@ -113,6 +113,8 @@ public sealed class SampleAndEvalCommandTests : IDisposable
         }
 
         root.GetProperty("Goals").GetProperty("Shape").GetDouble().Should().Be(0.8);
+        root.GetProperty("Sampling").GetProperty("GuidanceScale").GetDouble().Should().Be(3, "--guidance overrides the job's scale");
+        root.GetProperty("Sampling").GetProperty("Steps").GetInt32().Should().Be(3, "the job's steps where --steps is not given");
         var row = root.GetProperty("Prompts")[0];
         foreach (var field in new[] { "ExpectedBackground", "MeasuredBackground", "ExpectedShape", "MeasuredShape", "Objects", "OneObject", "ShapeCorrect" })
         {
