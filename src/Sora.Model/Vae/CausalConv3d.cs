@@ -17,6 +17,10 @@ internal sealed class CausalConv3d : Module<Tensor, Tensor>
 {
     private readonly long _frontPadding;
 
+    private readonly long _spatialStride;
+
+    private readonly long _spatialPadding;
+
     public CausalConv3d(long inChannels, long outChannels, long kernelSize = 3, long temporalStride = 1, long spatialStride = 1)
     {
         if (temporalStride > kernelSize)
@@ -26,6 +30,7 @@ internal sealed class CausalConv3d : Module<Tensor, Tensor>
 
         _frontPadding = kernelSize - temporalStride;
         var spatialPadding = kernelSize / 2;
+        (_spatialStride, _spatialPadding) = (spatialStride, spatialPadding);
         Conv = RegisterModule("conv", new Conv3d(inChannels, outChannels, (kernelSize, kernelSize, kernelSize),
             stride: (temporalStride, spatialStride, spatialStride), padding: (0, spatialPadding, spatialPadding)));
     }
@@ -40,6 +45,15 @@ internal sealed class CausalConv3d : Module<Tensor, Tensor>
         }
 
         var shape = input.Shape;
+        if (shape[2] == 1 && _frontPadding == Conv.Weight.Size(2) - 1)
+        {
+            // One frame (an image, or a clip of one latent frame): the padding repeats it, so every temporal tap sees the
+            // same frame and the 3-D convolution is exactly a 2-D one with the taps summed, at a third of the work.
+            using var scope = Tensor.NewDisposeScope();
+            var flat = Functional.Conv2d(input.Squeeze(2), Conv.Weight.Sum(2), Conv.Bias, (_spatialStride, _spatialStride), (_spatialPadding, _spatialPadding));
+            return scope.MoveToOuter(flat.Unsqueeze(2));
+        }
+
         var firstFrame = input.Narrow(2, 0, 1).Expand(shape[0], shape[1], _frontPadding, shape[3], shape[4]);
         return Conv.Forward(Tensor.Cat([firstFrame, input], dim: 2));
     }

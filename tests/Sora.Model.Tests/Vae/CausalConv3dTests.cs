@@ -47,4 +47,28 @@ public class CausalConv3dTests
         var output = conv.Forward(frame.Expand(1, 2, 4, 6, 6).Contiguous());
         output.Narrow(2, 0, 1).AllClose(output.Narrow(2, 3, 1), atol: 1e-6).Should().BeTrue("the front padding repeats the first frame");
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void One_frame_gives_the_output_and_weight_gradients_of_the_padded_3d_convolution(long spatialStride)
+    {
+        // An image or a one-latent-frame clip takes the 2-D path; the reference is the general path's padded input.
+        using var scope = Tensor.NewDisposeScope();
+        RandomState.ManualSeed(4);
+        using var conv = new CausalConv3d(6, 5, spatialStride: spatialStride);
+        var frame = Tensor.Randn([2, 6, 1, 9, 7]);
+        var fast = conv.Forward(frame);
+        fast.Sum().Backward();
+        var fastGrad = conv.Conv.Weight.Grad()!.Clone();
+        var fastBiasGrad = conv.Conv.Bias!.Grad()!.Clone();
+        conv.ZeroGrad();
+
+        var reference = conv.Conv.Forward(Tensor.Cat([frame, frame, frame], dim: 2));
+        reference.Sum().Backward();
+        fast.Shape.Should().Equal(reference.Shape);
+        fast.AllClose(reference, atol: 1e-5).Should().BeTrue();
+        fastGrad.AllClose(conv.Conv.Weight.Grad()!, atol: 1e-4).Should().BeTrue();
+        fastBiasGrad.AllClose(conv.Conv.Bias!.Grad()!, atol: 1e-4).Should().BeTrue();
+    }
 }
