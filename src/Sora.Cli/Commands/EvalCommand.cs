@@ -26,13 +26,35 @@ internal static class EvalCommand
         {
             Description = "Also measure this many of the run's dataset clips (regenerated from the job's seed), as drawn and after the run's VAE, where the truth is known.",
         };
+        var renoise = new Option<double[]>("--renoise")
+        {
+            Description = "With --real: also noise each clip to these times in (0, 1] and let the DiT denoise it under its own caption, e.g. --renoise 0.25 0.5 0.75, to see at which noise level the model loses a property.",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        renoise.Validators.Add(result =>
+        {
+            foreach (var time in result.GetValueOrDefault<double[]>() ?? [])
+            {
+                if (!(time is > 0 and <= 1))
+                {
+                    result.AddError($"--renoise: {time} is not a time in (0, 1]");
+                }
+            }
+        });
         var sampling = new SamplingOverrides();
         OptionRules.RequireAtLeast(1, prompts);
         OptionRules.RequireAtLeast(0, real);
         var command = new Command("eval", "Generate prompts covering every shape, colour, background and direction with the EMA weights and measure background, colour, motion, one object and shape.")
         {
-            run, seed, prompts, real,
+            run, seed, prompts, real, renoise,
         };
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(renoise) is { Length: > 0 } && result.GetValue(real) < 1)
+            {
+                result.AddError("--renoise measures dataset clips: give --real N as well");
+            }
+        });
         foreach (var option in sampling.Options)
         {
             command.Options.Add(option);
@@ -44,7 +66,7 @@ internal static class EvalCommand
             var directory = new RunDirectory(parse.GetRequiredValue(run).FullName);
             var progress = new Progress<string>(m => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(m)}[/]"));
             var (report, dataset) = Evaluate(directory, parse.GetValue(seed), parse.GetValue(prompts), parse.GetValue(real), progress,
-                sampling.Apply(parse, directory.LoadJob()));
+                sampling.Apply(parse, directory.LoadJob()), parse.GetValue(renoise));
             var table = new Table().Border(TableBorder.Rounded).AddColumns("prompt", "background", "colour", "direction", "objects (frames with one)", "shape");
             foreach (var p in report.Prompts)
             {
@@ -68,10 +90,12 @@ internal static class EvalCommand
             if (dataset is not null)
             {
                 AnsiConsole.MarkupLine($"the measurements on {dataset.Clips} dataset clips, where the truth is known:");
-                var trust = new Table().Border(TableBorder.Rounded).AddColumns("measurement", "as drawn", "after the VAE");
-                foreach (var ((name, drawn), (_, decoded)) in dataset.AsDrawn.Named().Zip(dataset.AfterVae.Named()))
+                var trust = new Table().Border(TableBorder.Rounded).AddColumns(
+                    ["measurement", "as drawn", "after the VAE", .. dataset.Renoised.Select(r => $"redrawn from t = {r.Strength:0.##}")]);
+                var columns = new[] { dataset.AsDrawn, dataset.AfterVae }.Concat(dataset.Renoised.Select(r => r.Accuracy)).Select(a => a.Named().ToArray()).ToArray();
+                for (var row = 0; row < columns[0].Length; row++)
                 {
-                    trust.AddRow(name, $"{drawn:P0}", $"{decoded:P0}");
+                    trust.AddRow([columns[0][row].Name, .. columns.Select(c => $"{c[row].Value:P0}")]);
                 }
 
                 AnsiConsole.Write(trust);
@@ -84,7 +108,7 @@ internal static class EvalCommand
     }
 
     internal static (EvaluationReport Report, DatasetAccuracy? Dataset) Evaluate(RunDirectory directory, ulong seed, int promptCount = MovingShapesGenerator.DefaultEvalPrompts,
-        int realClips = 0, IProgress<string>? progress = null, SamplingOptions? sampling = null)
+        int realClips = 0, IProgress<string>? progress = null, SamplingOptions? sampling = null, IReadOnlyList<double>? renoise = null)
     {
         var job = directory.LoadJob();
         Sora.Torch.TorchRuntime.SetThreads(job.Threads > 0 ? job.Threads : Environment.ProcessorCount);
@@ -96,7 +120,7 @@ internal static class EvalCommand
         var frames = job.Data.Lengths.Where(l => l > 1).DefaultIfEmpty(8).Max();
         var report = Evaluation.Run(generator, prompts, options, frames, size.Height, size.Width, seed,
             Path.Combine(directory.Path, "eval"), job.Sampling.Upscale, progress);
-        var dataset = realClips > 0 ? Evaluation.MeasureDataset(generator, options, job.Seed, realClips, progress) : null;
+        var dataset = realClips > 0 ? Evaluation.MeasureDataset(generator, options, job.Seed, realClips, progress, renoise, seed) : null;
         var accuracy = report.Accuracy;
         RunDirectory.WriteJson(directory.EvaluationFile, new
         {

@@ -45,19 +45,54 @@ public static class Evaluation
     /// The measurements' accuracy on the first <paramref name="count"/> clips of the moving-shapes dataset of
     /// <paramref name="options"/> and <paramref name="seed"/> (videos only, where the options have any), as drawn and
     /// after a round trip through <paramref name="generator"/>'s VAE: the blur every generated video goes through.
+    /// With <paramref name="renoise"/>, also after each clip is noised to each of those times and denoised by the DiT
+    /// under its own caption (SDEdit): where, between the clip (time 0) and a fresh sample (time 1), the model loses a
+    /// property. <paramref name="noiseSeed"/> seeds that noise.
     /// </summary>
-    public static DatasetAccuracy MeasureDataset(VideoGenerator generator, MovingShapesOptions options, ulong seed, int count, IProgress<string>? progress = null)
+    public static DatasetAccuracy MeasureDataset(VideoGenerator generator, MovingShapesOptions options, ulong seed, int count,
+        IProgress<string>? progress = null, IReadOnlyList<double>? renoise = null, ulong noiseSeed = 1)
     {
         ArgumentNullException.ThrowIfNull(generator);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        renoise ??= [];
+        foreach (var strength in renoise)
+        {
+            if (!(strength is > 0 and <= 1))
+            {
+                throw new ArgumentOutOfRangeException(nameof(renoise), strength, "a renoise time must lie in (0, 1]");
+            }
+        }
+
         var dataset = new MovingShapesGenerator(options, seed);
         var videos = options.Lengths.Any(l => l > 1);
         var samples = Enumerable.Range(0, int.MaxValue).Select(i => dataset.Generate(i)).Where(s => !videos || s.Frames > 1).Take(count).ToArray();
         progress?.Report($"measuring {samples.Length} dataset clips as drawn and after the VAE");
         var drawn = samples.Select(s => Check(s.Prompt, s.Clip, options)).ToArray();
         var decoded = samples.Select(s => Check(s.Prompt, generator.Reconstruct(s.Clip), options)).ToArray();
-        return new DatasetAccuracy(samples.Length, MeasurementAccuracy.Of(drawn), MeasurementAccuracy.Of(decoded));
+        var renoised = renoise.Select(strength =>
+        {
+            progress?.Report($"renoising {samples.Length} dataset clips to time {strength:0.##} and denoising them under their captions");
+            var checks = new PromptCheck[samples.Length];
+            const int chunk = 8;
+            foreach (var group in Enumerable.Range(0, samples.Length).GroupBy(i => (samples[i].Frames, samples[i].Clip.Height, samples[i].Clip.Width)))
+            {
+                var indices = group.ToArray();
+                for (var start = 0; start < indices.Length; start += chunk)
+                {
+                    var batch = indices.Skip(start).Take(chunk).ToArray();
+                    var clips = generator.Edit(batch.Select(i => samples[i].Prompt.Caption).ToArray(), group.Key.Frames, group.Key.Height, group.Key.Width,
+                        noiseSeed + (ulong)batch[0], batch.Select(i => samples[i].Clip).ToArray(), strength);
+                    for (var j = 0; j < batch.Length; j++)
+                    {
+                        checks[batch[j]] = Check(samples[batch[j]].Prompt, clips[j], options);
+                    }
+                }
+            }
+
+            return new RenoisedAccuracy(strength, MeasurementAccuracy.Of(checks));
+        }).ToArray();
+        return new DatasetAccuracy(samples.Length, MeasurementAccuracy.Of(drawn), MeasurementAccuracy.Of(decoded), renoised);
     }
 
     /// <summary>A file-name stem for a caption: "red-circle-moves-left-black-background".</summary>
@@ -132,5 +167,11 @@ public sealed record PromptResult(
 /// <summary>Every prompt's result and the accuracies over all of them.</summary>
 public sealed record EvaluationReport(IReadOnlyList<PromptResult> Prompts, MeasurementAccuracy Accuracy);
 
-/// <summary>The measurements' accuracy on <paramref name="Clips"/> dataset clips, as drawn and decoded by the run's VAE.</summary>
-public sealed record DatasetAccuracy(int Clips, MeasurementAccuracy AsDrawn, MeasurementAccuracy AfterVae);
+/// <summary>
+/// The measurements' accuracy on <paramref name="Clips"/> dataset clips, as drawn, decoded by the run's VAE, and redrawn by
+/// the DiT from each time in <paramref name="Renoised"/>.
+/// </summary>
+public sealed record DatasetAccuracy(int Clips, MeasurementAccuracy AsDrawn, MeasurementAccuracy AfterVae, IReadOnlyList<RenoisedAccuracy> Renoised);
+
+/// <summary>The accuracy on dataset clips noised to time <paramref name="Strength"/> and denoised by the DiT under their own captions.</summary>
+public sealed record RenoisedAccuracy(double Strength, MeasurementAccuracy Accuracy);

@@ -96,8 +96,16 @@ public sealed class SampleAndEvalCommandTests : IDisposable
         exit.Should().NotBe(0);
         text.Should().Contain("--real must be at least 0");
 
-        (exit, text) = RunAsync("eval", "--run", run, "--real", "12", "--guidance", "3");
+        (exit, text) = RunAsync("eval", "--run", run, "--renoise", "0.5");
+        exit.Should().NotBe(0);
+        text.Should().Contain("give --real N as well");
+        (exit, text) = RunAsync("eval", "--run", run, "--real", "4", "--renoise", "1.5");
+        exit.Should().NotBe(0);
+        text.Should().Contain("--renoise: 1.5 is not a time in (0, 1]");
+
+        (exit, text) = RunAsync("eval", "--run", run, "--real", "12", "--guidance", "3", "--renoise", "0.5", "1");
         exit.Should().Be(0, text);
+        text.Should().Contain("redrawn from t = 0.5").And.Contain("redrawn from t = 1");
         foreach (var measurement in new[] { "colour", "direction", "one object", "shape", "background" })
         {
             text.Should().Contain($"{measurement} accuracy");
@@ -125,6 +133,9 @@ public sealed class SampleAndEvalCommandTests : IDisposable
         dataset.GetProperty("Clips").GetInt32().Should().Be(12);
         dataset.GetProperty("AsDrawn").GetProperty("Shape").GetDouble().Should().Be(1, "the dataset's own clips measure right");
         dataset.GetProperty("AfterVae").GetProperty("Color").GetDouble().Should().BeInRange(0, 1);
+        var renoised = dataset.GetProperty("Renoised");
+        renoised.EnumerateArray().Select(r => r.GetProperty("Strength").GetDouble()).Should().Equal(0.5, 1.0);
+        renoised[0].GetProperty("Accuracy").GetProperty("Shape").GetDouble().Should().BeInRange(0, 1);
         Directory.GetFiles(Path.Combine(run, "eval"), "*.png").Should().HaveCount(72);
     }
 

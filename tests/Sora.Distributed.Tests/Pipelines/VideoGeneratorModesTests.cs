@@ -1,5 +1,6 @@
 using Sora.Data.Synthetic;
 using Sora.Data.Video;
+using Sora.Distributed.Pipelines;
 using Sora.Distributed.Tests.Support;
 using Sora.Distributed.Tests.Training;
 using Sora.Model.Sampling;
@@ -32,6 +33,20 @@ public sealed class VideoGeneratorModesTests(TrainedShapesRun run, ITestOutputHe
         var right = measured.Where((m, i) => m.Color == Colors[i / 2] && m.Direction == (i % 2 == 0 ? MotionDirection.Left : MotionDirection.Right)).Count();
         output.WriteLine($"trained in {run.TrainingTime.TotalSeconds:F0} s; plain samples with the caption's colour and direction: {right}/12");
         right.Should().BeGreaterThanOrEqualTo(10, $"the modes below are measured on this model (trained in {run.TrainingTime.TotalSeconds:F0} s)");
+    }
+
+    [Fact]
+    public void Eval_renoise_redraws_dataset_clips_from_each_time_and_a_little_noise_keeps_what_they_show()
+    {
+        // sora eval --real 16 --renoise 0.3 1: the run's own clips (seed 3), noised to each time and denoised under their captions.
+        var accuracy = Evaluation.MeasureDataset(run.Generator, TrainedShapesRun.Shapes, seed: 3, count: 16, renoise: [0.3, 1.0], noiseSeed: 5);
+        var (low, fresh) = (accuracy.Renoised[0].Accuracy, accuracy.Renoised[1].Accuracy);
+        output.WriteLine($"after the VAE: colour {accuracy.AfterVae.Color:P0}, direction {accuracy.AfterVae.Direction:P0}; " +
+            $"from t = 0.3: {low.Color:P0}, {low.Direction:P0}; from t = 1: {fresh.Color:P0}, {fresh.Direction:P0}");
+        accuracy.Renoised.Select(r => r.Strength).Should().Equal(0.3, 1.0);
+        low.Color.Should().BeGreaterThanOrEqualTo(0.9, "at t = 0.3 the clip's colour is still plain in the input");
+        low.Direction.Should().BeGreaterThanOrEqualTo(0.9, "and so is its motion");
+        fresh.Color.Should().BeGreaterThanOrEqualTo(0.75, "from pure noise the model draws the captioned colour, as plain samples do");
     }
 
     [Fact]
