@@ -21,6 +21,15 @@ public static class Evaluation
         ArgumentNullException.ThrowIfNull(prompts);
         ArgumentNullException.ThrowIfNull(options);
         var checks = new List<PromptCheck>();
+        if (outputDirectory is not null && Directory.Exists(outputDirectory))
+        {
+            // An earlier evaluation's sheets (other prompts, or as many under other names) would sit beside this one's.
+            foreach (var sheet in Directory.GetFiles(outputDirectory, "*.png"))
+            {
+                File.Delete(sheet);
+            }
+        }
+
         const int chunk = 8;
         for (var start = 0; start < prompts.Count; start += chunk)
         {

@@ -96,6 +96,8 @@ public sealed class SampleAndEvalCommandTests : IDisposable
         exit.Should().NotBe(0);
         text.Should().Contain("--real must be at least 0");
 
+        Directory.CreateDirectory(Path.Combine(run, "eval"));
+        File.WriteAllBytes(Path.Combine(run, "eval", "99-an-earlier-eval.png"), [1, 2, 3]);
         (exit, text) = RunAsync("eval", "--run", run, "--renoise", "0.5");
         exit.Should().NotBe(0);
         text.Should().Contain("give --real N as well");
@@ -136,7 +138,7 @@ public sealed class SampleAndEvalCommandTests : IDisposable
         var renoised = dataset.GetProperty("Renoised");
         renoised.EnumerateArray().Select(r => r.GetProperty("Strength").GetDouble()).Should().Equal(0.5, 1.0);
         renoised[0].GetProperty("Accuracy").GetProperty("Shape").GetDouble().Should().BeInRange(0, 1);
-        Directory.GetFiles(Path.Combine(run, "eval"), "*.png").Should().HaveCount(72);
+        Directory.GetFiles(Path.Combine(run, "eval"), "*.png").Should().HaveCount(72, "an earlier evaluation's sheets are removed");
     }
 
     [Fact]
