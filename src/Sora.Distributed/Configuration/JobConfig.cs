@@ -98,6 +98,8 @@ public sealed record JobConfig
             TemporalDownsample = section.Int("temporal_downsample", baseConfig.TemporalDownsample, min: 1),
             SpatialDownsample = section.Int("spatial_downsample", baseConfig.SpatialDownsample, min: 1),
             KlWeight = section.Double("kl_weight", baseConfig.KlWeight, min: 0),
+            BaseChannels = section.Int("width", baseConfig.BaseChannels, min: 1),
+            PixelHeadChannels = section.Int("pixel_head", baseConfig.PixelHeadChannels, min: 0),
         };
         return Validated(section, () => config.Validate(), config);
     }

@@ -32,7 +32,12 @@ internal sealed class PatchVaeTower : Module<Tensor, Tensor>
         Blocks = RegisterModule("blocks", new ModuleList<PatchResidual>(Enumerable.Range(0, config.ResidualBlocksPerLevel).Select(_ => new PatchResidual(width))));
         if (decoder)
         {
-            Unpatch = RegisterModule("patch_conv_transpose", new ConvTranspose3d(width, config.InputChannels, kernel, stride: kernel));
+            var head = config.PixelHeadChannels;
+            Unpatch = RegisterModule("patch_conv_transpose", new ConvTranspose3d(width, head > 0 ? head : config.InputChannels, kernel, stride: kernel));
+            if (head > 0)
+            {
+                PixelHead = RegisterModule("pixel_head", new ModuleList<Conv2d>([new Conv2d(head, head, 3, padding: 1), new Conv2d(head, config.InputChannels, 3, padding: 1)]));
+            }
         }
         else
         {
@@ -51,6 +56,9 @@ internal sealed class PatchVaeTower : Module<Tensor, Tensor>
 
     public ConvTranspose3d? Unpatch { get; }
 
+    /// <summary>The decoder's per-frame pixel convolutions (<see cref="VaeConfig.PixelHeadChannels"/>), or null.</summary>
+    public ModuleList<Conv2d>? PixelHead { get; }
+
     public override Tensor Forward(Tensor input)
     {
         using var scope = Tensor.NewDisposeScope();
@@ -60,7 +68,22 @@ internal sealed class PatchVaeTower : Module<Tensor, Tensor>
             h = block.Forward(h);
         }
 
-        return scope.MoveToOuter(_decoder ? Unpatch!.Forward(h) : Output!.Forward(h));
+        return scope.MoveToOuter(_decoder ? Pixels(Unpatch!.Forward(h)) : Output!.Forward(h));
+    }
+
+    // (N, C, T, H, W) features per pixel to colours, frame by frame, through the pixel head where there is one.
+    private Tensor Pixels(Tensor features)
+    {
+        if (PixelHead is null)
+        {
+            return features;
+        }
+
+        var (n, c, t, height, width) = (features.Size(0), features.Size(1), features.Size(2), features.Size(3), features.Size(4));
+        var h = features.Permute(0, 2, 1, 3, 4).Reshape(n * t, c, height, width);
+        h = PixelHead[1].Forward(PixelHead[0].Forward(h.Silu()).Silu());
+        var colours = h.Size(1);
+        return h.Reshape(n, t, colours, height, width).Permute(0, 2, 1, 3, 4);
     }
 }
 

@@ -61,6 +61,13 @@ public sealed record VaeConfig
     /// </summary>
     public bool PatchStem { get; init; }
 
+    /// <summary>
+    /// The patch decoder's pixel head (0 = none): the decoder's last layer writes this many features per pixel instead of
+    /// the colours, and two 3×3 convolutions over each frame turn them into colours. Without it every pixel block is a
+    /// linear mix of <see cref="BaseChannels"/> block patterns, which blurs a small shape's corners and edges.
+    /// </summary>
+    public int PixelHeadChannels { get; init; }
+
     /// <summary>Channels of the first (full-resolution) level; level i has BaseChannels × ChannelMultipliers[i].</summary>
     public int BaseChannels { get; init; } = 64;
 
@@ -115,6 +122,8 @@ public sealed record VaeConfig
         Require(BaseChannels >= 1, nameof(BaseChannels), $"is {BaseChannels}; it must be at least 1");
         Require(ResidualBlocksPerLevel >= 0, nameof(ResidualBlocksPerLevel), $"is {ResidualBlocksPerLevel}; it must be 0 or more");
         Require(GroupNormGroups >= 1, nameof(GroupNormGroups), $"is {GroupNormGroups}; it must be at least 1");
+        Require(PixelHeadChannels >= 0, nameof(PixelHeadChannels), $"is {PixelHeadChannels}; it must be 0 (none) or more");
+        Require(PixelHeadChannels == 0 || PatchStem, nameof(PixelHeadChannels), $"is {PixelHeadChannels}; only the patch decoder has a pixel head");
         Require(double.IsFinite(KlWeight) && KlWeight >= 0, nameof(KlWeight), $"is {KlWeight}; it must be a finite number, 0 or more");
         var spatialOk = IsPowerOfTwo(SpatialDownsample);
         Require(spatialOk, nameof(SpatialDownsample), $"is {SpatialDownsample}; it must be a power of two (1, 2, 4, 8, ...)");
@@ -164,6 +173,8 @@ public sealed record VaeConfig
     public bool Equals(VaeConfig? other) =>
         other is not null &&
         InputChannels == other.InputChannels &&
+        PatchStem == other.PatchStem &&
+        PixelHeadChannels == other.PixelHeadChannels &&
         LatentChannels == other.LatentChannels &&
         BaseChannels == other.BaseChannels &&
         ChannelMultipliers.SequenceEqual(other.ChannelMultipliers) &&
@@ -177,6 +188,8 @@ public sealed record VaeConfig
     {
         var hash = new HashCode();
         hash.Add(InputChannels);
+        hash.Add(PatchStem);
+        hash.Add(PixelHeadChannels);
         hash.Add(LatentChannels);
         hash.Add(BaseChannels);
         foreach (var multiplier in ChannelMultipliers)
@@ -195,6 +208,7 @@ public sealed record VaeConfig
     private bool PrintMembers(StringBuilder builder)
     {
         builder.Append($"{nameof(InputChannels)} = {InputChannels}, {nameof(LatentChannels)} = {LatentChannels}, ")
+            .Append($"{nameof(PatchStem)} = {PatchStem}, {nameof(PixelHeadChannels)} = {PixelHeadChannels}, ")
             .Append($"{nameof(BaseChannels)} = {BaseChannels}, {nameof(ChannelMultipliers)} = [{string.Join(", ", ChannelMultipliers)}], ")
             .Append($"{nameof(TemporalDownsample)} = {TemporalDownsample}, {nameof(SpatialDownsample)} = {SpatialDownsample}, ")
             .Append($"{nameof(ResidualBlocksPerLevel)} = {ResidualBlocksPerLevel}, {nameof(GroupNormGroups)} = {GroupNormGroups}, ")

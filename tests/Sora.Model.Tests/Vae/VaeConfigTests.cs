@@ -19,6 +19,8 @@ public class VaeConfigTests
         ["groups do not divide channels"] = (VaeConfig.Tiny with { GroupNormGroups = 3 }, "GroupNormGroups"),
         ["negative KL weight"] = (VaeConfig.Tiny with { KlWeight = -1 }, "KlWeight"),
         ["NaN KL weight"] = (VaeConfig.Tiny with { KlWeight = double.NaN }, "KlWeight"),
+        ["negative pixel head"] = (VaeConfig.Patch with { PixelHeadChannels = -1 }, "PixelHeadChannels"),
+        ["pixel head on the hierarchical tower"] = (VaeConfig.Tiny with { PixelHeadChannels = 16 }, "PixelHeadChannels"),
     };
 
     public static TheoryData<string> InvalidCases => new(s_invalid.Keys);
@@ -74,5 +76,7 @@ public class VaeConfigTests
         copy.GetHashCode().Should().Be(VaeConfig.Tiny.GetHashCode());
         (VaeConfig.Tiny with { ChannelMultipliers = [1, 2, 8] }).Should().NotBe(VaeConfig.Tiny);
         VaeConfig.Tiny.ToString().Should().Contain($"ChannelMultipliers = [{string.Join(", ", VaeConfig.Tiny.ChannelMultipliers)}]");
+        (VaeConfig.Patch with { PixelHeadChannels = 16 }).Should().NotBe(VaeConfig.Patch, "a pixel head changes the decoder");
+        (VaeConfig.Tiny with { PatchStem = true }).Should().NotBe(VaeConfig.Tiny, "the patch stem is another network");
     }
 }
