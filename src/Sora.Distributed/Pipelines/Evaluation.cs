@@ -11,6 +11,9 @@ namespace Sora.Distributed.Pipelines;
 /// </summary>
 public static class Evaluation
 {
+    // Videos generated at once: enough to use the cores, few enough to keep memory small.
+    private const int Batch = 8;
+
     /// <summary>What the issue asks a trained model to reach (background: reported, with the same bar as colour).</summary>
     public static MeasurementAccuracy Goals { get; } = new(Background: 0.95, Color: 0.95, Direction: 0.85, OneObject: 0.90, Shape: 0.80);
 
@@ -30,10 +33,9 @@ public static class Evaluation
             }
         }
 
-        const int chunk = 8;
-        for (var start = 0; start < prompts.Count; start += chunk)
+        for (var start = 0; start < prompts.Count; start += Batch)
         {
-            var batch = prompts.Skip(start).Take(chunk).ToArray();
+            var batch = prompts.Skip(start).Take(Batch).ToArray();
             progress?.Report($"evaluating prompts {start + 1}-{start + batch.Length} of {prompts.Count}");
             var clips = generator.Generate(batch.Select(p => p.Caption).ToArray(), frames, height, width, seed + (ulong)start);
             for (var i = 0; i < batch.Length; i++)
@@ -83,19 +85,15 @@ public static class Evaluation
         {
             progress?.Report($"renoising {samples.Length} dataset clips to time {strength:0.##} and denoising them under their captions");
             var checks = new PromptCheck[samples.Length];
-            const int chunk = 8;
-            foreach (var group in Enumerable.Range(0, samples.Length).GroupBy(i => (samples[i].Frames, samples[i].Clip.Height, samples[i].Clip.Width)))
+            var batches = Enumerable.Range(0, samples.Length).GroupBy(i => (samples[i].Frames, samples[i].Height, samples[i].Width)).SelectMany(size => size.Chunk(Batch));
+            foreach (var batch in batches)
             {
-                var indices = group.ToArray();
-                for (var start = 0; start < indices.Length; start += chunk)
+                var first = samples[batch[0]];
+                var clips = generator.Edit(batch.Select(i => samples[i].Caption).ToArray(), first.Frames, first.Height, first.Width,
+                    noiseSeed + (ulong)batch[0], batch.Select(i => samples[i].Clip).ToArray(), strength);
+                for (var j = 0; j < batch.Length; j++)
                 {
-                    var batch = indices.Skip(start).Take(chunk).ToArray();
-                    var clips = generator.Edit(batch.Select(i => samples[i].Prompt.Caption).ToArray(), group.Key.Frames, group.Key.Height, group.Key.Width,
-                        noiseSeed + (ulong)batch[0], batch.Select(i => samples[i].Clip).ToArray(), strength);
-                    for (var j = 0; j < batch.Length; j++)
-                    {
-                        checks[batch[j]] = Check(samples[batch[j]].Prompt, clips[j], options);
-                    }
+                    checks[batch[j]] = Check(samples[batch[j]].Prompt, clips[j], options);
                 }
             }
 

@@ -39,6 +39,16 @@ public class PatchVaeTowerTests
         error.Should().BeLessThan(baseline / 1.8, $"baseline {baseline:F4}");
     }
 
+    [Fact]
+    public void A_pixel_head_learns_through_its_convolutions_in_a_short_run()
+    {
+        var (error, baseline) = ShortRun(VaeConfig.Patch with { BaseChannels = 48, PixelHeadChannels = 16 });
+
+        // Observed: error 0.042 against the same 0.060 baseline (it starts slower than the linear unpatch, 0.028, and passes it
+        // on the main job: 0.0063 against 0.0094 held-out after about 2,900 steps, docs/model.md).
+        error.Should().BeLessThan(baseline / 1.3, $"baseline {baseline:F4}");
+    }
+
     [Theory]
     [InlineData(1, 8, 32, 32)]
     [InlineData(8, 8, 32, 32)]
