@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
@@ -18,10 +19,13 @@ internal static partial class HostSockets
     {
         ConnectCallback = async (context, cancellationToken) =>
         {
-            var socket = await CreateAsync(namespaceFile).ConfigureAwait(false);
+            // The hosts' addresses are IPv4 literals; a name would be resolved by the test host, so it is refused.
+            var family = IPAddress.TryParse(context.DnsEndPoint.Host, out var address) ? address.AddressFamily
+                : throw new ArgumentException($"connect to the hosts by address, not by name ('{context.DnsEndPoint.Host}')");
+            var socket = await CreateAsync(namespaceFile, family).ConfigureAwait(false);
             try
             {
-                await socket.ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
+                await socket.ConnectAsync(new IPEndPoint(address, context.DnsEndPoint.Port), cancellationToken).ConfigureAwait(false);
                 return new NetworkStream(socket, ownsSocket: true);
             }
             catch
@@ -32,8 +36,8 @@ internal static partial class HostSockets
         },
     };
 
-    /// <summary>A new TCP socket (IPv4 and IPv6) in the network namespace bound at <paramref name="namespaceFile"/>.</summary>
-    public static Task<Socket> CreateAsync(string namespaceFile)
+    /// <summary>A new TCP socket of <paramref name="family"/> in the network namespace bound at <paramref name="namespaceFile"/>.</summary>
+    public static Task<Socket> CreateAsync(string namespaceFile, AddressFamily family)
     {
         var created = new TaskCompletionSource<Socket>(TaskCreationOptions.RunContinuationsAsynchronously);
         var thread = new Thread(() =>
@@ -47,7 +51,7 @@ internal static partial class HostSockets
                     throw new IOException($"setns({namespaceFile}): {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})");
                 }
 
-                created.SetResult(new Socket(SocketType.Stream, ProtocolType.Tcp));
+                created.SetResult(new Socket(family, SocketType.Stream, ProtocolType.Tcp));
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or SocketException)
             {

@@ -5,7 +5,8 @@ namespace Sora.Cluster.Tests.Harness;
 
 /// <summary>
 /// The namespace-cluster harness against the real kernel: addresses and reachability, loopback isolation,
-/// cut and heal in both modes, the signals, and a teardown that leaves nothing behind. The TCP peers are
+/// cut and heal in both modes, the signals, private directories (each host's own, the rest shared), and a
+/// teardown that leaves no process, namespace, mount or disk behind, after a crash as well. The TCP peers are
 /// OpenBSD nc (server) and bash's /dev/tcp (client), both installed by scripts/bootstrap.sh.
 /// </summary>
 [Trait("Category", "MultiProcess")]
