@@ -21,6 +21,7 @@ public sealed partial class HostProcess : IDisposable
 
     private static readonly TimeSpan ExecTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan KillTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan StartFailureOutputTimeout = TimeSpan.FromSeconds(5);
 
     private readonly Process _process;
     private readonly StreamWriter _log;
@@ -306,9 +307,10 @@ public sealed partial class HostProcess : IDisposable
         {
             if (_process.HasExited)
             {
-                _process.WaitForExit(); // reads the output to its end
-                var output = Output;
-                if (SaidBy("nsenter", output) || (_process.ExitCode is 125 or 126 or 127 && SaidBy("env", output)))
+                // nsenter fails with 1, env with 125-127, and neither leaves a process behind: their message is the whole
+                // output. Any other ending is the program's own, and a daemon it started may hold its output open for long.
+                if (_process.ExitCode is 1 or 125 or 126 or 127 && ReadToEnd(StartFailureOutputTimeout) is var output
+                    && (SaidBy("nsenter", output) || (_process.ExitCode != 1 && SaidBy("env", output))))
                 {
                     throw new InvalidOperationException($"host {Host} ({Namespace}): could not start {FileName} in {WorkingDirectory}: {output}");
                 }
@@ -326,6 +328,22 @@ public sealed partial class HostProcess : IDisposable
 
         KillTree();
         throw new TimeoutException($"host {Host} ({Namespace}): nsenter had not started {FileName} after {ExecTimeout.TotalSeconds:0} s");
+    }
+
+    // The output once the process has ended and its output is closed, or as far as it got within the timeout.
+    private string ReadToEnd(TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            _process.WaitForExitAsync(cancel.Token).GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            // Something the program started still holds its output open: what was read so far is the answer.
+        }
+
+        return Output;
     }
 
     // A tool's own message starts with its name ("env: ", or "/usr/bin/env: " when run by its path).

@@ -256,8 +256,9 @@ public sealed class NetnsClusterTests(SharedNetnsCluster shared) : IClassFixture
         {
             var cluster = NetnsCluster.Create(2, privateDirectories: [directory]);
             var disk = Path.GetDirectoryName(cluster.PrivatePath(0, directory)[..^directory.Length])!;
-            using var sleeper = cluster.Start(1, "bash", ["-c", "echo data >file && setsid sleep 300 </dev/null >/dev/null 2>&1 & echo started"], workingDirectory: directory);
-            await sleeper.WaitForLineAsync(line => line == "started", Patience);
+            // A daemon whose working directory is the host's private directory, and bash, which has exited by the time Start looks.
+            using var starter = cluster.Start(1, "bash", ["-c", "echo data >file; setsid sleep 300 </dev/null >/dev/null 2>&1 & echo started"], workingDirectory: directory);
+            (await starter.WaitForExitAsync(Patience)).Should().Be(0);
             MountsOf(cluster.Name).Should().HaveCount(2, "one bound mount namespace per host");
 
             await cluster.DisposeAsync();
