@@ -7,6 +7,7 @@ using Sora.Cluster.Agent;
 using Sora.Cluster.Coordinator;
 using Sora.Cluster.Hosting;
 using Sora.Distributed.Configuration;
+using Sora.Distributed.Pipelines;
 using Sora.Torch.Distributed;
 using Spectre.Console;
 
@@ -131,8 +132,12 @@ internal static class LaunchCommand
         var events = new WriterJobEvents(System.Console.Out);
         if (config.Checkpoint.Every == 0)
         {
-            events.Report("warning: checkpoint.every is 0: a failure restarts the job from scratch");
+            events.Report("warning: checkpoint.every is 0: a failure restarts the job's stage from its start");
         }
+
+        // A generated dataset is written once, before the first round, where every rank reads it (the store, for a multi-node job).
+        var (data, inStore) = ClusterJob.WorkerData(config, fault);
+        VideoSet.EnsureGenerated(data, config.Seed, new Sora.Data.SynchronousProgress<string>(events.Report), owned: inStore);
 
         using var interrupt = new CancellationTokenSource();
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; interrupt.Cancel(); });

@@ -6,6 +6,7 @@ using Sora.Data.Storage;
 using Sora.Distributed.Checkpointing;
 using Sora.Distributed.Configuration;
 using Sora.Distributed.Pipelines;
+using Sora.Distributed.Store;
 using Sora.Distributed.Training;
 using Sora.Torch.Distributed;
 using Spectre.Console;
@@ -48,10 +49,14 @@ internal static class TrainCommand
         var round = new Option<long>("--round") { Hidden = true, Description = "The job's round: the rendezvous prefix round-N/train and the checkpoint fence.", DefaultValueFactory = _ => 0 };
         var host = new Option<string>("--host") { Hidden = true, Description = "The address Gloo binds and announces to the other ranks.", DefaultValueFactory = _ => "127.0.0.1" };
         var agent = new Option<bool>("--agent") { Hidden = true, Description = "Started by an agent: every rank reports progress, and stdin is the control channel." };
+        var dataPath = new Option<string?>("--data-path") { Hidden = true, Description = "Where the job's dataset is (the coordinator's choice: inside the job's store for a multi-node job); overrides data.path." };
+        var dataCredential = StorageOptions.Credential("--data-credential", "--data-path");
+        dataCredential.Hidden = true;
 
         var command = new Command("train", "Train the model of a job file on this machine and write weights, samples and loss curves.")
         {
             job, output, processes, parallel, checkpointEvery, checkpointStore, checkpointCredential, checkpointConnection, checkpointContainer, resume, keepLast, keepEvery, timeout, rank, worldSize, masterPort, masterAddress, threads, round, host, agent,
+            dataPath, dataCredential,
         };
         command.SetAction(parse =>
         {
@@ -67,14 +72,20 @@ internal static class TrainCommand
                 config = config with { Threads = count };
             }
 
+            if (parse.GetValue(dataPath) is { } data)
+            {
+                config = config with { Data = config.Data with { Path = data, Credential = parse.GetValue(dataCredential) } };
+            }
+
             var limit = TimeSpan.FromSeconds(parse.GetValue(timeout));
             var every = parse.GetValue(checkpointEvery);
-            var resumeFrom = parse.GetValue(resume);
+            // A worker under an agent always goes on from what the job's store holds (nothing, in a new job).
+            var resumeFrom = parse.GetValue(resume) ?? (parse.GetValue(agent) ? "latest" : null);
             var storeDirectory = parse.GetValue(checkpointStore) ?? Path.Combine(config.Output, "checkpoints");
             var connection = parse.GetValue(checkpointConnection);
             var container = parse.GetValue(checkpointContainer)!;
             var credential = parse.GetValue(checkpointCredential);
-            ICheckpointStore Store() => connection is null ? CheckpointStores.Open(storeDirectory, credential) : AzureBlobStore.FromConnectionString(connection, container);
+            JobStore Store() => connection is null ? JobStore.Open(storeDirectory, credential) : new JobStore(AzureBlobStore.FromConnectionString(connection, container), AzureBlobLocation.Scheme + container);
             var checkpoints = every > 0 || resumeFrom is not null
                 ? new CheckpointOptions(Store(), every, resumeFrom, parse.GetValue(keepLast), parse.GetValue(keepEvery))
                 : null;
@@ -178,7 +189,6 @@ internal static class TrainCommand
             {
                 true => "committed",
                 false => "NOT committed",
-                null when stage == "vae" => "none (the VAE stage has no checkpoints)",
                 null when fenced is null => "none (checkpointing is off)",
                 null => "committed by rank 0",
             };

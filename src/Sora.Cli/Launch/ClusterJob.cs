@@ -10,6 +10,7 @@ using Sora.Cluster;
 using Sora.Cluster.Agent;
 using Sora.Cluster.Coordinator;
 using Sora.Distributed.Configuration;
+using Sora.Distributed.Store;
 
 namespace Sora.Cli.Launch;
 
@@ -101,10 +102,17 @@ internal static class ClusterJob
         return address.Api.TrimEnd('/');
     }
 
+    /// <summary>The job's store (<c>checkpoint.store</c>).</summary>
+    public static JobStore Store(JobConfig config) => JobStore.Open(config.Checkpoint.StoreOf(config.Output), config.Checkpoint.Credential);
+
+    /// <summary>The dataset the job's workers read: inside the job's store for a generated dataset of a multi-node job (<see cref="JobStore.PlaceData"/>).</summary>
+    public static (DataConfig Data, bool InStore) WorkerData(JobConfig config, FaultPolicy fault) => Store(config).PlaceData(config.Data, config.Seed, fault.MaxNodes > 1);
+
     /// <summary>The coordinator's job spec from the job file and the command line.</summary>
     public static JobSpec Spec(JobConfig config, FaultPolicy fault, string token, string storeHost, int storePort, string parallel, TimeSpan collectiveTimeout)
     {
         var store = config.Checkpoint.StoreOf(config.Output);
+        var (data, inStore) = WorkerData(config, fault);
         var arguments = new List<string>
         {
             "--parallel", parallel, "--timeout", collectiveTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture),
@@ -112,6 +120,11 @@ internal static class ClusterJob
             "--checkpoint-credential", AzureBlobLocation.Kebab(config.Checkpoint.Credential),
             "--keep-last", config.Checkpoint.KeepLast.ToString(CultureInfo.InvariantCulture), "--keep-every", config.Checkpoint.KeepEvery.ToString(CultureInfo.InvariantCulture),
         };
+        if (inStore)
+        {
+            arguments.AddRange(["--data-path", data.Path!, "--data-credential", AzureBlobLocation.Kebab(data.Credential)]);
+        }
+
         return new JobSpec(config.Name, config.Source, [("vae.train.batch_size", config.VaeTraining.BatchSize), ("train.batch_size", config.Training.BatchSize)],
             config.Training.Steps, fault, arguments, JobCoordinator.TokenDigest(token), Version, storeHost, storePort)
         {
@@ -120,9 +133,9 @@ internal static class ClusterJob
         };
     }
 
-    /// <summary>The ledger over the job's checkpoint directory (the DiT stage's checkpoints).</summary>
+    /// <summary>The ledger over the job's store: the VAE and DiT stages' checkpoints.</summary>
     public static StoreCheckpointLedger Ledger(JobConfig config) =>
-        new(config.Checkpoint.OpenStore(config.Output), "dit/checkpoints");
+        new(config.Checkpoint.OpenStore(config.Output), JobStore.VaeCheckpoints, JobStore.DiTCheckpoints);
 
     /// <summary>The fault policy: the job's <c>fault:</c> section with the command line's overrides.</summary>
     public static FaultPolicy Fault(JobConfig config, string? nodes, int? maxRestarts, double? hangTimeout)

@@ -176,7 +176,7 @@ public sealed class JobCoordinator : ReceiveActor, IWithTimers
         _lastCheckpoint = loaded.Latest is { Step: > 0 } ? loaded.Latest : null;
         _lastRound = loaded.Latest?.Round ?? 0;
         _message = _lastCheckpoint is null ? "waiting for agents" : $"waiting for agents; will resume from step {_lastCheckpoint.Step}";
-        if (_lastCheckpoint is { } done && done.Step >= _spec.TotalSteps)
+        if (_lastCheckpoint is { Stage: "dit" } done && done.Step >= _spec.TotalSteps)
         {
             // Launching a finished job again must not start workers that would rewrite its results from nothing.
             Finish(true, $"job '{_spec.Name}' is already complete: its last checkpoint is step {done.Step} of {_spec.TotalSteps} in {_ledger.Location}; remove that checkpoint directory to train it again", JobStates.Succeeded);

@@ -31,7 +31,8 @@ public sealed class TrainCommandWorkerTests : IDisposable
         var output = Path.Combine(_directory, "run");
         var store = new LocalDirectoryStore(Path.Combine(output, "checkpoints"));
         var layout = new CheckpointLayout("dit/checkpoints");
-        // As the coordinator does before it starts round 2.
+        // As the coordinator does before it starts round 2: every stage's pointer.
+        await new CheckpointFence(store, new CheckpointLayout("vae/checkpoints")).AdvanceAsync(2);
         await new CheckpointFence(store, layout).AdvanceAsync(2);
         using var rendezvous = TcpStore.CreateServer("127.0.0.1", 0, Limit);
         var text = new StringBuilder();
