@@ -86,7 +86,7 @@ public sealed class TrainCommandLaunchTests : IDisposable
             launcher.WaitForExit(60_000).Should().BeTrue("the launcher must not hang after a rank died");
             launcher.WaitForExit();
             launcher.ExitCode.Should().NotBe(0);
-            OneLine(Snapshot(output)).Should().MatchRegex(@"error: .*rank 1 on node '[^']+' failed: signal 9 \(SIGKILL\)", "the first failure ends the job (no restart), naming the rank and the signal");
+            OneLine(Snapshot(output)).Should().MatchRegex(@"error:.*rank 1 on node '[^']+' failed: signal 9 \(SIGKILL\)", "the first failure ends the job (no restart), naming the rank and the signal");
             workers.Where(pid => pid != rank1).Should().AllSatisfy(pid => Directory.Exists($"/proc/{pid}").Should().BeFalse("the surviving rank is stopped"));
         }
         finally
