@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Net;
-using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Sora.Cli.Launch;
 using Sora.Cluster.Agent;

@@ -2,7 +2,6 @@ using System.CommandLine;
 using Sora.Cli.Console;
 using Sora.Cli.Launch;
 using Sora.Checkpoint.Stores;
-using Sora.Data.Storage;
 using Sora.Distributed.Checkpointing;
 using Sora.Distributed.Configuration;
 using Sora.Distributed.Pipelines;
@@ -79,8 +78,6 @@ internal static class TrainCommand
             var checkpoints = every > 0 || resumeFrom is not null
                 ? new CheckpointOptions(Store(), every, resumeFrom, parse.GetValue(keepLast), parse.GetValue(keepEvery))
                 : null;
-            var workerCheckpoints = checkpoints is null ? null :
-                new WorkerCheckpoints(every, storeDirectory, credential, parse.GetValue(keepLast), parse.GetValue(keepEvery)) { ConnectionString = connection, Container = container };
             if (parse.GetValue(rank) is { } r)
             {
                 var worker = new WorkerArguments(r, parse.GetValue(worldSize), parse.GetRequiredValue(masterAddress), parse.GetValue(masterPort), parse.GetRequiredValue(host),
@@ -97,6 +94,8 @@ internal static class TrainCommand
 
             if (n > 1)
             {
+                var workerCheckpoints = checkpoints is null ? null :
+                    new WorkerCheckpoints(every, storeDirectory, credential, parse.GetValue(keepLast), parse.GetValue(keepEvery)) { ConnectionString = connection, Container = container };
                 return StandaloneTraining.Run(config, n, limit, parse.GetValue(parallel).ToString().ToLowerInvariant(), workerCheckpoints, checkpoints?.Store, resumeFrom);
             }
 
