@@ -61,6 +61,17 @@ public class JobConfigTests
     }
 
     [Fact]
+    public void A_job_sent_with_another_output_says_so_in_its_text_and_keeps_every_other_key()
+    {
+        var job = JobConfig.Parse("# the demo\nname: demo\noutput: runs/demo\ntrain:\n  steps: 7\n  batch_size: 4\n", "demo.yaml").WithOutput("/tmp/run: two");
+        job.Output.Should().Be("/tmp/run: two");
+        var sent = JobConfig.Parse(job.Source, "sent.yaml");
+        sent.Output.Should().Be("/tmp/run: two", "an agent reads the output from the text it is sent");
+        (sent.Name, sent.Training.Steps, sent.Training.BatchSize).Should().Be(("demo", 7L, 4));
+        JobConfig.Parse("name: bare\n", "bare.yaml").WithOutput("elsewhere").Source.Should().Contain("output: \"elsewhere\"", "an absent key is added");
+    }
+
+    [Fact]
     public void A_parquet_source_reads_every_row_unless_samples_is_given_and_generates_only_when_asked()
     {
         var read = JobConfig.Parse("data:\n  source: parquet\n  path: clips/\n  held_out: 8\n", "job.yaml").Data;
