@@ -18,13 +18,15 @@ public sealed class AzuriteProcess : IAsyncDisposable, IDisposable
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private readonly string _executable;
     private readonly bool _ownsLocation;
+    private readonly IReadOnlyList<string> _options;
     private readonly StringBuilder _output = new();
     private Process? _process;
 
-    private AzuriteProcess(string executable, int port, string location, bool ownsLocation)
+    private AzuriteProcess(string executable, int port, string location, bool ownsLocation, IReadOnlyList<string> options)
     {
         _executable = executable;
         _ownsLocation = ownsLocation;
+        _options = options;
         Port = port;
         Location = location;
     }
@@ -64,13 +66,13 @@ public sealed class AzuriteProcess : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// The blob service's arguments: listen on <paramref name="host"/>:<paramref name="port"/>, keep blobs in <paramref name="location"/>
-    /// (null: in memory, gone when the process ends), send no telemetry, accept any API version the SDK sends.
+    /// (null: in memory, gone when the process ends), send no telemetry.
     /// </summary>
-    public static IReadOnlyList<string> ArgumentsFor(string host, int port, string? location) =>
+    public static IEnumerable<string> ArgumentsFor(string host, int port, string? location) =>
     [
         "--blobHost", host, "--blobPort", port.ToString(CultureInfo.InvariantCulture),
         .. location is null ? ["--inMemoryPersistence"] : (string[])["--location", location],
-        "--disableTelemetry", "--skipApiVersionCheck",
+        "--disableTelemetry",
     ];
 
     /// <summary>The development account's path-style endpoint of an Azurite listening on <paramref name="host"/>:<paramref name="port"/>.</summary>
@@ -97,13 +99,22 @@ public sealed class AzuriteProcess : IAsyncDisposable, IDisposable
     /// temporary folder, deleted on dispose; a given folder is created if missing and left in place.
     /// </summary>
     /// <exception cref="InvalidOperationException">Azurite is not installed (run scripts/bootstrap.sh) or exited before listening.</exception>
-    public static async Task<AzuriteProcess> StartAsync(string? location = null, CancellationToken cancellationToken = default)
+    public static Task<AzuriteProcess> StartAsync(string? location = null, CancellationToken cancellationToken = default) =>
+        StartAsync(location, [], cancellationToken);
+
+    /// <summary>
+    /// Starts Azurite as <see cref="StartAsync(string?, CancellationToken)"/> does, with further command-line
+    /// <paramref name="options"/> after the host, port and location this class sets (such as the flags a
+    /// deployment passes: <c>--disableProductStyleUrl</c>, <c>--skipApiVersionCheck</c>); restarts keep them.
+    /// </summary>
+    public static async Task<AzuriteProcess> StartAsync(string? location, IReadOnlyList<string> options, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(options);
         var executable = Executable;
         var owns = location is null;
         location ??= Directory.CreateTempSubdirectory("sora-azurite-").FullName;
         Directory.CreateDirectory(location);
-        var azurite = new AzuriteProcess(executable, FreePort(), location, owns);
+        var azurite = new AzuriteProcess(executable, FreePort(), location, owns, [.. options]);
         try
         {
             await azurite.RestartAsync(cancellationToken).ConfigureAwait(false);
@@ -159,7 +170,7 @@ public sealed class AzuriteProcess : IAsyncDisposable, IDisposable
     {
         Kill();
         var start = new ProcessStartInfo(_executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in ArgumentsFor("127.0.0.1", Port, Location).Append("--silent"))
+        foreach (var argument in ArgumentsFor("127.0.0.1", Port, Location).Append("--silent").Concat(_options))
         {
             start.ArgumentList.Add(argument);
         }

@@ -208,7 +208,7 @@ public sealed partial class NetnsCluster : IAsyncDisposable
     public async Task<ClusterAzurite> StartAzuriteAsync(int host, string? location = null, int port = ClusterAzurite.DefaultPort)
     {
         CheckHost(host);
-        var process = Start(host, AzuriteProcess.Executable, AzuriteProcess.ArgumentsFor(Address(host), port, location));
+        var process = Start(host, AzuriteProcess.Executable, AzuriteProcess.ArgumentsFor(Address(host), port, location).Append("--skipApiVersionCheck"));
         await process.WaitForLineAsync(line => line.Contains("successfully listens on", StringComparison.Ordinal), ClusterAzurite.StartTimeout).ConfigureAwait(false);
         return new ClusterAzurite(this, host, port, process);
     }
