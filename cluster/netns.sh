@@ -16,7 +16,7 @@
 #                                          ways by tc (netem loss 100%, or a pfifo of length 0 where the
 #                                          kernel has no netem), the link stays up; --link: its bridge
 #                                          port goes down)
-#   netns.sh heal NAME I                   undo either kind of cut
+#   netns.sh heal NAME I                   undo either kind of cut (returns once the host's link is up)
 #   netns.sh exec NAME I -- CMD [ARG...]   run CMD inside host I (its network and mount namespaces), in the
 #                                          host's view of the current directory
 #   netns.sh addr NAME I                   print host I's address
@@ -392,6 +392,17 @@ cmd_cut() {
   esac
 }
 
+# Waits until LINK in NS is operationally up: the kernel attaches a link's queue when it handles the carrier
+# event (linkwatch, up to a second later), and until then the link drops every packet.
+wait_until_up() {
+  local ns="$1" link="$2" attempt
+  for ((attempt = 0; attempt < 100; attempt++)); do
+    [[ "$(ip -n "$ns" -o link show dev "$link")" != *" state UP "* ]] || return 0
+    sleep 0.05
+  done
+  die "$link in $ns is not up 5 s after heal: $(ip -n "$ns" -o link show dev "$link")"
+}
+
 cmd_heal() {
   [ $# -eq 2 ] || usage
   local name="$1" host="$2" ns net
@@ -401,6 +412,8 @@ cmd_heal() {
   restore_packets "$ns" "$HOST_LINK"
   restore_packets "$net" "$(peer_link "$host")"
   ip -n "$net" link set "$(peer_link "$host")" up
+  wait_until_up "$ns" "$HOST_LINK"
+  wait_until_up "$net" "$(peer_link "$host")"
 }
 
 # nsenter enters both namespaces and execs env, which changes to the host's view of the current directory

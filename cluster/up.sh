@@ -3,7 +3,7 @@
 # on host 0, `sora agent` on hosts 1 and 2, Azurite (the job's store) and a Prometheus on host 0 scraping the
 # coordinator's /metrics with the job's token (cluster/prometheus.yml). The hosts share nothing but the store, like
 # separate machines: each has its own working directory DIR/work (its disk: DIR/hosts/host-i), and the job's
-# checkpoint.store is az://sora in Azurite. The coordinator's API and dashboard, Prometheus's UI and Azurite are
+# checkpoint.store is az://sora/JOB-NAME in Azurite. The coordinator's API and dashboard, Prometheus's UI and Azurite are
 # forwarded to this machine's loopback (socat), since the hosts' addresses are reachable only from inside their
 # namespaces. Needs root (namespaces). cluster/down.sh stops it all.
 #
@@ -12,7 +12,7 @@
 #                 [--sora "COMMAND"]
 #
 #   --config            the job (default configs/tiny.yaml); relative paths in it are relative to DIR/work, and a job
-#                       that names no checkpoint.store gets az://sora (the copy that runs: DIR/job.yaml)
+#                       that names no checkpoint.store gets az://sora/NAME (the copy that runs: DIR/job.yaml)
 #   --name              the cluster's name: namespaces NAME-0..2 and NAME-net (default sora-up)
 #   --state             pids, logs, the token, the job, the hosts' disks and Prometheus's data (default /tmp/sora-cluster)
 #   --api-port          loopback port of the coordinator's API and dashboard (default 8080)
@@ -30,8 +30,8 @@ config="$ROOT/configs/tiny.yaml"
 api_port=8080 prometheus_port=9090 azurite_port=10000 nproc=1 parallel=ddp interval=5s sora=""
 readonly AKKA_PORT=29400 STORE_PORT=29401 API_PORT_IN=8080 PROMETHEUS_PORT_IN=9090 AZURITE_PORT_IN=10000
 readonly READY_TIMEOUT=180 SCRAPE_TIMEOUT=90 AZURITE_TIMEOUT=60
-# TODO(issue 23): az://sora/JOB (a prefix per job) once checkpoint.store takes a prefix.
-readonly JOB_STORE=az://sora
+# The store of a job that names none: a prefix per job (its name) in one container.
+readonly STORE_CONTAINER=az://sora
 while [ $# -gt 0 ]; do
   case "$1" in
     --config) config="${2:?--config needs a file}"; shift 2 ;;
@@ -77,7 +77,8 @@ rm -rf "$STATE_DIR/logs" "$STATE_DIR/prometheus" "$(pid_file)"
 mkdir -p "$STATE_DIR/logs" "$STATE_DIR/work" "$STATE_DIR/prometheus"
 echo "$CLUSTER_NAME" >"$STATE_DIR/name"
 job="$STATE_DIR/job.yaml"
-with_store "$config" "$JOB_STORE" >"$job" || die "cannot give the job '$config' a store"
+job_name="$(awk '/^name:/ { gsub(/["\047]/, "", $2); print $2; exit }' "$config")"
+with_store "$config" "$STORE_CONTAINER/${job_name:-job}" >"$job" || die "cannot give the job '$config' a store"
 # Whatever fails from here on takes down what was started.
 take_down_on_failure() {
   local status=$?

@@ -56,17 +56,26 @@ internal sealed class ClusterJob : IAsyncDisposable
     /// <summary>The store the hosts share with private disks (null with a shared disk).</summary>
     public ClusterAzurite? Azurite { get; }
 
-    /// <summary>The job's <c>checkpoint.store</c>: <c>az://CONTAINER</c> with private disks, else the directory <c>run/checkpoints</c>.</summary>
+    /// <summary>The job's <c>checkpoint.store</c>: <c>az://sora/job-XXXXXXXX</c> with private disks, else the directory <c>run/checkpoints</c>.</summary>
     public string Store { get; }
+
+    /// <summary>The Azurite container of the jobs with private disks (each job a prefix in it).</summary>
+    public const string Container = "sora";
 
     /// <summary>The name of the DiT stage's <c>latest</c> pointer in the store.</summary>
     public const string LatestPointer = "dit/checkpoints/latest";
+
+    /// <summary>The final DiT weights in the store (the run's outputs go to <c>run/</c> when the job ends).</summary>
+    public const string FinalWeightsObject = "run/dit.safetensors";
 
     public HostProcess? Coordinator { get; private set; }
 
     public IReadOnlyList<HostProcess> Agents => _agents;
 
-    /// <summary>The final DiT weights with a shared disk (with private disks they lie on rank 0's host: see <see cref="NetnsCluster.PrivatePath"/>).</summary>
+    /// <summary>
+    /// The final DiT weights on the shared disk (with private disks, on rank 0's host: see <see cref="NetnsCluster.PrivatePath"/>); in
+    /// either mode the store holds them as <see cref="FinalWeightsObject"/> (<see cref="ReadStoreObjectAsync"/>).
+    /// </summary>
     public string FinalWeights => Path.Combine(Output, "dit.safetensors");
 
     /// <summary>
@@ -85,8 +94,8 @@ internal sealed class ClusterJob : IAsyncDisposable
             {
                 // Azurite keeps its blobs on the storage host's own disk: a restarted Azurite still has them.
                 var azurite = await cluster.StartAzuriteAsync(StorageHost, Path.Combine(directory, "azurite"));
-                // TODO(issue 23, lead): one container for every job, az://sora/job-... (a prefix per job) once checkpoint.store takes a prefix.
-                job = new ClusterJob(cluster, directory, azurite, AzureBlobLocation.Scheme + $"job-{Guid.NewGuid():N}"[..16]);
+                // One container, a prefix per job (the layout of docs/checkpoint-format.md under it).
+                job = new ClusterJob(cluster, directory, azurite, $"{AzureBlobLocation.Scheme}{Container}/job-{Guid.NewGuid().ToString("N")[..8]}");
             }
             else
             {
@@ -149,12 +158,8 @@ internal sealed class ClusterJob : IAsyncDisposable
         return agent;
     }
 
-    /// <summary>
-    /// The job's store as the test sees it: the directory store, or the Azurite container through a host's network (the storage
-    /// host's). Dispose it when done.
-    /// </summary>
-    public ICheckpointStore OpenStore() =>
-        Azurite is { } azurite ? azurite.OpenStore(Store[AzureBlobLocation.Scheme.Length..]) : new LocalDirectoryStore(Store);
+    /// <summary>The job's store as the test sees it: the directory store, or the job's prefix in Azurite through the storage host's network. Dispose it if it is <see cref="IDisposable"/>.</summary>
+    public ICheckpointStore OpenStore() => Azurite is { } azurite ? azurite.OpenStore(Store) : new LocalDirectoryStore(Store);
 
     /// <summary>
     /// The bytes of the object <paramref name="name"/> in the job's store (<c>dit/checkpoints/latest</c>, <c>run/...</c>), or null when

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Sora.Checkout;
 using Sora.Checkpoint.Stores;
+using Sora.Data.Storage;
 using Sora.Cluster.Tests.Harness;
 using Sora.Cluster.Tests.Monitoring;
 using Sora.Tests.Common;
@@ -44,10 +45,10 @@ public sealed class ClusterUpScriptTests : IDisposable
 
         up.ExitCode.Should().Be(0, up.ToString());
         up.StandardOutput.Should().Contain($"dashboard:  http://127.0.0.1:{apiPort}/login?code=").And.Contain($"Prometheus: http://127.0.0.1:{prometheusPort}")
-            .And.Contain($"store:      az://sora in Azurite on host 0").And.Contain($"cluster/down.sh --name {_name}");
+            .And.Contain("store:      az://sora/launch-test in Azurite on host 0").And.Contain($"cluster/down.sh --name {_name}");
         var pids = RecordedPids();
         pids.Keys.Should().BeEquivalentTo(["coordinator", "agent-1", "agent-2", "azurite", "prometheus", $"forward-{apiPort}", $"forward-{prometheusPort}", $"forward-{azuritePort}"]);
-        File.ReadAllText(Path.Combine(State, "job.yaml")).Should().Contain("checkpoint:\n  store: az://sora", "a job that names no store gets Azurite's");
+        File.ReadAllText(Path.Combine(State, "job.yaml")).Should().Contain("checkpoint:\n  store: az://sora/launch-test", "a job that names no store gets a prefix of Azurite's");
 
         using (var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{apiPort}") })
         {
@@ -61,11 +62,9 @@ public sealed class ClusterUpScriptTests : IDisposable
         }
 
         // The coordinator fences the job's store when the first round starts: Azurite on host 0, read through the forwarded port.
-        using (var store = AzureBlobStore.FromConnectionString(StoreConnectionString(), "sora"))
-        {
-            SoraProcess.WaitFor(() => store.GetPropertiesAsync("dit/checkpoints/latest").GetAwaiter().GetResult() is not null, ScriptTimeout,
-                () => File.ReadAllText(Path.Combine(State, "logs", "coordinator.log")));
-        }
+        var store = CheckpointStores.Open("az://sora/launch-test", AzureCredentialKind.ConnectionString, StoreEnvironment);
+        SoraProcess.WaitFor(() => store.GetPropertiesAsync("vae/checkpoints/latest").GetAwaiter().GetResult() is not null, ScriptTimeout,
+            () => File.ReadAllText(Path.Combine(State, "logs", "coordinator.log")));
 
         // Each agent wrote the job it was sent on its own host's disk; the root namespace's working directory stays empty.
         var work = Path.Combine(State, "work");
@@ -98,9 +97,9 @@ public sealed class ClusterUpScriptTests : IDisposable
     private string Disk(int host, string path, params string[] more) =>
         Path.Combine([Path.Combine(State, "hosts", $"host-{host}") + path, .. more]);
 
-    // up.sh's STATE/store.env: AZURE_STORAGE_CONNECTION_STRING='...' for the store's loopback port.
-    private string StoreConnectionString() =>
-        File.ReadAllText(Path.Combine(State, "store.env")).Trim().Split('=', 2)[1].Trim('\'');
+    // up.sh's STATE/store.env, AZURE_STORAGE_CONNECTION_STRING='...' for the store's loopback port, as the variables a process sees.
+    private string? StoreEnvironment(string name) =>
+        File.ReadAllText(Path.Combine(State, "store.env")).Trim().Split('=', 2) is [var key, var value] && key == name ? value.Trim('\'') : null;
 
     // up.sh's state: one "NAME PID START-TIME" line per process it started.
     private Dictionary<string, int> RecordedPids() =>

@@ -7,7 +7,7 @@ namespace Sora.Cluster.Tests.Harness;
 /// <summary>
 /// Azurite running on one host of a <see cref="NetnsCluster"/> (<see cref="NetnsCluster.StartAzuriteAsync"/>): the
 /// store the hosts share, at the host's address. Give <see cref="Environment"/> to the processes that use it (they
-/// name containers as <c>az://CONTAINER</c>); read and write it from the test through <see cref="OpenStore"/>.
+/// name it as <c>az://CONTAINER[/PREFIX]</c>); read and write it from the test through <see cref="OpenStore"/>.
 /// </summary>
 public sealed class ClusterAzurite
 {
@@ -40,17 +40,18 @@ public sealed class ClusterAzurite
     /// <summary>The development account's connection string (its key is public, documented for the emulators).</summary>
     public string ConnectionString => AzuriteProcess.ConnectionStringFor(BlobEndpoint);
 
-    /// <summary>What a process on any host needs to reach this store at <c>az://CONTAINER</c>: <c>AZURE_STORAGE_CONNECTION_STRING</c>.</summary>
+    /// <summary>What a process on any host needs to reach this store at <c>az://CONTAINER[/PREFIX]</c>: <c>AZURE_STORAGE_CONNECTION_STRING</c>.</summary>
     public IReadOnlyDictionary<string, string> Environment => new Dictionary<string, string> { [AzureBlobLocation.ConnectionStringVariable] = ConnectionString };
 
     /// <summary>
-    /// The container <paramref name="container"/> as a store of the test host, through Sora.Checkpoint's <see cref="AzureBlobStore"/>,
-    /// its connections opened from host <paramref name="fromHost"/> (default: Azurite's own host; see <see cref="NetnsCluster.HttpClient"/>).
+    /// The store at <paramref name="location"/> (<c>az://CONTAINER[/PREFIX]</c>, as a job's <c>checkpoint.store</c> names it) as the
+    /// test host sees it: opened by Sora.Checkpoint's <see cref="CheckpointStores"/> exactly as a process with <see cref="Environment"/>
+    /// would, its connections opened from host <paramref name="fromHost"/> (default: Azurite's own host; see <see cref="NetnsCluster.HttpClient"/>).
     /// The container is created on the first write.
     /// </summary>
-    public AzureBlobStore OpenStore(string container, int? fromHost = null)
+    public ICheckpointStore OpenStore(string location, int? fromHost = null)
     {
         var options = new AzureBlobStoreOptions { Transport = new HttpClientTransport(_cluster.HttpClient(fromHost ?? Host)) };
-        return AzureBlobStore.FromConnectionString(ConnectionString, container, options);
+        return CheckpointStores.Open(location, AzureCredentialKind.ConnectionString, name => Environment.GetValueOrDefault(name), options);
     }
 }

@@ -28,17 +28,10 @@ public sealed class ClusterAzuriteTests
         var layout = new CheckpointLayout();
         var shard = layout.Shard(123, 0, 1);
         var content = Encoding.UTF8.GetBytes("written through host 1");
-        using (var fromHost1 = azurite.OpenStore("shared", fromHost: 1))
-        {
-            await fromHost1.PutAsync(shard, new MemoryStream(content));
-        }
+        await azurite.OpenStore("az://shared/job-1", fromHost: 1).PutAsync(shard, new MemoryStream(content));
+        (await azurite.OpenStore("az://shared/job-1", fromHost: 2).ReadAllBytesAsync(shard)).Should().Equal(content);
 
-        using (var fromHost2 = azurite.OpenStore("shared", fromHost: 2))
-        {
-            (await fromHost2.ReadAllBytesAsync(shard)).Should().Equal(content);
-        }
-
-        var (program, arguments) = SoraProcess.Command("checkpoints", "list", "--store", "az://shared");
+        var (program, arguments) = SoraProcess.Command("checkpoints", "list", "--store", "az://shared/job-1");
         using var list = cluster.Start(2, program, arguments, new Dictionary<string, string>(azurite.Environment));
         (await list.WaitForExitAsync(Patience)).Should().Be(0, list.Output);
         list.Output.Should().MatchRegex(@"123\D[^\n]*incomplete", "sora on host 2 lists the step-123 folder host 1 wrote (a shard, no manifest)");
@@ -53,10 +46,7 @@ public sealed class ClusterAzuriteTests
             await using var cluster = NetnsCluster.Create(2, privateDirectories: [directory]);
             var location = Path.Combine(directory, "azurite");
             var azurite = await cluster.StartAzuriteAsync(1, location);
-            using (var store = azurite.OpenStore("kept", fromHost: 0))
-            {
-                await store.PutAsync("run/summary.json", new MemoryStream("{}"u8.ToArray()));
-            }
+            await azurite.OpenStore("az://kept", fromHost: 0).PutAsync("run/summary.json", new MemoryStream("{}"u8.ToArray()));
 
             azurite.Process.Stop();
             await azurite.Process.WaitForExitAsync(Patience);
@@ -64,8 +54,7 @@ public sealed class ClusterAzuriteTests
             Directory.Exists(cluster.PrivatePath(0, location)).Should().BeFalse();
 
             var again = await cluster.StartAzuriteAsync(1, location);
-            using var reopened = again.OpenStore("kept", fromHost: 0);
-            (await reopened.ReadAllBytesAsync("run/summary.json")).Should().Equal("{}"u8.ToArray());
+            (await again.OpenStore("az://kept", fromHost: 0).ReadAllBytesAsync("run/summary.json")).Should().Equal("{}"u8.ToArray());
         }
         finally
         {
