@@ -126,8 +126,15 @@ public sealed class TrainingCheckpointer : IDisposable
         _pending = Task.Run(() => WriteAsync(snapshot, clock));
     }
 
-    /// <summary>Waits for the save in flight (a failure becomes a warning).</summary>
-    public void Flush()
+    /// <summary>How many saves in a row may fail (each a warning; the store's client has already retried it) before the next failure ends training.</summary>
+    public int MaxFailedSaves { get; init; } = 3;
+
+    /// <summary>
+    /// Waits for the save in flight. A failure is a warning (the previous checkpoint stays latest), unless it is the
+    /// <see cref="MaxFailedSaves"/>-th in a row or <paramref name="required"/> (a stage's last step, whose commit ends the
+    /// stage): then the storage error ends training, so the round fails with it rather than training on without checkpoints.
+    /// </summary>
+    public void Flush(bool required = false)
     {
         var pending = _pending;
         _pending = null;
@@ -139,6 +146,7 @@ public sealed class TrainingCheckpointer : IDisposable
         try
         {
             pending.GetAwaiter().GetResult();
+            _failedSaves = 0;
         }
         catch (StaleRoundException error)
         {
@@ -151,9 +159,18 @@ public sealed class TrainingCheckpointer : IDisposable
         }
         catch (Exception error) when (error is IOException or CheckpointStoreException or TimeoutException or InvalidOperationException or UnauthorizedAccessException)
         {
-            Warn($"checkpoint not saved: {error.Message}");
+            _failedSaves++;
+            if (required || _failedSaves >= MaxFailedSaves)
+            {
+                throw new CheckpointStoreException(
+                    (required ? "the stage's last checkpoint could not be saved" : $"{_failedSaves} checkpoints in a row could not be saved") + $" to {_store.Location}: {error.Message}", error);
+            }
+
+            Warn($"checkpoint not saved ({_failedSaves} in a row; at {MaxFailedSaves} training stops): {error.Message}");
         }
     }
+
+    private int _failedSaves;
 
     /// <summary>
     /// The checkpoint <see cref="Resume"/> names with the ranges asked for, or null when there is nothing to resume
