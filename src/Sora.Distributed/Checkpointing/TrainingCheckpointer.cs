@@ -205,8 +205,8 @@ public sealed class TrainingCheckpointer : IDisposable
 
         if (loaded is not null)
         {
-            s_loadSeconds.Record(clock.Elapsed.TotalSeconds);
-            s_loadBytes.Record(loaded.Tensors.Values.Sum(t => t.ByteCount));
+            s_loadSeconds.Record(clock.Elapsed.TotalSeconds, StageTag);
+            s_loadBytes.Record(loaded.Tensors.Values.Sum(t => t.ByteCount), StageTag);
         }
 
         if (loaded is not null)
@@ -259,9 +259,9 @@ public sealed class TrainingCheckpointer : IDisposable
         var header = snapshot.Header;
         var info = await _writer.WriteShardAsync(snapshot).ConfigureAwait(false);
         await _store.PutBytesAsync(InfoName(header.Step, header.Rank), Encoding.UTF8.GetBytes(info.ToJson())).ConfigureAwait(false);
-        s_saveSeconds.Record(saveClock.Elapsed.TotalSeconds);
-        s_saveBytes.Record(snapshot.DataBytes);
-        s_savedStep.Record(header.Step);
+        s_saveSeconds.Record(saveClock.Elapsed.TotalSeconds, StageTag);
+        s_saveBytes.Record(snapshot.DataBytes, StageTag);
+        s_savedStep.Record(header.Step, StageTag);
         if (header.Rank != 0)
         {
             return;
@@ -295,7 +295,7 @@ public sealed class TrainingCheckpointer : IDisposable
             _committed.Add(header.Step);
         }
 
-        s_committedStep.Record(header.Step);
+        s_committedStep.Record(header.Step, StageTag);
 
         _status?.Report($"checkpoint step {header.Step} committed ({snapshot.DataBytes / 1e6:F1} MB from rank 0, {LastBlocking.TotalMilliseconds:F0} ms blocking)");
         if (_retention is not null)
@@ -305,6 +305,9 @@ public sealed class TrainingCheckpointer : IDisposable
     }
 
     private string InfoName(long step, int rank) => _layout.StepPrefixOf(step) + $"shard-{rank:D5}.info.json";
+
+    /// <summary>The stage these checkpoints belong to (<c>vae/checkpoints</c> → <c>vae</c>), on every instrument it records.</summary>
+    private KeyValuePair<string, object?> StageTag => new(Sora.Metrics.Pipeline.RankMetricsRecorder.StageTag, _layout.Root.Split('/')[0]);
 
     private void Warn(string message)
     {
