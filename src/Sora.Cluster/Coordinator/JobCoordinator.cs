@@ -599,8 +599,9 @@ public sealed class JobCoordinator : ReceiveActor, IWithTimers
         round.DetectedAt = Now;
         _state = kind == "stop" ? JobStates.Stopping : failure ? JobStates.Restarting : JobStates.Running;
         _message = $"round {round.Number} ending: {FirstLine(cause)}";
-        var reached = round.Ranks.Values.Where(r => r is { Stage: "dit" }).Select(r => r!.Step).DefaultIfEmpty(0).Max();
-        _events.Report($"round {round.Number} ending ({kind}) at dit step {reached}: {cause}");
+        // The furthest step any rank reported, in the furthest stage reached (steps number from 1 in each stage).
+        var furthest = round.Ranks.Values.Where(r => r is { Stage.Length: > 0 }).Select(r => r!).OrderBy(r => r.Stage == "dit" ? 1 : 0).ThenBy(r => r.Step).LastOrDefault();
+        _events.Report($"round {round.Number} ending ({kind}) at {(furthest?.Stage is { Length: > 0 } stage ? stage : "dit")} step {furthest?.Step ?? 0}: {cause}");
         Broadcast(round, new StopRound(round.Number, FirstLine(cause), graceful));
         MaybeRoundEnded(round);
     }
