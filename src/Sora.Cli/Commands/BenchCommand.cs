@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using Sora.Cli.Bench;
 using Sora.Cli.Console;
+using Sora.Distributed.Devices;
 using Sora.Torch;
 using Spectre.Console;
 
@@ -44,14 +45,11 @@ internal static class BenchCommand
             RuntimeCheck.WarnIfSlowBlas();
             var name = parse.GetValue(config)!;
             var model = Sora.Model.Dit.DiTConfig.Preset(name);
-            var target = Device.Parse(parse.GetValue(device)!);
-            if (target.Type == DeviceType.Cuda && !TorchRuntime.CudaIsAvailable)
-            {
-                AnsiConsole.MarkupLine(TorchRuntime.BuiltWithCuda
-                    ? "[red]--device cuda: no CUDA device is visible[/]"
-                    : "[red]--device cuda: this shim was built against a CPU-only libtorch; rebuild with SORA_TORCH_ROOT pointing at a CUDA libtorch (docs/native-boundary.md)[/]");
-                return 2;
-            }
+            // cuda[:N] is refused as a job's device is (no CUDA build, no device N), before anything runs.
+            var requested = Device.Parse(parse.GetValue(device)!);
+            var target = requested.Type == DeviceType.Cuda
+                ? DevicePlacement.ForThisProcess(DeviceSetting.Cuda, Math.Max(requested.Index, 0)).Activate().Device
+                : Device.Cpu;
 
             // bf16 compute runs under FSDP, whose shards keep the fp32 master weights: a one-rank group here.
             var bf16 = parse.GetValue(mixed) == "bf16";

@@ -35,6 +35,7 @@ public sealed class RankMetricsRecorder : IDisposable
         public const string CheckpointLoadTime = "sora.checkpoint.load_time";
         public const string CheckpointLoadSize = "sora.checkpoint.load_size";
         public const string CheckpointCommittedStep = "sora.checkpoint.committed_step";
+        public const string DeviceMemory = "sora.device.memory";
     }
 
     private readonly MeterListener _listener = new();
@@ -160,6 +161,7 @@ public sealed class RankMetricsRecorder : IDisposable
                 Instruments.CheckpointSavedStep => c with { CheckpointSaveStep = (long)value },
                 Instruments.CheckpointLoadTime => c with { CheckpointLoadSeconds = value },
                 Instruments.CheckpointLoadSize => c with { CheckpointLoadBytes = (long)value },
+                Instruments.DeviceMemory => c with { DeviceBytes = (long)value },
                 Instruments.CheckpointCommittedStep => c with { CommittedStep = (long)value, CommittedAtUnixSeconds = _clock().ToUnixTimeMilliseconds() / 1000.0 },
                 _ => c,
             };
