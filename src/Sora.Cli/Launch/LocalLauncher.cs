@@ -108,6 +108,7 @@ internal sealed class LocalLauncher
         start.Environment["OMP_NUM_THREADS"] = threads.ToString();
         start.Environment["OMP_WAIT_POLICY"] = "PASSIVE";
         start.Environment["SORA_RANK"] = rank.ToString();
+        start.Environment["SORA_LOCAL_RANK"] = rank.ToString();
         start.Environment["SORA_WORLD_SIZE"] = _options.ProcessesPerNode.ToString();
         return Process.Start(start) ?? throw new InvalidOperationException($"could not start rank {rank} ({fileName})");
     }

@@ -3,6 +3,7 @@ using Sora.Data.Loading;
 using Sora.Data.Video;
 using Sora.Distributed.Checkpointing;
 using Sora.Distributed.Configuration;
+using Sora.Distributed.Devices;
 using Sora.Distributed.Training;
 using Sora.Model.Dit;
 using Sora.Model.Text;
@@ -32,8 +33,11 @@ public sealed class TrainingJob
     private readonly CheckpointOptions? _checkpoints;
     private readonly TrainingControl? _control;
 
+    // This rank's device (DevicePlacement; the group was created with its backend): the CPU unless one is given.
+    private readonly Device _device;
+
     public TrainingJob(JobConfig job, IProgress<string>? status = null, IProgress<TrainingProgress>? training = null, Ffmpeg? ffmpeg = null, ProcessGroup? group = null,
-        DataParallelism parallelism = DataParallelism.Ddp, CheckpointOptions? checkpoints = null, TrainingControl? control = null)
+        DataParallelism parallelism = DataParallelism.Ddp, CheckpointOptions? checkpoints = null, TrainingControl? control = null, DevicePlacement? placement = null)
     {
         _job = job ?? throw new ArgumentNullException(nameof(job));
         _status = status;
@@ -43,6 +47,7 @@ public sealed class TrainingJob
         _parallelism = parallelism;
         _checkpoints = checkpoints;
         _control = control;
+        _device = (placement ?? DevicePlacement.Cpu).Device;
 
         // Refused before any stage trains, not when the DiT stage starts.
         StepParallelism.CheckMixedPrecision(job.Training.MixedPrecision, group, parallelism);
@@ -90,12 +95,13 @@ public sealed class TrainingJob
             _status?.Report($"resuming: the VAE from {run.VaeWeights}");
             var loaded = new VideoVae(_job.Vae);
             RunDirectory.LoadWeights(loaded, run.VaeWeights);
+            loaded.To(_device);
             vaeState = new TrainerState("vae", loaded, new AdamW(loaded.Parameters(), _job.VaeTraining.LearningRate), null) { Step = _job.VaeTraining.Steps };
         }
         else
         {
             _status?.Report($"training the VAE ({_job.VaeTraining.Steps} steps)");
-            vaeState = new Trainer<ClipBatch>(VaeStage.Spec(_job, data), _job.VaeTraining.Trainer, _training, _group, _parallelism, control: _control).Run(cancellation);
+            vaeState = new Trainer<ClipBatch>(VaeStage.Spec(_job, data), _job.VaeTraining.Trainer, _training, _group, _parallelism, control: _control, device: _device).Run(cancellation);
             if (vaeState.StoppedAt is { } vaeStop)
             {
                 _status?.Report($"stopped ({vaeState.StopReason}) after VAE step {vaeStop}: the VAE stage has no checkpoints, so a resumed job trains the VAE again");
@@ -132,8 +138,8 @@ public sealed class TrainingJob
             : new TrainingCheckpointer(_checkpoints.Store, "dit/checkpoints", _checkpoints.Every, ConfigHash(_job), _checkpoints.Resume, _checkpoints.KeepLast, _checkpoints.KeepEvery, IsRankZero ? _status : null,
                 _checkpoints.Round);
         var ditState = _job.Data.Batching.Mode == BatchingMode.Pack
-            ? new Trainer<PackedLatentBatch>(PackedDiTStage.Spec(_job, latents, tokenizer, Sample), _job.Training.Trainer, _training, _group, _parallelism, checkpointer, _control).Run(cancellation)
-            : new Trainer<LatentBatch>(DiTStage.Spec(_job, latents, tokenizer, Sample), _job.Training.Trainer, _training, _group, _parallelism, checkpointer, _control).Run(cancellation);
+            ? new Trainer<PackedLatentBatch>(PackedDiTStage.Spec(_job, latents, tokenizer, Sample), _job.Training.Trainer, _training, _group, _parallelism, checkpointer, _control, _device).Run(cancellation)
+            : new Trainer<LatentBatch>(DiTStage.Spec(_job, latents, tokenizer, Sample), _job.Training.Trainer, _training, _group, _parallelism, checkpointer, _control, _device).Run(cancellation);
         using var dit = (VideoDiT)ditState.Model;
         ditState.Optimizer.Dispose();
         if (ditState.StoppedAt is { } ditStop)
