@@ -21,7 +21,8 @@
 # and prints one summary table. Logs go to BUNDLE/out/logs. Exit status: 0 when every step passed.
 #
 # Settings (environment): SORA_PYTHON (the Python whose torch to build against; default python3), SORA_GPU_CHECK_OUT
-# (where runs and logs go; default BUNDLE/out).
+# (where runs and logs go; default BUNDLE/out), SORA_GPU_CHECK_SECONDS (the whole check's budget, default 470: steps
+# that would start after it are skipped, so the table always prints in time).
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -68,7 +69,7 @@ prepare() {
   for project in "${projects[@]}"; do
     local name
     name="$(basename "$project" .csproj)"
-    cp -a "$(dirname "$project")/bin/Release/net10.0" "$BUNDLE/tests/$name"
+    cp -a "$ROOT/artifacts/bin/$name/release" "$BUNDLE/tests/$name"
   done
 
   say "copying the .NET runtime ($dotnet_home)"
@@ -111,14 +112,23 @@ record() {
   say "$2 $1 (${3} s): $4"
 }
 
-# step NAME TIMEOUT_SECONDS FUNCTION: runs FUNCTION with a deadline, its output in LOGS/NAME.log; the function sets
-# STEP_DETAIL and returns non-zero on failure. A step that does not run at all (a prerequisite failed) is SKIP.
+# step NAME TIMEOUT_SECONDS FUNCTION: runs FUNCTION with a deadline (its own, and what is left of the whole check's
+# budget), its output in LOGS/NAME.log; FUNCTION writes its one-line detail to the file named by its argument and returns
+# non-zero on failure. A step that does not run at all (a prerequisite failed, or no time is left) is SKIP.
 step() {
-  local name="$1" limit="$2" fn="$3" log status start
+  local name="$1" limit="$2" fn="$3" log status start left
   log="$LOGS/$(echo "$name" | tr -c 'A-Za-z0-9.\n-' '_').log"
   STEP_DETAIL=""
   start=$(date +%s)
-  say "$name ..."
+  # A rehearsal runs the GPU's work on a CPU: four times the time.
+  [ "$REHEARSAL" = 1 ] && limit=$((limit * 4))
+  left=$((DEADLINE - start))
+  if [ "$left" -lt 20 ]; then
+    skip "$name" "no time left of the ${BUDGET} s budget (SORA_GPU_CHECK_SECONDS)"
+    return 1
+  fi
+  [ "$left" -lt "$limit" ] && limit="$left"
+  say "$name (at most $limit s) ..."
   # The function runs in a subshell under timeout; it hands its detail back through a file.
   rm -f "$LOGS/$fn.detail"
   if timeout --kill-after=10 "$limit" bash -c "set -uo pipefail; $(declare -f); $(declare -p ROOT BUNDLE OUT LOGS DEVICE REHEARSAL SORA DOTNET XUNIT JOB RUN PYTHON EVERY TEST_CLASSES); \"$fn\" \"$LOGS/$fn.detail\"" >"$log" 2>&1; then
@@ -165,6 +175,7 @@ cuda_tests() {
       args+=(-class "$class")
     done
     xml="$OUT/tests-$assembly.xml"
+    rm -f "$xml"
     (cd "$BUNDLE/tests/$assembly" && "$DOTNET" "$XUNIT" "$assembly.dll" "${args[@]}" -xml "$xml" -parallel none -noshadow) || status=1
     [ -f "$xml" ] || { echo "$assembly: the runner wrote no results" >"$detail"; return 1; }
     read -r p f s < <("$PYTHON" -c '
@@ -281,6 +292,8 @@ print_summary() {
 
 run_checks() {
   REHEARSAL="$1"
+  BUDGET="${SORA_GPU_CHECK_SECONDS:-470}"
+  DEADLINE=$(($(date +%s) + BUDGET))
   PYTHON="${SORA_PYTHON:-python3}"
   if [ ! -d "$BUNDLE" ] && [ -f "$BUNDLE.tar.xz" ]; then
     say "unpacking $BUNDLE.tar.xz"
@@ -317,7 +330,7 @@ run_checks() {
     DEVICE=cuda
     gpu="$(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null | head -1 || echo "no nvidia-smi")"
     export SORA_TORCH_NATIVE="$OUT/native/libsora_torch.so"
-    if ! step "build CUDA shim" 300 build_shim; then
+    if ! step "build CUDA shim" 240 build_shim; then
       print_summary "$gpu"
       return 1
     fi
@@ -325,16 +338,16 @@ run_checks() {
   write_job "$steps" "$samples"
   say "device $DEVICE; job $JOB; bundle $BUNDLE"
 
-  step "CUDA test classes" 240 cuda_tests
-  if step "train (device: $DEVICE, $steps+$steps steps)" 240 train_job; then
-    step "sora eval --device $DEVICE" 90 evaluate
-    step "$DEVICE checkpoint -> cpu resume" 120 cuda_to_cpu
+  step "CUDA test classes" 180 cuda_tests
+  if step "train (device: $DEVICE, $steps+$steps steps)" 150 train_job; then
+    step "sora eval --device $DEVICE" 60 evaluate
+    step "$DEVICE checkpoint -> cpu resume" 90 cuda_to_cpu
   else
     skip "sora eval --device $DEVICE" "no trained run"
     skip "$DEVICE checkpoint -> cpu resume" "no trained run"
   fi
-  step "bench step fp32" 120 bench_fp32
-  step "bench step bf16" 120 bench_bf16
+  step "bench step fp32" 60 bench_fp32
+  step "bench step bf16" 60 bench_bf16
   print_summary "$gpu"
 }
 

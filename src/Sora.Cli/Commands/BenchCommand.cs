@@ -47,15 +47,16 @@ internal static class BenchCommand
             var model = Sora.Model.Dit.DiTConfig.Preset(name);
             // cuda[:N] is refused as a job's device is (no CUDA build, no device N), before anything runs.
             var requested = Device.Parse(parse.GetValue(device)!);
-            var target = requested.Type == DeviceType.Cuda
-                ? DevicePlacement.ForThisProcess(DeviceSetting.Cuda, Math.Max(requested.Index, 0)).Activate().Device
-                : Device.Cpu;
+            var placement = requested.Type == DeviceType.Cuda
+                ? DevicePlacement.ForThisProcess(DeviceSetting.Cuda, Math.Max(requested.Index, 0)).Activate()
+                : DevicePlacement.Cpu;
+            var target = placement.Device;
 
             // bf16 compute runs under FSDP, whose shards keep the fp32 master weights: a one-rank group here.
             var bf16 = parse.GetValue(mixed) == "bf16";
             using var store = bf16 ? Sora.Torch.Distributed.TcpStore.CreateServer("127.0.0.1", 0, TimeSpan.FromMinutes(1)) : null;
             using var group = bf16
-                ? Sora.Torch.Distributed.ProcessGroup.Create(target.Type == DeviceType.Cuda ? Sora.Torch.Distributed.ProcessGroupBackend.Nccl : Sora.Torch.Distributed.ProcessGroupBackend.Gloo, store!, 0, 1, TimeSpan.FromMinutes(1))
+                ? Sora.Torch.Distributed.ProcessGroup.Create(placement.Backend, store!, 0, 1, TimeSpan.FromMinutes(1))
                 : null;
 
             // The bench config is fixed by its definition: a (4, 8, 16, 16) latent, batch 4 per rank.

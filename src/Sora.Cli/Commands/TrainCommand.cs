@@ -168,11 +168,11 @@ internal static class TrainCommand
             AgentControlChannel.Listen(System.Console.In, control, System.Console.Error, worker.Rank, ImmediateExit.Exit);
         }
 
+        // cuda:LOCAL_RANK with NCCL, or the CPU with Gloo (a refusal ends the worker before it joins the rendezvous).
+        var placement = DevicePlacement.ForThisProcess(config.Device, DevicePlacement.LocalRankFromEnvironment(worker.Rank)).Activate();
         using var store = TcpStore.Connect(worker.MasterAddress, worker.MasterPort, worker.Timeout);
         // A fresh prefix per round: keys a previous round's ranks left in the coordinator's store never meet this one's.
         using var scoped = store.WithPrefix(worker.Round > 0 ? $"round-{worker.Round}/train" : "train");
-        // cuda:LOCAL_RANK with NCCL, or the CPU with Gloo (a refusal ends the worker before it joins the group).
-        var placement = DevicePlacement.ForThisProcess(config.Device, DevicePlacement.LocalRankFromEnvironment(worker.Rank)).Activate();
         using var group = ProcessGroup.Create(placement.Backend, scoped, worker.Rank, worker.WorldSize, worker.Timeout, worker.Host);
         var fenced = checkpoints is null ? null : checkpoints with { Round = worker.Round };
 

@@ -187,7 +187,7 @@ public sealed class Trainer<TBatch>
             metrics.RecordFlops(flops);
             if (_device.Type == DeviceType.Cuda)
             {
-                metrics.RecordDeviceMemory(TorchRuntime.CudaMemoryOf(_device.Index).Reserved);
+                metrics.RecordDeviceMemory(TorchRuntime.CudaMemoryOf(Math.Max(_device.Index, 0)).Reserved);
             }
 
             metrics.RecordPhases(dataTime, computeClock.Elapsed - (_group is null ? TimeSpan.Zero : parallel.ExposedCommunication), optimizerTime);
