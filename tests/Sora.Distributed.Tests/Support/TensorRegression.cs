@@ -1,4 +1,6 @@
 using System.Globalization;
+using Sora.Checkpoint.Stores;
+using Sora.Distributed.Checkpointing;
 using Sora.Distributed.Parallel;
 using Sora.Distributed.Tests.Parallel;
 using Sora.Distributed.Training;
@@ -42,6 +44,23 @@ internal static class TensorRegression
         },
         Loss = (model, batch) => new StepLoss(Functional.MseLoss(((Linear)model).Forward(batch.X), batch.Y), batch.X.Size(0), batch.X.Size(0)),
     };
+
+    /// <summary>The checkpoints' folder in a store (the DiT stage's).</summary>
+    public const string CheckpointRoot = "dit/checkpoints";
+
+    /// <summary>
+    /// Trains to <paramref name="steps"/> on <paramref name="device"/> with an EMA and a checkpoint every 3 steps in
+    /// <paramref name="directory"/> (resuming from <paramref name="resume"/>, a step or null), and returns the final weights.
+    /// </summary>
+    public static float[] TrainWithCheckpoints(Device device, string directory, string? resume, long steps)
+    {
+        using var checkpointer = new TrainingCheckpointer(new LocalDirectoryStore(directory), CheckpointRoot, every: 3, configHash: Name, resume: resume);
+        var state = new Trainer<RegressionBatch>(Spec(), new TrainerOptions { Steps = steps, EmaDecay = 0.9 }, checkpointer: checkpointer, device: device).Run();
+        using var model = state.Model;
+        using var optimizer = state.Optimizer;
+        using var ema = state.Ema;
+        return Weights(model);
+    }
 
     /// <summary>The trained weight and bias, on the host.</summary>
     public static float[] Weights(Module model) => model.Parameters().SelectMany(p => p.To(Device.Cpu).ToArray<float>()).ToArray();

@@ -1,5 +1,3 @@
-using Sora.Checkpoint.Stores;
-using Sora.Distributed.Checkpointing;
 using Sora.Distributed.Training;
 using Sora.Torch;
 using Sora.Torch.Tests.Support;
@@ -14,7 +12,6 @@ namespace Sora.Distributed.Tests.Training;
 [Collection(nameof(TrainerTests))]
 public sealed class CudaTrainerTests : IDisposable
 {
-    private const string Root = "dit/checkpoints";
     private static readonly Device Gpu = Device.Cuda(0);
     private readonly string _directory = Directory.CreateTempSubdirectory("sora-cuda-trainer-").FullName;
 
@@ -23,7 +20,7 @@ public sealed class CudaTrainerTests : IDisposable
     [CudaFact]
     public void Everything_the_trainer_keeps_lives_on_the_device_and_trains_like_the_cpu()
     {
-        var onCpu = Train(Device.Cpu, Path.Combine(_directory, "cpu"), resume: null, steps: 6);
+        var onCpu = TrainWithCheckpoints(Device.Cpu, Path.Combine(_directory, "cpu"), resume: null, steps: 6);
         var memory = new List<double>();
         using var listener = new System.Diagnostics.Metrics.MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
@@ -54,27 +51,17 @@ public sealed class CudaTrainerTests : IDisposable
     [CudaFact]
     public void A_checkpoint_written_on_the_device_resumes_on_the_cpu_and_the_reverse()
     {
-        var reference = Train(Device.Cpu, Path.Combine(_directory, "reference"), resume: null, steps: 6);
+        var reference = TrainWithCheckpoints(Device.Cpu, Path.Combine(_directory, "reference"), resume: null, steps: 6);
 
         var gpuFirst = Path.Combine(_directory, "gpu-first");
-        Train(Gpu, gpuFirst, resume: null, steps: 3);
-        var thenCpu = Train(Device.Cpu, gpuFirst, resume: "3", steps: 6);
+        TrainWithCheckpoints(Gpu, gpuFirst, resume: null, steps: 3);
+        var thenCpu = TrainWithCheckpoints(Device.Cpu, gpuFirst, resume: "3", steps: 6);
 
         var cpuFirst = Path.Combine(_directory, "cpu-first");
-        Train(Device.Cpu, cpuFirst, resume: null, steps: 3);
-        var thenGpu = Train(Gpu, cpuFirst, resume: "3", steps: 6);
+        TrainWithCheckpoints(Device.Cpu, cpuFirst, resume: null, steps: 3);
+        var thenGpu = TrainWithCheckpoints(Gpu, cpuFirst, resume: "3", steps: 6);
 
         thenCpu.Should().Equal(reference, (a, b) => Math.Abs(a - b) <= 1e-4f * (1 + Math.Abs(b)), "CUDA → CPU: weights, AdamW moments, EMA, generator and cursor came back");
         thenGpu.Should().Equal(reference, (a, b) => Math.Abs(a - b) <= 1e-4f * (1 + Math.Abs(b)), "CPU → CUDA");
-    }
-
-    private static float[] Train(Device device, string directory, string? resume, long steps)
-    {
-        using var checkpointer = new TrainingCheckpointer(new LocalDirectoryStore(directory), Root, every: 3, configHash: "regression", resume: resume);
-        var state = new Trainer<RegressionBatch>(Spec(), new TrainerOptions { Steps = steps, EmaDecay = 0.9 }, checkpointer: checkpointer, device: device).Run();
-        using var model = state.Model;
-        using var optimizer = state.Optimizer;
-        using var ema = state.Ema;
-        return Weights(model);
     }
 }

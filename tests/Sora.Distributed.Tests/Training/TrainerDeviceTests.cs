@@ -1,7 +1,5 @@
 using Sora.Checkpoint.Sharded;
 using Sora.Checkpoint.Stores;
-using Sora.Distributed.Checkpointing;
-using Sora.Distributed.Tests.Support;
 using Sora.Distributed.Training;
 using Sora.Torch;
 using Sora.Torch.Tests.Distributed;
@@ -17,7 +15,6 @@ namespace Sora.Distributed.Tests.Training;
 [Collection(nameof(TrainerTests))]
 public sealed class TrainerDeviceTests : IDisposable
 {
-    private const string Root = "dit/checkpoints";
     private readonly string _directory = Directory.CreateTempSubdirectory("sora-device-").FullName;
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
@@ -59,11 +56,11 @@ public sealed class TrainerDeviceTests : IDisposable
     [Fact]
     public async Task A_checkpoint_written_through_the_device_path_holds_host_tensors_and_the_cpu_generator_and_resumes_exactly()
     {
-        var whole = Train(Path.Combine(_directory, "whole"), resume: null);
+        var whole = TrainWithCheckpoints(Device.Cpu, Path.Combine(_directory, "whole"), resume: null, steps: 6);
 
         var store = Path.Combine(_directory, "resumed");
-        Train(store, resume: null, steps: 3);
-        var reader = new ShardedCheckpointReader(new LocalDirectoryStore(store), new CheckpointLayout(Root));
+        TrainWithCheckpoints(Device.Cpu, store, resume: null, steps: 3);
+        var reader = new ShardedCheckpointReader(new LocalDirectoryStore(store), new CheckpointLayout(CheckpointRoot));
         var manifest = await reader.ReadManifestAsync(3);
         manifest.Shards.Should().ContainSingle().Which.GeneratorStates.Keys.Should().Equal(["cpu"],
             "every random draw of a batch is made on the host generator, so no device's generator is part of the state");
@@ -72,18 +69,8 @@ public sealed class TrainerDeviceTests : IDisposable
             loaded.Tensors.Values.Should().OnlyContain(t => t.Device == Device.Cpu, "a checkpoint is read into host memory and copied onto whatever device the rank has");
         }
 
-        var resumed = Train(store, resume: "3");
+        var resumed = TrainWithCheckpoints(Device.Cpu, store, resume: "3", steps: 6);
 
         resumed.Should().Equal(whole, "resumed on the same device path, the run ends bit for bit where the uninterrupted one does");
-    }
-
-    private static float[] Train(string directory, string? resume, long steps = 6)
-    {
-        using var checkpointer = new TrainingCheckpointer(new LocalDirectoryStore(directory), Root, every: 3, configHash: "regression", resume: resume);
-        var state = new Trainer<RegressionBatch>(Spec(), new TrainerOptions { Steps = steps, EmaDecay = 0.9 }, checkpointer: checkpointer, device: Device.Cpu).Run();
-        using var model = state.Model;
-        using var optimizer = state.Optimizer;
-        using var ema = state.Ema;
-        return Weights(model);
     }
 }
