@@ -1,5 +1,9 @@
+using Sora.Torch.Tests.Support;
+
 namespace Sora.Torch.Tests.Runtime;
 
+// It checks the global generator is left alone: no other test may draw from it meanwhile.
+[Collection(GlobalRandomCollection.Name)]
 public sealed class GemmPeakTests
 {
     [Fact]
