@@ -191,7 +191,8 @@ print(a.get("passed"), a.get("failed"), a.get("skipped"))' "$xml")
 train_job() {
   local detail="$1"
   rm -rf "$RUN"
-  "$SORA" train "$JOB" --output "$RUN" --checkpoint-every "$EVERY" --keep-last 0 || { echo "sora train failed" >"$detail"; return 1; }
+  # One process on cuda:0 whatever the machine has (the CPU resume below compares with it).
+  "$SORA" train "$JOB" --output "$RUN" --nproc-per-node 1 --checkpoint-every "$EVERY" --keep-last 0 || { echo "sora train failed" >"$detail"; return 1; }
   json "$RUN/summary.json" '"VAE %d + DiT %d steps on %s in %s; DiT held-out %.4f -> %.4f" % (d["VaeSteps"], d["DiTSteps"], "'"$DEVICE"'", d["Elapsed"].split(".")[0], d["DiTHeldOutLoss"][0], d["DiTHeldOutLoss"][-1])' >"$detail"
 }
 
@@ -217,7 +218,7 @@ cuda_to_cpu() {
   cp -a "$RUN" "$resumed"
   rm -f "$resumed/summary.json"
   # The copy keeps the VAE and the checkpoints: the DiT resumes from step $at of the device's run, on the CPU.
-  "$SORA" train "$JOB" --device cpu --output "$resumed" --resume "$at" || { echo "resuming on the CPU failed" >"$detail"; return 1; }
+  "$SORA" train "$JOB" --device cpu --output "$resumed" --nproc-per-node 1 --resume "$at" || { echo "resuming on the CPU failed" >"$detail"; return 1; }
   gpu="$(json "$RUN/summary.json" 'd["DiTHeldOutLoss"][-1]')"
   cpu="$(json "$resumed/summary.json" 'd["DiTHeldOutLoss"][-1]')"
   "$PYTHON" -c '
