@@ -18,13 +18,15 @@ public sealed class AzuriteProcess : IAsyncDisposable, IDisposable
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private readonly string _executable;
     private readonly bool _ownsLocation;
+    private readonly IReadOnlyList<string> _options;
     private readonly StringBuilder _output = new();
     private Process? _process;
 
-    private AzuriteProcess(string executable, int port, string location, bool ownsLocation)
+    private AzuriteProcess(string executable, int port, string location, bool ownsLocation, IReadOnlyList<string> options)
     {
         _executable = executable;
         _ownsLocation = ownsLocation;
+        _options = options;
         Port = port;
         Location = location;
     }
@@ -68,8 +70,17 @@ public sealed class AzuriteProcess : IAsyncDisposable, IDisposable
     /// temporary folder, deleted on dispose; a given folder is created if missing and left in place.
     /// </summary>
     /// <exception cref="InvalidOperationException">Azurite is not installed (run scripts/bootstrap.sh) or exited before listening.</exception>
-    public static async Task<AzuriteProcess> StartAsync(string? location = null, CancellationToken cancellationToken = default)
+    public static Task<AzuriteProcess> StartAsync(string? location = null, CancellationToken cancellationToken = default) =>
+        StartAsync(location, [], cancellationToken);
+
+    /// <summary>
+    /// Starts Azurite as <see cref="StartAsync(string?, CancellationToken)"/> does, with further command-line
+    /// <paramref name="options"/> after the host, port and location this class sets (such as the flags a
+    /// deployment passes: <c>--disableProductStyleUrl</c>, <c>--skipApiVersionCheck</c>); restarts keep them.
+    /// </summary>
+    public static async Task<AzuriteProcess> StartAsync(string? location, IReadOnlyList<string> options, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(options);
         var executable = SourceCheckout.PathOf("tools", "node", "node_modules", ".bin", "azurite-blob");
         if (!File.Exists(executable))
         {
@@ -79,7 +90,7 @@ public sealed class AzuriteProcess : IAsyncDisposable, IDisposable
         var owns = location is null;
         location ??= Directory.CreateTempSubdirectory("sora-azurite-").FullName;
         Directory.CreateDirectory(location);
-        var azurite = new AzuriteProcess(executable, FreePort(), location, owns);
+        var azurite = new AzuriteProcess(executable, FreePort(), location, owns, [.. options]);
         try
         {
             await azurite.RestartAsync(cancellationToken).ConfigureAwait(false);
@@ -135,7 +146,7 @@ public sealed class AzuriteProcess : IAsyncDisposable, IDisposable
     {
         Kill();
         var start = new ProcessStartInfo(_executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in new[] { "--blobHost", "127.0.0.1", "--blobPort", Port.ToString(CultureInfo.InvariantCulture), "--location", Location, "--disableTelemetry", "--silent" })
+        foreach (var argument in new[] { "--blobHost", "127.0.0.1", "--blobPort", Port.ToString(CultureInfo.InvariantCulture), "--location", Location, "--disableTelemetry", "--silent" }.Concat(_options))
         {
             start.ArgumentList.Add(argument);
         }

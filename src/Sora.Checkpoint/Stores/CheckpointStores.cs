@@ -4,11 +4,11 @@ namespace Sora.Checkpoint.Stores;
 public static class CheckpointStores
 {
     /// <summary>
-    /// A store at <paramref name="store"/>: a blob location (<c>az://container</c>, or the container's URL), authorized
-    /// as <paramref name="credential"/> says, or else a local directory. A blob location for checkpoints names a
-    /// container only: the checkpoints' own folder (<c>dit/checkpoints</c>) is the prefix inside it.
+    /// A store at <paramref name="store"/>: a blob location (<c>az://container[/prefix]</c>, or the container's URL with an
+    /// optional prefix path), authorized as <paramref name="credential"/> says, or else a local directory. With a prefix,
+    /// the store is that prefix of the container (<see cref="PrefixedStore"/>): one job's objects under it.
     /// </summary>
-    /// <exception cref="ArgumentException">The location is malformed, has a prefix, or does not fit the credential.</exception>
+    /// <exception cref="ArgumentException">The location is malformed or does not fit the credential.</exception>
     public static ICheckpointStore Open(string store, AzureCredentialKind credential = AzureCredentialKind.Auto, Func<string, string?>? environment = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(store);
@@ -19,16 +19,8 @@ public static class CheckpointStores
                 : throw new ArgumentException($"'{store}' is a local directory: a credential ('{AzureBlobLocation.Kebab(credential)}') applies to blob locations only", nameof(credential));
         }
 
-        var location = ParseContainer(store, credential);
-        return location.OpenStore(environment: environment);
-    }
-
-    /// <summary>Parses a blob location for checkpoints (a container, no prefix); errors name the location, never a secret.</summary>
-    public static AzureBlobLocation ParseContainer(string store, AzureCredentialKind credential = AzureCredentialKind.Auto)
-    {
         var location = AzureBlobLocation.Parse(store, credential);
-        return location.Prefix.Length == 0
-            ? location
-            : throw new ArgumentException($"'{location.Text}': a checkpoint store is a whole container (az://<container> or its URL); drop the prefix '{location.Prefix}'", nameof(store));
+        var container = location.OpenStore(environment: environment);
+        return location.Prefix.Trim('/') is { Length: > 0 } prefix ? new PrefixedStore(container, prefix) : container;
     }
 }

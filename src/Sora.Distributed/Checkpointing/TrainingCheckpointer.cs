@@ -12,7 +12,9 @@ namespace Sora.Distributed.Checkpointing;
 /// next to it; rank 0 waits for every rank's description, writes the manifest and moves <c>latest</c> (an ETag-guarded
 /// put), then applies the retention policy. A failed upload is a warning, not the end of training: the previous
 /// committed checkpoint stays <c>latest</c> and the next one is tried as usual. Commits carry the job's round
-/// (<see cref="Round"/>): a checkpointer of an ended round is refused (<see cref="StaleRoundException"/>, also a warning).
+/// (<see cref="Round"/>): a checkpointer of an ended round is refused (<see cref="StaleRoundException"/>, also a warning);
+/// one whose round's fence is not visible in its store (<see cref="FenceNotVisibleException"/>: this node does not see the
+/// coordinator's store) fails, since none of its checkpoints could ever be committed.
 /// </summary>
 public sealed class TrainingCheckpointer : IDisposable
 {
@@ -94,6 +96,15 @@ public sealed class TrainingCheckpointer : IDisposable
         }
     }
 
+    /// <summary>What every checkpoint of this stage records and a resumed one must match (e.g. the VAE the DiT trains against).</summary>
+    public IReadOnlyList<CheckpointIdentity> Identity { get; init; } = [];
+
+    /// <summary>The stage's folder in the store.</summary>
+    public CheckpointLayout Layout => _layout;
+
+    /// <summary>Rank 0's committer (the round that fences its commits).</summary>
+    public CheckpointCommitter Committer => _committer;
+
     /// <summary>How long rank 0 waits for the other ranks' shards before giving up on a checkpoint.</summary>
     public TimeSpan CommitTimeout { get; init; } = TimeSpan.FromMinutes(10);
 
@@ -132,6 +143,11 @@ public sealed class TrainingCheckpointer : IDisposable
         catch (StaleRoundException error)
         {
             Warn($"checkpoint not committed: {error.Message}");
+        }
+        catch (FenceNotVisibleException)
+        {
+            // This node can never commit into the coordinator's store: training on would only lose the work.
+            throw;
         }
         catch (Exception error) when (error is IOException or CheckpointStoreException or TimeoutException or InvalidOperationException or UnauthorizedAccessException)
         {
@@ -176,6 +192,11 @@ public sealed class TrainingCheckpointer : IDisposable
             s_loadBytes.Record(loaded.Tensors.Values.Sum(t => t.ByteCount));
         }
 
+        if (loaded is not null)
+        {
+            CheckIdentity(loaded);
+        }
+
         if (loaded is not null && loaded.Manifest.ConfigHash != ConfigHash)
         {
             Warn($"resuming step {loaded.Step} written under another configuration (hash {loaded.Manifest.ConfigHash}, now {ConfigHash})");
@@ -185,6 +206,24 @@ public sealed class TrainingCheckpointer : IDisposable
     }
 
     public void Dispose() => Flush();
+
+    private void CheckIdentity(LoadedCheckpoint loaded)
+    {
+        foreach (var identity in Identity)
+        {
+            if (!loaded.Manifest.Metadata.TryGetValue(identity.Key, out var recorded))
+            {
+                Warn($"resuming step {loaded.Step} of {_layout.Root}, which does not record {identity.Key} (written by an older version): cannot check it was trained against {identity.What} {identity.Value}");
+            }
+            else if (recorded != identity.Value)
+            {
+                loaded.Dispose();
+                throw new CheckpointIdentityException(
+                    $"cannot resume step {loaded.Step} of {_store.Location}/{_layout.Root}: it was trained against {identity.What} {recorded} ({identity.Key}), but this run's is {identity.Value}. "
+                    + $"Resuming would train on against another {identity.What}: start the stage anew (remove {_layout.Root} from the store) or restore {identity.What} it was trained with");
+            }
+        }
+    }
 
     private async Task WriteAsync(ShardSnapshot snapshot, Stopwatch clock)
     {

@@ -47,6 +47,14 @@ public sealed record JobConfig
     /// <summary>The job file's text, saved into the run directory.</summary>
     public string Source { get; init; } = string.Empty;
 
+    /// <summary>This job writing to <paramref name="output"/>, with its <see cref="Source"/> saying so (the text a launcher sends its agents).</summary>
+    public JobConfig WithOutput(string output) =>
+        this with { Output = output, Source = YamlSection.WithTopLevelScalar(Source, "output", output, $"job '{Name}'") };
+
+    /// <summary>This job on <paramref name="device"/>, with its <see cref="Source"/> saying so (what <c>--device</c> sends a launcher's agents).</summary>
+    public JobConfig WithDevice(DeviceSetting device) =>
+        this with { Device = device, Source = YamlSection.WithTopLevelScalar(Source, "device", DevicePlacement.Name(device), $"job '{Name}'") };
+
     public static JobConfig Load(string path)
     {
         if (!File.Exists(path))

@@ -169,11 +169,12 @@ public sealed class Trainer<TBatch>
             optimizer.Step();
             ema?.Update();
             var optimizerTime = optimizerClock.Elapsed;
-            if (_checkpointer is not null && (_checkpointer.IsDue(step) || stop))
+            // The last step is always saved: its commit marks the stage as ended (a relaunch finds it complete).
+            if (_checkpointer is not null && (_checkpointer.IsDue(step) || stop || step == _options.Steps))
             {
                 using (Tensor.NewDisposeScope())
                 {
-                    _checkpointer.Save(TrainerCheckpoints.Contents(step, _checkpointer.ConfigHash, parallel, optimizer, ema, data, _group));
+                    _checkpointer.Save(TrainerCheckpoints.Contents(step, _checkpointer, parallel, optimizer, ema, data, _group));
                 }
 
                 metrics.RecordCheckpointBlocking(_checkpointer.LastBlocking);

@@ -20,6 +20,14 @@ public sealed class RenderedManifests(IReadOnlyList<(YamlMappingNode Node, strin
         return found[0];
     }
 
+    /// <summary>The job YAML in the ConfigMap <paramref name="configMap"/> (under job.yaml), parsed: what the coordinator reads.</summary>
+    public YamlMappingNode JobYaml(string configMap)
+    {
+        var job = new YamlStream();
+        job.Load(new StringReader(Single("ConfigMap", configMap).Map("data").Scalar("job.yaml")!));
+        return (YamlMappingNode)job.Documents[0].RootNode;
+    }
+
     /// <summary>The first container of a Deployment's or Job's pod template.</summary>
     public static YamlMappingNode Container(YamlMappingNode workload) =>
         (YamlMappingNode)PodSpec(workload).Sequence("containers")[0];
