@@ -8,8 +8,13 @@ public static class CheckpointStores
     /// optional prefix path), authorized as <paramref name="credential"/> says, or else a local directory. With a prefix,
     /// the store is that prefix of the container (<see cref="PrefixedStore"/>): one job's objects under it.
     /// </summary>
+    /// <param name="store">The location.</param>
+    /// <param name="credential">How a blob location is authorized.</param>
+    /// <param name="environment">Where the credential's variables are read (default: the process's environment).</param>
+    /// <param name="options">A blob store's settings (transfer sizes, retries, the SDK's transport); default: <see cref="AzureBlobStoreOptions"/>'s.</param>
     /// <exception cref="ArgumentException">The location is malformed or does not fit the credential.</exception>
-    public static ICheckpointStore Open(string store, AzureCredentialKind credential = AzureCredentialKind.Auto, Func<string, string?>? environment = null)
+    public static ICheckpointStore Open(string store, AzureCredentialKind credential = AzureCredentialKind.Auto, Func<string, string?>? environment = null,
+        AzureBlobStoreOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(store);
         if (!AzureBlobLocation.IsBlobLocation(store))
@@ -20,7 +25,7 @@ public static class CheckpointStores
         }
 
         var location = AzureBlobLocation.Parse(store, credential);
-        var container = location.OpenStore(environment: environment);
+        var container = location.OpenStore(options, environment);
         return location.Prefix.Trim('/') is { Length: > 0 } prefix ? new PrefixedStore(container, prefix) : container;
     }
 }

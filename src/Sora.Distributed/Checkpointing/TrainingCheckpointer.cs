@@ -126,8 +126,15 @@ public sealed class TrainingCheckpointer : IDisposable
         _pending = Task.Run(() => WriteAsync(snapshot, clock));
     }
 
-    /// <summary>Waits for the save in flight (a failure becomes a warning).</summary>
-    public void Flush()
+    /// <summary>How many saves in a row may fail (each a warning; the store's client has already retried it) before the next failure ends training.</summary>
+    public int MaxFailedSaves { get; init; } = 3;
+
+    /// <summary>
+    /// Waits for the save in flight. A failure is a warning (the previous checkpoint stays latest), unless it is the
+    /// <see cref="MaxFailedSaves"/>-th in a row or <paramref name="required"/> (a stage's last step, whose commit ends the
+    /// stage): then the storage error ends training, so the round fails with it rather than training on without checkpoints.
+    /// </summary>
+    public void Flush(bool required = false)
     {
         var pending = _pending;
         _pending = null;
@@ -139,6 +146,7 @@ public sealed class TrainingCheckpointer : IDisposable
         try
         {
             pending.GetAwaiter().GetResult();
+            _failedSaves = 0;
         }
         catch (StaleRoundException error)
         {
@@ -151,9 +159,18 @@ public sealed class TrainingCheckpointer : IDisposable
         }
         catch (Exception error) when (error is IOException or CheckpointStoreException or TimeoutException or InvalidOperationException or UnauthorizedAccessException)
         {
-            Warn($"checkpoint not saved: {error.Message}");
+            _failedSaves++;
+            if (required || _failedSaves >= MaxFailedSaves)
+            {
+                throw new CheckpointStoreException(
+                    (required ? "the stage's last checkpoint could not be saved" : $"{_failedSaves} checkpoints in a row could not be saved") + $" to {_store.Location}: {error.Message}", error);
+            }
+
+            Warn($"checkpoint not saved ({_failedSaves} in a row; at {MaxFailedSaves} training stops): {error.Message}");
         }
     }
+
+    private int _failedSaves;
 
     /// <summary>
     /// The checkpoint <see cref="Resume"/> names with the ranges asked for, or null when there is nothing to resume
@@ -188,8 +205,8 @@ public sealed class TrainingCheckpointer : IDisposable
 
         if (loaded is not null)
         {
-            s_loadSeconds.Record(clock.Elapsed.TotalSeconds);
-            s_loadBytes.Record(loaded.Tensors.Values.Sum(t => t.ByteCount));
+            s_loadSeconds.Record(clock.Elapsed.TotalSeconds, StageTag);
+            s_loadBytes.Record(loaded.Tensors.Values.Sum(t => t.ByteCount), StageTag);
         }
 
         if (loaded is not null)
@@ -242,9 +259,9 @@ public sealed class TrainingCheckpointer : IDisposable
         var header = snapshot.Header;
         var info = await _writer.WriteShardAsync(snapshot).ConfigureAwait(false);
         await _store.PutBytesAsync(InfoName(header.Step, header.Rank), Encoding.UTF8.GetBytes(info.ToJson())).ConfigureAwait(false);
-        s_saveSeconds.Record(saveClock.Elapsed.TotalSeconds);
-        s_saveBytes.Record(snapshot.DataBytes);
-        s_savedStep.Record(header.Step);
+        s_saveSeconds.Record(saveClock.Elapsed.TotalSeconds, StageTag);
+        s_saveBytes.Record(snapshot.DataBytes, StageTag);
+        s_savedStep.Record(header.Step, StageTag);
         if (header.Rank != 0)
         {
             return;
@@ -278,7 +295,7 @@ public sealed class TrainingCheckpointer : IDisposable
             _committed.Add(header.Step);
         }
 
-        s_committedStep.Record(header.Step);
+        s_committedStep.Record(header.Step, StageTag);
 
         _status?.Report($"checkpoint step {header.Step} committed ({snapshot.DataBytes / 1e6:F1} MB from rank 0, {LastBlocking.TotalMilliseconds:F0} ms blocking)");
         if (_retention is not null)
@@ -288,6 +305,9 @@ public sealed class TrainingCheckpointer : IDisposable
     }
 
     private string InfoName(long step, int rank) => _layout.StepPrefixOf(step) + $"shard-{rank:D5}.info.json";
+
+    /// <summary>The stage these checkpoints belong to (<c>vae/checkpoints</c> → <c>vae</c>), on every instrument it records.</summary>
+    private KeyValuePair<string, object?> StageTag => new(Sora.Metrics.Pipeline.RankMetricsRecorder.StageTag, _layout.Root.Split('/')[0]);
 
     private void Warn(string message)
     {

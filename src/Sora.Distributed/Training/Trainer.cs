@@ -234,7 +234,8 @@ public sealed class Trainer<TBatch>
             }
         }
 
-        _checkpointer?.Flush();
+        // The last step's checkpoint ends the stage: it must be committed.
+        _checkpointer?.Flush(required: state.Step == _options.Steps);
         state.Ema = parallel.Finish(ema);
         return state;
     }

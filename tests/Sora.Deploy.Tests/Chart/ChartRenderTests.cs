@@ -92,6 +92,24 @@ public class ChartRenderTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(AllValues))]
+    public void Every_values_files_job_loads_with_the_jobs_own_config_loader(string values)
+    {
+        var rendered = HelmChart.Render(values == "values.yaml" ? [] : [values]);
+        var configMap = rendered.OfKind("ConfigMap").Select(c => c.Map("metadata").Scalar("name")!).Single(n => n.EndsWith("-job", StringComparison.Ordinal));
+
+        var job = Sora.Distributed.Configuration.JobConfig.Parse(rendered.JobYamlText(configMap), $"{values}: job.yaml");
+
+        job.Checkpoint.Store.Should().NotBeNull($"{values} names the job's store");
+        if (values == "values.yaml")
+        {
+            job.Checkpoint.IsBlob.Should().BeTrue("the default job keeps its store in blob storage: no shared volume");
+            var store = new Sora.Distributed.Store.JobStore(new Sora.Checkpoint.Stores.LocalDirectoryStore(Path.GetTempPath()), job.Checkpoint.Store!);
+            store.PlaceData(job.Data, job.Seed, multiNode: true).InStore.Should().BeTrue("its generated dataset is written into the store, where both pods read it");
+        }
+    }
+
     [Fact]
     public void A_shared_volume_is_mounted_at_the_same_path_in_every_pod()
     {

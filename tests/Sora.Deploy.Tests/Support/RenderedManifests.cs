@@ -24,9 +24,12 @@ public sealed class RenderedManifests(IReadOnlyList<(YamlMappingNode Node, strin
     public YamlMappingNode JobYaml(string configMap)
     {
         var job = new YamlStream();
-        job.Load(new StringReader(Single("ConfigMap", configMap).Map("data").Scalar("job.yaml")!));
+        job.Load(new StringReader(JobYamlText(configMap)));
         return (YamlMappingNode)job.Documents[0].RootNode;
     }
+
+    /// <summary>The job file's text as the coordinator reads it from the ConfigMap.</summary>
+    public string JobYamlText(string configMap) => Single("ConfigMap", configMap).Map("data").Scalar("job.yaml")!;
 
     /// <summary>The first container of a Deployment's or Job's pod template.</summary>
     public static YamlMappingNode Container(YamlMappingNode workload) =>
