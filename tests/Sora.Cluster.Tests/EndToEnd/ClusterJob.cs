@@ -29,7 +29,8 @@ internal sealed class ClusterJob : IAsyncDisposable
     public const int StorageHost = 0;
 
     private readonly List<HostProcess> _agents = [];
-    private readonly string _token = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray());
+    /// <summary>The job's token (the API's bearer token).</summary>
+    public string Token { get; } = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray());
 
     private ClusterJob(NetnsCluster cluster, string directory, ClusterAzurite? azurite, string store)
     {
@@ -151,6 +152,35 @@ internal sealed class ClusterJob : IAsyncDisposable
         return Coordinator;
     }
 
+    /// <summary>
+    /// Starts <c>sora launch</c> on <paramref name="host"/>: the coordinator (at that host's address) and that host's agent
+    /// with <paramref name="processes"/> workers in one process, as a user starts a job from one of its nodes; agents on
+    /// other hosts join it with <see cref="StartAgentOf"/>. The job file is copied to the host's disk first.
+    /// </summary>
+    public HostProcess StartLaunch(int host, string nodes, int processes)
+    {
+        if (PrivateDisks && host != 0)
+        {
+            File.Copy(Cluster.PrivatePath(0, JobFile), Cluster.PrivatePath(host, JobFile), overwrite: true);
+        }
+
+        var address = Cluster.Address(host);
+        var (program, arguments) = SoraProcess.Command("launch", JobFile, "--rdzv-endpoint", $"{address}:{AkkaPort}", "--api-listen", $"{address}:8080", "--store-port", "29401",
+            "--nnodes", nodes, "--nproc-per-node", processes.ToString(CultureInfo.InvariantCulture), "--parallel", "fsdp");
+        Coordinator = Cluster.Start(host, program, arguments, ProcessEnvironment(), Path.Combine(Directory, $"launch-{DateTime.UtcNow:HHmmssfff}.log"), Directory);
+        return Coordinator;
+    }
+
+    /// <summary>Starts an agent on <paramref name="host"/> that joins the coordinator a launch on <paramref name="coordinatorHost"/> hosts.</summary>
+    public HostProcess StartAgentOf(int coordinatorHost, int host, int processes)
+    {
+        var (program, arguments) = SoraProcess.Command("agent", "--coordinator", $"{Cluster.Address(coordinatorHost)}:{AkkaPort}", "--nproc-per-node", processes.ToString(CultureInfo.InvariantCulture),
+            "--node", $"host{host}", "--threads", processes.ToString(CultureInfo.InvariantCulture));
+        var agent = Cluster.Start(host, program, arguments, ProcessEnvironment(), Path.Combine(Directory, $"agent-{host}.log"), Directory);
+        _agents.Add(agent);
+        return agent;
+    }
+
     /// <summary>Starts an agent on <paramref name="host"/>.</summary>
     public HostProcess StartAgent(int host, int processes)
     {
@@ -241,7 +271,7 @@ internal sealed class ClusterJob : IAsyncDisposable
 
     private Dictionary<string, string> ProcessEnvironment() => new(Azurite?.Environment ?? new Dictionary<string, string>())
     {
-        ["SORA_JOB_TOKEN"] = _token,
+        ["SORA_JOB_TOKEN"] = Token,
         ["CI"] = System.Environment.GetEnvironmentVariable("CI") ?? "",
     };
 }
