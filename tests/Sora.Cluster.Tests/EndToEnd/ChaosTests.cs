@@ -3,6 +3,7 @@ using System.Globalization;
 using Sora.Cluster.Agent;
 using Sora.Cluster.Tests.Harness;
 using Xunit.Abstractions;
+using Sora.Netns;
 
 namespace Sora.Cluster.Tests.EndToEnd;
 

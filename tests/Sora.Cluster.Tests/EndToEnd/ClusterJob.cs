@@ -5,6 +5,7 @@ using Sora.Data.Storage;
 using Sora.Cluster.Agent;
 using Sora.Cluster.Tests.Harness;
 using Sora.Tests.Common;
+using Sora.Netns;
 
 namespace Sora.Cluster.Tests.EndToEnd;
 
