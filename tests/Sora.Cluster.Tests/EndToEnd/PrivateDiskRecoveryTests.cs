@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Sora.Cluster.Tests.Harness;
+using Sora.Netns;
 using Xunit.Abstractions;
 
 namespace Sora.Cluster.Tests.EndToEnd;
@@ -28,7 +29,7 @@ public sealed partial class PrivateDiskRecoveryTests(ITestOutputHelper output)
 
         var log = await EndsWith(job, 0);
 
-        (await job.ReadStoreObjectAsync(ClusterJob.FinalWeightsObject)).Should().Equal(reference, "2 hosts × 1 worker train what 1 host × 2 workers does");
+        (await job.ReadStoreObjectAsync(NetnsJob.FinalWeightsObject)).Should().Equal(reference, "2 hosts × 1 worker train what 1 host × 2 workers does");
         log.Should().Contain("generating the dataset").And.Contain($"{job.Store}/data/", "the coordinator wrote the generated dataset into the store, where both hosts read it");
         foreach (var host in new[] { 1, 2 })
         {
@@ -84,7 +85,7 @@ public sealed partial class PrivateDiskRecoveryTests(ITestOutputHelper output)
         Kill(job.WorkerPid(0), "rank 0 in the DiT stage");
 
         var log = await EndsWith(job, 0);
-        (await job.ReadStoreObjectAsync(ClusterJob.FinalWeightsObject)).Should().Equal(reference, "every fault resumed from a checkpoint of the same job");
+        (await job.ReadStoreObjectAsync(NetnsJob.FinalWeightsObject)).Should().Equal(reference, "every fault resumed from a checkpoint of the same job");
         var all = string.Join('\n', new[] { first.Output, log });
         var redone = Redone(all);
         output.WriteLine(string.Join('\n', redone.Select(r => $"{r.Stage}: reached {r.Reached}, resumed from {r.Resumed}")));
@@ -106,7 +107,7 @@ public sealed partial class PrivateDiskRecoveryTests(ITestOutputHelper output)
     [GeneratedRegex(@"round (\d+): \d+ ranks on .*resuming from checkpoint step (\d+)")]
     private static partial Regex Resuming();
 
-    private static async Task WaitForStageCheckpointAsync(ClusterJob job, string stage, long step)
+    private static async Task WaitForStageCheckpointAsync(NetnsJob job, string stage, long step)
     {
         var clock = Stopwatch.StartNew();
         while (true)
@@ -127,7 +128,7 @@ public sealed partial class PrivateDiskRecoveryTests(ITestOutputHelper output)
     }
 
     /// <summary>No orphaned training: with the coordinator gone, every agent stops its workers by itself.</summary>
-    private static async Task WaitForNoWorkerAsync(ClusterJob job, TimeSpan timeout)
+    private static async Task WaitForNoWorkerAsync(NetnsJob job, TimeSpan timeout)
     {
         var clock = Stopwatch.StartNew();
         while (Enumerable.Range(0, 2).Any(rank => Sora.Cluster.Agent.WorkerProcessTable.Find(job.Directory, rank) is not null))
@@ -147,10 +148,10 @@ public sealed partial class PrivateDiskRecoveryTests(ITestOutputHelper output)
         output.WriteLine($"killed {what} (pid {pid})");
     }
 
-    private static Task<ClusterJob> Start(int hosts, string nodes, int workersPerHost) =>
+    private static Task<NetnsJob> Start(int hosts, string nodes, int workersPerHost) =>
         ClusterJob.StartAsync(hosts, nodes, workersPerHost, maxRestarts: 8, ditSteps: DitSteps, privateDisks: true, vaeSteps: 8, checkpointEvery: CheckpointEvery, generatedData: true);
 
-    private async Task<string> EndsWith(ClusterJob job, int exitCode)
+    private async Task<string> EndsWith(NetnsJob job, int exitCode)
     {
         var coordinator = job.Coordinator!;
         var code = await coordinator.WaitForExitAsync(JobLimit);
@@ -169,6 +170,6 @@ public sealed partial class PrivateDiskRecoveryTests(ITestOutputHelper output)
             throw new InvalidOperationException($"the one-host reference run failed ({code}):\n{job.Coordinator.Tail(60)}");
         }
 
-        return await job.ReadStoreObjectAsync(ClusterJob.FinalWeightsObject) ?? throw new InvalidOperationException("the one-host reference run published no final weights");
+        return await job.ReadStoreObjectAsync(NetnsJob.FinalWeightsObject) ?? throw new InvalidOperationException("the one-host reference run published no final weights");
     });
 }
