@@ -226,26 +226,42 @@ internal sealed class NetnsJob : IAsyncDisposable
     }
 
     /// <summary>
-    /// The job as the coordinator's API shows it (<c>GET /api/job</c>, asked from inside the coordinator's host): its state, stage and
-    /// step; null while no coordinator answers (one is being restarted).
+    /// The job as the coordinator's API shows it (<c>GET /api/job</c>): its state, stage and step; null while no coordinator
+    /// answers (one is being restarted).
     /// </summary>
     public async Task<(string State, string Stage, long Step)?> ProgressAsync()
     {
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, $"http://{Cluster.Address(_coordinatorHost)}:{ApiPort}/api/job");
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Token);
-            using var response = await Cluster.HttpClient(_coordinatorHost).SendAsync(request).ConfigureAwait(false);
-            if (!response.IsSuccessStatusCode)
+            if (await ApiAsync("/api/job").ConfigureAwait(false) is not { } text)
             {
                 return null;
             }
 
-            using var view = JsonDocument.Parse(await response.Content.ReadAsStringAsync().ConfigureAwait(false));
+            using var view = JsonDocument.Parse(text);
             var root = view.RootElement;
             return (root.GetProperty("state").GetString() ?? "", root.GetProperty("stage").GetString() ?? "", root.GetProperty("step").GetInt64());
         }
-        catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException or JsonException)
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The body of the coordinator's API at <paramref name="path"/> (<c>/api/job</c>, <c>/metrics</c>), asked with the job's token from
+    /// inside the coordinator's host; null while no coordinator answers.
+    /// </summary>
+    public async Task<string?> ApiAsync(string path)
+    {
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"http://{Cluster.Address(_coordinatorHost)}:{ApiPort}{path}");
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Token);
+            using var response = await Cluster.HttpClient(_coordinatorHost).SendAsync(request).ConfigureAwait(false);
+            return response.IsSuccessStatusCode ? await response.Content.ReadAsStringAsync().ConfigureAwait(false) : null;
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException)
         {
             return null;
         }
