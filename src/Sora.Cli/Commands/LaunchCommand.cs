@@ -92,9 +92,10 @@ internal static class LaunchCommand
         var name = new Option<string?>("--node") { Description = "This node's name in the job (default: the host name)." };
         var threads = new Option<int>("--threads") { Description = "CPU threads split between this node's workers (default: every core).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var tokenFile = new Option<string?>("--token-file") { Description = "File holding the job token (default: SORA_JOB_TOKEN, else .sora/token)." };
+        var coordinatorTimeout = new Option<double?>("--coordinator-timeout") { Description = "Seconds this node's workers keep running while the coordinator is unreachable (default: the job's fault.coordinator_timeout, which the coordinator sends)." };
         var command = new Command("agent", "Run this node's agent: joins the coordinator, starts and watches this node's workers.")
         {
-            coordinator, processes, advertise, name, threads, tokenFile,
+            coordinator, processes, advertise, name, threads, tokenFile, coordinatorTimeout,
         };
         command.SetAction(parse =>
         {
@@ -105,9 +106,15 @@ internal static class LaunchCommand
                 throw new ArgumentException($"--nproc-per-node must be >= 1 (got {n})");
             }
 
+            var timeout = parse.GetValue(coordinatorTimeout);
+            if (timeout is <= 0 or double.NaN)
+            {
+                throw new ArgumentException($"--coordinator-timeout must be > 0 seconds (got {timeout})");
+            }
+
             var token = ClusterJob.Token(parse.GetValue(tokenFile), create: false);
             var address = parse.GetValue(advertise) ?? ClusterJob.LocalAddressTowards(host);
-            var agent = ClusterJob.Agent(parse.GetValue(name) ?? Dns.GetHostName(), address, n, parse.GetValue(threads), token, TimeSpan.FromSeconds(10));
+            var agent = ClusterJob.Agent(parse.GetValue(name) ?? Dns.GetHostName(), address, n, parse.GetValue(threads), token, timeout is { } seconds ? TimeSpan.FromSeconds(seconds) : null);
             return RunAgent(agent, host, port, address);
         });
         return command;

@@ -9,6 +9,7 @@ using Sora.Data.Storage;
 using Sora.Cluster;
 using Sora.Cluster.Agent;
 using Sora.Cluster.Coordinator;
+using Sora.Cluster.Protocol;
 using Sora.Distributed.Configuration;
 
 namespace Sora.Cli.Launch;
@@ -113,10 +114,11 @@ internal static class ClusterJob
             "--keep-last", config.Checkpoint.KeepLast.ToString(CultureInfo.InvariantCulture), "--keep-every", config.Checkpoint.KeepEvery.ToString(CultureInfo.InvariantCulture),
         };
         return new JobSpec(config.Name, config.Source, [("vae.train.batch_size", config.VaeTraining.BatchSize), ("train.batch_size", config.Training.BatchSize)],
-            config.Training.Steps, fault, arguments, JobCoordinator.TokenDigest(token), Version, storeHost, storePort)
+            config.Training.Steps, fault, arguments, JobKey.FromToken(token), Version, storeHost, storePort)
         {
             Model = $"dit-d{config.Model.Depth}-h{config.Model.Hidden}",
             StragglerRatio = config.Fault.StragglerRatio,
+            CheckpointedStages = config.Checkpoint.Every > 0 ? new HashSet<string>(StringComparer.Ordinal) { "dit" } : new HashSet<string>(StringComparer.Ordinal),
         };
     }
 
@@ -139,9 +141,9 @@ internal static class ClusterJob
             TimeSpan.FromSeconds(config.Fault.CoordinatorTimeout)).Validate();
     }
 
-    /// <summary>An agent's options for this machine.</summary>
-    public static AgentOptions Agent(string node, string host, int processes, int threads, string token, TimeSpan coordinatorTimeout) =>
-        new(node, host, processes, threads, JobCoordinator.TokenDigest(token), Version, "", Self(), Path.Combine(StateDirectory, "agent-" + node), coordinatorTimeout, TimeSpan.FromSeconds(5));
+    /// <summary>An agent's options for this machine; a null <paramref name="coordinatorTimeout"/> takes the job's (the coordinator sends it).</summary>
+    public static AgentOptions Agent(string node, string host, int processes, int threads, string token, TimeSpan? coordinatorTimeout) =>
+        new(node, host, processes, threads, JobKey.FromToken(token), Version, "", Self(), Path.Combine(StateDirectory, "agent-" + node), coordinatorTimeout, TimeSpan.FromSeconds(5));
 
     /// <summary>How to start this same program: the apphost, or <c>dotnet sora.dll</c>.</summary>
     public static IReadOnlyList<string> Self()
