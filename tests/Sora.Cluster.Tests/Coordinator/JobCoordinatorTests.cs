@@ -197,8 +197,8 @@ public sealed class JobCoordinatorTests() : Akka.TestKit.Xunit2.TestKit(Config),
             Sys.Stop(b.Ref);
             a.Expect<StopRound>().Checkpoint.Should().BeFalse();
             a.Send(new WorkerExited("a", round, 0, 143, true, "", ""));
-            Clock.Advance(TimeSpan.FromSeconds(6));
-            var alone = a.Expect<StartRound>();
+            var alone = ExpectWhileTimePasses<StartRound>(a); // after the rendezvous wait
+
             alone.WorldSize.Should().Be(1);
             round = alone.Round;
         }
@@ -239,9 +239,9 @@ public sealed class JobCoordinatorTests() : Akka.TestKit.Xunit2.TestKit(Config),
         var a = Join(coordinator, "a", 1);
         AwaitCondition(() =>
         {
-            Clock.Advance(TimeSpan.FromSeconds(2));
+            Clock.Advance(TimeSpan.FromSeconds(10));
             return _outcome.Task.IsCompleted;
-        }, TimeSpan.FromSeconds(20));
+        }, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(50));
 
         var ended = a.Fish<JobEnded>();
         ended.Success.Should().BeFalse();
@@ -319,6 +319,7 @@ public sealed class JobCoordinatorTests() : Akka.TestKit.Xunit2.TestKit(Config),
 
         // As a real agent does when its coordinator terminates: register again.
         a.Join(coordinator, 1);
+        AwaitCondition(() => Status().Nodes.Any(n => n.Node == "a"), TimeSpan.FromSeconds(10));
         var start = a.Expect<StartRound>();
         start.Round.Should().Be(2, "the new incarnation numbers its rounds after the one the store was fenced at");
         start.WorkerArguments.Should().ContainInOrder("--resume", "latest");
@@ -429,7 +430,24 @@ public sealed class JobCoordinatorTests() : Akka.TestKit.Xunit2.TestKit(Config),
 
     private AgentProbe Agent(string node) => new(CreateTestProbe(), _key, node);
 
-    private AgentProbe Join(IActorRef coordinator, string node, int processes) => Agent(node).Join(coordinator, processes);
+    /// <summary>Moves the clock a second at a time until <paramref name="agent"/> gets a message, which must be a sealed <typeparamref name="T"/>.</summary>
+    private T ExpectWhileTimePasses<T>(AgentProbe agent)
+    {
+        AwaitCondition(() =>
+        {
+            Clock.Advance(TimeSpan.FromSeconds(1));
+            return agent.Probe.HasMessages;
+        }, TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(50));
+        return agent.Expect<T>();
+    }
+
+    /// <summary>An agent that joined: once the coordinator lists it, its first sealed message was taken (so the clock may move).</summary>
+    private AgentProbe Join(IActorRef coordinator, string node, int processes)
+    {
+        var agent = Agent(node).Join(coordinator, processes);
+        AwaitCondition(() => Status().Nodes.Any(n => n.Node == node), TimeSpan.FromSeconds(10));
+        return agent;
+    }
 
     private JobStatus Status() => _client!.StatusAsync(TimeSpan.FromSeconds(3)).GetAwaiter().GetResult();
 
