@@ -135,7 +135,7 @@ internal static class LaunchCommand
         var timeout = TimeSpan.FromSeconds(300);
         using var store = CreateStore(endpoints.BindHost, storePort, timeout);
         var spec = ClusterJob.Spec(config, fault, token, endpoints.PublicHost, store.Port, parallel, timeout);
-        var events = new WriterJobEvents(System.Console.Out);
+        using var events = new WriterJobEvents(System.Console.Out);
         if (config.Checkpoint.Every == 0)
         {
             events.Report("warning: checkpoint.every is 0: a failure restarts the job from scratch");
@@ -153,18 +153,20 @@ internal static class LaunchCommand
             events.Report($"worker logs: {Path.GetFullPath(Path.Combine(config.Output, "logs"))}");
             events.Report($"dashboard: {started.DashboardLink} (one-time link; `sora dashboard` prints a new one); Prometheus: {api}/metrics (bearer token)");
         }, interrupt.Token).GetAwaiter().GetResult();
+        events.Dispose();
         AnsiConsole.MarkupLine(success ? $"[green]done[/]: {Markup.Escape(message)}" : $"[red]error:[/] {Markup.Escape(message)}");
         return success ? 0 : 1;
     }
 
     private static int RunAgent(AgentOptions agent, string coordinatorHost, int coordinatorPort, string bindHost)
     {
-        var events = new WriterJobEvents(System.Console.Out);
+        using var events = new WriterJobEvents(System.Console.Out);
         using var interrupt = new CancellationTokenSource();
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; interrupt.Cancel(); });
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; interrupt.Cancel(); });
         events.Report($"agent '{agent.Node}' ({agent.Host}, {agent.ProcessesPerNode} worker(s)) joining the coordinator at {coordinatorHost}:{coordinatorPort}");
         var (code, message) = ControlPlaneHost.RunAgentAsync(agent, coordinatorHost, coordinatorPort, bindHost, events, TimeSpan.FromMinutes(5), interrupt.Token).GetAwaiter().GetResult();
+        events.Dispose();
         AnsiConsole.MarkupLine(code == 0 ? $"[green]done[/]: {Markup.Escape(message)}" : $"[red]error:[/] {Markup.Escape(message)}");
         return code;
     }

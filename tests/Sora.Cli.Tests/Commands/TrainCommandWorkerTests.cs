@@ -98,7 +98,10 @@ public sealed class TrainCommandWorkerTests : IDisposable
         File.WriteAllText(job, File.ReadAllText(job).Replace("  source: synthetic\n", $"  source: parquet\n  path: {missing}\n", StringComparison.Ordinal)
             .Replace("  sizes: [[32, 32]]\n  lengths: [8]\n", "", StringComparison.Ordinal));
         var text = new StringBuilder();
-        using var worker = Start(text, redirectInput: true,
+
+        // As an agent starts it (this process is its parent).
+        var underAgent = new Dictionary<string, string> { [WorkerLifetime.ParentPidVariable] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture) };
+        using var worker = Start(text, redirectInput: true, underAgent,
         [
             "train", job, "--output", Path.Combine(_directory, "run"), "--rank", "0", "--world-size", "1",
             "--master-port", rendezvous.Port.ToString(CultureInfo.InvariantCulture), "--host", "127.0.0.1", "--agent", "--timeout", "120",
@@ -107,8 +110,8 @@ public sealed class TrainCommandWorkerTests : IDisposable
         {
             worker.WaitForExit(Limit).Should().BeTrue(Snapshot(text));
             worker.WaitForExit();
-            worker.ExitCode.Should().Be(78, "a configuration or data error fails the same way on every restart:\n" + Snapshot(text));
-            Snapshot(text).Should().Contain(missing);
+            worker.ExitCode.Should().Be(WorkerLifetime.ConfigurationErrorExitCode, "a configuration or data error fails the same way on every restart:\n" + Snapshot(text));
+            Messages(text).Should().Contain(m => m.Error != null && m.Error.Contains(missing), "the agent passes the worker's error on to the coordinator");
         }
         finally
         {
@@ -128,7 +131,7 @@ public sealed class TrainCommandWorkerTests : IDisposable
 
         // A launcher that keeps its own stdin as the worker's (so the worker never sees end of input) and prints the worker's pid.
         var launcher = new ProcessStartInfo("/bin/sh") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in (string[])["-c", "exec 3<&0; SORA_PARENT_PID=$$ \"$@\" <&3 3<&- & echo \"worker $!\"; wait", "sh", program, .. arguments])
+        foreach (var argument in (string[])["-c", $"exec 3<&0; {WorkerLifetime.ParentPidVariable}=$$ \"$@\" <&3 3<&- & echo \"worker $!\"; wait", "sh", program, .. arguments])
         {
             launcher.ArgumentList.Add(argument);
         }
