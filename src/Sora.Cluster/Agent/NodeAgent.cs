@@ -31,6 +31,10 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
     /// <summary>How long an agent keeps trying when its node name is held by an agent that is not yet known to be gone.</summary>
     public static readonly TimeSpan NameWait = TimeSpan.FromSeconds(30);
 
+    private const string RegisterTimer = "register";
+    private const string HeartbeatTimer = "heartbeat";
+    private const string CoordinatorLostTimer = "coordinator-lost";
+
     private static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan RegisterInterval = TimeSpan.FromSeconds(2);
     private const int PendingRegistrations = 4;
@@ -74,14 +78,14 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
             var cluster = Akka.Cluster.Cluster.Get(Context.System);
             cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.IReachabilityEvent), typeof(ClusterEvent.MemberRemoved));
             var self = Self;
-            cluster.RegisterOnMemberUp(() => self.Tell(RegisterDue.Instance));
+            cluster.RegisterOnMemberUp(() => self.Tell(new Deadline(RegisterTimer)));
         }
         else
         {
-            Self.Tell(RegisterDue.Instance);
+            Self.Tell(new Deadline(RegisterTimer));
         }
 
-        Timers.StartPeriodicTimer("heartbeat", HeartbeatDue.Instance, HeartbeatInterval);
+        Timers.StartPeriodicTimer(HeartbeatTimer, new Deadline(HeartbeatTimer), HeartbeatInterval);
     }
 
     protected override void PostStop()
@@ -99,10 +103,10 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
     {
         Become(() =>
         {
-            Receive<RegisterDue>(_ => SendRegistration());
+            When(RegisterTimer, () => SendRegistration());
             Receive<AgentAccepted>(accepted => _nonces.Contains(accepted.AgentNonce), OnAccepted);
             Receive<AgentRejected>(OnRejected);
-            Receive<HeartbeatDue>(_ => AskWorkers());
+            When(HeartbeatTimer, () => AskWorkers());
             AnswerWorkers(send: null);
             AnswerMembership();
         });
@@ -140,7 +144,7 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
                 _events.Report($"round {failed.Round}: no worker started: {failed.Reason}");
                 Send(new RoundRefused(_options.Node, failed.Round, failed.Reason));
             });
-            Receive<HeartbeatDue>(_ =>
+            When(HeartbeatTimer, () =>
             {
                 AskWorkers();
                 Send(Heartbeat());
@@ -175,7 +179,7 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
         }
 
         _coordinator.Tell(registration);
-        Timers.StartSingleTimer("register", RegisterDue.Instance, RegisterInterval);
+        Timers.StartSingleTimer(RegisterTimer, new Deadline(RegisterTimer), RegisterInterval);
     }
 
     private void OnAccepted(AgentAccepted accepted)
@@ -186,7 +190,7 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
             return;
         }
 
-        Timers.Cancel("register");
+        Timers.Cancel(RegisterTimer);
         _nonces.Clear();
         _nameRefusedSince = null;
         _coordinatorTimeout = _options.CoordinatorTimeout ?? TimeSpan.FromSeconds(accepted.CoordinatorTimeoutSeconds);
@@ -310,7 +314,7 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
 
     private void AnswerMembership()
     {
-        Receive<CoordinatorLost>(_ => StopWorkers($"the coordinator has been unreachable for {_coordinatorTimeout.TotalSeconds:F0} s: stopping this node's workers", checkpoint: false));
+        When(CoordinatorLostTimer, () => StopWorkers($"the coordinator has been unreachable for {_coordinatorTimeout.TotalSeconds:F0} s: stopping this node's workers", checkpoint: false));
         Receive<ClusterEvent.UnreachableMember>(e => OnReachability(e.Member, reachable: false));
         Receive<ClusterEvent.ReachableMember>(e => OnReachability(e.Member, reachable: true));
         Receive<ClusterEvent.MemberRemoved>(e => OnReachability(e.Member, reachable: false));
@@ -336,14 +340,14 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
 
         if (reachable)
         {
-            Timers.Cancel("coordinator-lost");
+            Timers.Cancel(CoordinatorLostTimer);
             return;
         }
 
-        if (!Timers.IsTimerActive("coordinator-lost") && _workers.Count > 0)
+        if (!Timers.IsTimerActive(CoordinatorLostTimer) && _workers.Count > 0)
         {
             _events.Report($"the coordinator ({member.Address}) is unreachable; this node's workers stop in {_coordinatorTimeout.TotalSeconds:F0} s unless it comes back");
-            Timers.StartSingleTimer("coordinator-lost", CoordinatorLost.Instance, _coordinatorTimeout);
+            Timers.StartSingleTimer(CoordinatorLostTimer, new Deadline(CoordinatorLostTimer), _coordinatorTimeout);
         }
     }
 
@@ -380,18 +384,7 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
 
     private sealed record RoundCheckFailed(long Round, string Reason);
 
-    private sealed record RegisterDue
-    {
-        public static readonly RegisterDue Instance = new();
-    }
+    /// <summary>The states that wait for <paramref name="timer"/> answer it with <paramref name="action"/>.</summary>
+    private void When(string timer, Action action) => Receive<Deadline>(d => d.Name == timer, _ => action());
 
-    private sealed record HeartbeatDue
-    {
-        public static readonly HeartbeatDue Instance = new();
-    }
-
-    private sealed record CoordinatorLost
-    {
-        public static readonly CoordinatorLost Instance = new();
-    }
 }

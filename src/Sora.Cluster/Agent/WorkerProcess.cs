@@ -38,6 +38,7 @@ public sealed class WorkerProcess : ReceiveActor, IWithTimers
     /// <summary>The largest sample video sent to the coordinator (the control plane's frame limit is above it).</summary>
     public const long MaxSampleBytes = 4_000_000;
 
+    private const string KillTimer = "kill";
     private const int TailLines = 40;
 
     private readonly ProcessStartInfo _start;
@@ -161,7 +162,7 @@ public sealed class WorkerProcess : ReceiveActor, IWithTimers
             Receive<ProcessEnded>(OnEnded);
             Receive<Stop>(OnStop);
             Receive<ReportRequest>(_ => Sender.Tell(Snapshot()));
-            Receive<ForceKill>(_ => Kill(_process!));
+            When(KillTimer, () => Kill(_process!));
         });
     }
 
@@ -289,7 +290,7 @@ public sealed class WorkerProcess : ReceiveActor, IWithTimers
         }
 
         _ = kill(_process.Id, 15);
-        Timers.StartSingleTimer("kill", ForceKill.Instance, _grace);
+        Timers.StartSingleTimer(KillTimer, new Deadline(KillTimer), _grace);
     }
 
     private static bool Kill(Process process)
@@ -431,8 +432,7 @@ public sealed class WorkerProcess : ReceiveActor, IWithTimers
 
     private sealed record ProcessEnded(int ExitCode);
 
-    private sealed record ForceKill
-    {
-        public static readonly ForceKill Instance = new();
-    }
+    /// <summary>The states that wait for <paramref name="timer"/> answer it with <paramref name="action"/>.</summary>
+    private void When(string timer, Action action) => Receive<Deadline>(d => d.Name == timer, _ => action());
+
 }

@@ -26,6 +26,8 @@ public sealed class CoordinatorSupervisor : ReceiveActor, IWithUnboundedStash, I
     /// <summary>Failures tolerated within <see cref="FailureWindow"/>.</summary>
     public const int MaxFailures = 3;
 
+    private const string StartAgainTimer = "start-again";
+
     private readonly Props _incarnation;
     private readonly JobOutcome _outcome;
     private readonly IJobEvents _events;
@@ -40,7 +42,7 @@ public sealed class CoordinatorSupervisor : ReceiveActor, IWithUnboundedStash, I
         _outcome = outcome;
         _events = events;
         Receive<Terminated>(t => t.ActorRef.Equals(_current), _ => OnIncarnationStopped());
-        Receive<StartAgain>(_ => StartIncarnation());
+        When(StartAgainTimer, () => StartIncarnation());
         ReceiveAny(message =>
         {
             if (_current is null)
@@ -76,6 +78,9 @@ public sealed class CoordinatorSupervisor : ReceiveActor, IWithUnboundedStash, I
         Stash.UnstashAll();
     }
 
+    /// <summary>Answers <paramref name="timer"/> with <paramref name="action"/>.</summary>
+    private void When(string timer, Action action) => Receive<Deadline>(d => d.Name == timer, _ => action());
+
     private void OnIncarnationStopped()
     {
         _current = null;
@@ -98,11 +103,6 @@ public sealed class CoordinatorSupervisor : ReceiveActor, IWithUnboundedStash, I
         }
 
         _events.Report($"the coordinator failed ({error}); a new one starts from the checkpoint store in {RestartDelay.TotalSeconds:F0} s and its agents register again");
-        Timers.StartSingleTimer("start-again", StartAgain.Instance, RestartDelay);
-    }
-
-    private sealed record StartAgain
-    {
-        public static readonly StartAgain Instance = new();
+        Timers.StartSingleTimer(StartAgainTimer, new Deadline(StartAgainTimer), RestartDelay);
     }
 }

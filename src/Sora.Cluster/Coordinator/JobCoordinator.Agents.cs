@@ -135,6 +135,23 @@ public sealed partial class JobCoordinator
     private static bool Owns(Round round, AgentEntry agent, int rank) =>
         rank >= 0 && rank < round.Plan.WorldSize && round.Plan.Ranks[rank].Node == agent.Node;
 
+    /// <summary>As <see cref="AnswerAgents"/> while <paramref name="round"/> runs or ends: its ranks' progress and sample videos are taken here, the rest goes to <paramref name="onAgent"/>.</summary>
+    private void AnswerRoundAgents(Round round, Action<AgentEntry, object> onAgent) => AnswerAgents((agent, message) =>
+    {
+        switch (message)
+        {
+            case AgentHeartbeat heartbeat:
+                OnHeartbeat(round, agent, heartbeat);
+                break;
+            case SampleVideoWritten sample:
+                OnSample(round, sample);
+                break;
+            default:
+                onAgent(agent, message);
+                break;
+        }
+    });
+
     private void OnHeartbeat(Round round, AgentEntry agent, AgentHeartbeat heartbeat)
     {
         if (heartbeat.Round != round.Number || round.StartedAt is null)
@@ -210,13 +227,13 @@ public sealed partial class JobCoordinator
         var plan = RendezvousPolicy.Plan(_agents.Candidates(now), fault.MinNodes, fault.MaxNodes, _spec.Batches, out _);
         if (plan is null || plan.WorldSize <= round.Plan.WorldSize)
         {
-            Timers.Cancel("scale-up");
+            Timers.Cancel(ScaleUpTimer);
             return;
         }
 
-        if (!Timers.IsTimerActive("scale-up"))
+        if (!Timers.IsTimerActive(ScaleUpTimer))
         {
-            Timers.StartPeriodicTimer("scale-up", ScaleUpDue.Instance, ScaleUpInterval);
+            Timers.StartPeriodicTimer(ScaleUpTimer, new Deadline(ScaleUpTimer), ScaleUpInterval);
         }
 
         if (_ledgerReadInFlight)

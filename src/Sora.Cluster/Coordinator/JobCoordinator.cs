@@ -27,6 +27,15 @@ public sealed partial class JobCoordinator : ReceiveActor, IWithTimers
     /// <summary>Where agents find the coordinator: <c>/user/coordinator</c> (its supervisor, which forwards to the incarnation).</summary>
     public const string Name = "coordinator";
 
+    private const string PublishTimer = "publish";
+    private const string RendezvousTimer = "rendezvous";
+    private const string AdmissionTimer = "admission";
+    private const string FenceRetryTimer = "fence-retry";
+    private const string HangTimer = "hang";
+    private const string ProgressTimer = "progress";
+    private const string ScaleUpTimer = "scale-up";
+    private const string EndDeadlineTimer = "end-deadline";
+
     private static readonly TimeSpan PublishInterval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(15);
     private static readonly TimeSpan ScaleUpInterval = TimeSpan.FromSeconds(2);
@@ -108,7 +117,7 @@ public sealed partial class JobCoordinator : ReceiveActor, IWithTimers
                 typeof(ClusterEvent.IReachabilityEvent), typeof(ClusterEvent.MemberRemoved));
         }
 
-        Timers.StartPeriodicTimer("publish", PublishDue.Instance, PublishInterval);
+        Timers.StartPeriodicTimer(PublishTimer, new Deadline(PublishTimer), PublishInterval);
         _ledger.ReadAsync().PipeTo(Self, success: latest => new Loaded(latest, null), failure: e => new Loaded(null, e.GetBaseException().Message));
         Publish();
     }
@@ -131,7 +140,7 @@ public sealed partial class JobCoordinator : ReceiveActor, IWithTimers
             Receive<Loaded>(OnLoaded);
             AnswerAgents((_, _) => { });
             AnswerCommands(StopBeforeRound);
-            Receive<PublishDue>(_ => Publish());
+            When(PublishTimer, Publish);
         });
     }
 
@@ -151,13 +160,13 @@ public sealed partial class JobCoordinator : ReceiveActor, IWithTimers
                 }
             });
             AnswerCommands(StopBeforeRound);
-            Receive<RendezvousElapsed>(_ =>
+            When(RendezvousTimer, () =>
             {
                 _rendezvousElapsed = true;
                 FormRound();
             });
-            Receive<AdmissionDue>(_ => FormRound());
-            Receive<PublishDue>(_ => Publish());
+            When(AdmissionTimer, () => FormRound());
+            When(PublishTimer, Publish);
         });
         FormRound();
         Publish();
@@ -173,10 +182,10 @@ public sealed partial class JobCoordinator : ReceiveActor, IWithTimers
         {
             Receive<Fenced>(f => f.Round == round.Number, f => OnFenced(round, f));
             Receive<FenceFailed>(f => f.Round == round.Number, f => OnFenceFailed(round, f));
-            Receive<FenceRetryDue>(_ => Fencing(new Round(++_lastRound, round.Plan), attempt + 1));
+            When(FenceRetryTimer, () => Fencing(new Round(++_lastRound, round.Plan), attempt + 1));
             AnswerAgents((_, _) => { }); // who left is checked once the fence is in place
             AnswerCommands(StopBeforeRound);
-            Receive<PublishDue>(_ => Publish());
+            When(PublishTimer, Publish);
         });
         Publish();
     }
@@ -187,25 +196,19 @@ public sealed partial class JobCoordinator : ReceiveActor, IWithTimers
         _state = JobStates.Running;
         _watchdog.Reset(Enumerable.Range(0, round.Plan.WorldSize), Now);
         ScheduleHangCheck();
-        Timers.StartPeriodicTimer("progress", ProgressDue.Instance, ProgressInterval);
+        Timers.StartPeriodicTimer(ProgressTimer, new Deadline(ProgressTimer), ProgressInterval);
         Become(() =>
         {
-            AnswerAgents((agent, message) =>
+            AnswerRoundAgents(round, (agent, message) =>
             {
                 switch (message)
                 {
-                    case AgentHeartbeat heartbeat:
-                        OnHeartbeat(round, agent, heartbeat);
-                        break;
                     case WorkerExited exited when Owns(round, agent, exited.Rank):
                         OnWorkerExited(round, exited with { Node = agent.Node });
                         break;
                     case RoundRefused refused when refused.Round == round.Number:
                         round.LoseNode(agent.Node); // it started none of its workers
                         EndRound(round, new RoundEnd($"node '{agent.Node}' started no worker of round {round.Number}: {refused.Reason}", RoundEndKind.Fatal, Graceful: false, Now));
-                        break;
-                    case SampleVideoWritten sample:
-                        OnSample(round, sample);
                         break;
                     case NodeLost lost when round.Includes(lost.Node):
                         round.LoseNode(lost.Node);
@@ -222,12 +225,12 @@ public sealed partial class JobCoordinator : ReceiveActor, IWithTimers
                 _events.Report($"stop requested: {stop.Reason}");
                 EndRound(round, new RoundEnd($"stopped on request ({stop.Reason})", RoundEndKind.Stop, Graceful: true, Now));
             });
-            Receive<HangCheckDue>(_ => OnHangCheck(round));
-            Receive<ProgressDue>(_ => ReportProgress(round));
-            Receive<ScaleUpDue>(_ => ConsiderScaleUp(round));
-            Receive<AdmissionDue>(_ => ConsiderScaleUp(round));
+            When(HangTimer, () => OnHangCheck(round));
+            When(ProgressTimer, () => ReportProgress(round));
+            When(ScaleUpTimer, () => ConsiderScaleUp(round));
+            When(AdmissionTimer, () => ConsiderScaleUp(round));
             Receive<LedgerRead>(read => read.Round == round.Number, read => OnLedgerRead(round, read));
-            Receive<PublishDue>(_ => Publish());
+            When(PublishTimer, Publish);
         });
         ConsiderScaleUp(round);
         Publish();
@@ -239,23 +242,20 @@ public sealed partial class JobCoordinator : ReceiveActor, IWithTimers
         var end = round.End!;
         _state = end.Kind == RoundEndKind.Stop ? JobStates.Stopping : end.IsFailure || end.Kind == RoundEndKind.Fatal ? JobStates.Restarting : JobStates.Running;
         _message = $"round {round.Number} ending: {end.Reason}";
-        Timers.Cancel("hang");
-        Timers.Cancel("progress");
-        Timers.Cancel("scale-up");
-        Timers.Cancel("admission");
+        Timers.Cancel(HangTimer);
+        Timers.Cancel(ProgressTimer);
+        Timers.Cancel(ScaleUpTimer);
+        Timers.Cancel(AdmissionTimer);
         _events.Report($"round {round.Number} ending ({end.KindName}) at dit step {round.DitStepReached}: {end.Cause}");
         Broadcast(round, new StopRound(round.Number, end.Reason, end.Graceful));
         var terminating = false;
         StartEndDeadline(end.Graceful ? TimeSpan.FromSeconds(Math.Max(60, _watchdog.Timeout.TotalSeconds)) : TerminateWindow);
         Become(() =>
         {
-            AnswerAgents((agent, message) =>
+            AnswerRoundAgents(round, (agent, message) =>
             {
                 switch (message)
                 {
-                    case AgentHeartbeat heartbeat:
-                        OnHeartbeat(round, agent, heartbeat);
-                        break;
                     case WorkerExited exited when Owns(round, agent, exited.Rank) && round.Record(exited with { Node = agent.Node }):
                         _watchdog.Forget(exited.Rank);
                         if (RoundPolicy.OnWorkerExit(exited with { Node = agent.Node }, Now) is { Kind: RoundEndKind.Fatal } fatal)
@@ -264,9 +264,6 @@ public sealed partial class JobCoordinator : ReceiveActor, IWithTimers
                             round.Escalate(fatal);
                         }
 
-                        break;
-                    case SampleVideoWritten sample:
-                        OnSample(round, sample);
                         break;
                     case NodeLost lost:
                         round.LoseNode(lost.Node);
@@ -287,7 +284,7 @@ public sealed partial class JobCoordinator : ReceiveActor, IWithTimers
                     round.StopInstead();
                 }
             });
-            Receive<EndDeadlineDue>(_ =>
+            When(EndDeadlineTimer, () =>
             {
                 if (round.End!.Graceful && !terminating)
                 {
@@ -303,7 +300,7 @@ public sealed partial class JobCoordinator : ReceiveActor, IWithTimers
                 _events.Report($"round {round.Number}: rank(s) {string.Join(", ", left)} did not report their exit in time; going on without them");
                 RoundOver(round);
             });
-            Receive<PublishDue>(_ => Publish());
+            When(PublishTimer, Publish);
         });
         Publish();
         if (round.AllExited)
@@ -316,7 +313,7 @@ public sealed partial class JobCoordinator : ReceiveActor, IWithTimers
     private void Finished()
     {
         Timers.CancelAll();
-        Timers.StartPeriodicTimer("publish", PublishDue.Instance, PublishInterval);
+        Timers.StartPeriodicTimer(PublishTimer, new Deadline(PublishTimer), PublishInterval);
         Become(() =>
         {
             Receive<RegisterAgent>(register => Sender.Tell(new AgentRejected(register.Node, $"the job has ended ({_state})")));
@@ -331,7 +328,7 @@ public sealed partial class JobCoordinator : ReceiveActor, IWithTimers
                     OnSample(last, sample);
                 }
             });
-            Receive<PublishDue>(_ => Publish());
+            When(PublishTimer, Publish);
             ReceiveAny(_ => { }); // late replies (a fence, a ledger read) and membership news change nothing now
         });
         Publish();
@@ -372,7 +369,7 @@ public sealed partial class JobCoordinator : ReceiveActor, IWithTimers
         ScheduleAdmission(now);
         if (available.Count < fault.MinNodes)
         {
-            Timers.Cancel("rendezvous");
+            Timers.Cancel(RendezvousTimer);
             _rendezvousElapsed = false;
             _message = $"waiting for nodes: {available.Count} of at least {fault.MinNodes}";
             return;
@@ -380,9 +377,9 @@ public sealed partial class JobCoordinator : ReceiveActor, IWithTimers
 
         if (available.Count < fault.MaxNodes && !_rendezvousElapsed)
         {
-            if (!Timers.IsTimerActive("rendezvous"))
+            if (!Timers.IsTimerActive(RendezvousTimer))
             {
-                Timers.StartSingleTimer("rendezvous", RendezvousElapsed.Instance, fault.RendezvousWaitOrDefault);
+                Timers.StartSingleTimer(RendezvousTimer, new Deadline(RendezvousTimer), fault.RendezvousWaitOrDefault);
             }
 
             _message = $"{available.Count} node(s) in; waiting up to {fault.RendezvousWaitOrDefault.TotalSeconds:F0} s for up to {fault.MaxNodes}";
@@ -396,8 +393,8 @@ public sealed partial class JobCoordinator : ReceiveActor, IWithTimers
             return;
         }
 
-        Timers.Cancel("rendezvous");
-        Timers.Cancel("admission");
+        Timers.Cancel(RendezvousTimer);
+        Timers.Cancel(AdmissionTimer);
         Fencing(new Round(++_lastRound, plan), attempt: 1);
     }
 
@@ -439,7 +436,7 @@ public sealed partial class JobCoordinator : ReceiveActor, IWithTimers
         }
 
         _events.Report($"round {round.Number}: fencing the checkpoint store {_ledger.Location} failed ({error}); trying again in {delay.TotalSeconds:F0} s (attempt {failed.Attempt + 1} of {RoundPolicy.FenceAttempts})");
-        Timers.StartSingleTimer("fence-retry", FenceRetryDue.Instance, delay);
+        Timers.StartSingleTimer(FenceRetryTimer, new Deadline(FenceRetryTimer), delay);
     }
 
     private void EndRound(Round round, RoundEnd end)
@@ -520,7 +517,7 @@ public sealed partial class JobCoordinator : ReceiveActor, IWithTimers
 
     private static TimeSpan TerminateWindow => TimeSpan.FromSeconds(10);
 
-    private void StartEndDeadline(TimeSpan after) => Timers.StartSingleTimer("end-deadline", EndDeadlineDue.Instance, after);
+    private void StartEndDeadline(TimeSpan after) => Timers.StartSingleTimer(EndDeadlineTimer, new Deadline(EndDeadlineTimer), after);
 
     /// <summary>The hang timer fires at the earliest moment a rank can be hung; if none is by then, it is set again.</summary>
     private void ScheduleHangCheck()
@@ -528,7 +525,7 @@ public sealed partial class JobCoordinator : ReceiveActor, IWithTimers
         if (_watchdog.Deadline is { } deadline)
         {
             var wait = deadline - Now;
-            Timers.StartSingleTimer("hang", HangCheckDue.Instance, wait > TimeSpan.Zero ? wait + TimeSpan.FromMilliseconds(50) : TimeSpan.FromMilliseconds(50));
+            Timers.StartSingleTimer(HangTimer, new Deadline(HangTimer), wait > TimeSpan.Zero ? wait + TimeSpan.FromMilliseconds(50) : TimeSpan.FromMilliseconds(50));
         }
     }
 
@@ -536,7 +533,7 @@ public sealed partial class JobCoordinator : ReceiveActor, IWithTimers
     {
         if (_agents.NextAdmission(now) is { } at)
         {
-            Timers.StartSingleTimer("admission", AdmissionDue.Instance, at - now);
+            Timers.StartSingleTimer(AdmissionTimer, new Deadline(AdmissionTimer), at - now);
         }
     }
 
@@ -554,43 +551,14 @@ public sealed partial class JobCoordinator : ReceiveActor, IWithTimers
 
     private sealed record LedgerRead(long Round, CommittedCheckpoint? Latest);
 
-    private sealed record PublishDue
-    {
-        public static readonly PublishDue Instance = new();
-    }
+    /// <summary>The states that wait for <paramref name="timer"/> answer it with <paramref name="action"/>.</summary>
+    private void When(string timer, Action action) => Receive<Deadline>(d => d.Name == timer, _ => action());
 
-    private sealed record RendezvousElapsed
-    {
-        public static readonly RendezvousElapsed Instance = new();
-    }
 
-    private sealed record AdmissionDue
-    {
-        public static readonly AdmissionDue Instance = new();
-    }
 
-    private sealed record FenceRetryDue
-    {
-        public static readonly FenceRetryDue Instance = new();
-    }
 
-    private sealed record HangCheckDue
-    {
-        public static readonly HangCheckDue Instance = new();
-    }
 
-    private sealed record ProgressDue
-    {
-        public static readonly ProgressDue Instance = new();
-    }
 
-    private sealed record ScaleUpDue
-    {
-        public static readonly ScaleUpDue Instance = new();
-    }
 
-    private sealed record EndDeadlineDue
-    {
-        public static readonly EndDeadlineDue Instance = new();
-    }
+
 }
