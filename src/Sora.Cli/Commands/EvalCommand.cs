@@ -15,7 +15,7 @@ internal static class EvalCommand
 {
     public static Command Create()
     {
-        var run = new Option<DirectoryInfo>("--run") { Description = "A finished training run directory.", Required = true };
+        var run = new RunOption("A finished training run.");
         var seed = new Option<ulong>("--seed") { Description = "The starting noise's seed.", DefaultValueFactory = _ => 1 };
         var prompts = new Option<int>("--prompts")
         {
@@ -46,8 +46,9 @@ internal static class EvalCommand
         OptionRules.RequireAtLeast(0, real);
         var command = new Command("eval", "Generate prompts covering every shape, colour, background and direction with the EMA weights and measure background, colour, motion, one object and shape.")
         {
-            run, seed, prompts, real, renoise,
+            seed, prompts, real, renoise,
         };
+        run.AddTo(command);
         command.Validators.Add(result =>
         {
             if (result.GetValue(renoise) is { Length: > 0 } && result.GetValue(real) < 1)
@@ -63,7 +64,7 @@ internal static class EvalCommand
         command.SetAction(parse =>
         {
             RuntimeCheck.WarnIfSlowBlas();
-            var directory = new RunDirectory(parse.GetRequiredValue(run).FullName);
+            var directory = run.Open(parse);
             var progress = new Progress<string>(m => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(m)}[/]"));
             var (report, dataset) = Evaluate(directory, parse.GetValue(seed), parse.GetValue(prompts), parse.GetValue(real), progress,
                 sampling.Apply(parse, directory.LoadJob()), parse.GetValue(renoise));

@@ -35,6 +35,8 @@ internal static class StatusCommand
             Print(status);
             var job = Send(client, HttpMethod.Get, "/api/job", r => r.Content.ReadFromJsonAsync<JobView>(s_json).GetAwaiter().GetResult()!);
             var ranks = Send(client, HttpMethod.Get, "/api/ranks", r => r.Content.ReadFromJsonAsync<RankView[]>(s_json).GetAwaiter().GetResult()!);
+            var checkpoints = Send(client, HttpMethod.Get, "/api/checkpoints", r => r.Content.ReadFromJsonAsync<CheckpointView[]>(s_json).GetAwaiter().GetResult()!);
+            PrintStages(job, checkpoints);
             PrintThroughput(job, ranks);
             return 0;
         });
@@ -59,6 +61,24 @@ internal static class StatusCommand
     }
 
     private sealed record DashboardLink(string Url);
+
+    /// <summary>The stage the job is in, and each stage's last committed checkpoint (both stages checkpoint).</summary>
+    private static void PrintStages(JobView job, CheckpointView[] checkpoints)
+    {
+        if (job.Stage.Length > 0)
+        {
+            AnsiConsole.MarkupLine($"  stage: {StageName(job.Stage)}, step {job.Step}/{job.TotalSteps}" + (job.Loss is { } l ? $", loss {l:F4}" : "") + (job.HeldOutLoss is { } h ? $", held-out {h:F4}" : ""));
+        }
+
+        var committed = StageNames.Keys.Select(stage => checkpoints.Where(c => c.Stage == stage && c.CommittedAt is not null).MaxBy(c => c.Step) is { } c
+            ? $"{StageName(stage)} step {c.Step} at {c.CommittedAt!.Value.ToLocalTime():HH:mm:ss}" + (c.Bytes > 0 ? $" ({c.Bytes / 1e6:F1} MB)" : "")
+            : $"{StageName(stage)} none yet");
+        AnsiConsole.MarkupLine($"  checkpoints: {string.Join("; ", committed)}");
+    }
+
+    private static readonly Dictionary<string, string> StageNames = new(StringComparer.Ordinal) { ["vae"] = "VAE", ["dit"] = "DiT" };
+
+    private static string StageName(string stage) => StageNames.GetValueOrDefault(stage, stage);
 
     private static void PrintThroughput(JobView job, RankView[] ranks)
     {
@@ -131,7 +151,7 @@ internal static class StatusCommand
         AnsiConsole.MarkupLine($"job [blue]{Markup.Escape(status.Job)}[/]: [bold]{status.State}[/], round {status.Round}, world size {status.WorldSize}");
         AnsiConsole.MarkupLine($"  {Markup.Escape(status.Message)}");
         AnsiConsole.MarkupLine(status.LastCheckpoint is { } c
-            ? $"  last checkpoint: step {c.Step} (round {c.Round}) in {Markup.Escape(status.CheckpointStore)}"
+            ? $"  last checkpoint: {StageName(c.Stage)} step {c.Step} (round {c.Round}) in {Markup.Escape(status.CheckpointStore)}"
             : $"  last checkpoint: none yet ({Markup.Escape(status.CheckpointStore)})");
         var nodes = new Table().AddColumns("node", "host", "workers", "reachable", "in round", "heartbeat age");
         foreach (var n in status.Nodes)

@@ -277,7 +277,9 @@ public sealed partial class JobCoordinator
     private void NoteFirstStep(Round round, WorkerReport report)
     {
         var resumed = round.ResumedFrom;
-        var trained = report.Stage == "dit" ? report.Step > resumed : report.Stage.Length > 0 && report.Step >= 1;
+
+        // A round resumed in one stage has trained once that stage passes the step it resumed from, or a later stage starts.
+        var trained = report.Stage == round.ResumedStage ? report.Step > resumed : report.Stage.Length > 0 && report.Step >= 1;
         if (round.FirstStepReported || round.StartedAt is not { } started || !trained)
         {
             return;

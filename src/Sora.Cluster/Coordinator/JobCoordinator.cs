@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Event;
 using Sora.Cluster.Protocol;
+using Sora.Cluster.Workers;
 
 namespace Sora.Cluster.Coordinator;
 
@@ -346,7 +347,7 @@ public sealed partial class JobCoordinator : ReceiveActor, IWithTimers
 
         _lastCheckpoint = loaded.Latest is { Step: > 0 } ? loaded.Latest : null;
         _lastRound = loaded.Latest?.Round ?? 0;
-        if (_lastCheckpoint is { } done && done.Step >= _spec.TotalSteps)
+        if (_spec.Resume is null && _lastCheckpoint is { Stage: "dit" } done && done.Step >= _spec.TotalSteps)
         {
             // Launching a finished job again must not start workers that would rewrite its results from nothing.
             Finish(true, $"job '{_spec.Name}' is already complete: its last checkpoint is step {done.Step} of {_spec.TotalSteps} in {_ledger.Location}; remove that checkpoint directory to train it again", JobStates.Succeeded);
@@ -409,19 +410,19 @@ public sealed partial class JobCoordinator : ReceiveActor, IWithTimers
         }
 
         _lastCheckpoint = fenced.Checkpoint is { Step: > 0 } ? fenced.Checkpoint : null;
-        var resume = _lastCheckpoint is not null;
-        round.Start(Now, _lastCheckpoint?.Step ?? 0);
+        var from = RoundResume.For(_spec.Resume, firstRound: _roundsRun == 0, _lastCheckpoint);
+        round.Start(Now, from.Step, from.Step > 0 ? _lastCheckpoint?.Stage ?? "dit" : "");
         _roundsRun++;
-        var arguments = resume ? [.. _spec.WorkerArguments, "--resume", "latest"] : _spec.WorkerArguments.ToArray();
+        string[] arguments = from.Argument is { } checkpoint ? [.. _spec.WorkerArguments, .. WorkerCommandLine.Resume(checkpoint)] : [.. _spec.WorkerArguments];
         foreach (var node in round.Plan.Nodes)
         {
             var agent = _agents.Find(node.Node)!;
             agent.Agent.Tell(agent.Channel.Seal(new StartRound(round.Number, round.AssignmentsOf(node.Node), round.Plan.WorldSize, _spec.StoreHost, _spec.StorePort, _spec.Yaml, _spec.Name, arguments, fenced.Marker)));
         }
 
-        _message = resume ? $"round {round.Number} resumed from step {_lastCheckpoint!.Step}" : $"round {round.Number} started from scratch";
+        _message = from.Step > 0 ? $"round {round.Number} resumed from step {from.Step}" : $"round {round.Number} started from scratch";
         _events.Report($"round {round.Number}: {round.Plan.WorldSize} ranks on {round.Plan.Nodes.Count} node(s) ({string.Join(", ", round.Plan.Nodes.Select(n => $"{n.Node}×{n.ProcessesPerNode}"))}), "
-            + (resume ? $"resuming from checkpoint step {_lastCheckpoint!.Step}" : "from scratch"));
+            + from.Description);
         Running(round);
     }
 

@@ -21,6 +21,9 @@ public sealed class Round(long number, RoundPlan plan)
     /// <summary>The checkpoint step it resumed from (0: from scratch).</summary>
     public long ResumedFrom { get; private set; }
 
+    /// <summary>The stage of <see cref="ResumedFrom"/> ("" when the round started from scratch).</summary>
+    public string ResumedStage { get; private set; } = "";
+
     /// <summary>When its workers were told to start (null while it is being fenced).</summary>
     public DateTimeOffset? StartedAt { get; private set; }
 
@@ -41,10 +44,11 @@ public sealed class Round(long number, RoundPlan plan)
     /// <summary>This node's share of the round.</summary>
     public RankAssignment[] AssignmentsOf(string node) => [.. RanksOf(node).Select(r => new RankAssignment(r, Plan.Ranks[r].LocalRank))];
 
-    public void Start(DateTimeOffset now, long resumedFrom)
+    public void Start(DateTimeOffset now, long resumedFrom, string resumedStage)
     {
         StartedAt = now;
         ResumedFrom = resumedFrom;
+        ResumedStage = resumedStage;
     }
 
     /// <summary>Records a report; false when the rank is not one of this round's or has exited.</summary>

@@ -44,13 +44,23 @@ public static class RoundPolicy
             return $"the {stage} stage has no checkpoints: stopping now would lose its progress";
         }
 
-        if (latest is null || latest.Round != round.Number || latest.Step <= round.ResumedFrom)
+        if (latest is null || latest.Round != round.Number || !IsPast(latest, round.ResumedStage, round.ResumedFrom))
         {
             return $"waiting for the round's first {stage} checkpoint";
         }
 
         return null;
     }
+
+    /// <summary>Whether <paramref name="latest"/> is further in training than step <paramref name="step"/> of <paramref name="stage"/> ("": nothing yet).</summary>
+    private static bool IsPast(CommittedCheckpoint latest, string stage, long step)
+    {
+        var (latestOrder, startOrder) = (StageOrder(latest.Stage), stage.Length == 0 ? -1 : StageOrder(stage));
+        return latest.Step > 0 && (latestOrder > startOrder || (latestOrder == startOrder && latest.Step > step));
+    }
+
+    /// <summary>Training order: the VAE stage, then the DiT stage.</summary>
+    private static int StageOrder(string stage) => stage == "vae" ? 0 : 1;
 
     /// <summary>How <paramref name="exited"/> ends its round, or null when it does not (a rank that finished).</summary>
     public static RoundEnd? OnWorkerExit(WorkerExited exited, DateTimeOffset now)
@@ -114,14 +124,15 @@ public static class RoundPolicy
         return AfterRound.Continue($"restart {budget.Used} of {budget.Max}: a new round starts from the last committed checkpoint");
     }
 
-    /// <summary>What rank 0 said of its stop: the step and whether its checkpoint was committed.</summary>
+    /// <summary>What rank 0 said of its stop: the stage and step, and whether its checkpoint was committed.</summary>
     private static string StopOutcome(Round round, string store, CommittedCheckpoint? lastCheckpoint) => round.Exits.GetValueOrDefault(0)?.Stopped switch
     {
-        { Stage: "dit", Committed: true } s => $"after DiT step {s.Step}, whose checkpoint is committed in {store}",
-        { Stage: "dit" } s => $"after DiT step {s.Step}, but its checkpoint was not committed (see rank 0's log); the last committed one is {(lastCheckpoint is { } c ? $"step {c.Step}" : "none")}",
-        { Stage: "vae" } => "during the VAE stage, which has no checkpoints (launching again trains it anew)",
-        _ => $"without a stop report from rank 0; the last committed checkpoint is {(lastCheckpoint is { } c ? $"step {c.Step}" : "none")}",
+        { Committed: true } s => $"after {s.Stage} step {s.Step}, whose checkpoint is committed in {store}",
+        { Stage.Length: > 0 } s => $"after {s.Stage} step {s.Step}, but its checkpoint was not committed (see rank 0's log); the last committed one is {Describe(lastCheckpoint)}",
+        _ => $"without a stop report from rank 0; the last committed checkpoint is {Describe(lastCheckpoint)}",
     };
+
+    private static string Describe(CommittedCheckpoint? checkpoint) => checkpoint is { } c ? $"{c.Stage} step {c.Step}" : "none";
 
     private static string? LastLine(string text) =>
         text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault();

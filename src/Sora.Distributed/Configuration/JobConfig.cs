@@ -43,6 +43,10 @@ public sealed record JobConfig
     /// <summary>The job file's text, saved into the run directory.</summary>
     public string Source { get; init; } = string.Empty;
 
+    /// <summary>This job writing to <paramref name="output"/>, with its <see cref="Source"/> saying so (the text a launcher sends its agents).</summary>
+    public JobConfig WithOutput(string output) =>
+        this with { Output = output, Source = YamlSection.WithTopLevelScalar(Source, "output", output, $"job '{Name}'") };
+
     public static JobConfig Load(string path)
     {
         if (!File.Exists(path))

@@ -4,6 +4,7 @@ using Sora.Distributed.Parallel;
 using Sora.Distributed.Training;
 using Sora.Model.Vae;
 using Sora.Torch;
+using Sora.Torch.NN;
 using Sora.Torch.Optim;
 
 namespace Sora.Distributed.Pipelines;
@@ -24,7 +25,13 @@ public static class VaeStage
             Schedule = stage.Schedule,
             BuildData = () => new ClipBatches(data.Train, stage.BatchSize, job.Seed, job.Vae),
             ShareOfBatch = (batch, rank, worldSize) => new ClipBatch(BatchShare.Of(batch.Clips, rank, worldSize), BatchShare.Of(batch.Noise, rank, worldSize)),
-            Loss = (model, batch) => new StepLoss(((VideoVae)model).Loss(batch.Clips, batch.Noise).Total, batch.Clips.Size(0), batch.Clips.NumElements / 3),
+            Loss = (model, batch) =>
+            {
+                // The VAE's FLOPs have no closed form: its convolutions count themselves; backward is about twice the forward.
+                using var flops = FlopCounter.Start();
+                var loss = ((VideoVae)model).Loss(batch.Clips, batch.Noise).Total;
+                return new StepLoss(loss, batch.Clips.Size(0), batch.Clips.NumElements / 3) { Flops = 3 * flops.Flops };
+            },
             HeldOutLoss = model => ReconstructionError((VideoVae)model, data.HeldOut),
         };
     }

@@ -146,11 +146,12 @@ public sealed class Trainer<TBatch>
             optimizer.Step();
             ema?.Update();
             var optimizerTime = optimizerClock.Elapsed;
-            if (_checkpointer is not null && (_checkpointer.IsDue(step) || stop))
+            // The last step is always saved: its commit marks the stage as ended (a relaunch finds it complete).
+            if (_checkpointer is not null && (_checkpointer.IsDue(step) || stop || step == _options.Steps))
             {
                 using (Tensor.NewDisposeScope())
                 {
-                    _checkpointer.Save(TrainerCheckpoints.Contents(step, _checkpointer.ConfigHash, parallel, optimizer, ema, data, _group));
+                    _checkpointer.Save(TrainerCheckpoints.Contents(step, _checkpointer, parallel, optimizer, ema, data, _group));
                 }
 
                 metrics.RecordCheckpointBlocking(_checkpointer.LastBlocking);
@@ -205,7 +206,8 @@ public sealed class Trainer<TBatch>
             }
         }
 
-        _checkpointer?.Flush();
+        // The last step's checkpoint ends the stage: it must be committed.
+        _checkpointer?.Flush(required: state.Step == _options.Steps);
         state.Ema = parallel.Finish(ema);
         return state;
     }

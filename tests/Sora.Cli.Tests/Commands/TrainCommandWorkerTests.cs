@@ -7,6 +7,7 @@ using Sora.Cli.Launch;
 using Sora.Torch.Distributed;
 using static Sora.Tests.Common.SoraProcess;
 using Sora.Cluster.Workers;
+using Sora.Data.Storage;
 
 namespace Sora.Cli.Tests.Commands;
 
@@ -31,11 +32,12 @@ public sealed class TrainCommandWorkerTests : IDisposable
         var output = Path.Combine(_directory, "run");
         var store = new LocalDirectoryStore(Path.Combine(output, "checkpoints"));
         var layout = new CheckpointLayout("dit/checkpoints");
-        // As the coordinator does before it starts round 2.
+        // As the coordinator does before it starts round 2: every stage's pointer.
+        await new CheckpointFence(store, new CheckpointLayout("vae/checkpoints")).AdvanceAsync(2);
         await new CheckpointFence(store, layout).AdvanceAsync(2);
         using var rendezvous = TcpStore.CreateServer("127.0.0.1", 0, Limit);
         var text = new StringBuilder();
-        using var worker = StartWorker(text, output, rendezvous.Port, "--round", "2", "--checkpoint-every", "4", "--keep-last", "0");
+        using var worker = StartWorker(text, output, rendezvous.Port, round: 2, new WorkerCheckpoints(4, Path.Combine(output, "checkpoints"), AzureCredentialKind.Auto, KeepLast: 0, KeepEvery: 0));
         try
         {
             WaitFor(() => Messages(text).Any(m => m.Progress is { Name: "dit" }), Limit, () => Snapshot(text));
@@ -71,7 +73,7 @@ public sealed class TrainCommandWorkerTests : IDisposable
     {
         using var rendezvous = TcpStore.CreateServer("127.0.0.1", 0, Limit);
         var text = new StringBuilder();
-        using var worker = StartWorker(text, Path.Combine(_directory, "orphan"), rendezvous.Port);
+        using var worker = StartWorker(text, Path.Combine(_directory, "orphan"), rendezvous.Port, round: 0, checkpoints: null);
         try
         {
             WaitFor(() => Messages(text).Any(m => m.Progress is not null), Limit, () => Snapshot(text));
@@ -101,11 +103,7 @@ public sealed class TrainCommandWorkerTests : IDisposable
 
         // As an agent starts it (this process is its parent).
         var underAgent = new Dictionary<string, string> { [WorkerLifetime.ParentPidVariable] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture) };
-        using var worker = Start(text, redirectInput: true, underAgent,
-        [
-            "train", job, "--output", Path.Combine(_directory, "run"), "--rank", "0", "--world-size", "1",
-            "--master-port", rendezvous.Port.ToString(CultureInfo.InvariantCulture), "--host", "127.0.0.1", "--agent", "--timeout", "120",
-        ]);
+        using var worker = Start(text, redirectInput: true, underAgent, WorkerArguments(job, Path.Combine(_directory, "run"), rendezvous.Port));
         try
         {
             worker.WaitForExit(Limit).Should().BeTrue(Snapshot(text));
@@ -123,11 +121,7 @@ public sealed class TrainCommandWorkerTests : IDisposable
     public void A_stopped_worker_dies_with_the_process_that_started_it()
     {
         using var rendezvous = TcpStore.CreateServer("127.0.0.1", 0, Limit);
-        var (program, arguments) = Command(
-        [
-            "train", WriteTinyJob(_directory, ditSteps: 100000), "--output", Path.Combine(_directory, "run"), "--rank", "0", "--world-size", "1",
-            "--master-port", rendezvous.Port.ToString(CultureInfo.InvariantCulture), "--host", "127.0.0.1", "--agent", "--timeout", "120",
-        ]);
+        var (program, arguments) = Command(WorkerArguments(WriteTinyJob(_directory, ditSteps: 100000), Path.Combine(_directory, "run"), rendezvous.Port));
 
         // A launcher that keeps its own stdin as the worker's (so the worker never sees end of input) and prints the worker's pid.
         var launcher = new ProcessStartInfo("/bin/sh") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -187,12 +181,17 @@ public sealed class TrainCommandWorkerTests : IDisposable
         kill.WaitForExit();
     }
 
-    private Process StartWorker(StringBuilder text, string output, int port, params string[] extra) =>
-        Start(text, redirectInput: true,
-        [
-            "train", WriteTinyJob(_directory, ditSteps: 100000), "--output", output, "--rank", "0", "--world-size", "1",
-            "--master-port", port.ToString(CultureInfo.InvariantCulture), "--host", "127.0.0.1", "--agent", "--timeout", "120", .. extra,
-        ]);
+    /// <summary>Starts rank 0 of 1 with the command line an agent gives its workers (<see cref="WorkerCommandLine"/>).</summary>
+    private Process StartWorker(StringBuilder text, string output, int port, long round, WorkerCheckpoints? checkpoints) =>
+        Start(text, redirectInput: true, WorkerArguments(WriteTinyJob(_directory, ditSteps: 100000), output, port, round, checkpoints));
+
+    /// <summary>Rank 0 of 1's arguments as an agent gives them (<see cref="WorkerCommandLine"/>).</summary>
+    private static string[] WorkerArguments(string jobFile, string output, int port, long round = 0, WorkerCheckpoints? checkpoints = null)
+    {
+        var placement = new WorkerPlacement(jobFile, 0, 0, 1, "127.0.0.1", port, round, "127.0.0.1", 2);
+        var job = WorkerCommandLine.JobArguments(new WorkerJobOptions("ddp", TimeSpan.FromSeconds(120), checkpoints));
+        return [.. WorkerCommandLine.Arguments(placement, ["--output", output, .. job])];
+    }
 
     private static List<WorkerMessage> Messages(StringBuilder text) =>
         [.. Snapshot(text).Split('\n').Select(line => WorkerMessages.Parse(line.TrimEnd('\r'))).OfType<WorkerMessage>()];

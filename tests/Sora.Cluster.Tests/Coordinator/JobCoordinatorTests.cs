@@ -139,7 +139,7 @@ public sealed class JobCoordinatorTests() : Akka.TestKit.Xunit2.TestKit(Config),
     }
 
     [Fact]
-    public void A_node_that_joins_during_the_VAE_stage_waits_for_a_checkpoint_of_a_stage_that_has_them()
+    public void A_node_that_joins_waits_for_a_checkpoint_committed_in_the_round_and_then_ends_it_at_that_boundary()
     {
         var coordinator = Start(new FaultPolicy(MinNodes: 1, MaxNodes: 2, RendezvousWait: TimeSpan.FromSeconds(5)));
         var a = Join(coordinator, "a", 1);
@@ -149,15 +149,28 @@ public sealed class JobCoordinatorTests() : Akka.TestKit.Xunit2.TestKit(Config),
 
         Join(coordinator, "b", 1);
         Clock.Advance(TimeSpan.FromSeconds(3));
-        a.ExpectNothing(); // the VAE stage has no checkpoints: a stop now would lose its progress
-        Status().Message.Should().Contain("the vae stage has no checkpoints");
+        a.ExpectNothing(); // nothing committed in this round yet: a stop now would end a round that made no progress
+        Status().Message.Should().Contain("waiting for the round's first vae checkpoint");
 
-        a.Send(new AgentHeartbeat("a", 1, [Report(0, "running", 0, "dit", 8)]));
+        _ledger.Commit(step: 30, round: 1, stage: "vae");
         Clock.Advance(TimeSpan.FromSeconds(3));
-        a.ExpectNothing(); // no checkpoint of this round yet
-        _ledger.Commit(step: 8, round: 1);
+        a.Expect<StopRound>().Checkpoint.Should().BeTrue("the VAE stage checkpoints too: the graceful stop keeps its progress");
+    }
+
+    [Fact]
+    public void A_job_without_checkpoints_is_never_cut_short_by_a_join()
+    {
+        var coordinator = Start(new FaultPolicy(MinNodes: 1, MaxNodes: 2, RendezvousWait: TimeSpan.FromSeconds(5)), checkpointedStages: []);
+        var a = Join(coordinator, "a", 1);
+        Clock.Advance(TimeSpan.FromSeconds(6));
+        a.Expect<StartRound>();
+        a.Send(new AgentHeartbeat("a", 1, [Report(0, "running", 0, "dit", 30)]));
+        _ledger.Commit(step: 30, round: 1);
+
+        Join(coordinator, "b", 1);
         Clock.Advance(TimeSpan.FromSeconds(3));
-        a.Expect<StopRound>().Checkpoint.Should().BeTrue();
+        a.ExpectNothing(); // a stop would lose everything since the round started
+        Status().Message.Should().Contain("the dit stage has no checkpoints");
     }
 
     [Fact]
@@ -298,6 +311,44 @@ public sealed class JobCoordinatorTests() : Akka.TestKit.Xunit2.TestKit(Config),
     }
 
     [Fact]
+    public void A_launch_that_asked_for_a_step_resumes_its_first_round_from_it_and_later_rounds_from_the_last_commit()
+    {
+        _ledger.Commit(step: 20, round: 1);
+        var coordinator = Start(new FaultPolicy(MaxRestarts: 1), resume: "10");
+        var a = Join(coordinator, "a", 1);
+        var first = a.Expect<StartRound>();
+        first.WorkerArguments.Should().ContainInOrder("--resume", "10").And.NotContain("latest");
+        Events().Should().Contain(e => e.Contains("round 2: 1 ranks", StringComparison.Ordinal) && e.EndsWith("resuming from checkpoint step 10 (as asked)", StringComparison.Ordinal));
+
+        _ledger.Commit(step: 15, round: 2);
+        a.Send(new WorkerExited("a", 2, 0, 1, false, "boom", "rank-0.log"));
+        a.Expect<StopRound>();
+        a.Expect<StartRound>().WorkerArguments.Should().ContainInOrder("--resume", "latest");
+    }
+
+    [Fact]
+    public void A_launch_that_asked_for_no_resume_starts_from_scratch_beside_a_committed_checkpoint()
+    {
+        _ledger.Commit(step: 100, round: 3);
+        var coordinator = Start(new FaultPolicy(), resume: JobSpec.StartFresh);
+        var a = Join(coordinator, "a", 1);
+        var start = a.Expect<StartRound>();
+        start.Round.Should().Be(4);
+        start.WorkerArguments.Should().NotContain("--resume");
+        _outcome.Task.IsCompleted.Should().BeFalse("a launch that asked is never short-cut as already complete");
+    }
+
+    [Fact]
+    public void A_launch_that_asked_for_latest_runs_even_when_the_last_checkpoint_is_the_final_step()
+    {
+        _ledger.Commit(step: 100, round: 3);
+        var coordinator = Start(new FaultPolicy(), resume: "latest");
+        var a = Join(coordinator, "a", 1);
+        a.Expect<StartRound>().WorkerArguments.Should().ContainInOrder("--resume", "latest");
+        _outcome.Task.IsCompleted.Should().BeFalse("its workers load that checkpoint and write the final weights");
+    }
+
+    [Fact]
     public void A_coordinator_that_throws_starts_again_from_the_store_and_its_agents_register_again()
     {
         var coordinator = Start(new FaultPolicy(MaxRestarts: 3));
@@ -420,9 +471,10 @@ public sealed class JobCoordinatorTests() : Akka.TestKit.Xunit2.TestKit(Config),
         Status().Restarts.Should().BeEmpty();
     }
 
-    private IActorRef Start(FaultPolicy fault, int batch = 8)
+    private IActorRef Start(FaultPolicy fault, int batch = 8, string? resume = null, string[]? checkpointedStages = null)
     {
-        var spec = new JobSpec("test", "name: test", [("train.batch_size", batch)], 100, fault, ["--parallel", "fsdp"], _key, "1.0", "10.0.0.1", 29401);
+        var spec = new JobSpec("test", "name: test", [("train.batch_size", batch)], 100, fault, ["--parallel", "fsdp"], _key, "1.0", "10.0.0.1", 29401) { Resume = resume };
+        spec = checkpointedStages is null ? spec : spec with { CheckpointedStages = new HashSet<string>(checkpointedStages, StringComparer.Ordinal) };
         var coordinator = Sys.ActorOf(JobCoordinator.Props(spec, _ledger, _outcome, new ListEvents(_events, () => _failEvents && !(_failEvents = false))));
         _client = new CoordinatorClient(coordinator, _key);
         return coordinator;

@@ -24,7 +24,7 @@ public sealed class JobStatusProjectionTests : Akka.TestKit.Xunit2.TestKit
         }
 
         var round = new Round(3, new RoundPlan([new CandidateNode("a", 2, 0)], [("a", 0), ("a", 1)]));
-        round.Start(T0, 40);
+        round.Start(T0, 40, "dit");
         round.Record(new WorkerReport(0, 100, "running", "dit", 44, 100, 0.5, 0.25, 0.2, 1 << 20) { Metrics = new RankMetrics { Step = 44 } });
         round.Record(new WorkerExited("a", 3, 1, 137, false, "", ""));
         var budget = new RestartBudget(3);

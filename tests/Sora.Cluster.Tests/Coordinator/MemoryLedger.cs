@@ -13,6 +13,7 @@ internal sealed class MemoryLedger : ICheckpointLedger
 {
     private readonly Lock _gate = new();
     private long _step;
+    private string _stage = "dit";
 
     public long Round { get; private set; }
 
@@ -29,11 +30,12 @@ internal sealed class MemoryLedger : ICheckpointLedger
 
     public string Location => "memory";
 
-    public void Commit(long step, long round)
+    public void Commit(long step, long round, string stage = "dit")
     {
         lock (_gate)
         {
             _step = step;
+            _stage = stage;
             Round = round;
         }
     }
@@ -42,7 +44,7 @@ internal sealed class MemoryLedger : ICheckpointLedger
     {
         lock (_gate)
         {
-            return Task.FromResult<CommittedCheckpoint?>(Round == 0 && _step == 0 ? null : new CommittedCheckpoint(_step, Round, null));
+            return Task.FromResult<CommittedCheckpoint?>(Round == 0 && _step == 0 ? null : new CommittedCheckpoint(_step, Round, null) { Stage = _stage });
         }
     }
 
@@ -61,7 +63,7 @@ internal sealed class MemoryLedger : ICheckpointLedger
             }
 
             Round = round;
-            return Task.FromResult(new CommittedCheckpoint(_step, round, null));
+            return Task.FromResult(new CommittedCheckpoint(_step, round, null) { Stage = _stage });
         }
     }
 

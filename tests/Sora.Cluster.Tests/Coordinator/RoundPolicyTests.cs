@@ -10,6 +10,7 @@ public sealed class RoundPolicyTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 12, 6, 0, 0, 0, TimeSpan.Zero);
     private static readonly HashSet<string> DitOnly = new(StringComparer.Ordinal) { "dit" };
+    private static readonly HashSet<string> AllStages = new(StringComparer.Ordinal) { "vae", "dit" };
 
     [Fact]
     public void A_join_ends_a_round_only_for_a_larger_group_at_a_stage_with_checkpoints_once_one_was_committed_in_it()
@@ -34,7 +35,16 @@ public sealed class RoundPolicyTests
         var round = Running(number: 1, ranks: 1, resumedFrom: 0);
         round.Record(Report(0, "vae", 30));
         RoundPolicy.ScaleUpBlocker(round, 2, DitOnly, Committed(30, 1)).Should().Contain("the vae stage has no checkpoints");
-        RoundPolicy.ScaleUpBlocker(round, 2, new HashSet<string>(StringComparer.Ordinal) { "vae", "dit" }, Committed(30, 1)).Should().BeNull();
+        RoundPolicy.ScaleUpBlocker(round, 2, AllStages, Committed(30, 1) with { Stage = "vae" }).Should().BeNull();
+    }
+
+    [Fact]
+    public void A_checkpoint_of_a_later_stage_counts_as_committed_since_a_round_resumed_in_an_earlier_one()
+    {
+        var round = Running(number: 5, ranks: 1, resumedFrom: 300, resumedStage: "vae");
+        round.Record(Report(0, "dit", 4));
+        RoundPolicy.ScaleUpBlocker(round, 2, AllStages, Committed(300, 5) with { Stage = "vae" }).Should().Contain("first dit checkpoint");
+        RoundPolicy.ScaleUpBlocker(round, 2, AllStages, Committed(4, 5)).Should().BeNull("DiT step 4 comes after VAE step 300");
     }
 
     [Theory]
@@ -100,11 +110,11 @@ public sealed class RoundPolicyTests
         return RoundPolicy.After(round, "job", budget, "store", null);
     }
 
-    private static Round Running(long number, int ranks, long resumedFrom)
+    private static Round Running(long number, int ranks, long resumedFrom, string resumedStage = "dit")
     {
         var nodes = new[] { new CandidateNode("a", ranks, 0) };
         var round = new Round(number, new RoundPlan(nodes, [.. Enumerable.Range(0, ranks).Select(r => ("a", r))]));
-        round.Start(T0, resumedFrom);
+        round.Start(T0, resumedFrom, resumedFrom > 0 ? resumedStage : "");
         return round;
     }
 

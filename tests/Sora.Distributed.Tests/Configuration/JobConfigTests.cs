@@ -61,6 +61,17 @@ public class JobConfigTests
     }
 
     [Fact]
+    public void A_job_sent_with_another_output_says_so_in_its_text_and_keeps_every_other_key()
+    {
+        var job = JobConfig.Parse("# the demo\nname: demo\noutput: runs/demo\ntrain:\n  steps: 7\n  batch_size: 4\n", "demo.yaml").WithOutput("/tmp/run: two");
+        job.Output.Should().Be("/tmp/run: two");
+        var sent = JobConfig.Parse(job.Source, "sent.yaml");
+        sent.Output.Should().Be("/tmp/run: two", "an agent reads the output from the text it is sent");
+        (sent.Name, sent.Training.Steps, sent.Training.BatchSize).Should().Be(("demo", 7L, 4));
+        JobConfig.Parse("name: bare\n", "bare.yaml").WithOutput("elsewhere").Source.Should().Contain("output: \"elsewhere\"", "an absent key is added");
+    }
+
+    [Fact]
     public void A_parquet_source_reads_every_row_unless_samples_is_given_and_generates_only_when_asked()
     {
         var read = JobConfig.Parse("data:\n  source: parquet\n  path: clips/\n  held_out: 8\n", "job.yaml").Data;
@@ -92,10 +103,9 @@ public class JobConfigTests
     [InlineData("data:\n  source: parquet\n  path: https://a.blob.core.windows.net/datasets/x?sv=1&sig=SECRET\n  credential: connection-string\n", "job.yaml:4:15: data.credential: 'https://a.blob.core.windows.net/datasets/x': a connection string names its own account*")]
     [InlineData("data:\n  source: parquet\n  path: az://Bad_Name/x\n", "job.yaml:3:9: data.path: 'az://Bad_Name/x': invalid container name*")]
     [InlineData("data:\n  source: parquet\n  path: clips\n  cache: /tmp/c\n", "job.yaml:4:10: data.cache: caches shards of a blob data.path*'clips' is a local path")]
-    [InlineData("data:\n  source: parquet\n  path: az://datasets/x\n  generate: true\n", "job.yaml:4:13: data.generate: writes a local directory*sora data gen --output az://*")]
     [InlineData("data:\n  credential: sas\n", "job.yaml:2:15: data.credential: only applies to data.source: parquet")]
     [InlineData("checkpoint:\n  credential: default\n", "job.yaml:2:15: checkpoint.credential: applies to a blob location*(the default directory)*")]
-    [InlineData("checkpoint:\n  store: az://ckpt/runs/a\n", "job.yaml:2:10: checkpoint.store: 'az://ckpt/runs/a': a checkpoint store is a whole container*")]
+    [InlineData("checkpoint:\n  store: az://Bad_Name/runs/a\n", "job.yaml:2:10: checkpoint.store: 'az://Bad_Name/runs/a': invalid container name*")]
     public void Storage_credential_mistakes_name_the_key_and_never_the_secret(string yaml, string expected)
     {
         var act = () => JobConfig.Parse(yaml, "job.yaml");
