@@ -141,6 +141,7 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
             Receive<RoundPrepared>(prepared => prepared.Start.Round == _preparing, prepared => StartWorkers(prepared.Start, prepared.JobFile, prepared.Output));
             Receive<RoundCheckFailed>(failed => failed.Round == _preparing, failed =>
             {
+                _preparing = 0;
                 _events.Report($"round {failed.Round}: no worker started: {failed.Reason}");
                 Send(new RoundRefused(_options.Node, failed.Round, failed.Reason));
             });

@@ -10,7 +10,8 @@ namespace Sora.Cluster.Agent;
 /// </summary>
 public sealed class WorkerLog
 {
-    private readonly Channel<string> _lines = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
+    // (Not SingleReader: only the general unbounded channel counts what it holds.)
+    private readonly Channel<string> _lines = Channel.CreateUnbounded<string>();
 
     private WorkerLog(string path)
     {

@@ -35,7 +35,8 @@ public interface IJobEvents
 /// </summary>
 public sealed class WriterJobEvents : IJobEvents, IDisposable
 {
-    private readonly System.Threading.Channels.Channel<string> _lines = System.Threading.Channels.Channel.CreateUnbounded<string>(new() { SingleReader = true });
+    // (Not SingleReader: only the general unbounded channel counts what it holds.)
+    private readonly System.Threading.Channels.Channel<string> _lines = System.Threading.Channels.Channel.CreateUnbounded<string>();
     private readonly Thread _writer;
 
     public WriterJobEvents(TextWriter writer)

@@ -77,6 +77,8 @@ public sealed class NodeAgentTests : Akka.TestKit.Xunit2.TestKit, IDisposable
         agent.Tell(channel.Seal(Round(JobYaml(Path.Combine(_directory, "run")), round: 2)), incarnation.Ref);
         var exited = CoordinatorProbe.Fish<WorkerExited>(incarnation, channel, Limit, e => e.Round == 1);
         exited.ExitCode.Should().BeOneOf(WorkerProcess.KilledExitCode, 128 + 15);
+        var log = Path.Combine(_directory, "run", "logs", "n1", "round-1", "rank-0.log");
+        AwaitCondition(() => File.Exists(log) && File.ReadAllText(log).Contains("started", StringComparison.Ordinal), Limit);
         AwaitCondition(() => !File.Exists($"/proc/{pid}/cmdline") || File.ReadAllText($"/proc/{pid}/stat").Contains(") Z", StringComparison.Ordinal), Limit);
     }
 
