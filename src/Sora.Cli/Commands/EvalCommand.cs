@@ -42,11 +42,12 @@ internal static class EvalCommand
             }
         });
         var sampling = new SamplingOverrides();
+        var device = DeviceOption.Create();
         OptionRules.RequireAtLeast(1, prompts);
         OptionRules.RequireAtLeast(0, real);
         var command = new Command("eval", "Generate prompts covering every shape, colour, background and direction with the EMA weights and measure background, colour, motion, one object and shape.")
         {
-            seed, prompts, real, renoise,
+            seed, prompts, real, renoise, device,
         };
         run.AddTo(command);
         command.Validators.Add(result =>
@@ -66,8 +67,9 @@ internal static class EvalCommand
             RuntimeCheck.WarnIfSlowBlas();
             var directory = run.Open(parse);
             var progress = new Progress<string>(m => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(m)}[/]"));
+            var job = directory.LoadJob();
             var (report, dataset) = Evaluate(directory, parse.GetValue(seed), parse.GetValue(prompts), parse.GetValue(real), progress,
-                sampling.Apply(parse, directory.LoadJob()), parse.GetValue(renoise));
+                sampling.Apply(parse, job), parse.GetValue(renoise), DeviceOption.Place(parse, device, job).Device);
             var table = new Table().Border(TableBorder.Rounded).AddColumns("prompt", "background", "colour", "direction", "objects (frames with one)", "shape");
             foreach (var p in report.Prompts)
             {
@@ -109,12 +111,12 @@ internal static class EvalCommand
     }
 
     internal static (EvaluationReport Report, DatasetAccuracy? Dataset) Evaluate(RunDirectory directory, ulong seed, int promptCount = MovingShapesGenerator.DefaultEvalPrompts,
-        int realClips = 0, IProgress<string>? progress = null, SamplingOptions? sampling = null, IReadOnlyList<double>? renoise = null)
+        int realClips = 0, IProgress<string>? progress = null, SamplingOptions? sampling = null, IReadOnlyList<double>? renoise = null, Sora.Torch.Device? device = null)
     {
         var job = directory.LoadJob();
         Sora.Torch.TorchRuntime.SetThreads(job.Threads > 0 ? job.Threads : Environment.ProcessorCount);
         sampling ??= job.Sampling.Options;
-        var generator = directory.LoadGenerator(sampling: sampling);
+        var generator = directory.LoadGenerator(sampling: sampling, device: device);
         var options = VideoSet.SyntheticOptions(job.Data);
         var prompts = new MovingShapesGenerator(options, job.Seed).EvalPrompts(promptCount);
         var size = job.Data.Sizes[0];

@@ -7,6 +7,7 @@ using Sora.Cluster.Coordinator;
 using Sora.Cluster.Hosting;
 using Sora.Distributed.Configuration;
 using Sora.Cluster.Workers;
+using Sora.Distributed.Devices;
 using Sora.Distributed.Pipelines;
 using Spectre.Console;
 
@@ -25,7 +26,7 @@ internal static class LaunchCommand
     {
         var job = new Argument<FileInfo>("job") { Description = "The YAML job file." };
         var nodes = new Option<string?>("--nnodes") { Description = "Nodes: N, or MIN:MAX for an elastic job (default: the job's fault.min_nodes/max_nodes)." };
-        var processes = new Option<int>("--nproc-per-node") { Description = "Workers per node (one per device; the batch sizes must be multiples of the world size).", DefaultValueFactory = _ => 1 };
+        var processes = new Option<int?>("--nproc-per-node") { Description = "Workers per node (one per device; the batch sizes must be multiples of the world size). Default: the visible GPUs when the job's device is CUDA, else 1." };
         var endpoint = new Option<string?>("--rdzv-endpoint") { Description = "HOST:PORT of the coordinator. This machine hosts it when it can bind that address, else joins it as an agent. Default: standalone on this machine." };
         var options = new CoordinatorFlags(0, 0);
         var command = new Command("launch", "Run a training job on this machine or across nodes: a coordinator, one agent per node and its workers; failures restart the job from its last committed checkpoint.")
@@ -36,9 +37,12 @@ internal static class LaunchCommand
         command.SetAction(parse =>
         {
             var config = JobConfig.Load(parse.GetRequiredValue(job).FullName);
-            var n = parse.GetValue(processes);
+            var n = parse.GetValue(processes) ?? DevicePlacement.DefaultProcessesPerNode(config.Device);
             var fault = options.Fault(parse, config, parse.GetValue(nodes));
             BatchSplit.CheckLaunch(ClusterJob.Batches(config), fault.MinNodes, fault.MaxNodes, n);
+
+            // This machine's workers must each get a device: refused here, before a coordinator or agent starts.
+            DevicePlacement.ForThisProcess(config.Device, localRank: n - 1);
             var (host, port) = parse.GetValue(endpoint) is { } e ? ClusterJob.Endpoint(e, "--rdzv-endpoint") : ("127.0.0.1", ClusterJob.FreePort());
             var joins = parse.GetValue(endpoint) is not null && !CanBind(host, port);
             var endpoints = new CoordinatorEndpoints(host, port, host, options.ApiHost(parse, host), options.ApiPort(parse));
@@ -87,7 +91,7 @@ internal static class LaunchCommand
     public static Command CreateAgent()
     {
         var coordinator = new Option<string>("--coordinator") { Description = "HOST:PORT of the coordinator's Akka remoting.", Required = true };
-        var processes = new Option<int>("--nproc-per-node") { Description = "Workers on this node (one per device).", DefaultValueFactory = _ => 1 };
+        var processes = new Option<int?>("--nproc-per-node") { Description = "Workers on this node (one per device). Default: the visible GPUs where the shim has CUDA and one is visible, else 1." };
         var advertise = new Option<string?>("--advertise") { Description = "This node's address for the cluster and for Gloo (default: the local address that routes to the coordinator)." };
         var name = new Option<string?>("--node") { Description = "This node's name in the job (default: the host name)." };
         var threads = new Option<int>("--threads") { Description = "CPU threads split between this node's workers (default: every core).", DefaultValueFactory = _ => Environment.ProcessorCount };
@@ -100,7 +104,7 @@ internal static class LaunchCommand
         command.SetAction(parse =>
         {
             var (host, port) = ClusterJob.Endpoint(parse.GetRequiredValue(coordinator), "--coordinator");
-            var n = parse.GetValue(processes);
+            var n = parse.GetValue(processes) ?? DevicePlacement.DefaultProcessesPerNode(DeviceSetting.Auto);
             if (n < 1)
             {
                 throw new ArgumentException($"--nproc-per-node must be >= 1 (got {n})");

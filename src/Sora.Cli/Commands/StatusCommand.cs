@@ -84,6 +84,20 @@ internal static class StatusCommand
     {
         AnsiConsole.MarkupLine($"  throughput: {job.SamplesPerSecond:F2} samples/s" + (job.Mfu is { } mfu ? $", MFU {mfu:P1}" : "") +
             $"; {job.StepsTotal} steps and {job.SamplesTotal} samples trained since the coordinator started");
+        // Ranks that train on a GPU report its memory (what libtorch holds there); CPU ranks report none.
+        var gpus = ranks.Where(r => r.DeviceBytes > 0).ToArray();
+        if (gpus.Length > 0)
+        {
+            var table = new Table().AddColumns("rank", "node", "device", "device memory", "model TFLOP/s", "MFU");
+            foreach (var r in gpus)
+            {
+                table.AddRow(r.Rank.ToString(), Markup.Escape(r.Node), $"cuda:{r.LocalRank}", $"{r.DeviceBytes / 1e9:F1} GB", $"{r.ModelFlopsPerSecond / 1e12:F1}",
+                    r.Mfu is { } m ? $"{m:P1}" : "-");
+            }
+
+            AnsiConsole.Write(table);
+        }
+
         foreach (var r in ranks.Where(r => r.Straggler))
         {
             AnsiConsole.MarkupLine($"  [yellow]straggler[/]: rank {r.Rank} on '{Markup.Escape(r.Node)}' is busy {r.StepTimeRatio:F1}× the other ranks' median per step (fault.straggler_ratio {job.StragglerRatio})");

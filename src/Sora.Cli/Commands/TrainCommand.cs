@@ -5,6 +5,7 @@ using Sora.Checkpoint.Stores;
 using Sora.Data.Storage;
 using Sora.Distributed.Checkpointing;
 using Sora.Distributed.Configuration;
+using Sora.Distributed.Devices;
 using Sora.Distributed.Pipelines;
 using Sora.Distributed.Store;
 using Sora.Distributed.Training;
@@ -27,7 +28,8 @@ internal static class TrainCommand
     {
         var job = new Argument<FileInfo>("job") { Description = "The YAML job file (configs/tiny.yaml is the CPU demo)." };
         var output = new Option<string?>("--output") { Description = "Run directory (default: the job's output)." };
-        var processes = new Option<int>("--nproc-per-node") { Description = "Worker processes to start on this machine (data parallel; the batch sizes must be multiples), run like `sora launch` but failing fast: no restarts, checkpoints only when asked.", DefaultValueFactory = _ => 1 };
+        var processes = new Option<int?>("--nproc-per-node") { Description = "Worker processes to start on this machine (data parallel; the batch sizes must be multiples), run like `sora launch` but failing fast: no restarts, checkpoints only when asked. Default: the visible GPUs when the device is CUDA, else 1." };
+        var device = DeviceOption.Create();
         var parallel = new Option<DataParallelism>("--parallel") { Description = "With --nproc-per-node: ddp (replicated model) or fsdp (sharded parameters, gradients and optimizer state).", DefaultValueFactory = _ => DataParallelism.Ddp };
         var checkpointEvery = new Option<long>("--checkpoint-every") { Description = "Save a sharded checkpoint of the DiT stage after every N steps (0: none).", DefaultValueFactory = _ => 0 };
         var checkpointStore = new Option<string?>("--checkpoint-store") { Description = "Directory for checkpoints (default: <output>/checkpoints), or a blob container: az://CONTAINER (account from AZURE_STORAGE_CONNECTION_STRING) or https://ACCOUNT.blob.core.windows.net/CONTAINER." };
@@ -56,7 +58,7 @@ internal static class TrainCommand
 
         var command = new Command("train", "Train the model of a job file on this machine and write weights, samples and loss curves.")
         {
-            job, output, processes, parallel, checkpointEvery, checkpointStore, checkpointCredential, checkpointConnection, checkpointContainer, resume, keepLast, keepEvery, timeout, rank, worldSize, masterPort, masterAddress, threads, round, host, agent,
+            job, output, processes, device, parallel, checkpointEvery, checkpointStore, checkpointCredential, checkpointConnection, checkpointContainer, resume, keepLast, keepEvery, timeout, rank, worldSize, masterPort, masterAddress, threads, round, host, agent,
             dataPath, dataCredential,
         };
         command.SetAction(parse =>
@@ -78,6 +80,8 @@ internal static class TrainCommand
                 config = config with { Data = config.Data with { Path = data, Credential = parse.GetValue(dataCredential) } };
             }
 
+            config = config with { Device = DeviceOption.Setting(parse, device, config) };
+
             var limit = TimeSpan.FromSeconds(parse.GetValue(timeout));
             var every = parse.GetValue(checkpointEvery);
             var resumeFrom = parse.GetValue(resume);
@@ -96,21 +100,27 @@ internal static class TrainCommand
                 return RunWorker(config, worker, parse.GetValue(parallel), checkpoints);
             }
 
-            RuntimeCheck.WarnIfSlowBlas();
-            var n = parse.GetValue(processes);
+            var n = parse.GetValue(processes) ?? DevicePlacement.DefaultProcessesPerNode(config.Device);
             if (n < 1)
             {
                 throw new ArgumentException($"--nproc-per-node must be >= 1 (got {n})");
             }
 
+            // Refused here, before any worker starts, when the highest local rank would have no device of its own (with one
+            // process this is its own placement).
+            var placement = DevicePlacement.ForThisProcess(config.Device, localRank: n - 1);
+            RuntimeCheck.WarnIfSlowBlas();
             if (n > 1)
             {
                 var workerCheckpoints = checkpoints is null ? null :
                     new WorkerCheckpoints(every, storeDirectory, credential, parse.GetValue(keepLast), parse.GetValue(keepEvery)) { ConnectionString = connection, Container = container };
-                return StandaloneTraining.Run(config, n, limit, parse.GetValue(parallel).ToString().ToLowerInvariant(), workerCheckpoints, checkpoints?.Store.Store, resumeFrom);
+
+                // The workers read the job the agent is sent: --device travels in its text.
+                var sent = parse.GetValue(device) is { } setting ? config.WithDevice(setting) : config;
+                return StandaloneTraining.Run(sent, n, limit, parse.GetValue(parallel).ToString().ToLowerInvariant(), workerCheckpoints, checkpoints?.Store.Store, resumeFrom);
             }
 
-            var result = new TrainingDisplay().Run((status, progress) => new TrainingJob(config, status, progress, checkpoints: checkpoints).Run());
+            var result = new TrainingDisplay().Run((status, progress) => new TrainingJob(config, status, progress, checkpoints: checkpoints, placement: placement.Activate()).Run());
             PrintResult(config, result);
             return 0;
         });
@@ -137,16 +147,18 @@ internal static class TrainCommand
             AgentControlChannel.Listen(System.Console.In, control, System.Console.Error, worker.Rank, ImmediateExit.Exit);
         }
 
+        // cuda:LOCAL_RANK with NCCL, or the CPU with Gloo (a refusal ends the worker before it joins the rendezvous).
+        var placement = DevicePlacement.ForThisProcess(config.Device, DevicePlacement.LocalRankFromEnvironment(worker.Rank)).Activate();
         using var store = TcpStore.Connect(worker.MasterAddress, worker.MasterPort, worker.Timeout);
         // A fresh prefix per round: keys a previous round's ranks left in the coordinator's store never meet this one's.
         using var scoped = store.WithPrefix(worker.Round > 0 ? $"round-{worker.Round}/train" : "train");
-        using var group = ProcessGroup.Create(ProcessGroupBackend.Gloo, scoped, worker.Rank, worker.WorldSize, worker.Timeout, worker.Host);
+        using var group = ProcessGroup.Create(placement.Backend, scoped, worker.Rank, worker.WorldSize, worker.Timeout, worker.Host);
         var fenced = checkpoints is null ? null : checkpoints with { Round = worker.Round };
 
         // Under an agent every rank reports its metrics (the coordinator's /metrics and dashboard) and rank 0 its sample videos.
-        using var recorder = worker.Agent ? new RankMetricsRecorder(WorkerMetricsReporter.MeasureCpuPeakFlops()) : null;
+        using var recorder = worker.Agent ? new RankMetricsRecorder(WorkerMetricsReporter.MeasurePeakFlops(placement.Device, config.Training.MixedPrecision ?? Sora.Torch.ScalarType.Float32)) : null;
         IProgress<TrainingProgress>? training = recorder is null ? (reports ? progress : null) : new WorkerMetricsReporter(progress, messages, recorder);
-        var result = new TrainingJob(config, reports ? status : null, training, group: group, parallelism: parallelism, checkpoints: fenced, control: control)
+        var result = new TrainingJob(config, reports ? status : null, training, group: group, parallelism: parallelism, checkpoints: fenced, control: control, placement: placement)
         {
             SampleWritten = worker.Agent ? new SynchronousProgress<SampleFile>(file => messages.Report(new WorkerMessage { Sample = file })) : null,
         }.Run();

@@ -247,7 +247,8 @@ public sealed partial class JobCoordinator : ReceiveActor, IWithTimers
         Timers.Cancel(ProgressTimer);
         Timers.Cancel(ScaleUpTimer);
         Timers.Cancel(AdmissionTimer);
-        _events.Report($"round {round.Number} ending ({end.KindName}) at dit step {round.DitStepReached}: {end.Cause}");
+        var (stage, step) = round.Reached;
+        _events.Report($"round {round.Number} ending ({end.KindName}) at {stage} step {step}: {end.Cause}");
         Broadcast(round, new StopRound(round.Number, end.Reason, end.Graceful));
         var terminating = false;
         StartEndDeadline(end.Graceful ? TimeSpan.FromSeconds(Math.Max(60, _watchdog.Timeout.TotalSeconds)) : TerminateWindow);

@@ -118,8 +118,11 @@ public sealed class Round(long number, RoundPlan plan)
         }
     }
 
-    /// <summary>The highest DiT step a rank reported.</summary>
-    public long DitStepReached => _reports.Where(r => r is { Stage: "dit" }).Select(r => r!.Step).DefaultIfEmpty(0).Max();
+    /// <summary>The furthest step any rank reported, in the furthest stage reached (steps number from 1 in each stage); ("dit", 0) before any report.</summary>
+    public (string Stage, long Step) Reached =>
+        _reports.Where(r => r is { Stage.Length: > 0 }).Select(r => r!).OrderBy(r => r.Stage == "dit" ? 1 : 0).ThenBy(r => r.Step).LastOrDefault() is { } furthest
+            ? (furthest.Stage, furthest.Step)
+            : ("dit", 0);
 }
 
 /// <summary>Why a round ends.</summary>

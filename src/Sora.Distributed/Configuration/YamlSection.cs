@@ -271,7 +271,7 @@ public sealed class YamlSection
 }
 
 /// <summary>A job configuration that cannot be used; the message names the file, line and key.</summary>
-public sealed class ConfigException : Exception
+public class ConfigException : Exception
 {
     public ConfigException()
     {

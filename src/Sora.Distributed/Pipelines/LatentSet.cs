@@ -59,8 +59,11 @@ public sealed class LatentSet : IDisposable
             foreach (var chunk in group.Chunk(32))
             {
                 using var scope = Tensor.NewDisposeScope();
-                var batch = Tensor.Stack(chunk.Select(i => clips[i].Clip.ToTensor()).ToArray());
+                var batch = Tensor.Stack(chunk.Select(i => clips[i].Clip.ToTensor()).ToArray()).OnDevice(vae.Device);
+
+                // Encoded on the VAE's device; the latents stay in host memory, where the DiT's batches are drawn.
                 var (mean, _) = vae.Encode(batch);
+                mean = mean.To(Device.Cpu);
                 for (var j = 0; j < chunk.Length; j++)
                 {
                     result[chunk[j]] = new LatentSample(mean.Select(0, j).Clone().DetachFromDisposeScope(), clips[chunk[j]].Caption);

@@ -155,15 +155,20 @@ public sealed class RunDirectory
 
     private sealed record DatasetRecord(string Path, string Credential);
 
-    /// <summary>Rebuilds the generator from the run's files, with the EMA weights unless <paramref name="ema"/> is false.</summary>
-    public VideoGenerator LoadGenerator(bool ema = true, Model.Sampling.SamplingOptions? sampling = null)
+    /// <summary>
+    /// Rebuilds the generator from the run's files, with the EMA weights unless <paramref name="ema"/> is false, its models on
+    /// <paramref name="device"/> (default the CPU; the weights files are device-independent).
+    /// </summary>
+    public VideoGenerator LoadGenerator(bool ema = true, Model.Sampling.SamplingOptions? sampling = null, Device? device = null)
     {
         var job = LoadJob();
         var tokenizer = WordTokenizer.Load(Require(VocabularyFile));
         var vae = new VideoVae(job.Vae);
         LoadWeights(vae, VaeWeights);
+        vae.To(device ?? Device.Cpu);
         var dit = new VideoDiT(job.Model, tokenizer.VocabularySize);
         LoadWeights(dit, ema ? DiTEmaWeights : DiTWeights);
+        dit.To(device ?? Device.Cpu);
         return new VideoGenerator(dit, vae, tokenizer, LoadStatistics(), job.Flow, sampling ?? job.Sampling.Options);
     }
 

@@ -4,6 +4,7 @@ using Sora.Data.Loading;
 using Sora.Data.Video;
 using Sora.Distributed.Checkpointing;
 using Sora.Distributed.Configuration;
+using Sora.Distributed.Devices;
 using Sora.Distributed.Store;
 using Sora.Distributed.Training;
 using Sora.Model.Dit;
@@ -37,8 +38,11 @@ public sealed class TrainingJob
     private readonly CheckpointOptions? _checkpoints;
     private readonly TrainingControl? _control;
 
+    // This rank's device (DevicePlacement; the group was created with its backend): the CPU unless one is given.
+    private readonly Device _device;
+
     public TrainingJob(JobConfig job, IProgress<string>? status = null, IProgress<TrainingProgress>? training = null, Ffmpeg? ffmpeg = null, ProcessGroup? group = null,
-        DataParallelism parallelism = DataParallelism.Ddp, CheckpointOptions? checkpoints = null, TrainingControl? control = null)
+        DataParallelism parallelism = DataParallelism.Ddp, CheckpointOptions? checkpoints = null, TrainingControl? control = null, DevicePlacement? placement = null)
     {
         _job = job ?? throw new ArgumentNullException(nameof(job));
         _status = status;
@@ -48,6 +52,7 @@ public sealed class TrainingJob
         _parallelism = parallelism;
         _checkpoints = checkpoints;
         _control = control;
+        _device = (placement ?? DevicePlacement.Cpu).Device;
 
         // Refused before any stage trains, not when the DiT stage starts.
         StepParallelism.CheckMixedPrecision(job.Training.MixedPrecision, group, parallelism);
@@ -98,6 +103,7 @@ public sealed class TrainingJob
             FetchVaeOutputs(store!, ended, run);
             var loaded = new VideoVae(_job.Vae);
             RunDirectory.LoadWeights(loaded, run.VaeWeights);
+            loaded.To(_device);
             vaeState = new TrainerState("vae", loaded, new AdamW(loaded.Parameters(), _job.VaeTraining.LearningRate), null) { Step = _job.VaeTraining.Steps };
         }
         else
@@ -105,7 +111,7 @@ public sealed class TrainingJob
             _status?.Report($"training the VAE ({_job.VaeTraining.Steps} steps)");
             RandomState.ManualSeed(_job.Seed);
             using var vaeCheckpointer = store is null ? null : Checkpointer(JobStore.VaeCheckpoints, []);
-            vaeState = new Trainer<ClipBatch>(VaeStage.Spec(_job, data), _job.VaeTraining.Trainer, _training, _group, _parallelism, vaeCheckpointer, _control).Run(cancellation);
+            vaeState = new Trainer<ClipBatch>(VaeStage.Spec(_job, data), _job.VaeTraining.Trainer, _training, _group, _parallelism, vaeCheckpointer, _control, _device).Run(cancellation);
             if (vaeState.StoppedAt is { } vaeStop)
             {
                 _status?.Report($"stopped ({vaeState.StopReason}) after VAE step {vaeStop}: {StopCheckpoint(vaeState, vaeCheckpointer)}");
@@ -155,8 +161,8 @@ public sealed class TrainingJob
         using var checkpointer = store is null ? null
             : Checkpointer(JobStore.DiTCheckpoints, [new CheckpointIdentity(VaeIdentityKey, ended!.Outputs![RunDirectory.VaeWeightsName].Sha256, "the VAE (SHA-256 of vae.safetensors)")]);
         var ditState = _job.Data.Batching.Mode == BatchingMode.Pack
-            ? new Trainer<PackedLatentBatch>(PackedDiTStage.Spec(_job, latents, tokenizer, Sample), _job.Training.Trainer, _training, _group, _parallelism, checkpointer, _control).Run(cancellation)
-            : new Trainer<LatentBatch>(DiTStage.Spec(_job, latents, tokenizer, Sample), _job.Training.Trainer, _training, _group, _parallelism, checkpointer, _control).Run(cancellation);
+            ? new Trainer<PackedLatentBatch>(PackedDiTStage.Spec(_job, latents, tokenizer, Sample), _job.Training.Trainer, _training, _group, _parallelism, checkpointer, _control, _device).Run(cancellation)
+            : new Trainer<LatentBatch>(DiTStage.Spec(_job, latents, tokenizer, Sample), _job.Training.Trainer, _training, _group, _parallelism, checkpointer, _control, _device).Run(cancellation);
         using var dit = (VideoDiT)ditState.Model;
         ditState.Optimizer.Dispose();
         if (ditState.StoppedAt is { } ditStop)
@@ -225,7 +231,8 @@ public sealed class TrainingJob
         }
 
         using var scope = Tensor.NewDisposeScope();
-        var votes = Tensor.FromArray(new[] { ended is null ? 0.0 : 1.0 }, 1);
+        // On the rank's device: NCCL reduces only CUDA tensors.
+        var votes = Tensor.FromArray(new[] { ended is null ? 0.0 : 1.0 }, 1).To(_device);
         using (var work = _group.AllReduce(votes))
         {
             work.Wait();

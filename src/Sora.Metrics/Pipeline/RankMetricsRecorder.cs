@@ -35,6 +35,7 @@ public sealed class RankMetricsRecorder : IDisposable
         public const string CheckpointLoadTime = "sora.checkpoint.load_time";
         public const string CheckpointLoadSize = "sora.checkpoint.load_size";
         public const string CheckpointCommittedStep = "sora.checkpoint.committed_step";
+        public const string DeviceMemory = "sora.device.memory";
     }
 
     /// <summary>The measurement tag that names the training stage a checkpoint instrument's value belongs to.</summary>
@@ -176,6 +177,7 @@ public sealed class RankMetricsRecorder : IDisposable
                 Instruments.CheckpointSavedStep => c with { CheckpointSaveStep = (long)value, CheckpointSaveStage = stage ?? c.Stage },
                 Instruments.CheckpointLoadTime => c with { CheckpointLoadSeconds = value },
                 Instruments.CheckpointLoadSize => c with { CheckpointLoadBytes = (long)value },
+                Instruments.DeviceMemory => c with { DeviceBytes = (long)value },
                 Instruments.CheckpointCommittedStep => c with { CommittedStep = (long)value, CommittedStage = stage ?? c.Stage, CommittedAtUnixSeconds = _clock().ToUnixTimeMilliseconds() / 1000.0 },
                 _ => c,
             };

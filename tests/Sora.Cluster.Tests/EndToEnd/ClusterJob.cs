@@ -82,7 +82,9 @@ internal sealed class ClusterJob : IAsyncDisposable
     /// A cluster of <paramref name="hosts"/> hosts (host 0: the coordinator) and the job file; with <paramref name="privateDisks"/>,
     /// each host's own working directory and Azurite on <see cref="StorageHost"/> as the job's store.
     /// </summary>
-    public static async Task<ClusterJob> CreateAsync(int hosts, int maxRestarts = 3, double hangTimeout = 60, int ditSteps = 16, int checkpointEvery = 4, bool privateDisks = false)
+    /// <param name="generatedData">Whether the job reads a generated Parquet dataset (<c>data.generate</c>, written once into the store by the coordinator) instead of clips made in memory.</param>
+    public static async Task<ClusterJob> CreateAsync(int hosts, int maxRestarts = 3, double hangTimeout = 60, int ditSteps = 16, int checkpointEvery = 4, bool privateDisks = false,
+        int vaeSteps = 6, bool generatedData = false)
     {
         var directory = Path.Combine(Path.GetTempPath(), $"sora-cluster-{System.Environment.ProcessId}-{Guid.NewGuid():N}"[..40]);
         System.IO.Directory.CreateDirectory(directory);
@@ -104,7 +106,7 @@ internal sealed class ClusterJob : IAsyncDisposable
 
             // The coordinator's host is where the job file must be.
             var jobDirectory = privateDisks ? cluster.PrivatePath(0, directory) : directory;
-            SoraProcess.WriteTinyJob(jobDirectory, ditSteps, vaeSteps: 6, extraYaml: string.Create(CultureInfo.InvariantCulture, $"""
+            SoraProcess.WriteTinyJob(jobDirectory, ditSteps, vaeSteps: vaeSteps, dataset: generatedData ? "data/shapes" : null, extraYaml: string.Create(CultureInfo.InvariantCulture, $"""
                 output: {job.Output}
                 checkpoint:
                   store: {job.Store}
@@ -126,9 +128,10 @@ internal sealed class ClusterJob : IAsyncDisposable
     }
 
     /// <summary>A cluster running the job: the coordinator on host 0 and an agent of <paramref name="workersPerHost"/> workers on every other host.</summary>
-    public static async Task<ClusterJob> StartAsync(int hosts, string nodes, int workersPerHost, int maxRestarts = 3, double hangTimeout = 60, int ditSteps = 16, bool privateDisks = false)
+    public static async Task<ClusterJob> StartAsync(int hosts, string nodes, int workersPerHost, int maxRestarts = 3, double hangTimeout = 60, int ditSteps = 16, bool privateDisks = false,
+        int vaeSteps = 6, int checkpointEvery = 4, bool generatedData = false)
     {
-        var job = await CreateAsync(hosts, maxRestarts, hangTimeout, ditSteps, privateDisks: privateDisks);
+        var job = await CreateAsync(hosts, maxRestarts, hangTimeout, ditSteps, checkpointEvery, privateDisks, vaeSteps, generatedData);
         job.StartCoordinator(nodes);
         for (var host = 1; host < hosts; host++)
         {

@@ -44,6 +44,11 @@ public class ChartRenderTests
         headless.Scalar("clusterIP").Should().Be("None");
         SelectorMatches(headless.Map("selector"), job.Map("spec").Map("template").Map("metadata").Map("labels")).Should().BeTrue();
 
+        // The job trains on the GPUs (worker r on cuda:r, NCCL), NCCL's interface comes from the values, its debug output is off.
+        rendered.Single("ConfigMap", "demo-sora-job").Map("data").Scalar("job.yaml").Should().Contain("device: cuda");
+        agent.Sequence("env").Named("NCCL_SOCKET_IFNAME").Scalar("value").Should().Be("eth0");
+        agent.Sequence("env").HasNamed("NCCL_DEBUG").Should().BeFalse("NCCL_DEBUG is off unless asked for");
+
         // /dev/shm is a memory emptyDir of the values' size.
         agent.Sequence("volumeMounts").Named("/dev/shm", "mountPath").Scalar("name").Should().Be("shm");
         var shm = PodSpec(job).Sequence("volumes").Named("shm").Map("emptyDir");
@@ -182,6 +187,16 @@ public class ChartRenderTests
         spec.Get("selector").Should().BeNull("the Job controller makes its own selector");
         PodSpec(job).Scalar("restartPolicy").Should().Be("OnFailure", "a crashed coordinator comes back in its pod and resumes from the last checkpoint");
         HelmChart.Render([]).Single("Job", Coordinator).Map("spec").Scalar("backoffLimit").Should().Be("3");
+    }
+
+    [Fact]
+    public void NCCL_debug_output_is_set_from_the_values_on_GPU_nodes_only()
+    {
+        var gpu = Container(HelmChart.Render(["values-gpu.yaml"], "nodes:\n  nccl:\n    debug: INFO\n").Single("Job", Nodes));
+        gpu.Sequence("env").Named("NCCL_DEBUG").Scalar("value").Should().Be("INFO");
+
+        var cpu = HelmChart.Render(["values-cpu.yaml"], "nodes:\n  nccl:\n    debug: INFO\n    socketIfname: eth0\n");
+        cpu.Printed.Should().NotContain(o => o.Text.Contains("NCCL_", StringComparison.Ordinal), "CPU workers talk over Gloo");
     }
 
     [Fact]

@@ -61,6 +61,24 @@ public class JobConfigTests
     }
 
     [Fact]
+    public void The_device_is_auto_unless_the_job_names_cpu_or_cuda_in_any_case()
+    {
+        JobConfig.Parse("name: plain\n", "plain.yaml").Device.Should().Be(Sora.Distributed.Devices.DeviceSetting.Auto);
+        JobConfig.Parse("device: CUDA\n", "gpu.yaml").Device.Should().Be(Sora.Distributed.Devices.DeviceSetting.Cuda);
+        JobConfig.Parse("device: cpu\n", "cpu.yaml").Device.Should().Be(Sora.Distributed.Devices.DeviceSetting.Cpu);
+    }
+
+    [Fact]
+    public void A_job_sent_with_another_device_says_so_in_its_text()
+    {
+        var job = JobConfig.Parse("name: demo\ndevice: cuda\ntrain:\n  steps: 7\n", "demo.yaml").WithDevice(Sora.Distributed.Devices.DeviceSetting.Cpu);
+        job.Device.Should().Be(Sora.Distributed.Devices.DeviceSetting.Cpu);
+        var sent = JobConfig.Parse(job.Source, "sent.yaml");
+        sent.Device.Should().Be(Sora.Distributed.Devices.DeviceSetting.Cpu, "a worker reads its device from the text its agent is sent");
+        sent.Training.Steps.Should().Be(7);
+    }
+
+    [Fact]
     public void A_job_sent_with_another_output_says_so_in_its_text_and_keeps_every_other_key()
     {
         var job = JobConfig.Parse("# the demo\nname: demo\noutput: runs/demo\ntrain:\n  steps: 7\n  batch_size: 4\n", "demo.yaml").WithOutput("/tmp/run: two");
@@ -121,6 +139,7 @@ public class JobConfigTests
     [InlineData("model:\n  hidden: 100\n  heads: 3\n", "job.yaml: model.hidden: must be a positive multiple of heads*")]
     [InlineData("data:\n  sizes: [[32]]\n", "job.yaml:2:11: data.sizes[0]: must be a list of 2 integers")]
     [InlineData("data:\n  batching:\n    mode: stack\n", "job.yaml:3:11: data.batching.mode: must be one of bucket, pack (got 'stack')")]
+    [InlineData("device: gpu\n", "job.yaml:1:9: device: must be one of auto, cpu, cuda (got 'gpu')")]
     [InlineData("train:\n  mixed_precision: fp8\n", "job.yaml:2:20: train.mixed_precision: must be one of none, bf16 (got 'fp8')")]
     [InlineData("vae:\n  train:\n    mixed_precision: bf16\n", "job.yaml:3:5: vae.train.mixed_precision: unknown key*")]
     [InlineData("flow:\n  caption_dropout: 2\n", "job.yaml:2:20: flow.caption_dropout: must be in [0, 1] (got 2)")]
