@@ -14,6 +14,10 @@ namespace Sora.Cluster.Coordinator;
 /// Incarnations share the restart budget and the metrics. More than <see cref="MaxFailures"/> failures within
 /// <see cref="FailureWindow"/> end the job with the last error: a coordinator that fails on every start must not loop.
 /// </para>
+/// <para>
+/// Its own parent is the user guardian, with Akka's default restart: a restarted supervisor stops its incarnation and
+/// starts a new one, which is the rule above again (it holds nothing else a restart would lose but the failure count).
+/// </para>
 /// </summary>
 public sealed class CoordinatorSupervisor : ReceiveActor, IWithUnboundedStash, IWithTimers
 {
