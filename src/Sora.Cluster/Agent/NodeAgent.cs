@@ -53,6 +53,7 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
     private long _preparing;
     private bool _stopping;
     private long _refusedReported;
+    private RoundStarting? _starting;
 
     public NodeAgent(AgentOptions options, AgentOutcome outcome, IJobEvents events)
     {
@@ -266,7 +267,20 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
             _workers[worker] = assignment.Rank;
         }
 
-        _events.Report($"round {start.Round}: started rank(s) {string.Join(", ", start.Workers.Select(w => w.Rank))} of {start.WorldSize} ({threads} thread(s) each)");
+        _starting = new RoundStarting(start, threads, []);
+    }
+
+    /// <summary>Says a round's workers started once every one of their processes runs (each may take a moment: they start on <see cref="ProcessStarter"/>'s thread).</summary>
+    private void OnProcessStarted(WorkerProcess.ProcessStarted started)
+    {
+        if (_starting is not { } starting || started.Round != starting.Start.Round || !starting.Started.Add(started.Rank) || starting.Started.Count < starting.Start.Workers.Length)
+        {
+            return;
+        }
+
+        _starting = null;
+        var start = starting.Start;
+        _events.Report($"round {start.Round}: started rank(s) {string.Join(", ", start.Workers.Select(w => w.Rank))} of {start.WorldSize} ({starting.Threads} thread(s) each)");
     }
 
     private void OnJobEnded(JobEnded ended)
@@ -286,6 +300,7 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
             send?.Invoke(report);
         });
         Receive<WorkerReport>(report => _reports[report.Rank] = report);
+        Receive<WorkerProcess.ProcessStarted>(OnProcessStarted);
         Receive<SampleVideo>(video => send?.Invoke(new SampleVideoWritten(_options.Node, _round, video)));
         Receive<Terminated>(t => _workers.Remove(t.ActorRef));
     }
@@ -332,6 +347,7 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
     private void StopWorkers(string reason, bool checkpoint)
     {
         _preparing = 0;
+        _starting = null;
         if (_workers.Count == 0)
         {
             return;
@@ -361,6 +377,9 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
     private sealed record RoundPrepared(StartRound Start, string JobFile, string Output);
 
     private sealed record RoundCheckFailed(long Round, string Reason);
+
+    /// <summary>A round whose workers are starting: the ranks whose processes run so far.</summary>
+    private sealed record RoundStarting(StartRound Start, int Threads, HashSet<int> Started);
 
     /// <summary>The states that wait for <paramref name="timer"/> answer it with <paramref name="action"/>.</summary>
     private void When(string timer, Action action) => Receive<Deadline>(d => d.Name == timer, _ => action());

@@ -179,6 +179,7 @@ public sealed class WorkerProcess : ReceiveActor, IWithTimers
         var stdout = Task.Run(() => Pump(process.StandardOutput, self));
         var stderr = Task.Run(() => Pump(process.StandardError, self));
         Task.WhenAll(process.WaitForExitAsync(), stdout, stderr).ContinueWith(_ => new ProcessEnded(process.ExitCode), TaskScheduler.Default).PipeTo(self);
+        Context.Parent.Tell(new ProcessStarted(_rank, _round, process.Id));
         Running();
         if (_pendingStop is { } stop)
         {
@@ -390,6 +391,9 @@ public sealed class WorkerProcess : ReceiveActor, IWithTimers
 
     /// <summary>End the worker: gracefully (checkpoint first) or by SIGTERM.</summary>
     public sealed record Stop(string Reason, bool Checkpoint);
+
+    /// <summary>Told to the parent once the worker's process runs (its rank, round and pid).</summary>
+    public sealed record ProcessStarted(int Rank, long Round, int Pid);
 
     /// <summary>Asks for a <see cref="WorkerReport"/>.</summary>
     public sealed record ReportRequest

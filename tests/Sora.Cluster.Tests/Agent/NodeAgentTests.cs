@@ -137,6 +137,7 @@ public sealed class NodeAgentTests : Akka.TestKit.Xunit2.TestKit, IDisposable
 
         agent.Tell(channel.Seal(Round(JobYaml(Path.Combine(_directory, "run")), marker: new StoreMarker(marker, nonce))), incarnation.Ref);
         AwaitCondition(() => File.Exists(started), Limit);
+        AwaitCondition(() => Events().Any(e => e == "round 1: started rank(s) 0 of 1 (1 thread(s) each)"), Limit, "said once its worker's process runs");
     }
 
     [Theory]
