@@ -93,7 +93,10 @@ internal sealed class NetnsJob : IAsyncDisposable
     /// <param name="privateDisks">Whether hosts share nothing but the store.</param>
     /// <param name="sora">The program and arguments that run <c>sora</c> with the arguments given.</param>
     /// <param name="writeJob">Writes the job file (its path, the store to name, the output directory to name).</param>
-    public static async Task<NetnsJob> CreateAsync(int hosts, bool privateDisks, Func<string[], (string, string[])> sora, Action<string, string, string> writeJob)
+    /// <param name="directoryStore">With private disks: name a directory of the job's working directory as the store anyway (each host
+    /// has its own: what the shared-directory proof must refuse), and start no Azurite.</param>
+    public static async Task<NetnsJob> CreateAsync(int hosts, bool privateDisks, Func<string[], (string, string[])> sora, Action<string, string, string> writeJob,
+        bool directoryStore = false)
     {
         ArgumentNullException.ThrowIfNull(sora);
         ArgumentNullException.ThrowIfNull(writeJob);
@@ -103,7 +106,7 @@ internal sealed class NetnsJob : IAsyncDisposable
         try
         {
             NetnsJob job;
-            if (privateDisks)
+            if (privateDisks && !directoryStore)
             {
                 // Azurite keeps its blobs on the storage host's own disk: a restarted Azurite still has them.
                 var azurite = await cluster.StartAzuriteAsync(StorageHost, Path.Combine(directory, "azurite")).ConfigureAwait(false);

@@ -348,9 +348,10 @@ public sealed partial class JobCoordinator : ReceiveActor, IWithTimers
 
         _lastCheckpoint = loaded.Latest is { Step: > 0 } ? loaded.Latest : null;
         _lastRound = loaded.Latest?.Round ?? 0;
-        if (_spec.Resume is null && _lastCheckpoint is { Stage: "dit" } done && done.Step >= _spec.TotalSteps)
+        if (_spec.Resume is null && _lastCheckpoint is { Stage: "dit", RunPublished: true } done && done.Step >= _spec.TotalSteps)
         {
-            // Launching a finished job again must not start workers that would rewrite its results from nothing.
+            // Launching a finished job again must not start workers that would rewrite its results from nothing. (A final
+            // checkpoint without published outputs is not finished: a round resumes from it and publishes them.)
             Finish(true, $"job '{_spec.Name}' is already complete: its last checkpoint is step {done.Step} of {_spec.TotalSteps} in {_ledger.Location}; remove that checkpoint directory to train it again", JobStates.Succeeded);
             return;
         }

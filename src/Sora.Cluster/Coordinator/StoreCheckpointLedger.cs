@@ -9,8 +9,9 @@ namespace Sora.Cluster.Coordinator;
 /// <summary>
 /// The checkpoint ledger over the job's store: the <c>latest</c> pointer of every training stage (<paramref name="stages"/>,
 /// in training order: the VAE's, then the DiT's), each fenced with <see cref="CheckpointFence"/> before a round starts, so
-/// no worker of an ended round commits to any stage. The job is where its furthest stage with a checkpoint is. When the
-/// store is a directory it also holds the round markers (<c>control/</c>, <see cref="WriteRoundMarkerAsync"/>).
+/// no worker of an ended round commits to any stage. The job is where its furthest stage with a checkpoint is; whether the
+/// run's outputs are published is read with it (<see cref="CommittedCheckpoint.RunPublished"/>, the <see cref="RunMarker"/>
+/// object). When the store is a directory it also holds the round markers (<c>control/</c>, <see cref="WriteRoundMarkerAsync"/>).
 /// </summary>
 public sealed class StoreCheckpointLedger(ICheckpointStore store, params string[] stages) : ICheckpointLedger
 {
@@ -23,6 +24,9 @@ public sealed class StoreCheckpointLedger(ICheckpointStore store, params string[
 
     public string Location => store.Location;
 
+    /// <summary>The object a finished run publishes last into the store (null: the ledger does not check it).</summary>
+    public string? RunMarker { get; init; } = Sora.Distributed.Store.JobStore.RunPrefix + Sora.Distributed.Pipelines.RunDirectory.SummaryName;
+
     public async Task<CommittedCheckpoint?> ReadAsync(CancellationToken cancellationToken = default)
     {
         var pointers = new List<LatestPointer?>();
@@ -31,7 +35,7 @@ public sealed class StoreCheckpointLedger(ICheckpointStore store, params string[
             pointers.Add(await fence.ReadAsync(cancellationToken).ConfigureAwait(false));
         }
 
-        return Furthest(pointers);
+        return await WithRunPublishedAsync(Furthest(pointers), cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<CommittedCheckpoint> FenceAsync(long round, CancellationToken cancellationToken = default)
@@ -42,8 +46,12 @@ public sealed class StoreCheckpointLedger(ICheckpointStore store, params string[
             pointers.Add(await fence.AdvanceAsync(round, cancellationToken).ConfigureAwait(false));
         }
 
-        return Furthest(pointers)!;
+        return (await WithRunPublishedAsync(Furthest(pointers), cancellationToken).ConfigureAwait(false))!;
     }
+
+    private async Task<CommittedCheckpoint?> WithRunPublishedAsync(CommittedCheckpoint? furthest, CancellationToken cancellationToken) =>
+        furthest is null || RunMarker is null ? furthest
+            : furthest with { RunPublished = await store.GetPropertiesAsync(RunMarker, cancellationToken).ConfigureAwait(false) is not null };
 
     public async Task<StoreMarker?> WriteRoundMarkerAsync(long round, CancellationToken cancellationToken = default)
     {

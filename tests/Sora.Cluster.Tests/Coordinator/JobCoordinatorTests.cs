@@ -311,6 +311,20 @@ public sealed class JobCoordinatorTests() : Akka.TestKit.Xunit2.TestKit(Config),
     }
 
     [Fact]
+    public void A_final_checkpoint_whose_run_outputs_were_never_published_is_resumed_to_publish_them()
+    {
+        // The last round was killed between its final checkpoint's commit and run/summary.json.
+        _ledger.Commit(step: 100, round: 3);
+        _ledger.RunPublished = false;
+        var coordinator = Start(new FaultPolicy());
+
+        var start = Join(coordinator, "a", 1).Expect<StartRound>();
+
+        start.WorkerArguments.Should().ContainInOrder("--resume", "latest");
+        _outcome.Task.IsCompleted.Should().BeFalse("a job without its outputs in the store is not complete");
+    }
+
+    [Fact]
     public void A_launch_that_asked_for_a_step_resumes_its_first_round_from_it_and_later_rounds_from_the_last_commit()
     {
         _ledger.Commit(step: 20, round: 1);

@@ -30,6 +30,9 @@ internal sealed class MemoryLedger : ICheckpointLedger
 
     public string Location => "memory";
 
+    /// <summary>Whether the run's outputs are published (what <see cref="CommittedCheckpoint.RunPublished"/> reads).</summary>
+    public bool RunPublished { get; set; } = true;
+
     public void Commit(long step, long round, string stage = "dit")
     {
         lock (_gate)
@@ -44,7 +47,7 @@ internal sealed class MemoryLedger : ICheckpointLedger
     {
         lock (_gate)
         {
-            return Task.FromResult<CommittedCheckpoint?>(Round == 0 && _step == 0 ? null : new CommittedCheckpoint(_step, Round, null) { Stage = _stage });
+            return Task.FromResult<CommittedCheckpoint?>(Round == 0 && _step == 0 ? null : new CommittedCheckpoint(_step, Round, null) { Stage = _stage, RunPublished = RunPublished });
         }
     }
 

@@ -3,7 +3,10 @@ using Sora.Cluster.Coordinator;
 
 namespace Sora.Cluster.Tests.Coordinator;
 
-/// <summary>The round markers of the shared-directory proof: written into a directory store, none for a blob store.</summary>
+/// <summary>
+/// The coordinator's view of a job's store: where the job is (the furthest stage with a checkpoint, and whether the run's
+/// outputs are published), and the round markers of the shared-directory proof (written into a directory store, none for a blob store).
+/// </summary>
 public sealed class StoreCheckpointLedgerTests : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("sora-ledger-").FullName;
@@ -22,6 +25,26 @@ public sealed class StoreCheckpointLedgerTests : IDisposable
         fourth.Nonce.Should().NotBe(third.Nonce);
         File.Exists(third.Path).Should().BeFalse("an ended round's marker is removed");
         (await File.ReadAllTextAsync(fourth.Path)).Should().Be(fourth.Nonce);
+    }
+
+    [Fact]
+    public async Task The_job_is_at_its_furthest_stage_and_complete_only_once_its_run_outputs_are_published()
+    {
+        var store = new LocalDirectoryStore(_directory);
+        var ledger = new StoreCheckpointLedger(store, "vae/checkpoints", "dit/checkpoints");
+        (await ledger.ReadAsync()).Should().BeNull("nothing was ever fenced or committed");
+        await ledger.FenceAsync(1);
+        await store.PutBytesAsync("vae/checkpoints/latest", System.Text.Encoding.UTF8.GetBytes("{\"step\":8,\"manifest\":\"vae/checkpoints/step-000000008/manifest.json\",\"round\":1}"));
+
+        var inVae = (await ledger.ReadAsync())!;
+        await store.PutBytesAsync("dit/checkpoints/latest", System.Text.Encoding.UTF8.GetBytes("{\"step\":100,\"manifest\":\"dit/checkpoints/step-000000100/manifest.json\",\"round\":1}"));
+        var final = (await ledger.ReadAsync())!;
+        await store.PutBytesAsync("run/summary.json", "{}"u8.ToArray());
+        var published = (await ledger.ReadAsync())!;
+
+        (inVae.Stage, inVae.Step).Should().Be(("vae", 8L));
+        (final.Stage, final.Step, final.RunPublished).Should().Be(("dit", 100L, false), "the final checkpoint is committed before the run's outputs are published");
+        published.RunPublished.Should().BeTrue();
     }
 
     [Fact]

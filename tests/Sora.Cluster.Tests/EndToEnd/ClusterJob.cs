@@ -15,8 +15,10 @@ internal static class ClusterJob
     /// each host's own working directory and Azurite on host 0 as the job's store.
     /// </summary>
     /// <param name="generatedData">Whether the job reads a generated Parquet dataset (<c>data.generate</c>, written once into the store by the coordinator) instead of clips made in memory.</param>
+    /// <param name="coordinatorTimeout">Seconds an agent's workers train on without the coordinator.</param>
+    /// <param name="directoryStore">With private disks, a directory store anyway (each host its own: see <see cref="NetnsJob.CreateAsync"/>).</param>
     public static Task<NetnsJob> CreateAsync(int hosts, int maxRestarts = 3, double hangTimeout = 60, int ditSteps = 16, int checkpointEvery = 4, bool privateDisks = false,
-        int vaeSteps = 6, bool generatedData = false) =>
+        int vaeSteps = 6, bool generatedData = false, double coordinatorTimeout = 5, bool directoryStore = false) =>
         NetnsJob.CreateAsync(hosts, privateDisks, SoraProcess.Command, (file, store, output) =>
             SoraProcess.WriteTinyJob(Path.GetDirectoryName(file)!, ditSteps, vaeSteps: vaeSteps, dataset: generatedData ? "data/shapes" : null, extraYaml: string.Create(CultureInfo.InvariantCulture, $"""
                 output: {output}
@@ -27,15 +29,15 @@ internal static class ClusterJob
                 fault:
                   max_restarts: {maxRestarts}
                   hang_timeout: {hangTimeout}
-                  coordinator_timeout: 5
+                  coordinator_timeout: {coordinatorTimeout}
                   rendezvous_wait: 2
-                """)));
+                """)), directoryStore);
 
     /// <summary>A cluster running the job: the coordinator on host 0 and an agent of <paramref name="workersPerHost"/> workers on every other host.</summary>
     public static async Task<NetnsJob> StartAsync(int hosts, string nodes, int workersPerHost, int maxRestarts = 3, double hangTimeout = 60, int ditSteps = 16, bool privateDisks = false,
-        int vaeSteps = 6, int checkpointEvery = 4, bool generatedData = false)
+        int vaeSteps = 6, int checkpointEvery = 4, bool generatedData = false, double coordinatorTimeout = 5)
     {
-        var job = await CreateAsync(hosts, maxRestarts, hangTimeout, ditSteps, checkpointEvery, privateDisks, vaeSteps, generatedData);
+        var job = await CreateAsync(hosts, maxRestarts, hangTimeout, ditSteps, checkpointEvery, privateDisks, vaeSteps, generatedData, coordinatorTimeout);
         job.StartCoordinator(nodes);
         for (var host = 1; host < hosts; host++)
         {
