@@ -97,6 +97,9 @@ internal static class StandaloneTraining
     {
         public string Location => "nowhere (checkpointing is off: --checkpoint-every 0)";
 
+        public Task<Stream> OpenRunObjectAsync(string name, CancellationToken cancellationToken = default) =>
+            Task.FromException<Stream>(new StoredObjectNotFoundException($"'{name}': this run keeps no store (checkpointing is off)"));
+
         public Task<CommittedCheckpoint?> ReadAsync(CancellationToken cancellationToken = default) => Task.FromResult<CommittedCheckpoint?>(null);
 
         public Task<CommittedCheckpoint> FenceAsync(long round, CancellationToken cancellationToken = default) => Task.FromResult(new CommittedCheckpoint(0, round, null));

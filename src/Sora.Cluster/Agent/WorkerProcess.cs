@@ -349,12 +349,22 @@ public sealed class WorkerProcess : ReceiveActor, IWithTimers
         return new WorkerReport(_rank, pid, state, _stage, _step, _totalSteps, (DateTime.UtcNow - _lastOutput).TotalSeconds, _loss, _stepSeconds, resident) { Metrics = _metrics };
     }
 
-    /// <summary>Hands a sample video the worker wrote to the agent (for the coordinator's dashboard); one too large for the control plane is only logged.</summary>
+    /// <summary>
+    /// Tells the agent of a sample video the worker wrote (for the coordinator's dashboard): by its name in the job's store,
+    /// where the worker published it and the coordinator reads it; only a job without a store sends the bytes, locally
+    /// (one too large for the control plane is only logged).
+    /// </summary>
     private void SendSample(SampleFile sample)
     {
         try
         {
             var size = new FileInfo(sample.Path).Length;
+            if (sample.Object is { } stored)
+            {
+                Context.Parent.Tell(new SampleVideo(sample.Index, sample.Prompt, sample.Step, "video/mp4", []) { Object = stored, Bytes = size });
+                return;
+            }
+
             if (size > MaxSampleBytes)
             {
                 _log?.Write($"sample {sample.Path} is {size / 1e6:F1} MB, over the {MaxSampleBytes / 1e6:F0} MB the dashboard takes: not sent");

@@ -26,7 +26,12 @@ public static class CoordinatorApi
 
     /// <summary>Adds the authentication and the endpoints to <paramref name="app"/>.</summary>
     /// <remarks>The endpoints that ask the coordinator take a <see cref="CoordinatorClient"/> from the app's services.</remarks>
-    public static void Map(WebApplication app, string token, JobMetrics metrics, DashboardSessions sessions)
+    /// <param name="app">The web application.</param>
+    /// <param name="token">The job token (the bearer token).</param>
+    /// <param name="metrics">The job's state the endpoints read.</param>
+    /// <param name="sessions">The dashboard's links and sessions.</param>
+    /// <param name="store">The job's store, where published sample videos are read (null: none; samples came with their bytes).</param>
+    public static void Map(WebApplication app, string token, JobMetrics metrics, DashboardSessions sessions, ICheckpointLedger? store = null)
     {
         ArgumentNullException.ThrowIfNull(app);
         ArgumentNullException.ThrowIfNull(metrics);
@@ -81,8 +86,29 @@ public static class CoordinatorApi
         app.MapGet("/api/history", (double? after) => Results.Json(metrics.History(after ?? 0)));
         app.MapGet("/api/checkpoints", () => Results.Json(metrics.Checkpoints));
         app.MapGet("/api/samples", () => Results.Json(metrics.Samples));
-        app.MapGet("/api/samples/{index:int}/video", (int index) =>
-            metrics.SampleData(index) is { } sample ? Results.Bytes(sample.Data, sample.ContentType, enableRangeProcessing: true) : Results.NotFound(new { error = $"no sample video for prompt {index} yet" }));
+        app.MapGet("/api/samples/{index:int}/video", async (int index, CancellationToken cancellation) =>
+        {
+            switch (metrics.SampleData(index))
+            {
+                case null:
+                    return Results.NotFound(new { error = $"no sample video for prompt {index} yet" });
+                case { Object: { } name } sample when store is not null:
+                    // Read from the job's store, where the worker published it: the control plane carried only its name.
+                    try
+                    {
+                        return Results.Stream(await store.OpenRunObjectAsync(name, cancellation).ConfigureAwait(false), sample.ContentType, enableRangeProcessing: true);
+                    }
+                    catch (Sora.Checkpoint.Stores.CheckpointStoreException error)
+                    {
+                        return Results.Problem($"the sample video {name} could not be read from the job's store: {error.Message}", statusCode: 502);
+                    }
+
+                case { Object: null } sample:
+                    return Results.Bytes(sample.Data, sample.ContentType, enableRangeProcessing: true);
+                default:
+                    return Results.NotFound(new { error = $"the sample video of prompt {index} is in a store this coordinator cannot read" });
+            }
+        });
         app.MapGet("/api/events", (HttpContext context) => StreamEventsAsync(context, metrics));
         app.MapPost("/api/stop", async (CoordinatorClient coordinator) => Results.Json(await coordinator.StopAsync("sora stop (HTTP API)", AskTimeout).ConfigureAwait(false)));
     }

@@ -23,4 +23,12 @@ public interface ICheckpointLedger
     /// (the proof that the nodes share the directory). Null for a blob store, which every node reaches by URL.
     /// </summary>
     Task<StoreMarker?> WriteRoundMarkerAsync(long round, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Opens an object the run published under <c>run/</c> in the job's store (a sample video the dashboard plays: workers
+    /// publish their samples there and send only the name through the control plane).
+    /// </summary>
+    /// <exception cref="ArgumentException">The name is not under <c>run/</c>.</exception>
+    /// <exception cref="Sora.Checkpoint.Stores.StoredObjectNotFoundException">No such object.</exception>
+    Task<Stream> OpenRunObjectAsync(string name, CancellationToken cancellationToken = default);
 }

@@ -74,6 +74,17 @@ public sealed class StoreCheckpointLedger(ICheckpointStore store, params string[
         return new StoreMarker(directory.PathOf(name), nonce);
     }
 
+    public async Task<Stream> OpenRunObjectAsync(string name, CancellationToken cancellationToken = default)
+    {
+        Sora.Data.Storage.ObjectName.Validate(name, nameof(name));
+        if (!name.StartsWith(Sora.Distributed.Store.JobStore.RunPrefix, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"'{name}' is not a run output (under {Sora.Distributed.Store.JobStore.RunPrefix})", nameof(name));
+        }
+
+        return await store.OpenReadAsync(name, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>The marker of <paramref name="round"/> in the store.</summary>
     public static string MarkerName(long round) => $"{ControlFolder}/round-{round.ToString(CultureInfo.InvariantCulture)}.nonce";
 

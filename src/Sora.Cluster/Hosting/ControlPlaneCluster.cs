@@ -26,8 +26,11 @@ public static class ControlPlaneCluster
     /// <summary>How long reachability must be stable before the Split Brain Resolver downs the unreachable side.</summary>
     public static readonly TimeSpan StableAfter = TimeSpan.FromSeconds(4);
 
-    /// <summary>The largest message between members: a sample video for the dashboard (up to WorkerProcess.MaxSampleBytes, base64 in JSON) fits.</summary>
-    public const int MaximumFrameBytes = 8_000_000;
+    /// <summary>
+    /// The largest message between members: a heartbeat carrying every worker's metrics of a large node fits with room to
+    /// spare. Sample videos never travel here: workers publish them to the job's store and send their names.
+    /// </summary>
+    public const int MaximumFrameBytes = 1_000_000;
 
     /// <summary>The Akka address of a node: <c>akka.tcp://sora@HOST:PORT</c>.</summary>
     public static string Address(string host, int port) => $"akka.tcp://{ClusterRoles.SystemName}@{host}:{port}";

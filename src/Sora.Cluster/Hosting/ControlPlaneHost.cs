@@ -71,7 +71,7 @@ public static class ControlPlaneHost
         var app = builder.Build();
         await using (app.ConfigureAwait(false))
         {
-            CoordinatorApi.Map(app, token, metrics, sessions);
+            CoordinatorApi.Map(app, token, metrics, sessions, ledger);
             try
             {
                 await app.StartAsync(cancellation).ConfigureAwait(false);

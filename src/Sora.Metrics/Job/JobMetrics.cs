@@ -141,12 +141,12 @@ public sealed class JobMetrics
         }
     }
 
-    /// <summary>A sample's video bytes and content type, or null.</summary>
-    public (byte[] Data, string ContentType)? SampleData(int index)
+    /// <summary>A sample's video: its bytes, or the object that holds it in the job's store, and its content type; null when there is none.</summary>
+    public (byte[] Data, string? Object, string ContentType)? SampleData(int index)
     {
         lock (_gate)
         {
-            return _samples.TryGetValue(index, out var s) ? (s.Data, s.View.ContentType) : null;
+            return _samples.TryGetValue(index, out var s) ? (s.Data, s.View.Object, s.View.ContentType) : null;
         }
     }
 
@@ -165,8 +165,8 @@ public sealed class JobMetrics
         ArgumentNullException.ThrowIfNull(video);
         lock (_gate)
         {
-            var view = new SampleView(video.Index, video.Prompt, "dit", video.Step, at, video.Data.LongLength, video.ContentType,
-                $"/api/samples/{video.Index}/video?step={video.Step}");
+            var view = new SampleView(video.Index, video.Prompt, "dit", video.Step, at, video.Object is null ? video.Data.LongLength : video.Bytes, video.ContentType,
+                $"/api/samples/{video.Index}/video?step={video.Step}") { Object = video.Object };
             _samples[video.Index] = (view, video.Data);
         }
 

@@ -106,12 +106,26 @@ public sealed record HistoryPoint(
 public sealed record CheckpointView(string Stage, long Step, long Bytes, double SaveSeconds, DateTimeOffset? CommittedAt, string Store);
 
 /// <summary>A sample video training wrote (<c>GET /api/samples</c>); the video is at <see cref="Url"/>.</summary>
-public sealed record SampleView(int Index, string Prompt, string Stage, long Step, DateTimeOffset At, long Bytes, string ContentType, string Url);
+public sealed record SampleView(int Index, string Prompt, string Stage, long Step, DateTimeOffset At, long Bytes, string ContentType, string Url)
+{
+    /// <summary>Where the video is in the job's store (<c>run/samples/…</c>); null when its bytes came with the message (a job without a store).</summary>
+    public string? Object { get; init; }
+}
 
-/// <summary>A sample video as rank 0's agent sends it to the coordinator.</summary>
+/// <summary>
+/// A sample video as rank 0's agent tells the coordinator of it: by its name in the job's store (<see cref="Object"/>; the
+/// coordinator reads it from there), or, for a job without a store, with its bytes.
+/// </summary>
 /// <param name="Index">The prompt's index in the job's sampling prompts.</param>
 /// <param name="Prompt">The prompt.</param>
 /// <param name="Step">The DiT step the sample was made at.</param>
 /// <param name="ContentType">"video/mp4".</param>
-/// <param name="Data">The file's bytes.</param>
-public sealed record SampleVideo(int Index, string Prompt, long Step, string ContentType, byte[] Data);
+/// <param name="Data">The file's bytes (empty when <see cref="Object"/> names it).</param>
+public sealed record SampleVideo(int Index, string Prompt, long Step, string ContentType, byte[] Data)
+{
+    /// <summary>The video's object name in the job's store (<c>run/samples/…</c>), or null.</summary>
+    public string? Object { get; init; }
+
+    /// <summary>Its size in bytes (known to the worker that wrote it).</summary>
+    public long Bytes { get; init; }
+}

@@ -70,6 +70,9 @@ internal sealed class MemoryLedger : ICheckpointLedger
         }
     }
 
+    public Task<Stream> OpenRunObjectAsync(string name, CancellationToken cancellationToken = default) =>
+        Task.FromException<Stream>(new Sora.Checkpoint.Stores.StoredObjectNotFoundException($"'{name}' is not in the memory ledger"));
+
     public Task<StoreMarker?> WriteRoundMarkerAsync(long round, CancellationToken cancellationToken = default)
     {
         if (StoreDirectory is null)

@@ -68,7 +68,7 @@ public sealed partial class MetricsPipelineTests(RunningJob job)
             .Should().Equal(ranks.EnumerateArray().Select(r => r.GetProperty("node").GetString()));
 
         var checkpoints = await Get("api/checkpoints");
-        var first = checkpoints.EnumerateArray().First(c => c.GetProperty("step").GetInt64() == 25);
+        var first = checkpoints.EnumerateArray().First(c => c.GetProperty("stage").GetString() == "dit" && c.GetProperty("step").GetInt64() == 25);
         first.GetProperty("bytes").GetInt64().Should().BeGreaterThan(0);
         first.GetProperty("committedAt").ValueKind.Should().Be(JsonValueKind.String);
         (await Get("api/job")).GetProperty("lastCheckpoint").GetProperty("step").GetInt64().Should().BeGreaterThanOrEqualTo(25);
@@ -79,6 +79,7 @@ public sealed partial class MetricsPipelineTests(RunningJob job)
 
         var sample = (await Get("api/samples"))[0];
         sample.GetProperty("prompt").GetString().Should().Be("a red circle moves right");
+        sample.GetProperty("object").GetString().Should().StartWith("run/samples/", "the worker published the video to the job's store and sent only its name; the coordinator reads it from there");
         var video = await job.Client.GetByteArrayAsync(sample.GetProperty("url").GetString()!.TrimStart('/'));
         System.Text.Encoding.ASCII.GetString(video, 4, 4).Should().Be("ftyp", "the sample is an MP4 file");
         (await job.Client.GetAsync("api/samples/7/video")).StatusCode.Should().Be(HttpStatusCode.NotFound);

@@ -204,6 +204,11 @@ public sealed class JobMetricsTests
         metrics.Samples.Select(s => (s.Index, s.Step, s.Bytes)).Should().Equal((0, 40L, 3L), (1, 40L, 1L));
         metrics.SampleData(0)!.Value.Data.Should().Equal(3, 4, 5);
         metrics.SampleData(2).Should().BeNull();
+
+        // A job with a store: the message names the published video, the bytes stay in the store.
+        metrics.AddSample(new SampleVideo(1, "square", 60, "video/mp4", []) { Object = "run/samples/step-000060/01-square.mp4", Bytes = 4096 }, T0.AddSeconds(2));
+        metrics.Samples.Single(s => s.Index == 1).Should().Match<SampleView>(s => s.Object == "run/samples/step-000060/01-square.mp4" && s.Bytes == 4096 && s.Step == 60);
+        metrics.SampleData(1)!.Value.Object.Should().Be("run/samples/step-000060/01-square.mp4");
     }
 
     internal static JobStatus Status(long round, int worldSize) => new(
