@@ -67,7 +67,7 @@ internal static class EvalCommand
             var progress = new Progress<string>(m => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(m)}[/]"));
             var (report, dataset) = Evaluate(directory, parse.GetValue(seed), parse.GetValue(prompts), parse.GetValue(real), progress,
                 sampling.Apply(parse, directory.LoadJob()), parse.GetValue(renoise));
-            var table = new Table().Border(TableBorder.Rounded).AddColumns("prompt", "background", "colour", "direction", "objects (frames with one)", "shape");
+            var table = new Table().Border(TableBorder.Rounded).AddColumns("prompt", "background", "colour", "direction", "objects (frames with one)", "shape", "clean background");
             foreach (var p in report.Prompts)
             {
                 table.AddRow(
@@ -76,7 +76,8 @@ internal static class EvalCommand
                     Mark(p.ColorCorrect, p.MeasuredColor),
                     Mark(p.DirectionCorrect, p.MeasuredDirection),
                     Mark(p.OneObject, $"{p.Objects} ({p.SingleObjectShare:P0})"),
-                    Mark(p.ShapeCorrect, p.MeasuredShape));
+                    Mark(p.ShapeCorrect, p.MeasuredShape),
+                    Mark(p.CleanBackground >= Evaluation.Goals.CleanBackground, $"{p.CleanBackground:P0}"));
             }
 
             AnsiConsole.Write(table);
@@ -84,7 +85,7 @@ internal static class EvalCommand
             foreach (var (name, value) in report.Accuracy.Named())
             {
                 var reached = value >= goals[name];
-                AnsiConsole.MarkupLine($"{name + " accuracy",-20} [bold]{value:P0}[/] (goal ≥ {goals[name]:P0}: {(reached ? "[green]reached[/]" : "[red]not yet[/]")})");
+                AnsiConsole.MarkupLine($"{name + " accuracy",-26} [bold]{value:P0}[/] (goal ≥ {goals[name]:P0}: {(reached ? "[green]reached[/]" : "[red]not yet[/]")})");
             }
 
             if (dataset is not null)
@@ -129,6 +130,7 @@ internal static class EvalCommand
             DirectionAccuracy = accuracy.Direction,
             OneObjectAccuracy = accuracy.OneObject,
             ShapeAccuracy = accuracy.Shape,
+            CleanBackground = accuracy.CleanBackground,
             Sampling = new { sampling.Steps, sampling.GuidanceScale },
             Evaluation.Goals,
             Dataset = dataset,
