@@ -19,6 +19,14 @@ public class JobConfigTests
         var tiny = JobConfig.Load(Path.Combine(configs, "tiny.yaml"));
         tiny.Sampling.Prompts.Should().NotBeEmpty();
         tiny.Training.EmaDecay.Should().NotBeNull();
+
+        // Both write and read one dataset (data.generate writes it once): describing it differently would train one of
+        // them on clips its own keys do not describe.
+        var framesJob = JobConfig.Load(Path.Combine(configs, "tiny-frames.yaml"));
+        var frames = framesJob.Data;
+        (framesJob.Seed, frames.Path, frames.Samples, frames.HeldOut, frames.ShapeSize).Should().Be((tiny.Seed, tiny.Data.Path, tiny.Data.Samples, tiny.Data.HeldOut, tiny.Data.ShapeSize));
+        frames.Sizes.Should().Equal(tiny.Data.Sizes);
+        frames.Lengths.Should().Equal(tiny.Data.Lengths);
     }
 
     [Fact]
