@@ -96,3 +96,38 @@ wait_for_exit() {
     sleep 0.2
   done
 }
+
+# with_store JOB STORE: prints the job file JOB with checkpoint.store set to STORE when it names none (a block `checkpoint:`
+# gets the key as its first entry; a job without the section gets one). A store the job names is kept, whatever it is.
+with_store() {
+  awk -v store="$2" '
+    function flush(   i, indent) {
+      if (!has_store) {
+        indent = "  "
+        for (i = 1; i <= n; i++) if (match(block[i], /^[ \t]+[^ \t#]/)) { indent = substr(block[i], 1, RLENGTH - 1); break }
+        print indent "store: " store
+      }
+      for (i = 1; i <= n; i++) print block[i]
+      n = 0; inside = 0
+    }
+    inside && /^[^ \t#]/ { flush() }
+    inside { block[++n] = $0; if ($0 ~ /^[ \t]+store:/) has_store = 1; next }
+    /^checkpoint:[ \t]*[^ \t#]/ { print "up.sh: write the job'\''s checkpoint: section as a block (one key per line) or name checkpoint.store in it" > "/dev/stderr"; bad = 1; exit 3 }
+    /^checkpoint:/ { print; seen = 1; inside = 1; has_store = 0; next }
+    { print }
+    END { if (bad) exit 3; if (inside) flush(); if (!seen) { print ""; print "checkpoint:"; print "  store: " store } }
+  ' "$1"
+}
+
+# store_of JOB: the checkpoint.store a job file names (after with_store, it names one).
+store_of() {
+  awk '/^[^ \t#]/ { inside = ($0 ~ /^checkpoint:/) } inside && /^[ \t]+store:/ { sub(/^[ \t]+store:[ \t]*/, ""); sub(/[ \t]+#.*$/, ""); gsub(/["\047]/, ""); print; exit }' "$1"
+}
+
+# development_storage ENDPOINT: the connection string of Azurite's development account at ENDPOINT (http://HOST:PORT). Its key
+# is public, documented by Microsoft for the emulators and useless elsewhere.
+development_storage() {
+  local account=devstoreaccount1
+  local key="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+  echo "DefaultEndpointsProtocol=http;AccountName=$account;AccountKey=$key;BlobEndpoint=$1/$account;"
+}

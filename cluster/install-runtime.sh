@@ -54,6 +54,7 @@ esac
 say "installing $PACKAGES"
 export DEBIAN_FRONTEND=noninteractive
 attempt=1
+# shellcheck disable=SC2086 # $PACKAGES is a word list (POSIX sh has no arrays): one word per package
 until apt-get -o DPkg::Lock::Timeout=300 update -qq && apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends $PACKAGES >/dev/null; do
   [ "$attempt" -ge 3 ] && die "apt-get install failed three times"
   say "apt-get failed (attempt $attempt), retrying in $((attempt * 10)) s"

@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
 # A local 2-host Sora cluster on this machine: three network-namespace hosts from cluster/netns.sh, `sora coordinator`
-# on host 0, `sora agent` on hosts 1 and 2, and a Prometheus on host 0 scraping the coordinator's /metrics with the
-# job's token (cluster/prometheus.yml). The coordinator's API and dashboard and Prometheus's UI are forwarded to this
-# machine's loopback (socat), since the hosts' addresses are reachable only from inside their namespaces.
-# Needs root (network namespaces). cluster/down.sh stops it all.
+# on host 0, `sora agent` on hosts 1 and 2, Azurite (the job's store) and a Prometheus on host 0 scraping the
+# coordinator's /metrics with the job's token (cluster/prometheus.yml). The hosts share nothing but the store, like
+# separate machines: each has its own working directory DIR/work (its disk: DIR/hosts/host-i), and the job's
+# checkpoint.store is az://sora/JOB-NAME in Azurite. The coordinator's API and dashboard, Prometheus's UI and Azurite are
+# forwarded to this machine's loopback (socat), since the hosts' addresses are reachable only from inside their
+# namespaces. Needs root (namespaces). cluster/down.sh stops it all.
 #
 #   cluster/up.sh [--config JOB.yaml] [--name NAME] [--state DIR] [--api-port PORT] [--prometheus-port PORT]
-#                 [--nproc-per-node N] [--parallel ddp|fsdp] [--scrape-interval 5s] [--sora "COMMAND"]
+#                 [--azurite-port PORT] [--nproc-per-node N] [--parallel ddp|fsdp] [--scrape-interval 5s]
+#                 [--sora "COMMAND"]
 #
-#   --config            the job (default configs/tiny.yaml); relative paths in it are relative to DIR/work
+#   --config            the job (default configs/tiny.yaml); relative paths in it are relative to DIR/work, and a job
+#                       that names no checkpoint.store gets az://sora/NAME (the copy that runs: DIR/job.yaml)
 #   --name              the cluster's name: namespaces NAME-0..2 and NAME-net (default sora-up)
-#   --state             pids, logs, the token, the job's working directory and Prometheus's data (default /tmp/sora-cluster)
+#   --state             pids, logs, the token, the job, the hosts' disks and Prometheus's data (default /tmp/sora-cluster)
 #   --api-port          loopback port of the coordinator's API and dashboard (default 8080)
 #   --prometheus-port   loopback port of Prometheus (default 9090)
+#   --azurite-port      loopback port of Azurite, the store (default 10000; DIR/store.env has its connection string)
 #   --sora              how to run sora (default: dotnet on the built artifacts/bin/Sora.Cli/release/sora.dll)
 set -euo pipefail
 
@@ -22,9 +27,11 @@ CLUSTER_DIR="$ROOT/cluster"
 . "$CLUSTER_DIR/cluster-state.sh"
 
 config="$ROOT/configs/tiny.yaml"
-api_port=8080 prometheus_port=9090 nproc=1 parallel=ddp interval=5s sora=""
-readonly AKKA_PORT=29400 STORE_PORT=29401 API_PORT_IN=8080 PROMETHEUS_PORT_IN=9090
-readonly READY_TIMEOUT=180 SCRAPE_TIMEOUT=90
+api_port=8080 prometheus_port=9090 azurite_port=10000 nproc=1 parallel=ddp interval=5s sora=""
+readonly AKKA_PORT=29400 STORE_PORT=29401 API_PORT_IN=8080 PROMETHEUS_PORT_IN=9090 AZURITE_PORT_IN=10000
+readonly READY_TIMEOUT=180 SCRAPE_TIMEOUT=90 AZURITE_TIMEOUT=60
+# The store of a job that names none: a prefix per job (its name) in one container.
+readonly STORE_CONTAINER=az://sora
 while [ $# -gt 0 ]; do
   case "$1" in
     --config) config="${2:?--config needs a file}"; shift 2 ;;
@@ -32,6 +39,7 @@ while [ $# -gt 0 ]; do
     --state) STATE_DIR="${2:?--state needs a directory}"; shift 2 ;;
     --api-port) api_port="${2:?}"; shift 2 ;;
     --prometheus-port) prometheus_port="${2:?}"; shift 2 ;;
+    --azurite-port) azurite_port="${2:?}"; shift 2 ;;
     --nproc-per-node) nproc="${2:?}"; shift 2 ;;
     --parallel) parallel="${2:?}"; shift 2 ;;
     --scrape-interval) interval="${2:?}"; shift 2 ;;
@@ -42,14 +50,16 @@ while [ $# -gt 0 ]; do
 done
 
 require_root up.sh
-for tool in ip socat curl prometheus; do
+for tool in ip nsenter unshare socat curl prometheus; do
   command -v "$tool" >/dev/null || die "'$tool' is not installed: run scripts/bootstrap.sh"
 done
+azurite="$ROOT/tools/node/node_modules/.bin/azurite-blob"
+[ -x "$azurite" ] || die "Azurite is not installed ($azurite is missing): run scripts/bootstrap.sh"
 [ -r "$config" ] || die "cannot read the job file '$config'"
 config="$(cd "$(dirname "$config")" && pwd)/$(basename "$config")"
-for port in "$api_port" "$prometheus_port"; do
+for port in "$api_port" "$prometheus_port" "$azurite_port"; do
   if ! [[ "$port" =~ ^[0-9]{1,5}$ ]] || ((port < 1 || port > 65535)); then die "'$port' is not a TCP port"; fi
-  ! port_in_use "$port" || die "port $port on 127.0.0.1 is in use (choose another with --api-port/--prometheus-port)"
+  ! port_in_use "$port" || die "port $port on 127.0.0.1 is in use (choose another with --api-port/--prometheus-port/--azurite-port)"
 done
 if [ -z "$sora" ]; then
   dll="$ROOT/artifacts/bin/Sora.Cli/release/sora.dll"
@@ -64,8 +74,11 @@ fi
 
 mkdir -p "$STATE_DIR"
 rm -rf "$STATE_DIR/logs" "$STATE_DIR/prometheus" "$(pid_file)"
-mkdir -p "$STATE_DIR/logs" "$STATE_DIR/work/.sora" "$STATE_DIR/prometheus"
+mkdir -p "$STATE_DIR/logs" "$STATE_DIR/work" "$STATE_DIR/prometheus"
 echo "$CLUSTER_NAME" >"$STATE_DIR/name"
+job="$STATE_DIR/job.yaml"
+job_name="$(awk '/^name:/ { gsub(/["\047]/, "", $2); print $2; exit }' "$config")"
+with_store "$config" "$STORE_CONTAINER/${job_name:-job}" >"$job" || die "cannot give the job '$config' a store"
 # Whatever fails from here on takes down what was started.
 take_down_on_failure() {
   local status=$?
@@ -77,15 +90,16 @@ take_down_on_failure() {
 }
 trap take_down_on_failure EXIT
 
-say "making hosts $CLUSTER_NAME-0..2 (cluster/netns.sh)"
-hosts_output="$("$CLUSTER_DIR/netns.sh" up "$CLUSTER_NAME" 3)"
-mapfile -t hosts <<<"$hosts_output"
+say "making hosts $CLUSTER_NAME-0..2 with private disks (cluster/netns.sh)"
+hosts_output="$("$CLUSTER_DIR/netns.sh" up "$CLUSTER_NAME" 3 --private "$STATE_DIR/work" --disks "$STATE_DIR/hosts")"
+mapfile -t hosts < <(grep '^host ' <<<"$hosts_output")
 [ "${#hosts[@]}" = 3 ] || die "cluster/netns.sh up $CLUSTER_NAME 3 printed: $hosts_output"
 addr() { echo "${hosts[$1]}" | awk '{ print $3 }'; }
 coordinator_addr="$(addr 0)"
 
-# The job's token, made here so that every process and Prometheus read one file (0600 before anything is written).
-token_file="$STATE_DIR/work/.sora/token"
+# The job's token, made here so that every process and Prometheus read one file (0600 before anything is written); like
+# a secret mounted into every pod, it is the one file the hosts share.
+token_file="$STATE_DIR/token"
 (umask 077 && head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$token_file")
 
 # start NAME HOST ARGS...: runs ARGS inside host HOST from the job's working directory, in a session of its own (so
@@ -106,8 +120,18 @@ forward() {
   record_pid "forward-$port" "$!"
 }
 
-say "starting the coordinator on host 0 ($coordinator_addr), job $config"
-start coordinator 0 "${SORA[@]}" coordinator "$config" --listen "$coordinator_addr:$AKKA_PORT" --api-listen "$coordinator_addr:$API_PORT_IN" \
+say "starting Azurite on host 0 ($coordinator_addr:$AZURITE_PORT_IN), its blobs on host 0's disk"
+start azurite 0 "$azurite" --blobHost "$coordinator_addr" --blobPort "$AZURITE_PORT_IN" --location "$STATE_DIR/work/azurite" \
+  --disableTelemetry --skipApiVersionCheck
+wait_until "$AZURITE_TIMEOUT" "Azurite" azurite "grep -q 'successfully listens' '$STATE_DIR/logs/azurite.log'"
+forward "$azurite_port" 0 "$AZURITE_PORT_IN"
+# The emulator's development account (its key is public); every sora process reaches the store through it.
+AZURE_STORAGE_CONNECTION_STRING="$(development_storage "http://$coordinator_addr:$AZURITE_PORT_IN")"
+export AZURE_STORAGE_CONNECTION_STRING
+(umask 077 && echo "AZURE_STORAGE_CONNECTION_STRING='$(development_storage "http://127.0.0.1:$azurite_port")'" >"$STATE_DIR/store.env")
+
+say "starting the coordinator on host 0 ($coordinator_addr), job $config (store: $(store_of "$job"))"
+start coordinator 0 "${SORA[@]}" coordinator "$job" --listen "$coordinator_addr:$AKKA_PORT" --api-listen "$coordinator_addr:$API_PORT_IN" \
   --store-port "$STORE_PORT" --nnodes 2 --parallel "$parallel" --token-file "$token_file"
 forward "$api_port" 0 "$API_PORT_IN"
 api="http://127.0.0.1:$api_port"
@@ -143,5 +167,7 @@ else
 fi
 echo "API token:  $token_file"
 echo "Prometheus: $prometheus_url  (scraping $coordinator_addr:$API_PORT_IN/metrics every $interval; Grafana: cluster/grafana/)"
-echo "logs:       $STATE_DIR/logs  (the job's output: $STATE_DIR/work)"
+echo "store:      $(store_of "$job") in Azurite on host 0 ($coordinator_addr:$AZURITE_PORT_IN), forwarded to 127.0.0.1:$azurite_port; from here:"
+echo "            (. $STATE_DIR/store.env && export AZURE_STORAGE_CONNECTION_STRING && ./sora checkpoints list --store $(store_of "$job") --prefix dit/checkpoints)"
+echo "logs:       $STATE_DIR/logs  (each host's working directory $STATE_DIR/work: $STATE_DIR/hosts/host-<i>$STATE_DIR/work)"
 echo "stop:       cluster/down.sh --name $CLUSTER_NAME --state $STATE_DIR"

@@ -33,6 +33,7 @@ APT_PACKAGES=(
   prometheus            # Prometheus 2.42 and promtool: the monitoring tests and cluster/up.sh start their own on a
                         # loopback port with a temporary --storage.tsdb.path; nothing uses the package's service
   socat curl            # cluster/up.sh: forwards the namespaced coordinator and Prometheus to loopback; health checks
+  shellcheck            # a test runs it on every shell script of the repository (Sora.Deploy.Tests, ShellScriptTests)
 )
 
 SUDO=""

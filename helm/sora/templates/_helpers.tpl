@@ -57,6 +57,23 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- printf "%s-nodes" (include "sora.fullname" .) }}
 {{- end }}
 
+{{/* The storage emulator's Deployment, Service, Secret and claim share this name. */}}
+{{- define "sora.emulatorName" -}}
+{{- printf "%s-emulator" (include "sora.fullname" .) }}
+{{- end }}
+
+{{/* Azurite's blob port. Fixed: 10000 is among the ports for which the Azure SDK parses the account from the
+URL's path (an emulator's path-style URL) rather than from the host name. */}}
+{{- define "sora.emulatorPort" -}}
+10000
+{{- end }}
+
+{{/* The emulator's public development account (Microsoft documents its key for the emulators; it guards nothing). */}}
+{{- define "sora.emulatorConnectionString" -}}
+{{- $endpoint := printf "http://%s.%s.svc.%s:%s/devstoreaccount1" (include "sora.emulatorName" .) .Release.Namespace .Values.clusterDomain (include "sora.emulatorPort" .) }}
+{{- printf "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=%s;" $endpoint }}
+{{- end }}
+
 {{- define "sora.jobConfigMapName" -}}
 {{- default (printf "%s-job" (include "sora.fullname" .)) .Values.job.existingConfigMap }}
 {{- end }}
@@ -103,6 +120,51 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- if and (not .Values.job.existingConfigMap) (not .Values.job.config) }}
 {{- fail "job: set job.config (the job YAML) or job.existingConfigMap" }}
 {{- end }}
+{{- if and .Values.storage.emulator.enabled (or .Values.storage.existingSecret .Values.storage.workloadIdentity.enabled) }}
+{{- fail "storage: set one of storage.emulator.enabled, storage.existingSecret and storage.workloadIdentity.enabled: the emulator's connection string would replace the account's credential" }}
+{{- end }}
+{{- if not .Values.job.existingConfigMap }}
+{{- include "sora.validateJobStore" . }}
+{{- end }}
+{{- end }}
+
+{{/* The job YAML's store against the storage values: what the pods are given must reach what the job names. */}}
+{{- define "sora.validateJobStore" -}}
+{{- $job := fromYaml .Values.job.config }}
+{{- if hasKey $job "Error" }}
+{{- fail (printf "job.config is not a YAML mapping: %s" (get $job "Error")) }}
+{{- end }}
+{{- $store := dig "checkpoint" "store" "" $job | default "" | toString }}
+{{- $nodes := int .Values.nnodes.max }}
+{{- $shared := .Values.storage.sharedVolume }}
+{{- $blob := regexMatch "^(?i)(az|https?)://" $store }}
+{{- if and (gt $nodes 1) (not $store) }}
+{{- fail (printf "job.config: checkpoint.store is not set, so each of the %d nodes (nnodes.max) would keep its checkpoints in its own pod; name a blob store (az://CONTAINER/PREFIX with storage.emulator.enabled or storage.existingSecret, or https://ACCOUNT.blob.core.windows.net/CONTAINER/PREFIX with storage.workloadIdentity.enabled) or a directory under storage.sharedVolume.mountPath" $nodes) }}
+{{- end }}
+{{- if and (gt $nodes 1) $store (not $blob) }}
+{{- if not $shared.claimName }}
+{{- fail (printf "job.config: checkpoint.store '%s' is a directory, which each of the %d nodes (nnodes.max) would see on its own disk; name a blob store (az://CONTAINER/PREFIX) or set storage.sharedVolume.claimName and put the store under storage.sharedVolume.mountPath (%s)" $store $nodes $shared.mountPath) }}
+{{- end }}
+{{- if not (or (eq $store $shared.mountPath) (hasPrefix (printf "%s/" $shared.mountPath) $store)) }}
+{{- fail (printf "job.config: checkpoint.store '%s' is not under storage.sharedVolume.mountPath (%s), so it is not on the shared volume; write e.g. %s/%s" $store $shared.mountPath $shared.mountPath (default "job" (get $job "name"))) }}
+{{- end }}
+{{- end }}
+{{- range $key, $location := dict "checkpoint.store" $store "data.path" (dig "data" "path" "" $job | default "" | toString) }}
+{{- include "sora.validateBlobLocation" (dict "key" $key "location" $location "Values" $.Values) }}
+{{- end }}
+{{- end }}
+
+{{/* One blob location of the job YAML (dict: key, location, Values): az:// takes its account from the connection
+string, which only the emulator or a Secret's connectionStringKey give the pods; the emulator serves az:// only. */}}
+{{- define "sora.validateBlobLocation" -}}
+{{- $storage := .Values.storage }}
+{{- $connectionString := or $storage.emulator.enabled (and $storage.existingSecret $storage.connectionStringKey) }}
+{{- if and (regexMatch "^(?i)az://" .location) (not $connectionString) }}
+{{- fail (printf "job.config: %s '%s' takes its account from AZURE_STORAGE_CONNECTION_STRING, which the pods get only from storage.emulator.enabled or storage.existingSecret with storage.connectionStringKey; with workload identity or an account key name the account's URL, https://ACCOUNT.blob.core.windows.net/CONTAINER/PREFIX" .key .location) }}
+{{- end }}
+{{- if and $storage.emulator.enabled (regexMatch "^(?i)https?://" .location) }}
+{{- fail (printf "job.config: %s '%s' is a URL, but storage.emulator.enabled serves its containers as az://CONTAINER/PREFIX (the account comes from the connection string the pods get)" .key (regexReplaceAll "\\?.*" .location "")) }}
+{{- end }}
 {{- end }}
 
 {{/* Pod labels every pod shares (workload identity's webhook selects pods by its label). */}}
@@ -113,9 +175,16 @@ azure.workload.identity/use: "true"
 {{- end }}
 {{- end }}
 
-{{/* Environment shared by coordinator and agents: storage credentials only ever by reference to a Secret. */}}
+{{/* Environment shared by coordinator and agents: storage credentials only ever by reference to a Secret (the
+emulator's too, though its key is public: one rule for every connection string). */}}
 {{- define "sora.storageEnv" -}}
-{{- if .Values.storage.existingSecret }}
+{{- if .Values.storage.emulator.enabled -}}
+- name: AZURE_STORAGE_CONNECTION_STRING
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "sora.emulatorName" . }}
+      key: connectionString
+{{- else if .Values.storage.existingSecret }}
 {{- if .Values.storage.connectionStringKey }}
 - name: AZURE_STORAGE_CONNECTION_STRING
   valueFrom:
@@ -152,4 +221,52 @@ azure.workload.identity/use: "true"
 
 {{- define "sora.tokenFile" -}}
 /var/run/secrets/sora/token
+{{- end }}
+
+{{/* Before the coordinator or an agent starts, the emulator must accept connections: a store that refuses them
+at the first fence would spend the coordinator's restarts while Azurite's image is still being pulled. The sora
+image's bash connects with /dev/tcp; the pod shows Init:0/1 (and this log) until the emulator is up. */}}
+{{- define "sora.waitForStore" -}}
+{{- if .Values.storage.emulator.enabled -}}
+- name: wait-for-store
+  image: {{ include "sora.image" . }}
+  imagePullPolicy: {{ .Values.image.pullPolicy }}
+  securityContext:
+    {{- toYaml .Values.securityContext | nindent 4 }}
+  command:
+    - bash
+    - -c
+    - |
+      until (exec 3<>"/dev/tcp/$STORE_HOST/$STORE_PORT") 2>/dev/null; do
+        if (( SECONDS % 10 == 0 )); then echo "waiting for the storage emulator at $STORE_HOST:$STORE_PORT"; fi
+        sleep 1
+      done
+  env:
+    - name: STORE_HOST
+      value: {{ printf "%s.%s.svc.%s" (include "sora.emulatorName" .) .Release.Namespace .Values.clusterDomain | quote }}
+    - name: STORE_PORT
+      value: {{ include "sora.emulatorPort" . | quote }}
+  resources:
+    requests:
+      cpu: 10m
+      memory: 16Mi
+    limits:
+      memory: 64Mi
+{{- end }}
+{{- end }}
+
+{{/* The shared volume (storage.sharedVolume.claimName), at the same path in every pod. */}}
+{{- define "sora.sharedVolumeMount" -}}
+{{- if .Values.storage.sharedVolume.claimName -}}
+- name: store
+  mountPath: {{ .Values.storage.sharedVolume.mountPath }}
+{{- end }}
+{{- end }}
+
+{{- define "sora.sharedVolume" -}}
+{{- if .Values.storage.sharedVolume.claimName -}}
+- name: store
+  persistentVolumeClaim:
+    claimName: {{ .Values.storage.sharedVolume.claimName }}
+{{- end }}
 {{- end }}

@@ -10,7 +10,9 @@ namespace Sora.Checkpoint.Sharded;
 /// before the manifest leaves shards no manifest names; a crash before the pointer leaves a complete checkpoint
 /// that <c>latest</c> does not name yet. Neither is ever loaded as the latest. Commits are fenced by
 /// <see cref="Round"/>: a writer whose round is older than the one <c>latest</c> holds is refused with
-/// <see cref="StaleRoundException"/> (see <see cref="CheckpointFence"/>).
+/// <see cref="StaleRoundException"/> (see <see cref="CheckpointFence"/>), and a writer of round W &gt; 0 commits only
+/// where the fence of round W is visible (<see cref="FenceNotVisibleException"/> otherwise): a store no coordinator
+/// fenced, such as a node's own directory, never accepts a launched job's commit.
 /// </summary>
 /// <param name="store">Where the checkpoint is.</param>
 /// <param name="layout">Its layout (default: under <c>checkpoints</c>).</param>
@@ -151,11 +153,42 @@ public sealed class CheckpointCommitter(ICheckpointStore store, CheckpointLayout
     }
 
     /// <summary>
-    /// Reads <c>latest</c> and throws <see cref="StaleRoundException"/> when its round is newer than <see cref="Round"/>;
-    /// returns the ETag to put against (null when there is no pointer). A pointer that cannot be parsed is replaced
+    /// Names the stage's outputs in <c>latest</c> (which must point at <paramref name="step"/>, the stage's last): the
+    /// outputs' objects are already in the store, and this fenced compare-and-swap commits them. Refused like a
+    /// checkpoint commit for a stale or unfenced round.
+    /// </summary>
+    public async Task<LatestPointer> CommitOutputsAsync(long step, IReadOnlyDictionary<string, StageOutput> outputs, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(outputs);
+        foreach (var output in outputs.Values)
+        {
+            if (!await store.ExistsAsync(output.Object, cancellationToken).ConfigureAwait(false))
+            {
+                throw new InvalidOperationException($"cannot commit the outputs of step {step}: '{output.Object}' is not in {store.Location}");
+            }
+        }
+
+        var current = await ReadCheckedAsync(step, cancellationToken).ConfigureAwait(false);
+        if (current is not { HasCheckpoint: true } || current.Step != step)
+        {
+            throw new InvalidOperationException($"cannot commit the outputs of step {step}: '{Layout.Latest}' in {store.Location} names step {current?.Step ?? 0}, not {step}");
+        }
+
+        var pointer = current with { Outputs = outputs.ToDictionary(StringComparer.Ordinal), Round = Round, ETag = null };
+        var stored = await store.PutBytesAsync(Layout.Latest, pointer.ToJson(), PutCondition.IfMatch(current.ETag!), cancellationToken).ConfigureAwait(false);
+        return pointer with { ETag = stored.ETag };
+    }
+
+    /// <summary>
+    /// Reads <c>latest</c> and throws <see cref="StaleRoundException"/> when its round is newer than <see cref="Round"/>,
+    /// or <see cref="FenceNotVisibleException"/> when this writer is fenced (round &gt; 0) and the pointer does not hold its
+    /// round; returns the ETag to put against (null when there is no pointer). A pointer that cannot be parsed is replaced
     /// (its ETag returned) by an unfenced writer, as before rounds existed; a fenced writer cannot tell its round and fails.
     /// </summary>
-    private async Task<string?> ThrowIfStaleAsync(long step, CancellationToken cancellationToken)
+    private async Task<string?> ThrowIfStaleAsync(long step, CancellationToken cancellationToken) =>
+        (await ReadCheckedAsync(step, cancellationToken).ConfigureAwait(false))?.ETag;
+
+    private async Task<LatestPointer?> ReadCheckedAsync(long step, CancellationToken cancellationToken)
     {
         LatestPointer? current;
         try
@@ -164,7 +197,9 @@ public sealed class CheckpointCommitter(ICheckpointStore store, CheckpointLayout
         }
         catch (CheckpointFormatException) when (Round == 0)
         {
-            return (await store.GetPropertiesAsync(Layout.Latest, cancellationToken).ConfigureAwait(false))?.ETag;
+            return (await store.GetPropertiesAsync(Layout.Latest, cancellationToken).ConfigureAwait(false)) is { } properties
+                ? new LatestPointer(0, null, properties.ETag)
+                : null;
         }
 
         if (current is not null && current.Round > Round)
@@ -172,7 +207,12 @@ public sealed class CheckpointCommitter(ICheckpointStore store, CheckpointLayout
             throw new StaleRoundException(Round, step, current.Round, Layout.Latest, store.Location);
         }
 
-        return current?.ETag;
+        if (Round > 0 && current?.Round != Round)
+        {
+            throw new FenceNotVisibleException(Round, step, current?.Round, Layout.Latest, store.Location);
+        }
+
+        return current;
     }
 
     private async Task<LatestPointer?> TryReadPointerAsync(CancellationToken cancellationToken)

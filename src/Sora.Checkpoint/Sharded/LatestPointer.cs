@@ -8,12 +8,16 @@ namespace Sora.Checkpoint.Sharded;
 /// The content of <c>checkpoints/latest</c>: the step and the manifest of the latest committed checkpoint, the round
 /// of the job that fences commits (<see cref="CheckpointFence"/>; 0 in pointers written before rounds existed), and
 /// the ETag of the version read (for the next compare-and-swap). A pointer without a manifest means "no checkpoint
-/// yet, but the job is at <see cref="Round"/>": what a fence writes into an empty store.
+/// yet, but the job is at <see cref="Round"/>": what a fence writes into an empty store. A stage that has ended names
+/// the files it leaves for later stages in <see cref="Outputs"/>.
 /// </summary>
 public sealed record LatestPointer(long Step, string? Manifest, string? ETag = null)
 {
     /// <summary>The job's round when this pointer was written or last fenced (0: unfenced).</summary>
     public long Round { get; init; }
+
+    /// <summary>The stage's committed outputs by file name (null: none yet): set once the stage has ended, kept by fences.</summary>
+    public IReadOnlyDictionary<string, StageOutput>? Outputs { get; init; }
 
     /// <summary>Whether the pointer names a committed checkpoint (false for a fence's "no checkpoint yet").</summary>
     public bool HasCheckpoint => Manifest is not null;
@@ -33,6 +37,17 @@ public sealed record LatestPointer(long Step, string? Manifest, string? ETag = n
         if (Round != 0)
         {
             json["round"] = Round;
+        }
+
+        if (Outputs is not null)
+        {
+            var outputs = new JsonObject();
+            foreach (var (name, output) in Outputs.OrderBy(o => o.Key, StringComparer.Ordinal))
+            {
+                outputs[name] = output.ToJson();
+            }
+
+            json["outputs"] = outputs;
         }
 
         return Encoding.UTF8.GetBytes(json.ToJsonString());
@@ -70,9 +85,10 @@ public sealed record LatestPointer(long Step, string? Manifest, string? ETag = n
         var root = fields.Parse(utf8);
         var step = fields.NonNegative(root, "step", "");
         var round = root["round"] is null ? 0 : fields.NonNegative(root, "round", "");
+        var outputs = root["outputs"] is null ? null : ParseOutputs(fields, fields.Object(root, "outputs", ""));
         if (root["manifest"] is null)
         {
-            return step == 0
+            return step == 0 && outputs is null
                 ? new LatestPointer(0, null, etag) { Round = round }
                 : throw fields.Error("manifest", $"missing (only the 'no checkpoint yet' pointer of a fence has none, and it is at step 0, not {step})");
         }
@@ -88,6 +104,18 @@ public sealed record LatestPointer(long Step, string? Manifest, string? ETag = n
             throw fields.Error("manifest", $"'{manifest}' is not the manifest of step {step} ('{layout.Manifest(step)}')");
         }
 
-        return new LatestPointer(step, manifest, etag) { Round = round };
+        return new LatestPointer(step, manifest, etag) { Round = round, Outputs = outputs };
+    }
+
+    private static Dictionary<string, StageOutput> ParseOutputs(JsonFields fields, JsonObject node)
+    {
+        var outputs = new Dictionary<string, StageOutput>(StringComparer.Ordinal);
+        foreach (var (name, value) in node)
+        {
+            var path = JsonFields.Join("outputs", name);
+            outputs[name] = StageOutput.Parse(fields, value as JsonObject ?? throw fields.Error(path, "expected an object"), path);
+        }
+
+        return outputs;
     }
 }

@@ -18,13 +18,15 @@ public sealed class AzuriteProcess : IAsyncDisposable, IDisposable
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private readonly string _executable;
     private readonly bool _ownsLocation;
+    private readonly IReadOnlyList<string> _options;
     private readonly StringBuilder _output = new();
     private Process? _process;
 
-    private AzuriteProcess(string executable, int port, string location, bool ownsLocation)
+    private AzuriteProcess(string executable, int port, string location, bool ownsLocation, IReadOnlyList<string> options)
     {
         _executable = executable;
         _ownsLocation = ownsLocation;
+        _options = options;
         Port = port;
         Location = location;
     }
@@ -42,14 +44,43 @@ public sealed class AzuriteProcess : IAsyncDisposable, IDisposable
     public const string DevelopmentAccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
     /// <summary>The development account's path-style endpoint, <c>http://127.0.0.1:&lt;port&gt;/devstoreaccount1</c>.</summary>
-    public Uri BlobEndpoint => new($"http://127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}/{DevelopmentAccountName}");
+    public Uri BlobEndpoint => EndpointAt("127.0.0.1", Port);
 
     /// <summary>The development account's well-known (public) key as the SDK's Shared Key credential.</summary>
     public StorageSharedKeyCredential Key { get; } = new(DevelopmentAccountName, DevelopmentAccountKey);
 
     /// <summary>A connection string for <see cref="AzureBlobStore.FromConnectionString"/> and <c>sora train --checkpoint-connection-string</c>.</summary>
-    public string ConnectionString =>
-        $"DefaultEndpointsProtocol=http;AccountName={DevelopmentAccountName};AccountKey={DevelopmentAccountKey};BlobEndpoint={BlobEndpoint};";
+    public string ConnectionString => ConnectionStringFor(BlobEndpoint);
+
+    /// <summary>The npm <c>azurite-blob</c> that scripts/bootstrap.sh installs into tools/node, for running Azurite elsewhere (a namespace host).</summary>
+    /// <exception cref="InvalidOperationException">Azurite is not installed.</exception>
+    public static string Executable
+    {
+        get
+        {
+            var executable = SourceCheckout.PathOf("tools", "node", "node_modules", ".bin", "azurite-blob");
+            return File.Exists(executable) ? executable
+                : throw new InvalidOperationException($"Azurite is not installed ({executable} is missing): run scripts/bootstrap.sh, which installs the npm peers into tools/node");
+        }
+    }
+
+    /// <summary>
+    /// The blob service's arguments: listen on <paramref name="host"/>:<paramref name="port"/>, keep blobs in <paramref name="location"/>
+    /// (null: in memory, gone when the process ends), send no telemetry.
+    /// </summary>
+    public static IEnumerable<string> ArgumentsFor(string host, int port, string? location) =>
+    [
+        "--blobHost", host, "--blobPort", port.ToString(CultureInfo.InvariantCulture),
+        .. location is null ? ["--inMemoryPersistence"] : (string[])["--location", location],
+        "--disableTelemetry",
+    ];
+
+    /// <summary>The development account's path-style endpoint of an Azurite listening on <paramref name="host"/>:<paramref name="port"/>.</summary>
+    public static Uri EndpointAt(string host, int port) => new($"http://{host}:{port.ToString(CultureInfo.InvariantCulture)}/{DevelopmentAccountName}");
+
+    /// <summary>The connection string of the development account at <paramref name="blobEndpoint"/> (see <see cref="EndpointAt"/>).</summary>
+    public static string ConnectionStringFor(Uri blobEndpoint) =>
+        $"DefaultEndpointsProtocol=http;AccountName={DevelopmentAccountName};AccountKey={DevelopmentAccountKey};BlobEndpoint={blobEndpoint};";
 
     /// <summary>What Azurite printed so far (the first 64 KiB).</summary>
     public string Output
@@ -68,18 +99,22 @@ public sealed class AzuriteProcess : IAsyncDisposable, IDisposable
     /// temporary folder, deleted on dispose; a given folder is created if missing and left in place.
     /// </summary>
     /// <exception cref="InvalidOperationException">Azurite is not installed (run scripts/bootstrap.sh) or exited before listening.</exception>
-    public static async Task<AzuriteProcess> StartAsync(string? location = null, CancellationToken cancellationToken = default)
-    {
-        var executable = SourceCheckout.PathOf("tools", "node", "node_modules", ".bin", "azurite-blob");
-        if (!File.Exists(executable))
-        {
-            throw new InvalidOperationException($"Azurite is not installed ({executable} is missing): run scripts/bootstrap.sh, which installs the npm peers into tools/node");
-        }
+    public static Task<AzuriteProcess> StartAsync(string? location = null, CancellationToken cancellationToken = default) =>
+        StartAsync(location, [], cancellationToken);
 
+    /// <summary>
+    /// Starts Azurite as <see cref="StartAsync(string?, CancellationToken)"/> does, with further command-line
+    /// <paramref name="options"/> after the host, port and location this class sets (such as the flags a
+    /// deployment passes: <c>--disableProductStyleUrl</c>, <c>--skipApiVersionCheck</c>); restarts keep them.
+    /// </summary>
+    public static async Task<AzuriteProcess> StartAsync(string? location, IReadOnlyList<string> options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var executable = Executable;
         var owns = location is null;
         location ??= Directory.CreateTempSubdirectory("sora-azurite-").FullName;
         Directory.CreateDirectory(location);
-        var azurite = new AzuriteProcess(executable, FreePort(), location, owns);
+        var azurite = new AzuriteProcess(executable, FreePort(), location, owns, [.. options]);
         try
         {
             await azurite.RestartAsync(cancellationToken).ConfigureAwait(false);
@@ -135,7 +170,7 @@ public sealed class AzuriteProcess : IAsyncDisposable, IDisposable
     {
         Kill();
         var start = new ProcessStartInfo(_executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in new[] { "--blobHost", "127.0.0.1", "--blobPort", Port.ToString(CultureInfo.InvariantCulture), "--location", Location, "--disableTelemetry", "--silent" })
+        foreach (var argument in ArgumentsFor("127.0.0.1", Port, Location).Append("--silent").Concat(_options))
         {
             start.ArgumentList.Add(argument);
         }

@@ -4,12 +4,17 @@ namespace Sora.Checkpoint.Stores;
 public static class CheckpointStores
 {
     /// <summary>
-    /// A store at <paramref name="store"/>: a blob location (<c>az://container</c>, or the container's URL), authorized
-    /// as <paramref name="credential"/> says, or else a local directory. A blob location for checkpoints names a
-    /// container only: the checkpoints' own folder (<c>dit/checkpoints</c>) is the prefix inside it.
+    /// A store at <paramref name="store"/>: a blob location (<c>az://container[/prefix]</c>, or the container's URL with an
+    /// optional prefix path), authorized as <paramref name="credential"/> says, or else a local directory. With a prefix,
+    /// the store is that prefix of the container (<see cref="PrefixedStore"/>): one job's objects under it.
     /// </summary>
-    /// <exception cref="ArgumentException">The location is malformed, has a prefix, or does not fit the credential.</exception>
-    public static ICheckpointStore Open(string store, AzureCredentialKind credential = AzureCredentialKind.Auto, Func<string, string?>? environment = null)
+    /// <param name="store">The location.</param>
+    /// <param name="credential">How a blob location is authorized.</param>
+    /// <param name="environment">Where the credential's variables are read (default: the process's environment).</param>
+    /// <param name="options">A blob store's settings (transfer sizes, retries, the SDK's transport); default: <see cref="AzureBlobStoreOptions"/>'s.</param>
+    /// <exception cref="ArgumentException">The location is malformed or does not fit the credential.</exception>
+    public static ICheckpointStore Open(string store, AzureCredentialKind credential = AzureCredentialKind.Auto, Func<string, string?>? environment = null,
+        AzureBlobStoreOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(store);
         if (!AzureBlobLocation.IsBlobLocation(store))
@@ -19,16 +24,8 @@ public static class CheckpointStores
                 : throw new ArgumentException($"'{store}' is a local directory: a credential ('{AzureBlobLocation.Kebab(credential)}') applies to blob locations only", nameof(credential));
         }
 
-        var location = ParseContainer(store, credential);
-        return location.OpenStore(environment: environment);
-    }
-
-    /// <summary>Parses a blob location for checkpoints (a container, no prefix); errors name the location, never a secret.</summary>
-    public static AzureBlobLocation ParseContainer(string store, AzureCredentialKind credential = AzureCredentialKind.Auto)
-    {
         var location = AzureBlobLocation.Parse(store, credential);
-        return location.Prefix.Length == 0
-            ? location
-            : throw new ArgumentException($"'{location.Text}': a checkpoint store is a whole container (az://<container> or its URL); drop the prefix '{location.Prefix}'", nameof(store));
+        var container = location.OpenStore(options, environment);
+        return location.Prefix.Trim('/') is { Length: > 0 } prefix ? new PrefixedStore(container, prefix) : container;
     }
 }

@@ -1,6 +1,9 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Sora.Cli.Launch;
+using Sora.Cluster.Agent;
+using Sora.Cluster.Protocol;
+using Sora.Cluster.Workers;
 using Sora.Model.Dit;
 using Sora.Torch;
 using Sora.Torch.Distributed;
@@ -42,12 +45,10 @@ internal sealed class ParallelBenchmark
             try
             {
                 var result = Path.Combine(directory, "rank0.json");
-                var options = new LaunchOptions(Ranks, Threads, TimeSpan.FromMinutes(5), directory,
-                    (rank, port, threads) => WorkerArguments(mode, rank, port, threads, result));
-                var launch = new LocalLauncher(options).Run(progress, new Progress<Sora.Distributed.Training.TrainingProgress>());
-                if (launch.ExitCode != 0)
+                var failed = RunRanks(directory, (rank, port, threads) => WorkerArguments(mode, rank, port, threads, result), progress);
+                if (failed is not null)
                 {
-                    throw new InvalidOperationException($"the {mode} benchmark failed: {launch.Error}");
+                    throw new InvalidOperationException($"the {mode} benchmark failed: rank {failed.Rank} ended with {failed.How}:\n{failed.LogTail}\n(full output: {failed.LogFile})");
                 }
 
                 var worker = JsonSerializer.Deserialize<WorkerResult>(File.ReadAllText(result))!;
@@ -64,6 +65,32 @@ internal sealed class ParallelBenchmark
         }
 
         return new ParallelBenchmarkReport(runs, bandwidth);
+    }
+
+    /// <summary>Starts the ranks with a rendezvous store on loopback and their share of the threads, relays rank 0's status lines, and returns the first failed rank's exit (null: all exited 0).</summary>
+    private WorkerExited? RunRanks(string directory, Func<int, int, int, IEnumerable<string>> arguments, IProgress<string> progress)
+    {
+        using var store = TcpStore.CreateServer("127.0.0.1", 0, TimeSpan.FromMinutes(5));
+        var threads = Math.Max(1, Threads / Ranks);
+        var self = ClusterJob.Self();
+        var workers = Enumerable.Range(0, Ranks).Select(rank =>
+        {
+            var start = new ProcessStartInfo(self[0]);
+            foreach (var argument in self.Skip(1).Concat(arguments(rank, store.Port, threads)))
+            {
+                start.ArgumentList.Add(argument);
+            }
+
+            WorkerCommandLine.SetEnvironment(start, rank, rank, Ranks, 0, threads);
+            return new LocalWorker(start, Path.Combine(directory, "logs", $"rank-{rank}.log"));
+        }).ToList();
+        return LocalWorkerGroup.RunAsync(workers, (rank, message) =>
+        {
+            if (rank == 0 && message.Status is { } status)
+            {
+                progress.Report(status);
+            }
+        }).GetAwaiter().GetResult();
     }
 
     /// <summary>One rank's part: all-reduce bandwidth (DDP run only), then the timed steps; rank 0 writes the result.</summary>

@@ -252,7 +252,7 @@ internal sealed partial class RecoveryBenchmark
         return process.ExitCode == 0 ? output : throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} failed ({process.ExitCode}): {error.Trim()}");
     }
 
-    [GeneratedRegex(@"ending \([a-z-]+\) at dit step (\d+)")]
+    [GeneratedRegex(@"ending \([a-z-]+\) at (?:vae|dit) step (\d+)")]
     private static partial Regex EndingStep();
 
     [GeneratedRegex(@" at (\d\d:\d\d:\d\d\.\d\d\d), .*\(resumed from step (\d+)\)")]

@@ -54,7 +54,7 @@ internal sealed class StepBenchmark
         // peak see the same machine (a shared VM's speed drifts by a third within a minute); elsewhere once, up front.
         var cpuPeak = !OnGpu && dtype == ScalarType.Float32;
         var peaks = new List<double>();
-        double? peak = cpuPeak ? null : TensorGemmPeak(OnGpu ? 8192 : 2048, dtype);
+        double? peak = cpuPeak ? null : GemmPeak.Measure(Device, dtype, OnGpu ? GemmPeak.CudaSide : 2048) / 1e9;
 
         RandomState.ManualSeed(0);
         using var model = new VideoDiT(Config, vocabularySize: 64);
@@ -175,31 +175,6 @@ internal sealed class StepBenchmark
         }
     }
 
-    // The best of five timed runs of four n³ products in dtype through libtorch, after a warm-up.
-    private double TensorGemmPeak(long n, ScalarType dtype)
-    {
-        const int products = 4;
-        using var scope = Tensor.NewDisposeScope();
-        var a = Tensor.Randn([n, n], device: Device).To(dtype);
-        var b = Tensor.Randn([n, n], device: Device).To(dtype);
-        a.MatMul(b).Dispose();
-        var best = double.MaxValue;
-        for (var run = 0; run < 5; run++)
-        {
-            Synchronize();
-            var clock = Stopwatch.StartNew();
-            for (var i = 0; i < products; i++)
-            {
-                a.MatMul(b).Dispose();
-            }
-
-            Synchronize();
-            best = Math.Min(best, clock.Elapsed.TotalSeconds);
-        }
-
-        return 2.0 * n * n * n * products / best / 1e9;
-    }
-
     private void Barrier()
     {
         if (Group is not null)
@@ -209,13 +184,7 @@ internal sealed class StepBenchmark
         }
     }
 
-    private void Synchronize()
-    {
-        if (OnGpu)
-        {
-            TorchRuntime.CudaSynchronize(Math.Max(Device.Index, 0));
-        }
-    }
+    private void Synchronize() => TorchRuntime.Synchronize(Device);
 }
 
 /// <summary>The figures of one <c>sora bench step</c> run; with several ranks, Batch, the GFLOP/s and the peak are one rank's.</summary>

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using Sora.Cli.Bench;
 using Sora.Cli.Console;
+using Sora.Distributed.Devices;
 using Sora.Torch;
 using Spectre.Console;
 
@@ -44,20 +45,18 @@ internal static class BenchCommand
             RuntimeCheck.WarnIfSlowBlas();
             var name = parse.GetValue(config)!;
             var model = Sora.Model.Dit.DiTConfig.Preset(name);
-            var target = Device.Parse(parse.GetValue(device)!);
-            if (target.Type == DeviceType.Cuda && !TorchRuntime.CudaIsAvailable)
-            {
-                AnsiConsole.MarkupLine(TorchRuntime.BuiltWithCuda
-                    ? "[red]--device cuda: no CUDA device is visible[/]"
-                    : "[red]--device cuda: this shim was built against a CPU-only libtorch; rebuild with SORA_TORCH_ROOT pointing at a CUDA libtorch (docs/native-boundary.md)[/]");
-                return 2;
-            }
+            // cuda[:N] is refused as a job's device is (no CUDA build, no device N), before anything runs.
+            var requested = Device.Parse(parse.GetValue(device)!);
+            var placement = requested.Type == DeviceType.Cuda
+                ? DevicePlacement.ForThisProcess(DeviceSetting.Cuda, Math.Max(requested.Index, 0)).Activate()
+                : DevicePlacement.Cpu;
+            var target = placement.Device;
 
             // bf16 compute runs under FSDP, whose shards keep the fp32 master weights: a one-rank group here.
             var bf16 = parse.GetValue(mixed) == "bf16";
             using var store = bf16 ? Sora.Torch.Distributed.TcpStore.CreateServer("127.0.0.1", 0, TimeSpan.FromMinutes(1)) : null;
             using var group = bf16
-                ? Sora.Torch.Distributed.ProcessGroup.Create(target.Type == DeviceType.Cuda ? Sora.Torch.Distributed.ProcessGroupBackend.Nccl : Sora.Torch.Distributed.ProcessGroupBackend.Gloo, store!, 0, 1, TimeSpan.FromMinutes(1))
+                ? Sora.Torch.Distributed.ProcessGroup.Create(placement.Backend, store!, 0, 1, TimeSpan.FromMinutes(1))
                 : null;
 
             // The bench config is fixed by its definition: a (4, 8, 16, 16) latent, batch 4 per rank.

@@ -23,14 +23,15 @@ internal static class DataCommand
 
     private static Command CreateEncode()
     {
-        var run = new Option<DirectoryInfo>("--run") { Description = "A run whose VAE encodes (and whose job defines the pixel dataset).", Required = true };
+        var run = new RunOption("A run whose VAE encodes (and whose job defines the pixel dataset).");
         var output = new Option<FileInfo>("--output") { Description = "Without --input: the latents file to write (safetensors). With --input: the directory for the latent Parquet shards.", Required = true };
         var input = new Option<DirectoryInfo?>("--input") { Description = "A pixel dataset (Parquet shards from data gen or data import) to encode into a latent dataset." };
         var samples = new Option<int?>("--samples") { Description = "How many clips (default: the job's data.samples)." };
-        var command = new Command("encode", "Encode pixels into VAE latents: Parquet pixel shards (--input) into Parquet latent shards, or the job's synthetic clips into one safetensors file.") { run, output, input, samples };
+        var command = new Command("encode", "Encode pixels into VAE latents: Parquet pixel shards (--input) into Parquet latent shards, or the job's synthetic clips into one safetensors file.") { output, input, samples };
+        run.AddTo(command);
         command.SetAction(parse =>
         {
-            var directory = new RunDirectory(parse.GetRequiredValue(run).FullName);
+            var directory = run.Open(parse);
             var job = directory.LoadJob();
             if (parse.GetValue(input) is { } pixels)
             {

@@ -15,7 +15,7 @@ internal static class EvalCommand
 {
     public static Command Create()
     {
-        var run = new Option<DirectoryInfo>("--run") { Description = "A finished training run directory.", Required = true };
+        var run = new RunOption("A finished training run.");
         var seed = new Option<ulong>("--seed") { Description = "The starting noise's seed.", DefaultValueFactory = _ => 1 };
         var prompts = new Option<int>("--prompts")
         {
@@ -42,12 +42,14 @@ internal static class EvalCommand
             }
         });
         var sampling = new SamplingOverrides();
+        var device = DeviceOption.Create();
         OptionRules.RequireAtLeast(1, prompts);
         OptionRules.RequireAtLeast(0, real);
         var command = new Command("eval", "Generate prompts covering every shape, colour, background and direction with the EMA weights and measure background, colour, motion, one object and shape.")
         {
-            run, seed, prompts, real, renoise,
+            seed, prompts, real, renoise, device,
         };
+        run.AddTo(command);
         command.Validators.Add(result =>
         {
             if (result.GetValue(renoise) is { Length: > 0 } && result.GetValue(real) < 1)
@@ -63,10 +65,11 @@ internal static class EvalCommand
         command.SetAction(parse =>
         {
             RuntimeCheck.WarnIfSlowBlas();
-            var directory = new RunDirectory(parse.GetRequiredValue(run).FullName);
+            var directory = run.Open(parse);
             var progress = new Progress<string>(m => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(m)}[/]"));
+            var job = directory.LoadJob();
             var (report, dataset) = Evaluate(directory, parse.GetValue(seed), parse.GetValue(prompts), parse.GetValue(real), progress,
-                sampling.Apply(parse, directory.LoadJob()), parse.GetValue(renoise));
+                sampling.Apply(parse, job), parse.GetValue(renoise), DeviceOption.Place(parse, device, job).Device);
             var table = new Table().Border(TableBorder.Rounded).AddColumns("prompt", "background", "colour", "direction", "objects (frames with one)", "shape", "clean background");
             foreach (var p in report.Prompts)
             {
@@ -109,12 +112,12 @@ internal static class EvalCommand
     }
 
     internal static (EvaluationReport Report, DatasetAccuracy? Dataset) Evaluate(RunDirectory directory, ulong seed, int promptCount = MovingShapesGenerator.DefaultEvalPrompts,
-        int realClips = 0, IProgress<string>? progress = null, SamplingOptions? sampling = null, IReadOnlyList<double>? renoise = null)
+        int realClips = 0, IProgress<string>? progress = null, SamplingOptions? sampling = null, IReadOnlyList<double>? renoise = null, Sora.Torch.Device? device = null)
     {
         var job = directory.LoadJob();
         Sora.Torch.TorchRuntime.SetThreads(job.Threads > 0 ? job.Threads : Environment.ProcessorCount);
         sampling ??= job.Sampling.Options;
-        var generator = directory.LoadGenerator(sampling: sampling);
+        var generator = directory.LoadGenerator(sampling: sampling, device: device);
         var options = VideoSet.SyntheticOptions(job.Data);
         var prompts = new MovingShapesGenerator(options, job.Seed).EvalPrompts(promptCount);
         var size = job.Data.Sizes[0];

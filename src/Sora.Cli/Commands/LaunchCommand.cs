@@ -1,13 +1,14 @@
 using System.CommandLine;
 using System.Net;
-using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Sora.Cli.Launch;
 using Sora.Cluster.Agent;
 using Sora.Cluster.Coordinator;
 using Sora.Cluster.Hosting;
 using Sora.Distributed.Configuration;
-using Sora.Torch.Distributed;
+using Sora.Cluster.Workers;
+using Sora.Distributed.Devices;
+using Sora.Distributed.Pipelines;
 using Spectre.Console;
 
 namespace Sora.Cli.Commands;
@@ -25,7 +26,7 @@ internal static class LaunchCommand
     {
         var job = new Argument<FileInfo>("job") { Description = "The YAML job file." };
         var nodes = new Option<string?>("--nnodes") { Description = "Nodes: N, or MIN:MAX for an elastic job (default: the job's fault.min_nodes/max_nodes)." };
-        var processes = new Option<int>("--nproc-per-node") { Description = "Workers per node (one per device; the batch sizes must be multiples of the world size).", DefaultValueFactory = _ => 1 };
+        var processes = new Option<int?>("--nproc-per-node") { Description = "Workers per node (one per device; the batch sizes must be multiples of the world size). Default: the visible GPUs when the job's device is CUDA, else 1." };
         var endpoint = new Option<string?>("--rdzv-endpoint") { Description = "HOST:PORT of the coordinator. This machine hosts it when it can bind that address, else joins it as an agent. Default: standalone on this machine." };
         var options = new CoordinatorFlags(0, 0);
         var command = new Command("launch", "Run a training job on this machine or across nodes: a coordinator, one agent per node and its workers; failures restart the job from its last committed checkpoint.")
@@ -36,10 +37,13 @@ internal static class LaunchCommand
         command.SetAction(parse =>
         {
             var config = JobConfig.Load(parse.GetRequiredValue(job).FullName);
-            var n = parse.GetValue(processes);
-            CheckProcesses(config, n);
+            var n = parse.GetValue(processes) ?? DevicePlacement.DefaultProcessesPerNode(config.Device);
             var fault = options.Fault(parse, config, parse.GetValue(nodes));
-            var (host, port) = parse.GetValue(endpoint) is { } e ? ClusterJob.Endpoint(e, "--rdzv-endpoint") : ("127.0.0.1", FreePort());
+            BatchSplit.CheckLaunch(ClusterJob.Batches(config), fault.MinNodes, fault.MaxNodes, n);
+
+            // This machine's workers must each get a device: refused here, before a coordinator or agent starts.
+            DevicePlacement.ForThisProcess(config.Device, localRank: n - 1);
+            var (host, port) = parse.GetValue(endpoint) is { } e ? ClusterJob.Endpoint(e, "--rdzv-endpoint") : ("127.0.0.1", ClusterJob.FreePort());
             var joins = parse.GetValue(endpoint) is not null && !CanBind(host, port);
             var endpoints = new CoordinatorEndpoints(host, port, host, options.ApiHost(parse, host), options.ApiPort(parse));
             if (!joins)
@@ -87,7 +91,7 @@ internal static class LaunchCommand
     public static Command CreateAgent()
     {
         var coordinator = new Option<string>("--coordinator") { Description = "HOST:PORT of the coordinator's Akka remoting.", Required = true };
-        var processes = new Option<int>("--nproc-per-node") { Description = "Workers on this node (one per device).", DefaultValueFactory = _ => 1 };
+        var processes = new Option<int?>("--nproc-per-node") { Description = "Workers on this node (one per device). Default: the visible GPUs where the shim has CUDA and one is visible, else 1." };
         var advertise = new Option<string?>("--advertise") { Description = "This node's address for the cluster and for Gloo (default: the local address that routes to the coordinator)." };
         var name = new Option<string?>("--node") { Description = "This node's name in the job (default: the host name)." };
         var threads = new Option<int>("--threads") { Description = "CPU threads split between this node's workers (default: every core).", DefaultValueFactory = _ => Environment.ProcessorCount };
@@ -99,7 +103,7 @@ internal static class LaunchCommand
         command.SetAction(parse =>
         {
             var (host, port) = ClusterJob.Endpoint(parse.GetRequiredValue(coordinator), "--coordinator");
-            var n = parse.GetValue(processes);
+            var n = parse.GetValue(processes) ?? DevicePlacement.DefaultProcessesPerNode(DeviceSetting.Auto);
             if (n < 1)
             {
                 throw new ArgumentException($"--nproc-per-node must be >= 1 (got {n})");
@@ -125,27 +129,27 @@ internal static class LaunchCommand
 
     private static int RunCoordinator(JobConfig config, CoordinatorEndpoints endpoints, int storePort, FaultPolicy fault, string parallel, string token, AgentOptions? localAgent)
     {
-        var timeout = TimeSpan.FromSeconds(300);
-        using var store = CreateStore(endpoints.BindHost, storePort, timeout);
-        var spec = ClusterJob.Spec(config, fault, token, endpoints.PublicHost, store.Port, parallel, timeout);
         var events = new WriterJobEvents(System.Console.Out);
         if (config.Checkpoint.Every == 0)
         {
-            events.Report("warning: checkpoint.every is 0: a failure restarts the job from scratch");
+            events.Report("warning: checkpoint.every is 0: a failure restarts the job's stage from its start");
         }
 
-        using var interrupt = new CancellationTokenSource();
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; interrupt.Cancel(); });
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; interrupt.Cancel(); });
-        var (success, message) = ControlPlaneHost.RunCoordinatorAsync(endpoints, spec, ClusterJob.Ledger(config), token, events, localAgent, started =>
-        {
-            var api = started.Url;
-            ClusterJob.WriteCoordinatorFile(api, config.Name);
-            events.Report($"coordinator of job '{config.Name}' at {ControlPlaneClusterAddress(endpoints)}; c10d store on port {store.Port}");
-            events.Report($"API: {api}/api/status (bearer token in {(Environment.GetEnvironmentVariable(ClusterJob.TokenVariable) is null ? ClusterJob.DefaultTokenFile : "$" + ClusterJob.TokenVariable)}); `sora status` and `sora stop` from this directory");
-            events.Report($"worker logs: {Path.GetFullPath(Path.Combine(config.Output, "logs"))}");
-            events.Report($"dashboard: {started.DashboardLink} (one-time link; `sora dashboard` prints a new one); Prometheus: {api}/metrics (bearer token)");
-        }, interrupt.Token).GetAwaiter().GetResult();
+        // A generated dataset is written once, before the first round, where every rank reads it (the store, for a multi-node job).
+        var (data, inStore) = ClusterJob.WorkerData(config, fault);
+        VideoSet.EnsureGenerated(data, config.Seed, new Sora.Data.SynchronousProgress<string>(events.Report), owned: inStore);
+
+        var workers = new WorkerJobOptions(parallel, TimeSpan.FromSeconds(300), ClusterJob.Checkpoints(config)) { Dataset = ClusterJob.Dataset(config, fault) };
+        var (success, message) = CoordinatorRun.RunAsync(endpoints, storePort, port => ClusterJob.Spec(config, fault, token, endpoints.PublicHost, port, workers), ClusterJob.Ledger(config), token,
+            events, localAgent, (started, port) =>
+            {
+                var api = started.Url;
+                ClusterJob.WriteCoordinatorFile(api, config.Name);
+                events.Report($"coordinator of job '{config.Name}' at {ControlPlaneClusterAddress(endpoints)}; c10d store on port {port}");
+                events.Report($"API: {api}/api/status (bearer token in {(Environment.GetEnvironmentVariable(ClusterJob.TokenVariable) is null ? ClusterJob.DefaultTokenFile : "$" + ClusterJob.TokenVariable)}); `sora status` and `sora stop` from this directory");
+                events.Report($"worker logs: {Path.GetFullPath(Path.Combine(config.Output, "logs"))}");
+                events.Report($"dashboard: {started.DashboardLink} (one-time link; `sora dashboard` prints a new one); Prometheus: {api}/metrics (bearer token)");
+            }).GetAwaiter().GetResult();
         AnsiConsole.MarkupLine(success ? $"[green]done[/]: {Markup.Escape(message)}" : $"[red]error:[/] {Markup.Escape(message)}");
         return success ? 0 : 1;
     }
@@ -164,34 +168,6 @@ internal static class LaunchCommand
 
     private static string ControlPlaneClusterAddress(CoordinatorEndpoints endpoints) => $"{endpoints.PublicHost}:{endpoints.AkkaPort}";
 
-    private static TcpStore CreateStore(string host, int port, TimeSpan timeout)
-    {
-        try
-        {
-            return TcpStore.CreateServer(host, port, timeout);
-        }
-        catch (Exception error) when (error is Sora.Torch.TorchException or InvalidOperationException)
-        {
-            throw new ArgumentException($"cannot start the rendezvous store on {host}:{port} (--store-port): {error.Message}", error);
-        }
-    }
-
-    private static void CheckProcesses(JobConfig config, int n)
-    {
-        if (n < 1)
-        {
-            throw new ArgumentException($"--nproc-per-node must be >= 1 (got {n})");
-        }
-
-        foreach (var (key, batch) in new[] { ("vae.train.batch_size", config.VaeTraining.BatchSize), ("train.batch_size", config.Training.BatchSize) })
-        {
-            if (batch % n != 0)
-            {
-                throw new ArgumentException($"{key} ({batch}) must be a multiple of --nproc-per-node ({n}): each rank trains on an equal share of every global batch");
-            }
-        }
-    }
-
     private static bool CanBind(string host, int port)
     {
         try
@@ -203,13 +179,6 @@ internal static class LaunchCommand
         {
             return false;
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>The flags <c>launch</c> and <c>coordinator</c> share.</summary>

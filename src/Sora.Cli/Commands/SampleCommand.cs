@@ -18,7 +18,7 @@ internal static class SampleCommand
 
     public static Command Create()
     {
-        var run = new Option<DirectoryInfo>("--run") { Description = "A finished training run directory.", Required = true };
+        var run = new RunOption("A finished training run.");
         var prompts = new Option<string[]>("--prompt") { Description = "A caption (repeat for several).", Required = true, AllowMultipleArgumentsPerToken = true };
         var frames = new Option<int>("--frames") { DefaultValueFactory = _ => 8 };
         var height = new Option<int>("--height") { DefaultValueFactory = _ => 32 };
@@ -31,16 +31,18 @@ internal static class SampleCommand
         mode.AcceptOnlyFromAmong(Modes);
         var strength = new Option<double?>("--strength") { Description = $"With --mode edit: how much to change, in (0, 1]; 1 ignores the clip, small values stay close to it (default {DefaultStrength})." };
         var output = new Option<DirectoryInfo>("--output") { DefaultValueFactory = _ => new DirectoryInfo("samples") };
+        var device = DeviceOption.Create();
         var command = new Command("sample", "Generate videos (GIF, MP4 and a PNG contact sheet) from a trained run.")
         {
-            run, prompts, frames, height, width, sampling.Steps, sampling.Guidance, seed, given, givenEnd, mode, strength, output,
+            prompts, frames, height, width, sampling.Steps, sampling.Guidance, seed, given, givenEnd, mode, strength, output, device,
         };
+        run.AddTo(command);
         command.SetAction(parse =>
         {
             var chosen = ChooseMode(parse.GetValue(mode), parse.GetValue(given), parse.GetValue(givenEnd), parse.GetValue(strength));
-            var directory = new RunDirectory(parse.GetRequiredValue(run).FullName);
+            var directory = run.Open(parse);
             var job = directory.LoadJob();
-            var generator = directory.LoadGenerator(sampling: sampling.Apply(parse, job));
+            var generator = directory.LoadGenerator(sampling: sampling.Apply(parse, job), device: DeviceOption.Place(parse, device, job).Device);
             var captions = parse.GetRequiredValue(prompts);
             var (f, h, w, s) = (parse.GetValue(frames), parse.GetValue(height), parse.GetValue(width), parse.GetValue(seed));
             RequireLatentFrames(chosen, f, generator.Vae.Config.TemporalDownsample);

@@ -35,6 +35,8 @@ internal static class StatusCommand
             Print(status);
             var job = Send(client, HttpMethod.Get, "/api/job", r => r.Content.ReadFromJsonAsync<JobView>(s_json).GetAwaiter().GetResult()!);
             var ranks = Send(client, HttpMethod.Get, "/api/ranks", r => r.Content.ReadFromJsonAsync<RankView[]>(s_json).GetAwaiter().GetResult()!);
+            var checkpoints = Send(client, HttpMethod.Get, "/api/checkpoints", r => r.Content.ReadFromJsonAsync<CheckpointView[]>(s_json).GetAwaiter().GetResult()!);
+            PrintStages(job, checkpoints);
             PrintThroughput(job, ranks);
             return 0;
         });
@@ -60,10 +62,42 @@ internal static class StatusCommand
 
     private sealed record DashboardLink(string Url);
 
+    /// <summary>The stage the job is in, and each stage's last committed checkpoint (both stages checkpoint).</summary>
+    private static void PrintStages(JobView job, CheckpointView[] checkpoints)
+    {
+        if (job.Stage.Length > 0)
+        {
+            AnsiConsole.MarkupLine($"  stage: {StageName(job.Stage)}, step {job.Step}/{job.TotalSteps}" + (job.Loss is { } l ? $", loss {l:F4}" : "") + (job.HeldOutLoss is { } h ? $", held-out {h:F4}" : ""));
+        }
+
+        var committed = StageNames.Keys.Select(stage => checkpoints.Where(c => c.Stage == stage && c.CommittedAt is not null).MaxBy(c => c.Step) is { } c
+            ? $"{StageName(stage)} step {c.Step} at {c.CommittedAt!.Value.ToLocalTime():HH:mm:ss}" + (c.Bytes > 0 ? $" ({c.Bytes / 1e6:F1} MB)" : "")
+            : $"{StageName(stage)} none yet");
+        AnsiConsole.MarkupLine($"  checkpoints: {string.Join("; ", committed)}");
+    }
+
+    private static readonly Dictionary<string, string> StageNames = new(StringComparer.Ordinal) { ["vae"] = "VAE", ["dit"] = "DiT" };
+
+    private static string StageName(string stage) => StageNames.GetValueOrDefault(stage, stage);
+
     private static void PrintThroughput(JobView job, RankView[] ranks)
     {
         AnsiConsole.MarkupLine($"  throughput: {job.SamplesPerSecond:F2} samples/s" + (job.Mfu is { } mfu ? $", MFU {mfu:P1}" : "") +
             $"; {job.StepsTotal} steps and {job.SamplesTotal} samples trained since the coordinator started");
+        // Ranks that train on a GPU report its memory (what libtorch holds there); CPU ranks report none.
+        var gpus = ranks.Where(r => r.DeviceBytes > 0).ToArray();
+        if (gpus.Length > 0)
+        {
+            var table = new Table().AddColumns("rank", "node", "device", "device memory", "model TFLOP/s", "MFU");
+            foreach (var r in gpus)
+            {
+                table.AddRow(r.Rank.ToString(), Markup.Escape(r.Node), $"cuda:{r.LocalRank}", $"{r.DeviceBytes / 1e9:F1} GB", $"{r.ModelFlopsPerSecond / 1e12:F1}",
+                    r.Mfu is { } m ? $"{m:P1}" : "-");
+            }
+
+            AnsiConsole.Write(table);
+        }
+
         foreach (var r in ranks.Where(r => r.Straggler))
         {
             AnsiConsole.MarkupLine($"  [yellow]straggler[/]: rank {r.Rank} on '{Markup.Escape(r.Node)}' is busy {r.StepTimeRatio:F1}× the other ranks' median per step (fault.straggler_ratio {job.StragglerRatio})");
@@ -131,7 +165,7 @@ internal static class StatusCommand
         AnsiConsole.MarkupLine($"job [blue]{Markup.Escape(status.Job)}[/]: [bold]{status.State}[/], round {status.Round}, world size {status.WorldSize}");
         AnsiConsole.MarkupLine($"  {Markup.Escape(status.Message)}");
         AnsiConsole.MarkupLine(status.LastCheckpoint is { } c
-            ? $"  last checkpoint: step {c.Step} (round {c.Round}) in {Markup.Escape(status.CheckpointStore)}"
+            ? $"  last checkpoint: {StageName(c.Stage)} step {c.Step} (round {c.Round}) in {Markup.Escape(status.CheckpointStore)}"
             : $"  last checkpoint: none yet ({Markup.Escape(status.CheckpointStore)})");
         var nodes = new Table().AddColumns("node", "host", "workers", "reachable", "in round", "heartbeat age");
         foreach (var n in status.Nodes)

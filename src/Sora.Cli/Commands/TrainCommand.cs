@@ -5,7 +5,9 @@ using Sora.Checkpoint.Stores;
 using Sora.Data.Storage;
 using Sora.Distributed.Checkpointing;
 using Sora.Distributed.Configuration;
+using Sora.Distributed.Devices;
 using Sora.Distributed.Pipelines;
+using Sora.Distributed.Store;
 using Sora.Distributed.Training;
 using Sora.Torch.Distributed;
 using Spectre.Console;
@@ -17,7 +19,8 @@ namespace Sora.Cli.Commands;
 
 /// <summary>
 /// <c>sora train job.yaml</c>: trains the VAE and the DiT and writes a run directory; on one process, or with
-/// <c>--nproc-per-node N</c> on N worker processes of this machine (data parallel over Gloo).
+/// <c>--nproc-per-node N</c> on N worker processes of this machine (data parallel over Gloo) through
+/// <c>sora launch</c>'s standalone path with fail-fast settings (<see cref="StandaloneTraining"/>).
 /// </summary>
 internal static class TrainCommand
 {
@@ -25,7 +28,8 @@ internal static class TrainCommand
     {
         var job = new Argument<FileInfo>("job") { Description = "The YAML job file (configs/tiny.yaml is the CPU demo)." };
         var output = new Option<string?>("--output") { Description = "Run directory (default: the job's output)." };
-        var processes = new Option<int>("--nproc-per-node") { Description = "Worker processes to start on this machine (data parallel; the batch size must be a multiple).", DefaultValueFactory = _ => 1 };
+        var processes = new Option<int?>("--nproc-per-node") { Description = "Worker processes to start on this machine (data parallel; the batch sizes must be multiples), run like `sora launch` but failing fast: no restarts, checkpoints only when asked. Default: the visible GPUs when the device is CUDA, else 1." };
+        var device = DeviceOption.Create();
         var parallel = new Option<DataParallelism>("--parallel") { Description = "With --nproc-per-node: ddp (replicated model) or fsdp (sharded parameters, gradients and optimizer state).", DefaultValueFactory = _ => DataParallelism.Ddp };
         var checkpointEvery = new Option<long>("--checkpoint-every") { Description = "Save a sharded checkpoint of the DiT stage after every N steps (0: none).", DefaultValueFactory = _ => 0 };
         var checkpointStore = new Option<string?>("--checkpoint-store") { Description = "Directory for checkpoints (default: <output>/checkpoints), or a blob container: az://CONTAINER (account from AZURE_STORAGE_CONNECTION_STRING) or https://ACCOUNT.blob.core.windows.net/CONTAINER." };
@@ -48,10 +52,14 @@ internal static class TrainCommand
         var round = new Option<long>("--round") { Hidden = true, Description = "The job's round: the rendezvous prefix round-N/train and the checkpoint fence.", DefaultValueFactory = _ => 0 };
         var host = new Option<string>("--host") { Hidden = true, Description = "The address Gloo binds and announces to the other ranks.", DefaultValueFactory = _ => "127.0.0.1" };
         var agent = new Option<bool>("--agent") { Hidden = true, Description = "Started by an agent: every rank reports progress, and stdin is the control channel." };
+        var dataPath = new Option<string?>("--data-path") { Hidden = true, Description = "Where the job's dataset is (the coordinator's choice: inside the job's store for a multi-node job); overrides data.path." };
+        var dataCredential = StorageOptions.Credential("--data-credential", "--data-path");
+        dataCredential.Hidden = true;
 
         var command = new Command("train", "Train the model of a job file on this machine and write weights, samples and loss curves.")
         {
-            job, output, processes, parallel, checkpointEvery, checkpointStore, checkpointCredential, checkpointConnection, checkpointContainer, resume, keepLast, keepEvery, timeout, rank, worldSize, masterPort, masterAddress, threads, round, host, agent,
+            job, output, processes, device, parallel, checkpointEvery, checkpointStore, checkpointCredential, checkpointConnection, checkpointContainer, resume, keepLast, keepEvery, timeout, rank, worldSize, masterPort, masterAddress, threads, round, host, agent,
+            dataPath, dataCredential,
         };
         command.SetAction(parse =>
         {
@@ -67,6 +75,13 @@ internal static class TrainCommand
                 config = config with { Threads = count };
             }
 
+            if (parse.GetValue(dataPath) is { } data)
+            {
+                config = config with { Data = config.Data with { Path = data, Credential = parse.GetValue(dataCredential) } };
+            }
+
+            config = config with { Device = DeviceOption.Setting(parse, device, config) };
+
             var limit = TimeSpan.FromSeconds(parse.GetValue(timeout));
             var every = parse.GetValue(checkpointEvery);
             var resumeFrom = parse.GetValue(resume);
@@ -74,16 +89,10 @@ internal static class TrainCommand
             var connection = parse.GetValue(checkpointConnection);
             var container = parse.GetValue(checkpointContainer)!;
             var credential = parse.GetValue(checkpointCredential);
-            ICheckpointStore Store() => connection is null ? CheckpointStores.Open(storeDirectory, credential) : AzureBlobStore.FromConnectionString(connection, container);
+            JobStore Store() => connection is null ? JobStore.Open(storeDirectory, credential) : new JobStore(AzureBlobStore.FromConnectionString(connection, container), AzureBlobLocation.Scheme + container);
             var checkpoints = every > 0 || resumeFrom is not null
                 ? new CheckpointOptions(Store(), every, resumeFrom, parse.GetValue(keepLast), parse.GetValue(keepEvery))
                 : null;
-            string[] checkpointArguments = checkpoints is null ? [] :
-            [
-                "--checkpoint-every", every.ToString(), "--checkpoint-store", storeDirectory, "--checkpoint-credential", AzureBlobLocation.Kebab(credential), "--keep-last", parse.GetValue(keepLast).ToString(),
-                "--keep-every", parse.GetValue(keepEvery).ToString(), .. resumeFrom is null ? Array.Empty<string>() : ["--resume", resumeFrom],
-                .. connection is null ? Array.Empty<string>() : ["--checkpoint-connection-string", connection, "--checkpoint-container", container],
-            ];
             if (parse.GetValue(rank) is { } r)
             {
                 var worker = new WorkerArguments(r, parse.GetValue(worldSize), parse.GetRequiredValue(masterAddress), parse.GetValue(masterPort), parse.GetRequiredValue(host),
@@ -91,52 +100,31 @@ internal static class TrainCommand
                 return RunWorker(config, worker, parse.GetValue(parallel), checkpoints);
             }
 
-            RuntimeCheck.WarnIfSlowBlas();
-            var n = parse.GetValue(processes);
+            var n = parse.GetValue(processes) ?? DevicePlacement.DefaultProcessesPerNode(config.Device);
             if (n < 1)
             {
                 throw new ArgumentException($"--nproc-per-node must be >= 1 (got {n})");
             }
 
+            // Refused here, before any worker starts, when the highest local rank would have no device of its own (with one
+            // process this is its own placement).
+            var placement = DevicePlacement.ForThisProcess(config.Device, localRank: n - 1);
+            RuntimeCheck.WarnIfSlowBlas();
             if (n > 1)
             {
-                return Launch(config, jobFile, n, limit, parse.GetValue(parallel), checkpointArguments);
+                var workerCheckpoints = checkpoints is null ? null :
+                    new WorkerCheckpoints(every, storeDirectory, credential, parse.GetValue(keepLast), parse.GetValue(keepEvery)) { ConnectionString = connection, Container = container };
+
+                // The workers read the job the agent is sent: --device travels in its text.
+                var sent = parse.GetValue(device) is { } setting ? config.WithDevice(setting) : config;
+                return StandaloneTraining.Run(sent, n, limit, parse.GetValue(parallel).ToString().ToLowerInvariant(), workerCheckpoints, checkpoints?.Store.Store, resumeFrom);
             }
 
-            var result = new TrainingDisplay().Run((status, progress) => new TrainingJob(config, status, progress, checkpoints: checkpoints).Run());
+            var result = new TrainingDisplay().Run((status, progress) => new TrainingJob(config, status, progress, checkpoints: checkpoints, placement: placement.Activate()).Run());
             PrintResult(config, result);
             return 0;
         });
         return command;
-    }
-
-    private static int Launch(JobConfig config, string jobFile, int n, TimeSpan timeout, DataParallelism parallelism, IReadOnlyList<string> checkpointArguments)
-    {
-        // Checked before any worker starts: every rank keeps an equal share of each global batch.
-        foreach (var (key, batch) in new[] { ("vae.train.batch_size", config.VaeTraining.BatchSize), ("train.batch_size", config.Training.BatchSize) })
-        {
-            if (batch % n != 0)
-            {
-                throw new ArgumentException($"{key} ({batch}) must be a multiple of --nproc-per-node ({n}): each rank trains on an equal share of every global batch");
-            }
-        }
-
-        var total = config.Threads > 0 ? config.Threads : Environment.ProcessorCount;
-        var options = new LaunchOptions(n, total, timeout, config.Output, (r, port, threads) =>
-        [
-            "train", jobFile, "--output", config.Output, "--rank", r.ToString(), "--world-size", n.ToString(),
-            "--master-port", port.ToString(), "--threads", threads.ToString(), "--parallel", parallelism.ToString(), "--timeout", timeout.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            .. checkpointArguments,
-        ]);
-        var result = new TrainingDisplay().Run((status, progress) => new LocalLauncher(options).Run(status, progress));
-        if (result.ExitCode != 0)
-        {
-            AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(result.Error ?? "a rank failed")}");
-            return result.ExitCode;
-        }
-
-        AnsiConsole.MarkupLine($"[green]done[/]: {n} ranks ({parallelism.ToString().ToUpperInvariant()}); run [blue]{Markup.Escape(config.Output)}[/]");
-        return 0;
     }
 
     /// <summary>
@@ -159,16 +147,18 @@ internal static class TrainCommand
             AgentControlChannel.Listen(System.Console.In, control, System.Console.Error, worker.Rank, ImmediateExit.Exit);
         }
 
+        // cuda:LOCAL_RANK with NCCL, or the CPU with Gloo (a refusal ends the worker before it joins the rendezvous).
+        var placement = DevicePlacement.ForThisProcess(config.Device, DevicePlacement.LocalRankFromEnvironment(worker.Rank)).Activate();
         using var store = TcpStore.Connect(worker.MasterAddress, worker.MasterPort, worker.Timeout);
         // A fresh prefix per round: keys a previous round's ranks left in the coordinator's store never meet this one's.
         using var scoped = store.WithPrefix(worker.Round > 0 ? $"round-{worker.Round}/train" : "train");
-        using var group = ProcessGroup.Create(ProcessGroupBackend.Gloo, scoped, worker.Rank, worker.WorldSize, worker.Timeout, worker.Host);
+        using var group = ProcessGroup.Create(placement.Backend, scoped, worker.Rank, worker.WorldSize, worker.Timeout, worker.Host);
         var fenced = checkpoints is null ? null : checkpoints with { Round = worker.Round };
 
         // Under an agent every rank reports its metrics (the coordinator's /metrics and dashboard) and rank 0 its sample videos.
-        using var recorder = worker.Agent ? new RankMetricsRecorder(WorkerMetricsReporter.MeasureCpuPeakFlops()) : null;
+        using var recorder = worker.Agent ? new RankMetricsRecorder(WorkerMetricsReporter.MeasurePeakFlops(placement.Device, config.Training.MixedPrecision ?? Sora.Torch.ScalarType.Float32)) : null;
         IProgress<TrainingProgress>? training = recorder is null ? (reports ? progress : null) : new WorkerMetricsReporter(progress, messages, recorder);
-        var result = new TrainingJob(config, reports ? status : null, training, group: group, parallelism: parallelism, checkpoints: fenced, control: control)
+        var result = new TrainingJob(config, reports ? status : null, training, group: group, parallelism: parallelism, checkpoints: fenced, control: control, placement: placement)
         {
             SampleWritten = worker.Agent ? new SynchronousProgress<SampleFile>(file => messages.Report(new WorkerMessage { Sample = file })) : null,
         }.Run();
@@ -178,7 +168,6 @@ internal static class TrainCommand
             {
                 true => "committed",
                 false => "NOT committed",
-                null when stage == "vae" => "none (the VAE stage has no checkpoints)",
                 null when fenced is null => "none (checkpointing is off)",
                 null => "committed by rank 0",
             };

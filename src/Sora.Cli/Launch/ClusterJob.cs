@@ -4,12 +4,12 @@ using System.Net.Sockets;
 using System.Reflection;
 using System.Security.Cryptography;
 using System.Text.Json;
-using Sora.Checkpoint.Stores;
-using Sora.Data.Storage;
 using Sora.Cluster;
 using Sora.Cluster.Agent;
 using Sora.Cluster.Coordinator;
+using Sora.Cluster.Workers;
 using Sora.Distributed.Configuration;
+using Sora.Distributed.Store;
 
 namespace Sora.Cli.Launch;
 
@@ -60,7 +60,7 @@ internal static class ClusterJob
     /// <summary>Writes a new random token to <paramref name="file"/>, created with mode 0600 before the token is written into it.</summary>
     public static string CreateToken(string file)
     {
-        var generated = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+        var generated = NewToken();
         if (OperatingSystem.IsWindows())
         {
             File.WriteAllText(file, generated + "\n");
@@ -76,6 +76,9 @@ internal static class ClusterJob
 
         return generated;
     }
+
+    /// <summary>A new random job token (256 bits, hex).</summary>
+    public static string NewToken() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
 
     /// <summary>Records where the API is, for <c>sora status</c> and <c>sora stop</c> in this directory.</summary>
     public static void WriteCoordinatorFile(string apiUrl, string job)
@@ -101,28 +104,35 @@ internal static class ClusterJob
         return address.Api.TrimEnd('/');
     }
 
-    /// <summary>The coordinator's job spec from the job file and the command line.</summary>
-    public static JobSpec Spec(JobConfig config, FaultPolicy fault, string token, string storeHost, int storePort, string parallel, TimeSpan collectiveTimeout)
-    {
-        var store = config.Checkpoint.StoreOf(config.Output);
-        var arguments = new List<string>
-        {
-            "--parallel", parallel, "--timeout", collectiveTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture),
-            "--checkpoint-every", config.Checkpoint.Every.ToString(CultureInfo.InvariantCulture), "--checkpoint-store", store,
-            "--checkpoint-credential", AzureBlobLocation.Kebab(config.Checkpoint.Credential),
-            "--keep-last", config.Checkpoint.KeepLast.ToString(CultureInfo.InvariantCulture), "--keep-every", config.Checkpoint.KeepEvery.ToString(CultureInfo.InvariantCulture),
-        };
-        return new JobSpec(config.Name, config.Source, [("vae.train.batch_size", config.VaeTraining.BatchSize), ("train.batch_size", config.Training.BatchSize)],
-            config.Training.Steps, fault, arguments, JobCoordinator.TokenDigest(token), Version, storeHost, storePort)
+    /// <summary>The job's store (<c>checkpoint.store</c>).</summary>
+    public static JobStore Store(JobConfig config) => JobStore.Open(config.Checkpoint.StoreOf(config.Output), config.Checkpoint.Credential);
+
+    /// <summary>The dataset the job's workers read: inside the job's store for a generated dataset of a multi-node job (<see cref="JobStore.PlaceData"/>).</summary>
+    public static (DataConfig Data, bool InStore) WorkerData(JobConfig config, FaultPolicy fault) => Store(config).PlaceData(config.Data, config.Seed, fault.MaxNodes > 1);
+
+    /// <summary>Where the workers read the dataset when that is not where the job file says (null: where it says).</summary>
+    public static WorkerDataset? Dataset(JobConfig config, FaultPolicy fault) =>
+        WorkerData(config, fault) is ({ } data, true) ? new WorkerDataset(data.Path!, data.Credential) : null;
+
+    /// <summary>The coordinator's job spec from the job file and the command line; <paramref name="workers"/> is what every worker is told.</summary>
+    public static JobSpec Spec(JobConfig config, FaultPolicy fault, string token, string storeHost, int storePort, WorkerJobOptions workers) =>
+        new(config.Name, config.Source, Batches(config), config.Training.Steps, fault, WorkerCommandLine.JobArguments(workers), JobCoordinator.TokenDigest(token), Version, storeHost, storePort)
         {
             Model = $"dit-d{config.Model.Depth}-h{config.Model.Hidden}",
             StragglerRatio = config.Fault.StragglerRatio,
         };
-    }
 
-    /// <summary>The ledger over the job's checkpoint directory (the DiT stage's checkpoints).</summary>
+    /// <summary>The job's checkpoints as its <c>checkpoint:</c> section says (<c>sora launch</c>).</summary>
+    public static WorkerCheckpoints Checkpoints(JobConfig config) =>
+        new(config.Checkpoint.Every, config.Checkpoint.StoreOf(config.Output), config.Checkpoint.Credential, config.Checkpoint.KeepLast, config.Checkpoint.KeepEvery);
+
+    /// <summary>Every global batch of the job with its key: a world size must divide each (<see cref="BatchSplit"/>).</summary>
+    public static IReadOnlyList<(string Key, int Size)> Batches(JobConfig config) =>
+        [("vae.train.batch_size", config.VaeTraining.BatchSize), ("train.batch_size", config.Training.BatchSize)];
+
+    /// <summary>The ledger over the job's store: the VAE and DiT stages' checkpoints.</summary>
     public static StoreCheckpointLedger Ledger(JobConfig config) =>
-        new(config.Checkpoint.OpenStore(config.Output), "dit/checkpoints");
+        new(config.Checkpoint.OpenStore(config.Output), JobStore.VaeCheckpoints, JobStore.DiTCheckpoints);
 
     /// <summary>The fault policy: the job's <c>fault:</c> section with the command line's overrides.</summary>
     public static FaultPolicy Fault(JobConfig config, string? nodes, int? maxRestarts, double? hangTimeout)
@@ -139,9 +149,9 @@ internal static class ClusterJob
             TimeSpan.FromSeconds(config.Fault.CoordinatorTimeout)).Validate();
     }
 
-    /// <summary>An agent's options for this machine.</summary>
-    public static AgentOptions Agent(string node, string host, int processes, int threads, string token, TimeSpan coordinatorTimeout) =>
-        new(node, host, processes, threads, JobCoordinator.TokenDigest(token), Version, "", Self(), Path.Combine(StateDirectory, "agent-" + node), coordinatorTimeout, TimeSpan.FromSeconds(5));
+    /// <summary>An agent's options for this machine; it writes the job file it is sent under <paramref name="stateDirectory"/> (default: .sora).</summary>
+    public static AgentOptions Agent(string node, string host, int processes, int threads, string token, TimeSpan coordinatorTimeout, string? stateDirectory = null) =>
+        new(node, host, processes, threads, JobCoordinator.TokenDigest(token), Version, "", Self(), Path.Combine(stateDirectory ?? StateDirectory, "agent-" + node), coordinatorTimeout, TimeSpan.FromSeconds(5));
 
     /// <summary>How to start this same program: the apphost, or <c>dotnet sora.dll</c>.</summary>
     public static IReadOnlyList<string> Self()
@@ -182,6 +192,14 @@ internal static class ClusterJob
         {
             throw new ArgumentException($"cannot find a local address that reaches the coordinator at {host}: {error.Message}; pass --advertise ADDRESS", error);
         }
+    }
+
+    /// <summary>A free TCP port on loopback (for a standalone launch's control plane).</summary>
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>Fails with a message naming the endpoint when it cannot be bound (before anything starts).</summary>

@@ -1,3 +1,5 @@
+using Sora.Cluster.Workers;
+
 namespace Sora.Cluster.Agent;
 
 /// <summary>What a node agent needs: who it is, what it may start, and how to start a worker.</summary>
@@ -23,7 +25,14 @@ public sealed record AgentOptions(
     IReadOnlyList<string> WorkerCommand,
     string WorkDirectory,
     TimeSpan CoordinatorTimeout,
-    TimeSpan StopGrace);
+    TimeSpan StopGrace)
+{
+    /// <summary>
+    /// Sees every <c>@sora</c> message of this node's workers as (rank, message), called on the worker's actor, so it must
+    /// only hand the message on: a standalone launch (<c>sora train --nproc-per-node</c>) shows rank 0's progress with it.
+    /// </summary>
+    public Action<int, WorkerMessage>? Output { get; init; }
+}
 
 /// <summary>How an agent's work ended: the job's result, or a refusal; the hosting process exits with its exit code.</summary>
 public sealed class AgentOutcome

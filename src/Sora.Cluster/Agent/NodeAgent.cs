@@ -1,9 +1,9 @@
-using System.Diagnostics;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Event;
 using Sora.Cluster.Coordinator;
 using Sora.Cluster.Protocol;
+using Sora.Cluster.Workers;
 using Sora.Distributed.Configuration;
 
 namespace Sora.Cluster.Agent;
@@ -156,33 +156,10 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
         var threads = Math.Max(1, _options.Threads / Math.Max(1, start.Workers.Length));
         foreach (var assignment in start.Workers)
         {
-            var info = new ProcessStartInfo(_options.WorkerCommand[0]);
-            foreach (var argument in _options.WorkerCommand.Skip(1))
-            {
-                info.ArgumentList.Add(argument);
-            }
-
-            string[] own =
-            [
-                "train", jobFile, "--rank", assignment.Rank.ToString(), "--world-size", start.WorldSize.ToString(),
-                "--master-addr", start.StoreHost, "--master-port", start.StorePort.ToString(), "--round", start.Round.ToString(),
-                "--host", _options.Host, "--threads", threads.ToString(), "--agent",
-            ];
-            foreach (var argument in own.Concat(start.WorkerArguments))
-            {
-                info.ArgumentList.Add(argument);
-            }
-
-            // The thread share is read by libgomp and OpenBLAS before libtorch loads.
-            info.Environment["OPENBLAS_NUM_THREADS"] = threads.ToString();
-            info.Environment["OMP_NUM_THREADS"] = threads.ToString();
-            info.Environment["OMP_WAIT_POLICY"] = "PASSIVE";
-            info.Environment["SORA_RANK"] = assignment.Rank.ToString();
-            info.Environment["SORA_LOCAL_RANK"] = assignment.LocalRank.ToString();
-            info.Environment["SORA_WORLD_SIZE"] = start.WorldSize.ToString();
-            info.Environment["SORA_ROUND"] = start.Round.ToString();
+            var placement = new WorkerPlacement(jobFile, assignment.Rank, assignment.LocalRank, start.WorldSize, start.StoreHost, start.StorePort, start.Round, _options.Host, threads);
+            var info = WorkerCommandLine.StartInfo(_options.WorkerCommand, placement, start.WorkerArguments);
             var log = Path.Combine(job.Output, "logs", _options.Node, $"round-{start.Round}", $"rank-{assignment.Rank}.log");
-            var worker = Context.ActorOf(WorkerProcess.Props(info, assignment.Rank, start.Round, log, _options.StopGrace), $"round-{start.Round}-rank-{assignment.Rank}");
+            var worker = Context.ActorOf(WorkerProcess.Props(info, assignment.Rank, start.Round, log, _options.StopGrace, _options.Output), $"round-{start.Round}-rank-{assignment.Rank}");
             Context.Watch(worker);
             _workers[worker] = assignment.Rank;
         }

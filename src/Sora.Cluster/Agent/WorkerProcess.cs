@@ -28,6 +28,7 @@ public sealed class WorkerProcess : ReceiveActor, IWithTimers
     private readonly long _round;
     private readonly string _logFile;
     private readonly TimeSpan _grace;
+    private readonly Action<int, WorkerMessage>? _output;
     private readonly Queue<string> _tail = new();
     private Process? _process;
     private StreamWriter? _log;
@@ -43,8 +44,9 @@ public sealed class WorkerProcess : ReceiveActor, IWithTimers
     private WorkerStopped? _stopped;
     private RankMetrics? _metrics;
 
-    public WorkerProcess(ProcessStartInfo start, int rank, long round, string logFile, TimeSpan grace)
+    public WorkerProcess(ProcessStartInfo start, int rank, long round, string logFile, TimeSpan grace, Action<int, WorkerMessage>? output = null)
     {
+        _output = output;
         _start = start;
         _rank = rank;
         _round = round;
@@ -59,8 +61,9 @@ public sealed class WorkerProcess : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(ProcessStartInfo start, int rank, long round, string logFile, TimeSpan grace) =>
-        Akka.Actor.Props.Create(() => new WorkerProcess(start, rank, round, logFile, grace));
+    /// <summary>The actor of one worker; <paramref name="output"/> (optional) sees each of its <c>@sora</c> messages (see <see cref="AgentOptions.Output"/>).</summary>
+    public static Props Props(ProcessStartInfo start, int rank, long round, string logFile, TimeSpan grace, Action<int, WorkerMessage>? output = null) =>
+        Akka.Actor.Props.Create(() => new WorkerProcess(start, rank, round, logFile, grace, output));
 
     protected override void PreStart()
     {
@@ -112,6 +115,7 @@ public sealed class WorkerProcess : ReceiveActor, IWithTimers
         var text = line.Text;
         if (WorkerMessages.Parse(text) is { } message)
         {
+            _output?.Invoke(_rank, message);
             if (message.Stopped is { } stopped)
             {
                 _stopped = stopped;

@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Event;
 using Sora.Cluster.Protocol;
+using Sora.Cluster.Workers;
 
 namespace Sora.Cluster.Coordinator;
 
@@ -39,6 +40,7 @@ public sealed class JobCoordinator : ReceiveActor, IWithTimers
     private long _joinOrder;
     private long _lastRound;
     private bool _loaded;
+    private bool _startedARound;
     private Round? _round;
     private DateTimeOffset? _enoughNodesSince;
     private string _state = JobStates.Rendezvous;
@@ -176,7 +178,7 @@ public sealed class JobCoordinator : ReceiveActor, IWithTimers
         _lastCheckpoint = loaded.Latest is { Step: > 0 } ? loaded.Latest : null;
         _lastRound = loaded.Latest?.Round ?? 0;
         _message = _lastCheckpoint is null ? "waiting for agents" : $"waiting for agents; will resume from step {_lastCheckpoint.Step}";
-        if (_lastCheckpoint is { } done && done.Step >= _spec.TotalSteps)
+        if (_spec.Resume is null && _lastCheckpoint is { Stage: "dit" } done && done.Step >= _spec.TotalSteps)
         {
             // Launching a finished job again must not start workers that would rewrite its results from nothing.
             Finish(true, $"job '{_spec.Name}' is already complete: its last checkpoint is step {done.Step} of {_spec.TotalSteps} in {_ledger.Location}; remove that checkpoint directory to train it again", JobStates.Succeeded);
@@ -283,7 +285,8 @@ public sealed class JobCoordinator : ReceiveActor, IWithTimers
     private void NoteFirstStep(Round round, WorkerReport report)
     {
         var resumed = round.ResumedFrom;
-        var trained = report.Stage == "dit" ? report.Step > resumed : report.Stage.Length > 0 && report.Step >= 1;
+        // A round resumed in one stage has trained once that stage passes the step it resumed from, or a later stage starts.
+        var trained = report.Stage == round.ResumedStage ? report.Step > resumed : report.Stage.Length > 0 && report.Step >= 1;
         if (round.FirstStepReported || !round.Started || !trained)
         {
             return;
@@ -348,9 +351,11 @@ public sealed class JobCoordinator : ReceiveActor, IWithTimers
         round.Started = true;
         round.StartedAt = Now;
         _lastCheckpoint = fenced.Checkpoint is { Step: > 0 } ? fenced.Checkpoint : null;
-        var resume = _lastCheckpoint is not null;
-        round.ResumedFrom = _lastCheckpoint?.Step ?? 0;
-        var arguments = resume ? [.. _spec.WorkerArguments, "--resume", "latest"] : _spec.WorkerArguments.ToArray();
+        var from = RoundResume.For(_spec.Resume, firstRound: !_startedARound, _lastCheckpoint);
+        _startedARound = true;
+        round.ResumedFrom = from.Step;
+        round.ResumedStage = from.Step > 0 ? _lastCheckpoint?.Stage ?? "dit" : "";
+        string[] arguments = from.Argument is { } checkpoint ? [.. _spec.WorkerArguments, .. WorkerCommandLine.Resume(checkpoint)] : [.. _spec.WorkerArguments];
         foreach (var node in round.Plan.Nodes)
         {
             var workers = round.Plan.Ranks.Select((r, rank) => (r, rank)).Where(x => x.r.Node == node.Node).Select(x => new RankAssignment(x.rank, x.r.LocalRank)).ToArray();
@@ -359,9 +364,9 @@ public sealed class JobCoordinator : ReceiveActor, IWithTimers
 
         _watchdog.Reset(round.Ranks.Keys, Now);
         _state = JobStates.Running;
-        _message = resume ? $"round {round.Number} resumed from step {_lastCheckpoint!.Step}" : $"round {round.Number} started from scratch";
+        _message = from.Step > 0 ? $"round {round.Number} resumed from step {from.Step}" : $"round {round.Number} started from scratch";
         _events.Report($"round {round.Number}: {round.Plan.WorldSize} ranks on {round.Plan.Nodes.Count} node(s) ({string.Join(", ", round.Plan.Nodes.Select(n => $"{n.Node}×{n.ProcessesPerNode}"))}), "
-            + (resume ? $"resuming from checkpoint step {_lastCheckpoint!.Step}" : "from scratch"));
+            + from.Description);
     }
 
     private void OnTick()
@@ -594,8 +599,9 @@ public sealed class JobCoordinator : ReceiveActor, IWithTimers
         round.DetectedAt = Now;
         _state = kind == "stop" ? JobStates.Stopping : failure ? JobStates.Restarting : JobStates.Running;
         _message = $"round {round.Number} ending: {FirstLine(cause)}";
-        var reached = round.Ranks.Values.Where(r => r is { Stage: "dit" }).Select(r => r!.Step).DefaultIfEmpty(0).Max();
-        _events.Report($"round {round.Number} ending ({kind}) at dit step {reached}: {cause}");
+        // The furthest step any rank reported, in the furthest stage reached (steps number from 1 in each stage).
+        var furthest = round.Ranks.Values.Where(r => r is { Stage.Length: > 0 }).Select(r => r!).OrderBy(r => r.Stage == "dit" ? 1 : 0).ThenBy(r => r.Step).LastOrDefault();
+        _events.Report($"round {round.Number} ending ({kind}) at {(furthest?.Stage is { Length: > 0 } stage ? stage : "dit")} step {furthest?.Step ?? 0}: {cause}");
         Broadcast(round, new StopRound(round.Number, FirstLine(cause), graceful));
         MaybeRoundEnded(round);
     }
@@ -737,6 +743,9 @@ public sealed class JobCoordinator : ReceiveActor, IWithTimers
         public bool Started { get; set; }
 
         public long ResumedFrom { get; set; }
+
+        /// <summary>The stage of <see cref="ResumedFrom"/> ("" when the round started from scratch).</summary>
+        public string ResumedStage { get; set; } = "";
 
         public bool FirstStepReported { get; set; }
 

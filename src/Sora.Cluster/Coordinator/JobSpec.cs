@@ -28,4 +28,15 @@ public sealed record JobSpec(
 
     /// <summary>Busy time per step over the other ranks' median from which a rank is a straggler (<c>fault.straggler_ratio</c>).</summary>
     public double StragglerRatio { get; init; } = 1.5;
+
+    /// <summary>
+    /// Null (<c>sora launch</c>): every round resumes from the last committed checkpoint, and a job whose last checkpoint is
+    /// its last step is complete. Set (<c>sora train --nproc-per-node</c>): the first round resumes as the user asked, from
+    /// "latest", a step, or <see cref="StartFresh"/>, and runs even when that checkpoint is the last step (it writes the
+    /// final weights it loaded); see <see cref="RoundResume"/>.
+    /// </summary>
+    public string? Resume { get; init; }
+
+    /// <summary>The <see cref="Resume"/> of a launch that asked for no resume.</summary>
+    public const string StartFresh = "none";
 }

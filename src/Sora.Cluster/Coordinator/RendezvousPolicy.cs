@@ -16,7 +16,7 @@ public sealed record RoundPlan(IReadOnlyList<CandidateNode> Nodes, IReadOnlyList
 
 /// <summary>
 /// Which nodes form the next round: at least the minimum and at most the maximum number of nodes, oldest first,
-/// and never a world size that does not divide every global batch (each rank trains on an equal share). Node
+/// and never a world size that does not divide every global batch (<see cref="BatchSplit"/>). Node
 /// ranks follow arrival order, so a node keeps its ranks across rounds while the set is unchanged.
 /// </summary>
 public static class RendezvousPolicy
@@ -36,8 +36,7 @@ public static class RendezvousPolicy
         for (var count = Math.Min(maxNodes, ordered.Count); count >= minNodes; count--)
         {
             var nodes = ordered.Take(count).ToList();
-            var world = nodes.Sum(n => n.ProcessesPerNode);
-            if (batches.All(b => b.Size % world == 0))
+            if (BatchSplit.Refusal(batches, nodes.Sum(n => n.ProcessesPerNode)) is null)
             {
                 reason = null;
                 var ranks = nodes.SelectMany(n => Enumerable.Range(0, n.ProcessesPerNode).Select(local => (n.Node, local))).ToList();
@@ -46,7 +45,7 @@ public static class RendezvousPolicy
         }
 
         var worlds = Enumerable.Range(minNodes, Math.Min(maxNodes, ordered.Count) - minNodes + 1).Select(c => ordered.Take(c).Sum(n => n.ProcessesPerNode));
-        reason = $"no world size of {string.Join(" or ", worlds)} ranks divides {string.Join(" and ", batches.Select(b => $"{b.Key} ({b.Size})"))}: each rank must train on an equal share of every global batch";
+        reason = string.Join("; ", worlds.Select(world => BatchSplit.Refusal(batches, world)));
         return null;
     }
 }

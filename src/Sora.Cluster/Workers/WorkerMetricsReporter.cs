@@ -42,4 +42,12 @@ public sealed class WorkerMetricsReporter(IProgress<TrainingProgress> inner, IPr
         var best = Math.Min(NativeBenchmarks.Gemm(n, 1), NativeBenchmarks.Gemm(n, 1));
         return best > 0 ? 2.0 * n * n * n / best : 0;
     }
+
+    /// <summary>
+    /// What MFU is measured against where the worker trains: on the CPU <see cref="MeasureCpuPeakFlops"/>; on a GPU that
+    /// device's own matrix-product rate in the dtype the model computes in (fp32, or bf16 under mixed precision), measured
+    /// once at the worker's start (8192³ products, well under a second on a data-centre GPU).
+    /// </summary>
+    public static double MeasurePeakFlops(Device device, ScalarType computeDType) =>
+        device.Type == DeviceType.Cpu ? MeasureCpuPeakFlops() : GemmPeak.Measure(device, computeDType, GemmPeak.CudaSide);
 }

@@ -12,7 +12,9 @@ namespace Sora.Distributed.Checkpointing;
 /// next to it; rank 0 waits for every rank's description, writes the manifest and moves <c>latest</c> (an ETag-guarded
 /// put), then applies the retention policy. A failed upload is a warning, not the end of training: the previous
 /// committed checkpoint stays <c>latest</c> and the next one is tried as usual. Commits carry the job's round
-/// (<see cref="Round"/>): a checkpointer of an ended round is refused (<see cref="StaleRoundException"/>, also a warning).
+/// (<see cref="Round"/>): a checkpointer of an ended round is refused (<see cref="StaleRoundException"/>, also a warning);
+/// one whose round's fence is not visible in its store (<see cref="FenceNotVisibleException"/>: this node does not see the
+/// coordinator's store) fails, since none of its checkpoints could ever be committed.
 /// </summary>
 public sealed class TrainingCheckpointer : IDisposable
 {
@@ -94,6 +96,15 @@ public sealed class TrainingCheckpointer : IDisposable
         }
     }
 
+    /// <summary>What every checkpoint of this stage records and a resumed one must match (e.g. the VAE the DiT trains against).</summary>
+    public IReadOnlyList<CheckpointIdentity> Identity { get; init; } = [];
+
+    /// <summary>The stage's folder in the store.</summary>
+    public CheckpointLayout Layout => _layout;
+
+    /// <summary>Rank 0's committer (the round that fences its commits).</summary>
+    public CheckpointCommitter Committer => _committer;
+
     /// <summary>How long rank 0 waits for the other ranks' shards before giving up on a checkpoint.</summary>
     public TimeSpan CommitTimeout { get; init; } = TimeSpan.FromMinutes(10);
 
@@ -115,8 +126,15 @@ public sealed class TrainingCheckpointer : IDisposable
         _pending = Task.Run(() => WriteAsync(snapshot, clock));
     }
 
-    /// <summary>Waits for the save in flight (a failure becomes a warning).</summary>
-    public void Flush()
+    /// <summary>How many saves in a row may fail (each a warning; the store's client has already retried it) before the next failure ends training.</summary>
+    public int MaxFailedSaves { get; init; } = 3;
+
+    /// <summary>
+    /// Waits for the save in flight. A failure is a warning (the previous checkpoint stays latest), unless it is the
+    /// <see cref="MaxFailedSaves"/>-th in a row or <paramref name="required"/> (a stage's last step, whose commit ends the
+    /// stage): then the storage error ends training, so the round fails with it rather than training on without checkpoints.
+    /// </summary>
+    public void Flush(bool required = false)
     {
         var pending = _pending;
         _pending = null;
@@ -128,16 +146,31 @@ public sealed class TrainingCheckpointer : IDisposable
         try
         {
             pending.GetAwaiter().GetResult();
+            _failedSaves = 0;
         }
         catch (StaleRoundException error)
         {
             Warn($"checkpoint not committed: {error.Message}");
         }
+        catch (FenceNotVisibleException)
+        {
+            // This node can never commit into the coordinator's store: training on would only lose the work.
+            throw;
+        }
         catch (Exception error) when (error is IOException or CheckpointStoreException or TimeoutException or InvalidOperationException or UnauthorizedAccessException)
         {
-            Warn($"checkpoint not saved: {error.Message}");
+            _failedSaves++;
+            if (required || _failedSaves >= MaxFailedSaves)
+            {
+                throw new CheckpointStoreException(
+                    (required ? "the stage's last checkpoint could not be saved" : $"{_failedSaves} checkpoints in a row could not be saved") + $" to {_store.Location}: {error.Message}", error);
+            }
+
+            Warn($"checkpoint not saved ({_failedSaves} in a row; at {MaxFailedSaves} training stops): {error.Message}");
         }
     }
+
+    private int _failedSaves;
 
     /// <summary>
     /// The checkpoint <see cref="Resume"/> names with the ranges asked for, or null when there is nothing to resume
@@ -172,8 +205,13 @@ public sealed class TrainingCheckpointer : IDisposable
 
         if (loaded is not null)
         {
-            s_loadSeconds.Record(clock.Elapsed.TotalSeconds);
-            s_loadBytes.Record(loaded.Tensors.Values.Sum(t => t.ByteCount));
+            s_loadSeconds.Record(clock.Elapsed.TotalSeconds, StageTag);
+            s_loadBytes.Record(loaded.Tensors.Values.Sum(t => t.ByteCount), StageTag);
+        }
+
+        if (loaded is not null)
+        {
+            CheckIdentity(loaded);
         }
 
         if (loaded is not null && loaded.Manifest.ConfigHash != ConfigHash)
@@ -185,6 +223,24 @@ public sealed class TrainingCheckpointer : IDisposable
     }
 
     public void Dispose() => Flush();
+
+    private void CheckIdentity(LoadedCheckpoint loaded)
+    {
+        foreach (var identity in Identity)
+        {
+            if (!loaded.Manifest.Metadata.TryGetValue(identity.Key, out var recorded))
+            {
+                Warn($"resuming step {loaded.Step} of {_layout.Root}, which does not record {identity.Key} (written by an older version): cannot check it was trained against {identity.What} {identity.Value}");
+            }
+            else if (recorded != identity.Value)
+            {
+                loaded.Dispose();
+                throw new CheckpointIdentityException(
+                    $"cannot resume step {loaded.Step} of {_store.Location}/{_layout.Root}: it was trained against {identity.What} {recorded} ({identity.Key}), but this run's is {identity.Value}. "
+                    + $"Resuming would train on against another {identity.What}: start the stage anew (remove {_layout.Root} from the store) or restore {identity.What} it was trained with");
+            }
+        }
+    }
 
     private async Task WriteAsync(ShardSnapshot snapshot, Stopwatch clock)
     {
@@ -203,9 +259,9 @@ public sealed class TrainingCheckpointer : IDisposable
         var header = snapshot.Header;
         var info = await _writer.WriteShardAsync(snapshot).ConfigureAwait(false);
         await _store.PutBytesAsync(InfoName(header.Step, header.Rank), Encoding.UTF8.GetBytes(info.ToJson())).ConfigureAwait(false);
-        s_saveSeconds.Record(saveClock.Elapsed.TotalSeconds);
-        s_saveBytes.Record(snapshot.DataBytes);
-        s_savedStep.Record(header.Step);
+        s_saveSeconds.Record(saveClock.Elapsed.TotalSeconds, StageTag);
+        s_saveBytes.Record(snapshot.DataBytes, StageTag);
+        s_savedStep.Record(header.Step, StageTag);
         if (header.Rank != 0)
         {
             return;
@@ -239,7 +295,7 @@ public sealed class TrainingCheckpointer : IDisposable
             _committed.Add(header.Step);
         }
 
-        s_committedStep.Record(header.Step);
+        s_committedStep.Record(header.Step, StageTag);
 
         _status?.Report($"checkpoint step {header.Step} committed ({snapshot.DataBytes / 1e6:F1} MB from rank 0, {LastBlocking.TotalMilliseconds:F0} ms blocking)");
         if (_retention is not null)
@@ -249,6 +305,9 @@ public sealed class TrainingCheckpointer : IDisposable
     }
 
     private string InfoName(long step, int rank) => _layout.StepPrefixOf(step) + $"shard-{rank:D5}.info.json";
+
+    /// <summary>The stage these checkpoints belong to (<c>vae/checkpoints</c> → <c>vae</c>), on every instrument it records.</summary>
+    private KeyValuePair<string, object?> StageTag => new(Sora.Metrics.Pipeline.RankMetricsRecorder.StageTag, _layout.Root.Split('/')[0]);
 
     private void Warn(string message)
     {

@@ -40,7 +40,7 @@ public sealed record CheckpointConfig
         {
             try
             {
-                CheckpointStores.ParseContainer(store!, credential);
+                AzureBlobLocation.Parse(store!, credential);
             }
             catch (ArgumentException e)
             {

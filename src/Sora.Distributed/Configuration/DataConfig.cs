@@ -87,14 +87,7 @@ public sealed record DataConfig
             generate = section.Bool("generate", false);
             credential = StorageCredential.Read(section, "credential", "path", path);
             cache = section.OptionalString("cache");
-            if (AzureBlobLocation.IsBlobLocation(path))
-            {
-                if (generate)
-                {
-                    throw section.Invalid("generate", "writes a local directory; write a dataset into blob storage with `sora data gen --output az://...` and point data.path at it");
-                }
-            }
-            else if (cache is not null)
+            if (!AzureBlobLocation.IsBlobLocation(path) && cache is not null)
             {
                 throw section.Invalid("cache", $"caches shards of a blob data.path (az://... or https://...); '{path}' is a local path");
             }

@@ -1,3 +1,4 @@
+using Sora.Distributed.Devices;
 using Sora.Model.Dit;
 using Sora.Model.Flow;
 using Sora.Model.Vae;
@@ -19,6 +20,9 @@ public sealed record JobConfig
 
     /// <summary>The run directory: weights, vocabulary, samples, loss curve.</summary>
     public string Output { get; init; } = "runs/job";
+
+    /// <summary>Where the ranks train (<see cref="DevicePlacement.Choose"/>): auto, cpu or cuda.</summary>
+    public DeviceSetting Device { get; init; } = DeviceSetting.Auto;
 
     public DataConfig Data { get; init; } = new();
 
@@ -43,6 +47,14 @@ public sealed record JobConfig
     /// <summary>The job file's text, saved into the run directory.</summary>
     public string Source { get; init; } = string.Empty;
 
+    /// <summary>This job writing to <paramref name="output"/>, with its <see cref="Source"/> saying so (the text a launcher sends its agents).</summary>
+    public JobConfig WithOutput(string output) =>
+        this with { Output = output, Source = YamlSection.WithTopLevelScalar(Source, "output", output, $"job '{Name}'") };
+
+    /// <summary>This job on <paramref name="device"/>, with its <see cref="Source"/> saying so (what <c>--device</c> sends a launcher's agents).</summary>
+    public JobConfig WithDevice(DeviceSetting device) =>
+        this with { Device = device, Source = YamlSection.WithTopLevelScalar(Source, "device", DevicePlacement.Name(device), $"job '{Name}'") };
+
     public static JobConfig Load(string path)
     {
         if (!File.Exists(path))
@@ -66,6 +78,7 @@ public sealed record JobConfig
             Seed = (ulong)root.Long("seed", 0, min: 0),
             Threads = root.Int("threads", 0, min: 0, max: 1024),
             Output = root.String("output", $"runs/{name}"),
+            Device = Enum.Parse<DeviceSetting>(root.Choice("device", "auto", "auto", "cpu", "cuda"), ignoreCase: true),
             Data = DataConfig.Read(root.Section("data")),
             Vae = ReadVae(root.Section("vae")),
             VaeTraining = StageConfig.Read(root.Section("vae").Section("train"), defaults.VaeTraining),

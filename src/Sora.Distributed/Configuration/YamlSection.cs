@@ -29,7 +29,19 @@ public sealed class YamlSection
     public string Path { get; }
 
     /// <summary>Parses a YAML document whose root is a mapping.</summary>
-    public static YamlSection Parse(string yaml, string file)
+    public static YamlSection Parse(string yaml, string file) => new(file, string.Empty, Load(yaml, file).Root);
+
+    /// <summary><paramref name="yaml"/> (a job file's text) with the top-level <paramref name="key"/> set to <paramref name="value"/>, added when absent; comments are not kept.</summary>
+    public static string WithTopLevelScalar(string yaml, string key, string value, string file)
+    {
+        var (stream, root) = Load(yaml, file);
+        root.Children[new YamlScalarNode(key)] = new YamlScalarNode(value) { Style = ScalarStyle.DoubleQuoted };
+        using var writer = new StringWriter(CultureInfo.InvariantCulture);
+        stream.Save(writer, assignAnchors: false);
+        return writer.ToString();
+    }
+
+    private static (YamlStream Stream, YamlMappingNode Root) Load(string yaml, string file)
     {
         var stream = new YamlStream();
         try
@@ -46,7 +58,7 @@ public sealed class YamlSection
             throw new ConfigException($"{file}: the job file must be a YAML mapping (key: value lines)");
         }
 
-        return new YamlSection(file, string.Empty, root);
+        return (stream, root);
     }
 
     public static YamlSection Empty(string file, string path) => new(file, path, new YamlMappingNode());
@@ -268,7 +280,7 @@ public sealed class YamlSection
 }
 
 /// <summary>A job configuration that cannot be used; the message names the file, line and key.</summary>
-public sealed class ConfigException : Exception
+public class ConfigException : Exception
 {
     public ConfigException()
     {

@@ -38,6 +38,7 @@ public static class DiTStage
             Schedule = stage.Schedule,
             BuildData = () => new LatentBatches(latents.Train, tokenizer, job, flow),
             ShareOfBatch = (batch, rank, worldSize) => batch.ShareOf(rank, worldSize),
+            ToDevice = (batch, device) => batch.OnDevice(device),
             ShardingUnits = model => ((VideoDiT)model).Blocks,
             Loss = (model, batch) =>
             {
@@ -126,12 +127,16 @@ public static class DiTStage
                 {
                     using var scope = Tensor.NewDisposeScope();
                     var members = group.ToArray();
+                    var device = model.Device;
                     var x0 = Tensor.Stack(members.Select(s => s.Latent).ToArray());
-                    var tokens = Tokenize(tokenizer, members.Select(s => s.Caption), textLength);
-                    var noise = flow.SampleNoise(x0.Shape);
+
+                    // Drawn on the host like the training batches, so the held-out loss is the same numbers on any device.
+                    var noise = flow.SampleNoise(x0.Shape).OnDevice(device);
+                    x0 = x0.OnDevice(device);
+                    var tokens = Tokenize(tokenizer, members.Select(s => s.Caption), textLength).OnDevice(device);
                     foreach (var t in HeldOutTimes)
                     {
-                        var times = Tensor.Full([members.Length], t);
+                        var times = Tensor.Full([members.Length], t, device: device);
                         var loss = flow.Loss(model, x0, tokens, timesteps: times, noise: noise);
                         total += loss.PerSample.Sum().ItemDouble();
                         count += members.Length;
@@ -161,4 +166,8 @@ public sealed record LatentBatch(Tensor Latents, Tensor CaptionTokens, Tensor? C
         BatchShare.OfOptional(CleanFrames, rank, worldSize),
         BatchShare.OfOptional(Times, rank, worldSize),
         BatchShare.OfOptional(Noise, rank, worldSize));
+
+    /// <summary>The batch on <paramref name="device"/> (see <see cref="Tensor.OnDevice"/>).</summary>
+    public LatentBatch OnDevice(Device device) =>
+        new(Latents.OnDevice(device), CaptionTokens.OnDevice(device), CleanFrames?.OnDevice(device), Times?.OnDevice(device), Noise?.OnDevice(device));
 }

@@ -19,7 +19,11 @@ public sealed class LatentSet : IDisposable
 
     public LatentStatistics Statistics { get; }
 
-    public static LatentSet Encode(VideoVae vae, VideoSet data, IProgress<string>? progress = null)
+    /// <param name="vae">The trained VAE.</param>
+    /// <param name="data">The clips.</param>
+    /// <param name="progress">Where progress goes.</param>
+    /// <param name="statistics">The normalisation to use (the VAE stage's committed statistics); null: measured on these latents.</param>
+    public static LatentSet Encode(VideoVae vae, VideoSet data, IProgress<string>? progress = null, LatentStatistics? statistics = null)
     {
         ArgumentNullException.ThrowIfNull(vae);
         ArgumentNullException.ThrowIfNull(data);
@@ -27,7 +31,7 @@ public sealed class LatentSet : IDisposable
         progress?.Report($"encoding {data.Train.Count + data.HeldOut.Count:N0} clips to latents");
         var train = EncodeAll(vae, data.Train);
         var heldOut = EncodeAll(vae, data.HeldOut);
-        var statistics = LatentStatistics.Measure(train.Select(s => s.Latent.Unsqueeze(0)));
+        statistics ??= LatentStatistics.Measure(train.Select(s => s.Latent.Unsqueeze(0)));
         foreach (var sample in train.Concat(heldOut))
         {
             using var scope = Tensor.NewDisposeScope();
@@ -55,8 +59,11 @@ public sealed class LatentSet : IDisposable
             foreach (var chunk in group.Chunk(32))
             {
                 using var scope = Tensor.NewDisposeScope();
-                var batch = Tensor.Stack(chunk.Select(i => clips[i].Clip.ToTensor()).ToArray());
+                var batch = Tensor.Stack(chunk.Select(i => clips[i].Clip.ToTensor()).ToArray()).OnDevice(vae.Device);
+
+                // Encoded on the VAE's device; the latents stay in host memory, where the DiT's batches are drawn.
                 var (mean, _) = vae.Encode(batch);
+                mean = mean.To(Device.Cpu);
                 for (var j = 0; j < chunk.Length; j++)
                 {
                     result[chunk[j]] = new LatentSample(mean.Select(0, j).Clone().DetachFromDisposeScope(), clips[chunk[j]].Caption);

@@ -17,16 +17,17 @@ public sealed record LatentStatistics(float[] Mean, float[] Std)
     }
 
     /// <summary>(z − mean) / std, channels on dim 1.</summary>
-    public Tensor Normalize(Tensor latent) => latent.Sub(Shaped(Mean, latent.Dim)).Div(Shaped(Std, latent.Dim));
+    public Tensor Normalize(Tensor latent) => latent.Sub(Shaped(Mean, latent)).Div(Shaped(Std, latent));
 
     /// <summary>z · std + mean.</summary>
-    public Tensor Denormalize(Tensor latent) => latent.Mul(Shaped(Std, latent.Dim)).Add(Shaped(Mean, latent.Dim));
+    public Tensor Denormalize(Tensor latent) => latent.Mul(Shaped(Std, latent)).Add(Shaped(Mean, latent));
 
-    private static Tensor Shaped(float[] values, int dims)
+    // The per-channel values shaped to broadcast over latent (channels on dim 1), on its device.
+    private static Tensor Shaped(float[] values, Tensor latent)
     {
-        var shape = new long[dims];
+        var shape = new long[latent.Dim];
         Array.Fill(shape, 1);
         shape[1] = values.Length;
-        return Tensor.FromSpan<float>(values, shape);
+        return Tensor.FromSpan<float>(values, shape).OnDevice(latent.Device);
     }
 }

@@ -54,6 +54,7 @@ public static class PackedDiTStage
             OnSample = bucketed.OnSample,
             BuildData = () => new PackedLatentBatches(latents.Train, tokenizer, job, flow),
             ShareOfBatch = (batch, rank, worldSize) => batch.ShareOf(rank, worldSize),
+            ToDevice = (batch, device) => batch.OnDevice(device),
             Loss = (model, batch) => Loss((VideoDiT)model, batch, packer, flops),
         };
     }
@@ -75,9 +76,10 @@ public static class PackedDiTStage
         var tokens = Enumerable.Range(0, count)
             .Select(k => model.Patchifier.Patchify(RectifiedFlow.Interpolate(batch.Latents[k], batch.Noise[k], batch.Times.Narrow(0, k, 1))).Select(0, 0))
             .ToArray();
-        var input = new PackedDiTInput(packed.PackTokens(tokens), packed.SegmentIds(), packed.PositionIds(), batch.Times, batch.CaptionTokens);
+        var device = model.Device;
+        var input = new PackedDiTInput(packed.PackTokens(tokens), packed.SegmentIds().OnDevice(device), packed.PositionIds().OnDevice(device), batch.Times, batch.CaptionTokens);
         var predictions = packed.Unpack(model.ForwardPacked(input));
-        var total = Tensor.Zeros([]);
+        var total = Tensor.Zeros([], device: device);
         for (var k = 0; k < count; k++)
         {
             var x0 = batch.Latents[k];
@@ -150,4 +152,8 @@ public sealed record PackedLatentBatch(IReadOnlyList<Tensor> Latents, Tensor Cap
             Times.Narrow(0, start, count),
             Noise.Skip(start).Take(count).ToArray());
     }
+
+    /// <summary>The batch on <paramref name="device"/> (see <see cref="Tensor.OnDevice"/>).</summary>
+    public PackedLatentBatch OnDevice(Device device) => new(
+        Latents.Select(x => x.OnDevice(device)).ToArray(), CaptionTokens.OnDevice(device), Times.OnDevice(device), Noise.Select(x => x.OnDevice(device)).ToArray());
 }

@@ -4,6 +4,7 @@ using Sora.Distributed.Parallel;
 using Sora.Distributed.Training;
 using Sora.Model.Vae;
 using Sora.Torch;
+using Sora.Torch.NN;
 using Sora.Torch.Optim;
 
 namespace Sora.Distributed.Pipelines;
@@ -24,7 +25,14 @@ public static class VaeStage
             Schedule = stage.Schedule,
             BuildData = () => new ClipBatches(data.Train, stage.BatchSize, job.Seed, job.Vae),
             ShareOfBatch = (batch, rank, worldSize) => new ClipBatch(BatchShare.Of(batch.Clips, rank, worldSize), BatchShare.Of(batch.Noise, rank, worldSize)),
-            Loss = (model, batch) => new StepLoss(((VideoVae)model).Loss(batch.Clips, batch.Noise).Total, batch.Clips.Size(0), batch.Clips.NumElements / 3),
+            ToDevice = (batch, device) => batch.OnDevice(device),
+            Loss = (model, batch) =>
+            {
+                // The VAE's FLOPs have no closed form: its convolutions count themselves; backward is about twice the forward.
+                using var flops = FlopCounter.Start();
+                var loss = ((VideoVae)model).Loss(batch.Clips, batch.Noise).Total;
+                return new StepLoss(loss, batch.Clips.Size(0), batch.Clips.NumElements / 3) { Flops = 3 * flops.Flops };
+            },
             HeldOutLoss = model => ReconstructionError((VideoVae)model, data.HeldOut),
         };
     }
@@ -38,7 +46,7 @@ public static class VaeStage
         foreach (var sample in clips)
         {
             using var scope = Tensor.NewDisposeScope();
-            var x = sample.Clip.ToTensor().Unsqueeze(0);
+            var x = sample.Clip.ToTensor().Unsqueeze(0).OnDevice(vae.Device);
             var (mean, _) = vae.Encode(x);
             var reconstruction = vae.Decode(mean, sample.Frames, sample.Height, sample.Width);
             total += reconstruction.Sub(x).Square().Mean().ItemDouble();
@@ -77,4 +85,8 @@ public static class VaeStage
 }
 
 /// <summary>One VAE training batch: clips (N, 3, T, H, W) and the posterior sample's ε (N, latent, t, h, w).</summary>
-public sealed record ClipBatch(Tensor Clips, Tensor Noise);
+public sealed record ClipBatch(Tensor Clips, Tensor Noise)
+{
+    /// <summary>The batch on <paramref name="device"/> (see <see cref="Tensor.OnDevice"/>).</summary>
+    public ClipBatch OnDevice(Device device) => new(Clips.OnDevice(device), Noise.OnDevice(device));
+}

@@ -117,14 +117,16 @@ public sealed class VideoGenerator
         Vae.Eval();
         var (lt, lh, lw) = Vae.Config.LatentSize(frames, height, width);
         long[] shape = [captions.Count, Model.Config.LatentChannels, lt, lh, lw];
-        var tokens = DiTStage.Tokenize(Tokenizer, captions, Model.Config.MaxTextTokens);
+        var device = Model.Device;
+        var tokens = DiTStage.Tokenize(Tokenizer, captions, Model.Config.MaxTextTokens).OnDevice(device);
 
         var saved = RandomState.GetState();
         Tensor noise;
         try
         {
             RandomState.ManualSeed(seed);
-            noise = _sampler.Flow.SampleNoise(shape);
+            // Drawn on the host, so a seed gives the same starting noise on any device.
+            noise = _sampler.Flow.SampleNoise(shape).OnDevice(device);
         }
         finally
         {
@@ -144,7 +146,7 @@ public sealed class VideoGenerator
         using var scope = Tensor.NewDisposeScope();
         using var noGrad = Tensor.NoGrad();
         Vae.Eval();
-        var (mean, _) = Vae.Encode(clip.ToTensor().Unsqueeze(0));
+        var (mean, _) = Vae.Encode(clip.ToTensor().Unsqueeze(0).OnDevice(Vae.Device));
         return VideoClip.FromTensor(Vae.Decode(mean, clip.Frames, clip.Height, clip.Width).Select(0, 0));
     }
 
@@ -167,7 +169,7 @@ public sealed class VideoGenerator
             throw new ArgumentException($"{given.Count} conditioning clips for {captions} captions", nameof(given));
         }
 
-        var pixels = Tensor.Stack(given.Select(c => Resize(c, frames, height, width, alignEnd).ToTensor()).ToArray());
+        var pixels = Tensor.Stack(given.Select(c => Resize(c, frames, height, width, alignEnd).ToTensor()).ToArray()).OnDevice(Vae.Device);
         return Statistics.Normalize(Vae.Encode(pixels).Mean);
     }
 

@@ -1,5 +1,7 @@
+using Sora.Checkpoint.Stores;
 using Sora.Data;
 using Sora.Data.Dataset;
+using Sora.Data.Storage;
 using Sora.Data.Synthetic;
 using Sora.Data.Video;
 using Sora.Distributed.Configuration;
@@ -79,11 +81,14 @@ public sealed class VideoSet
     }
 
     /// <summary>
-    /// For <c>data.generate: true</c>: writes the synthetic dataset to <c>data.path</c> unless shards are already there.
-    /// The shards are written into a sibling directory and moved into place whole, so a stopped job never leaves half a
-    /// dataset behind for the next run to train on. Returns whether it wrote anything.
+    /// For <c>data.generate: true</c>: writes the synthetic dataset to <c>data.path</c> unless it is already there.
+    /// In a directory, the shards are written into a sibling directory and moved into place whole, so a stopped job never
+    /// leaves half a dataset behind for the next run to train on. In blob storage, where nothing moves, the shards go
+    /// straight to the location and a marker object (<see cref="GeneratedMarker"/>) written last says the dataset is
+    /// whole; shards without it are an interrupted generation: written again when <paramref name="owned"/> (a dataset
+    /// inside the job's store, which no one else writes), else refused. Returns whether it wrote anything.
     /// </summary>
-    public static bool EnsureGenerated(DataConfig config, ulong seed, IProgress<string>? progress = null)
+    public static bool EnsureGenerated(DataConfig config, ulong seed, IProgress<string>? progress = null, bool owned = false)
     {
         ArgumentNullException.ThrowIfNull(config);
         if (config.Source != DataSource.Parquet || !config.Generate)
@@ -91,6 +96,27 @@ public sealed class VideoSet
             return false;
         }
 
+        return config.IsBlob ? EnsureGeneratedInBlob(config, seed, progress, owned) : EnsureGeneratedInDirectory(config, seed, progress);
+    }
+
+    /// <summary>
+    /// The name of <paramref name="config"/>'s generated dataset inside a job's store: data.path's last segment and a hash of
+    /// everything the clips depend on (seed, counts, the generator's options), so another configuration never reuses it.
+    /// </summary>
+    public static string GeneratedName(DataConfig config, ulong seed)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var identity = System.Text.Json.JsonSerializer.Serialize(new { seed, config.Samples, config.HeldOut, generator = SyntheticOptions(config) });
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(identity)))[..12];
+        var stem = Path.GetFileName((config.Path ?? "moving-shapes").TrimEnd('/', Path.DirectorySeparatorChar));
+        return $"{(stem.Length == 0 || !Sora.Data.Storage.ObjectName.IsValid(stem) ? "moving-shapes" : stem)}-{hash}";
+    }
+
+    /// <summary>The object a finished generation writes last into a blob dataset location.</summary>
+    public const string GeneratedMarker = "_generated.json";
+
+    private static bool EnsureGeneratedInDirectory(DataConfig config, ulong seed, IProgress<string>? progress)
+    {
         var target = Path.GetFullPath(config.Path!);
         if (File.Exists(target) || (Directory.Exists(target) && Directory.EnumerateFiles(target, "*.parquet").Any()))
         {
@@ -102,24 +128,13 @@ public sealed class VideoSet
             throw new IOException($"{config.Path}: data.generate would write the dataset here, but the directory holds other files and no *.parquet shards");
         }
 
-        var total = config.Samples + config.HeldOut;
         var partial = $"{target.TrimEnd(Path.DirectorySeparatorChar)}.partial-{Environment.ProcessId}";
         if (Directory.Exists(partial))
         {
             Directory.Delete(partial, recursive: true);
         }
 
-        progress?.Report($"generating the dataset: {total:N0} moving-shapes clips into {config.Path}");
-        var reported = 0L;
-        var shards = MovingShapesShards.Write(partial, total, seed, SyntheticOptions(config), new VideoShardWriterOptions(), new SynchronousProgress<long>(done =>
-        {
-            // About ten lines, not one per row group: a log keeps every status line.
-            if (done == total || done - reported >= Math.Max(total / 10, 1))
-            {
-                reported = done;
-                progress?.Report($"generating the dataset: {done:N0}/{total:N0} clips into {config.Path}");
-            }
-        }));
+        Generate(config, seed, ShardStorage.OpenSink(partial, new VideoShardWriterOptions().Prefix), progress);
         if (Directory.Exists(target))
         {
             Directory.Delete(target);
@@ -127,9 +142,69 @@ public sealed class VideoSet
 
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         Directory.Move(partial, target);
-        progress?.Report($"wrote {total:N0} clips in {shards.Count} shard(s), {shards.Sum(s => s.Bytes) / 1048576.0:F1} MiB, to {config.Path}");
         return true;
     }
+
+    private static bool EnsureGeneratedInBlob(DataConfig config, ulong seed, IProgress<string>? progress, bool owned)
+    {
+        var store = CheckpointStores.Open(config.Path!, config.Credential);
+        if (Wait(store.ExistsAsync(GeneratedMarker)))
+        {
+            return false;
+        }
+
+        var existing = Wait(ListAsync(store));
+        if (existing.Count > 0)
+        {
+            if (!owned)
+            {
+                throw new IOException($"{config.DisplayPath}: holds {existing.Count} object(s) but no {GeneratedMarker}, which data.generate writes when a dataset is whole " +
+                    "(an interrupted generation?): delete them to generate it again, or set data.generate: false to train on them as they are");
+            }
+
+            progress?.Report($"{config.DisplayPath}: an interrupted generation left {existing.Count} object(s); writing the dataset again");
+            foreach (var name in existing)
+            {
+                Wait(store.DeleteAsync(name));
+            }
+        }
+
+        var total = config.Samples + config.HeldOut;
+        Generate(config, seed, ShardStorage.OpenSink(config.Path!, new VideoShardWriterOptions().Prefix, config.Credential), progress);
+        var marker = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new { clips = total, seed, generator = SyntheticOptions(config) });
+        Wait(store.PutBytesAsync(GeneratedMarker, marker));
+        return true;
+    }
+
+    private static void Generate(DataConfig config, ulong seed, IShardSink sink, IProgress<string>? progress)
+    {
+        var total = config.Samples + config.HeldOut;
+        progress?.Report($"generating the dataset: {total:N0} moving-shapes clips into {config.DisplayPath}");
+        var reported = 0L;
+        var shards = MovingShapesShards.Write(sink, total, seed, SyntheticOptions(config), new VideoShardWriterOptions(), new SynchronousProgress<long>(done =>
+        {
+            // About ten lines, not one per row group: a log keeps every status line.
+            if (done == total || done - reported >= Math.Max(total / 10, 1))
+            {
+                reported = done;
+                progress?.Report($"generating the dataset: {done:N0}/{total:N0} clips into {config.DisplayPath}");
+            }
+        }));
+        progress?.Report($"wrote {total:N0} clips in {shards.Count} shard(s), {shards.Sum(s => s.Bytes) / 1048576.0:F1} MiB, to {config.DisplayPath}");
+    }
+
+    private static async Task<List<string>> ListAsync(ICheckpointStore store)
+    {
+        var names = new List<string>();
+        await foreach (var found in store.ListAsync("").ConfigureAwait(false))
+        {
+            names.Add(found.Name);
+        }
+
+        return names;
+    }
+
+    private static T Wait<T>(Task<T> task) => task.GetAwaiter().GetResult();
 
     private static List<TrainingClip> ReadParquet(DataConfig config, IProgress<string>? progress)
     {

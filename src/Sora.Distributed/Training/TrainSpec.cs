@@ -29,6 +29,14 @@ public sealed record TrainSpec<TBatch>
     /// </summary>
     public Func<TBatch, int, int, TBatch>? ShareOfBatch { get; init; }
 
+    /// <summary>
+    /// Moves this rank's share of a batch to the device the rank trains on (each tensor with <see cref="Tensor.OnDevice"/>:
+    /// a host tensor goes to a CUDA device from pinned memory without blocking the host; on the CPU it stays as it is).
+    /// Batches are drawn on the host, so every random draw in them stays on the CPU generator and a rank draws the same
+    /// numbers on any device. Required to train off the CPU.
+    /// </summary>
+    public Func<TBatch, Device, TBatch>? ToDevice { get; init; }
+
     /// <summary>FSDP's units, in forward order (a transformer's blocks); the rest of the model is the root unit.</summary>
     public Func<Module, IEnumerable<Module>>? ShardingUnits { get; init; }
 

@@ -26,9 +26,18 @@ public sealed class Trainer<TBatch>
     private readonly DataParallelism _parallelism;
     private readonly TrainingCheckpointer? _checkpointer;
     private readonly TrainingControl? _control;
+    private readonly Device _device;
 
+    /// <param name="spec">What to train.</param>
+    /// <param name="options">How long and how.</param>
+    /// <param name="progress">Told of every step.</param>
+    /// <param name="group">The ranks training together (null or one rank: this process alone).</param>
+    /// <param name="parallelism">DDP or FSDP across the group.</param>
+    /// <param name="checkpointer">Saves and resumes the stage (null: no checkpoints).</param>
+    /// <param name="control">A stop asked from outside.</param>
+    /// <param name="device">Where the model, optimizer state, EMA and batches live (the rank's <c>DevicePlacement</c>; default the CPU).</param>
     public Trainer(TrainSpec<TBatch> spec, TrainerOptions options, IProgress<TrainingProgress>? progress = null, ProcessGroup? group = null,
-        DataParallelism parallelism = DataParallelism.Ddp, TrainingCheckpointer? checkpointer = null, TrainingControl? control = null)
+        DataParallelism parallelism = DataParallelism.Ddp, TrainingCheckpointer? checkpointer = null, TrainingControl? control = null, Device? device = null)
     {
         _spec = spec ?? throw new ArgumentNullException(nameof(spec));
         _options = (options ?? throw new ArgumentNullException(nameof(options))).Validate(spec.Name);
@@ -42,6 +51,12 @@ public sealed class Trainer<TBatch>
         {
             throw new ArgumentException($"{spec.Name}: training on {_group.WorldSize} ranks needs the spec's ShareOfBatch");
         }
+
+        _device = device ?? Device.Cpu;
+        if (_device.Type != DeviceType.Cpu && spec.ToDevice is null)
+        {
+            throw new ArgumentException($"{spec.Name}: training on {_device} needs the spec's ToDevice (its batches are drawn on the host)");
+        }
     }
 
     private bool IsRankZero => _group is null || _group.Rank == 0;
@@ -54,6 +69,9 @@ public sealed class Trainer<TBatch>
     public TrainerState Run(CancellationToken cancellation = default)
     {
         var model = _spec.BuildModel();
+
+        // On the device before DDP broadcasts it and FSDP flattens it: their buffers follow the parameters.
+        model.To(_device);
         using var parallel = StepParallelism.Create(model, _group, _parallelism, _spec.ShardingUnits, _options.ComputeDType);
         var optimizer = _spec.BuildOptimizer(parallel.OptimizerParameters);
         var ema = _options.EmaDecay is { } decay ? new ExponentialMovingAverage(parallel.AveragedParameters, decay) : null;
@@ -92,6 +110,11 @@ public sealed class Trainer<TBatch>
                 if (_group is not null)
                 {
                     batch = _spec.ShareOfBatch!(batch, _group.Rank, _group.WorldSize);
+                }
+
+                if (_spec.ToDevice is { } toDevice)
+                {
+                    batch = toDevice(batch, _device);
                 }
 
                 dataTime += dataClock.Elapsed;
@@ -146,11 +169,12 @@ public sealed class Trainer<TBatch>
             optimizer.Step();
             ema?.Update();
             var optimizerTime = optimizerClock.Elapsed;
-            if (_checkpointer is not null && (_checkpointer.IsDue(step) || stop))
+            // The last step is always saved: its commit marks the stage as ended (a relaunch finds it complete).
+            if (_checkpointer is not null && (_checkpointer.IsDue(step) || stop || step == _options.Steps))
             {
                 using (Tensor.NewDisposeScope())
                 {
-                    _checkpointer.Save(TrainerCheckpoints.Contents(step, _checkpointer.ConfigHash, parallel, optimizer, ema, data, _group));
+                    _checkpointer.Save(TrainerCheckpoints.Contents(step, _checkpointer, parallel, optimizer, ema, data, _group));
                 }
 
                 metrics.RecordCheckpointBlocking(_checkpointer.LastBlocking);
@@ -162,6 +186,11 @@ public sealed class Trainer<TBatch>
             state.Elapsed = clock.Elapsed;
             state.LossHistory.Add((step, loss));
             metrics.RecordFlops(flops);
+            if (_device.Type == DeviceType.Cuda)
+            {
+                metrics.RecordDeviceMemory(TorchRuntime.CudaMemoryOf(Math.Max(_device.Index, 0)).Reserved);
+            }
+
             metrics.RecordPhases(dataTime, computeClock.Elapsed - (_group is null ? TimeSpan.Zero : parallel.ExposedCommunication), optimizerTime);
             metrics.RecordStep(loss, gradientNorm, lr, seconds, samples, tokens);
             window.Enqueue((loss, samples, seconds));
@@ -205,7 +234,8 @@ public sealed class Trainer<TBatch>
             }
         }
 
-        _checkpointer?.Flush();
+        // The last step's checkpoint ends the stage: it must be committed.
+        _checkpointer?.Flush(required: state.Step == _options.Steps);
         state.Ema = parallel.Finish(ema);
         return state;
     }
@@ -256,7 +286,8 @@ public sealed class Trainer<TBatch>
         }
 
         using var scope = Tensor.NewDisposeScope();
-        var totals = Tensor.FromArray(new[] { loss, samples, tokens, stop ? 1.0 : 0.0 }, 4);
+        // On the rank's device: NCCL reduces only CUDA tensors.
+        var totals = Tensor.FromArray(new[] { loss, samples, tokens, stop ? 1.0 : 0.0 }, 4).To(_device);
         using (var work = _group.AllReduce(totals))
         {
             work.Wait();

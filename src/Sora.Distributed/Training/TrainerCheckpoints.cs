@@ -16,7 +16,7 @@ internal static class TrainerCheckpoints
     private const string OptimizerSteps = "optimizer_steps";
     private const string EmaUpdates = "ema_updates";
 
-    public static CheckpointContents Contents(long step, string configHash, StepParallelism parallel, Optimizer optimizer, ExponentialMovingAverage? ema,
+    public static CheckpointContents Contents(long step, TrainingCheckpointer checkpointer, StepParallelism parallel, Optimizer optimizer, ExponentialMovingAverage? ema,
         object data, ProcessGroup? group)
     {
         var rank = group?.Rank ?? 0;
@@ -53,7 +53,12 @@ internal static class TrainerCheckpoints
             [OptimizerSteps] = optimizerSteps.ToString(System.Globalization.CultureInfo.InvariantCulture),
             [EmaUpdates] = (ema?.Updates ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
-        return new CheckpointContents(step, rank, group?.WorldSize ?? 1, configHash, tensors,
+        foreach (var identity in checkpointer.Identity)
+        {
+            metadata[identity.Key] = identity.Value;
+        }
+
+        return new CheckpointContents(step, rank, group?.WorldSize ?? 1, checkpointer.ConfigHash, tensors,
             new Dictionary<string, byte[]> { ["cpu"] = RandomState.GetState() },
             (data as IResumableBatchSource)?.SaveCursor(), step, metadata);
     }

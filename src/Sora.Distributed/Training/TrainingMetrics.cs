@@ -27,6 +27,7 @@ public sealed class TrainingMetrics : IDisposable
     private readonly Histogram<double> _dataSeconds;
     private readonly Histogram<double> _computeSeconds;
     private readonly Histogram<double> _optimizerSeconds;
+    private readonly Histogram<long> _deviceMemory;
 
     public TrainingMetrics(string run)
     {
@@ -49,6 +50,8 @@ public sealed class TrainingMetrics : IDisposable
         _dataSeconds = _meter.CreateHistogram<double>("sora.train.data_time", unit: "s", description: "Time a step waited for its batches");
         _computeSeconds = _meter.CreateHistogram<double>("sora.train.compute_time", unit: "s", description: "Time of a step's forward and backward passes");
         _optimizerSeconds = _meter.CreateHistogram<double>("sora.train.optimizer_time", unit: "s", description: "Time of a step's clipping, optimizer update and EMA");
+        _deviceMemory = _meter.CreateHistogram<long>("sora.device.memory", unit: "By",
+            description: "Device (GPU) memory the rank holds after a step: what libtorch's caching allocator reserved from the driver");
     }
 
     /// <summary>Where a step's time went: waiting for data, forward and backward, the optimizer.</summary>
@@ -87,6 +90,9 @@ public sealed class TrainingMetrics : IDisposable
     public void RecordExposedCommunication(TimeSpan wait) => _exposedCommunication.Record(wait.TotalSeconds, _run);
 
     public void RecordHeldOut(double loss) => _heldOutLoss.Record(loss, _run);
+
+    /// <summary>Device memory the rank holds after a step (only on a GPU).</summary>
+    public void RecordDeviceMemory(long bytes) => _deviceMemory.Record(bytes, _run);
 
     public void Dispose() => _meter.Dispose();
 }

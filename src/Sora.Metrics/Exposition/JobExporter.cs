@@ -34,6 +34,7 @@ public sealed class JobExporter
     private readonly Counter _tokens;
     private readonly Counter _nonFinite;
     private readonly Gauge _step;
+    private readonly Gauge _totalSteps;
     private readonly Gauge _loss;
     private readonly Gauge _heldOutLoss;
     private readonly Gauge _gradientNorm;
@@ -84,15 +85,16 @@ public sealed class JobExporter
         _tokens = f.CreateCounter("sora_train_tokens_total", "Training tokens (spacetime patches) of the global batch consumed", RunLabel);
         _nonFinite = f.CreateCounter("sora_train_nonfinite_steps_total", "Steps whose loss or gradient norm was not a finite number, summed over ranks", RunLabel);
         _step = JobGauge("sora_train_step", "The training stage's current step (the slowest rank's)", "stage");
-        _loss = JobGauge("sora_train_loss", "The last step's training loss (mean over the global batch)");
-        _heldOutLoss = JobGauge("sora_eval_loss", "The latest held-out loss");
+        _totalSteps = JobGauge("sora_train_total_steps", "The steps the training stage trains in all", "stage");
+        _loss = JobGauge("sora_train_loss", "The last step's training loss (mean over the global batch) in its stage", "stage");
+        _heldOutLoss = JobGauge("sora_eval_loss", "The latest held-out loss in its stage", "stage");
         _gradientNorm = JobGauge("sora_train_grad_norm", "The last step's global gradient norm before clipping");
         _learningRate = JobGauge("sora_train_learning_rate", "The last step's learning rate");
         _samplesPerSecond = JobGauge("sora_train_samples_per_second", "Training samples per second of the job over its recent steps");
         _flops = JobGauge("sora_train_model_flops_per_second", "Model FLOP/s the job achieves (forward and backward, summed over ranks)");
         _mfu = JobGauge("sora_train_mfu_ratio", "Model FLOPs utilization: achieved model FLOP/s over the ranks' peak FLOP/s");
-        _checkpointStep = JobGauge("sora_checkpoint_last_committed_step", "The step of the last committed checkpoint");
-        _checkpointTime = JobGauge("sora_checkpoint_last_committed_timestamp_seconds", "When the last committed checkpoint was committed (Unix time)");
+        _checkpointStep = JobGauge("sora_checkpoint_last_committed_step", "The step of the stage's last committed checkpoint", "stage");
+        _checkpointTime = JobGauge("sora_checkpoint_last_committed_timestamp_seconds", "When the stage's last committed checkpoint was committed (Unix time)", "stage");
         _stragglers = JobGauge("sora_job_stragglers", "Ranks flagged as stragglers now");
 
         _rankStepDuration = f.CreateHistogram("sora_rank_step_duration_seconds", "Wall time of each optimizer step on a rank",
@@ -123,7 +125,7 @@ public sealed class JobExporter
     public async Task WriteAsync(Stream output, CancellationToken cancellationToken = default) =>
         await Registry.CollectAndExportAsTextAsync(output, cancellationToken).ConfigureAwait(false);
 
-    internal void Update(JobView job, RankView[] ranks, IReadOnlyDictionary<int, RankReport> reports, IReadOnlyList<RankDelta> deltas, CheckpointView? committed)
+    internal void Update(JobView job, RankView[] ranks, IReadOnlyDictionary<int, RankReport> reports, IReadOnlyList<RankDelta> deltas, IReadOnlyList<CheckpointView> committed)
     {
         var run = _info.Run;
         string[] infoLabels = [run, _info.Job, _info.Model, job.WorldSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -166,18 +168,19 @@ public sealed class JobExporter
         if (job.Stage.Length > 0)
         {
             _step.WithLabels(run, job.Stage).Set(job.Step);
+            _totalSteps.WithLabels(run, job.Stage).Set(job.TotalSteps);
         }
 
-        if (reports.GetValueOrDefault(0)?.Metrics is { StepsTotal: > 0 } zero)
+        if (reports.GetValueOrDefault(0)?.Metrics is { StepsTotal: > 0, Stage.Length: > 0 } zero)
         {
-            _loss.WithLabels(run).Set(zero.Loss);
+            _loss.WithLabels(run, zero.Stage).Set(zero.Loss);
             _gradientNorm.WithLabels(run).Set(zero.GradientNorm);
             _learningRate.WithLabels(run).Set(zero.LearningRate);
         }
 
-        if (job.HeldOutLoss is { } heldOut)
+        if (job.HeldOutLoss is { } heldOut && job.Stage.Length > 0)
         {
-            _heldOutLoss.WithLabels(run).Set(heldOut);
+            _heldOutLoss.WithLabels(run, job.Stage).Set(heldOut);
         }
 
         _samplesPerSecond.WithLabels(run).Set(job.SamplesPerSecond);
@@ -187,10 +190,10 @@ public sealed class JobExporter
             _mfu.WithLabels(run).Set(mfu);
         }
 
-        if (committed?.CommittedAt is { } at)
+        foreach (var checkpoint in committed)
         {
-            _checkpointStep.WithLabels(run).Set(committed.Step);
-            _checkpointTime.WithLabels(run).Set(at.ToUnixTimeMilliseconds() / 1000.0);
+            _checkpointStep.WithLabels(run, checkpoint.Stage).Set(checkpoint.Step);
+            _checkpointTime.WithLabels(run, checkpoint.Stage).Set(checkpoint.CommittedAt!.Value.ToUnixTimeMilliseconds() / 1000.0);
         }
 
         _stragglers.WithLabels(run).Set(job.Stragglers.Length);

@@ -17,8 +17,9 @@ public sealed class JobMetrics
     private readonly JobExporter _exporter;
     private readonly int _historyCapacity;
     private readonly List<HistoryPoint> _history = [];
-    private readonly SortedDictionary<long, CheckpointView> _checkpoints = [];
-    private readonly Dictionary<(long Step, int Rank), (long Bytes, double Seconds)> _savedShards = [];
+    // Ordered by stage in training order, then step: every stage numbers its steps from 1.
+    private readonly SortedDictionary<(int Stage, long Step), CheckpointView> _checkpoints = [];
+    private readonly Dictionary<(string Stage, long Step, int Rank), (long Bytes, double Seconds)> _savedShards = [];
     private readonly List<RoundView> _rounds = [];
     private readonly Dictionary<int, (SampleView View, byte[] Data)> _samples = [];
     private readonly Dictionary<int, RankCursor> _cursors = [];
@@ -201,21 +202,22 @@ public sealed class JobMetrics
 
             if (status.LastCheckpoint is { Step: > 0 } last)
             {
-                var known = _checkpoints.GetValueOrDefault(last.Step);
-                _checkpoints[last.Step] = (known ?? new CheckpointView(last.Step, 0, 0, null, status.CheckpointStore)) with { CommittedAt = known?.CommittedAt ?? last.CommittedAt };
+                var key = Key(last.Stage, last.Step);
+                var known = _checkpoints.GetValueOrDefault(key);
+                _checkpoints[key] = (known ?? new CheckpointView(last.Stage, last.Step, 0, 0, null, status.CheckpointStore)) with { CommittedAt = known?.CommittedAt ?? last.CommittedAt };
             }
 
             // The coordinator reads the store's latest pointer when a round starts; rank 0 reports every commit since.
-            var committed = _checkpoints.Values.LastOrDefault(c => c.CommittedAt is not null);
-            if (committed is not null && committed.Step > (status.LastCheckpoint?.Step ?? 0))
+            var committed = _checkpoints.LastOrDefault(c => c.Value.CommittedAt is not null);
+            if (committed.Value is { } newest && (status.LastCheckpoint is not { } reported || committed.Key.CompareTo(Key(reported.Stage, reported.Step)) > 0))
             {
-                status = status with { LastCheckpoint = new CommittedCheckpoint(committed.Step, status.Round, committed.CommittedAt) };
+                status = status with { LastCheckpoint = new CommittedCheckpoint(newest.Step, status.Round, newest.CommittedAt) { Stage = newest.Stage } };
             }
 
             _status = status;
             _ranks = ranks;
             _job = JobOf(status, ranks, rankZero);
-            _exporter.Update(_job, ranks, byRank, deltas, _checkpoints.Values.LastOrDefault(c => c.CommittedAt is not null));
+            _exporter.Update(_job, ranks, byRank, deltas, [.. _checkpoints.Values.Where(c => c.CommittedAt is not null).GroupBy(c => c.Stage).Select(g => g.Last())]);
             _version++;
         }
 
@@ -236,28 +238,46 @@ public sealed class JobMetrics
 
     private void NoteRound(JobStatus status, DateTimeOffset now)
     {
-        if (status.Round <= 0 || status.WorldSize <= 0)
-        {
-            return;
-        }
-
         var current = _rounds.Count > 0 ? _rounds[^1] : null;
-        if (current is null || current.Round != status.Round)
+        var running = status.Round > 0 && status.WorldSize > 0;
+        if (running && (current is null || current.Round != status.Round))
         {
-            if (current is { EndedAt: null })
+            if (current is not null && current.State != RoundStates.Ended)
             {
-                var cause = status.Restarts.LastOrDefault(r => r.Round == current.Round);
-                _rounds[^1] = current with { EndedAt = cause?.At ?? now, EndCause = cause is null ? "re-formed" : $"{cause.Kind}: {cause.Cause}" };
+                _rounds[^1] = Ended(current, status, now, "re-formed");
             }
 
             _rounds.Add(new RoundView(status.Round, status.WorldSize, now, null, null));
             return;
         }
 
-        if (current.EndedAt is null && status.State is JobStates.Succeeded or JobStates.Failed or JobStates.Stopped)
+        if (current is null || current.State == RoundStates.Ended || current.Round != status.Round)
         {
-            _rounds[^1] = current with { EndedAt = now, EndCause = status.State };
+            return;
         }
+
+        // The coordinator says a round is over before the next one starts: ending while its workers stop, ended once no
+        // round runs (WorldSize 0), or when the job is over.
+        if (!running || status.State is JobStates.Succeeded or JobStates.Failed or JobStates.Stopped)
+        {
+            _rounds[^1] = Ended(current, status, now, status.State is JobStates.Succeeded or JobStates.Failed or JobStates.Stopped ? status.State : "ended");
+        }
+        else if (status.State is JobStates.Restarting or JobStates.Stopping && current.State == RoundStates.Running)
+        {
+            var cause = status.Restarts.LastOrDefault(r => r.Round == current.Round);
+            _rounds[^1] = current with { State = RoundStates.Ending, EndCause = cause is null ? status.Message : $"{cause.Kind}: {cause.Cause}" };
+        }
+    }
+
+    private static RoundView Ended(RoundView round, JobStatus status, DateTimeOffset now, string fallback)
+    {
+        var cause = status.Restarts.LastOrDefault(r => r.Round == round.Round);
+        return round with
+        {
+            State = RoundStates.Ended,
+            EndedAt = cause?.At ?? now,
+            EndCause = cause is not null ? $"{cause.Kind}: {cause.Cause}" : round.EndCause ?? fallback,
+        };
     }
 
     // A rank's counters are cumulative per process: a new process (pid) or a smaller value starts them again.
@@ -397,16 +417,20 @@ public sealed class JobMetrics
         if (m.CheckpointSaveStep > 0 && m.CheckpointSaveBytes > 0)
         {
             // Each rank writes its own shard: the checkpoint's size is their sum, its save time the slowest rank's.
-            _savedShards[(m.CheckpointSaveStep, report.Rank)] = (m.CheckpointSaveBytes, m.CheckpointSaveSeconds);
-            var shards = _savedShards.Where(s => s.Key.Step == m.CheckpointSaveStep).Select(s => s.Value).ToArray();
-            var view = _checkpoints.GetValueOrDefault(m.CheckpointSaveStep) ?? new CheckpointView(m.CheckpointSaveStep, 0, 0, null, store);
-            _checkpoints[m.CheckpointSaveStep] = view with { Bytes = shards.Sum(s => s.Bytes), SaveSeconds = shards.Max(s => s.Seconds) };
+            var stage = StageOr(m.CheckpointSaveStage, m.Stage);
+            _savedShards[(stage, m.CheckpointSaveStep, report.Rank)] = (m.CheckpointSaveBytes, m.CheckpointSaveSeconds);
+            var shards = _savedShards.Where(s => s.Key.Stage == stage && s.Key.Step == m.CheckpointSaveStep).Select(s => s.Value).ToArray();
+            var key = Key(stage, m.CheckpointSaveStep);
+            var view = _checkpoints.GetValueOrDefault(key) ?? new CheckpointView(stage, m.CheckpointSaveStep, 0, 0, null, store);
+            _checkpoints[key] = view with { Bytes = shards.Sum(s => s.Bytes), SaveSeconds = shards.Max(s => s.Seconds) };
         }
 
         if (m.CommittedStep > 0)
         {
-            var view = _checkpoints.GetValueOrDefault(m.CommittedStep) ?? new CheckpointView(m.CommittedStep, 0, 0, null, store);
-            _checkpoints[m.CommittedStep] = view with { CommittedAt = view.CommittedAt ?? DateTimeOffset.FromUnixTimeMilliseconds((long)(m.CommittedAtUnixSeconds * 1000)) };
+            var stage = StageOr(m.CommittedStage, m.Stage);
+            var key = Key(stage, m.CommittedStep);
+            var view = _checkpoints.GetValueOrDefault(key) ?? new CheckpointView(stage, m.CommittedStep, 0, 0, null, store);
+            _checkpoints[key] = view with { CommittedAt = view.CommittedAt ?? DateTimeOffset.FromUnixTimeMilliseconds((long)(m.CommittedAtUnixSeconds * 1000)) };
         }
 
         // Bounded: the last thousand checkpoints, and the shard sizes of those only.
@@ -416,20 +440,35 @@ public sealed class JobMetrics
         }
 
         var oldest = _checkpoints.Keys.FirstOrDefault();
-        foreach (var key in _savedShards.Keys.Where(k => k.Step < oldest).ToArray())
+        foreach (var key in _savedShards.Keys.Where(k => Key(k.Stage, k.Step).CompareTo(oldest) < 0).ToArray())
         {
             _savedShards.Remove(key);
         }
     }
 
+    /// <summary>The training stages in order: a checkpoint of a later stage is further on than any of an earlier one.</summary>
+    private static readonly string[] StageOrder = ["vae", "dit"];
+
+    private static (int Stage, long Step) Key(string stage, long step)
+    {
+        var index = Array.IndexOf(StageOrder, stage);
+        return (index < 0 ? StageOrder.Length : index, step);
+    }
+
+    private static string StageOr(string stage, string fallback) => stage.Length > 0 ? stage : fallback.Length > 0 ? fallback : "dit";
+
     private JobView JobOf(JobStatus status, RankView[] ranks, RankMetrics? rankZero)
     {
         var flops = ranks.Sum(r => r.ModelFlopsPerSecond);
         var peak = ranks.Length > 0 && rankZero is not null ? ranks.Length * rankZero.PeakFlopsPerSecond : 0;
-        var step = ranks.Length > 0 ? ranks.Min(r => r.Step) : 0;
-        var lastHeldOut = _history.LastOrDefault(h => h.HeldOutLoss is not null);
+
+        // The stage and its step from the ranks' own progress (every rank reports it, metrics or not): the slowest rank's.
+        var slowest = ranks.Where(r => r.Stage.Length > 0).OrderBy(r => Key(r.Stage, r.Step)).FirstOrDefault();
+        var stage = slowest?.Stage ?? rankZero?.Stage ?? "";
+        var total = slowest?.TotalSteps is > 0 ? slowest.TotalSteps : rankZero is { TotalSteps: > 0 } ? rankZero.TotalSteps : Info.TotalSteps;
+        var lastHeldOut = _history.LastOrDefault(h => h.HeldOutLoss is not null && h.Stage == stage);
         return new JobView(Info, status.State, status.Message, status.Round, status.WorldSize, status.StartedAt,
-            rankZero?.Stage ?? "", step, rankZero?.TotalSteps ?? Info.TotalSteps,
+            stage, slowest?.Step ?? 0, total,
             rankZero is { StepsTotal: > 0 } ? rankZero.Loss : null, lastHeldOut?.HeldOutLoss ?? rankZero?.HeldOutLoss,
             rankZero is null ? 0 : SamplesPerSecond(rankZero), flops, peak > 0 && flops > 0 ? flops / peak : null,
             _stepsTotal, _samplesTotal, status.RestartsLeft, status.LastCheckpoint, StragglerRatio,

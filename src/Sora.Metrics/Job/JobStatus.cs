@@ -37,4 +37,8 @@ public static class JobStates
 public sealed record RestartRecord(long Round, DateTimeOffset At, string Cause, string Kind);
 
 /// <summary>The last committed checkpoint as the store's <c>latest</c> pointer names it, and the round that fenced it.</summary>
-public sealed record CommittedCheckpoint(long Step, long Round, DateTimeOffset? CommittedAt);
+public sealed record CommittedCheckpoint(long Step, long Round, DateTimeOffset? CommittedAt)
+{
+    /// <summary>The training stage whose checkpoint it is: <c>vae</c> or <c>dit</c> (the job goes on from the furthest one).</summary>
+    public string Stage { get; init; } = "dit";
+}

@@ -41,8 +41,20 @@ public sealed record JobView(
 /// <summary>Workers in one state.</summary>
 public sealed record WorkerCount(string State, int Count);
 
-/// <summary>One round of the job: when it ran, on how many ranks, and why it ended.</summary>
-public sealed record RoundView(long Round, int WorldSize, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, string? EndCause);
+/// <summary>One round of the job: when it ran, on how many ranks, its state (running, ending: its workers are being stopped, ended) and why it ended.</summary>
+public sealed record RoundView(long Round, int WorldSize, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, string? EndCause)
+{
+    /// <summary>running, ending or ended.</summary>
+    public string State { get; init; } = RoundStates.Running;
+}
+
+/// <summary>The states of a round in the job's timeline.</summary>
+public static class RoundStates
+{
+    public const string Running = "running";
+    public const string Ending = "ending";
+    public const string Ended = "ended";
+}
 
 /// <summary>
 /// One rank (<c>GET /api/ranks</c>). StepTimeRatio is its busy time per step (the step less exposed communication) over
@@ -85,12 +97,13 @@ public sealed record HistoryPoint(
     double CommunicationSeconds);
 
 /// <summary>A checkpoint (<c>GET /api/checkpoints</c>).</summary>
-/// <param name="Step">Its step.</param>
+/// <param name="Stage">The training stage it saved ("vae" or "dit").</param>
+/// <param name="Step">Its step in that stage.</param>
 /// <param name="Bytes">Its shards' bytes, summed over the ranks that reported them (0: not reported, e.g. committed before this coordinator started).</param>
 /// <param name="SaveSeconds">The slowest rank's save time.</param>
 /// <param name="CommittedAt">When it was committed (null: saved but not known to be committed).</param>
 /// <param name="Store">Where it is.</param>
-public sealed record CheckpointView(long Step, long Bytes, double SaveSeconds, DateTimeOffset? CommittedAt, string Store);
+public sealed record CheckpointView(string Stage, long Step, long Bytes, double SaveSeconds, DateTimeOffset? CommittedAt, string Store);
 
 /// <summary>A sample video training wrote (<c>GET /api/samples</c>); the video is at <see cref="Url"/>.</summary>
 public sealed record SampleView(int Index, string Prompt, string Stage, long Step, DateTimeOffset At, long Bytes, string ContentType, string Url);

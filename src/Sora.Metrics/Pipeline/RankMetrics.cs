@@ -91,6 +91,9 @@ public sealed record RankMetrics
     /// <summary>The last save's step.</summary>
     public long CheckpointSaveStep { get; init; }
 
+    /// <summary>The stage of the last save ("vae" or "dit"; "" when the trainer did not say).</summary>
+    public string CheckpointSaveStage { get; init; } = "";
+
     /// <summary>The last save's time, from the snapshot to this rank's shard written.</summary>
     public double CheckpointSaveSeconds { get; init; }
 
@@ -105,6 +108,9 @@ public sealed record RankMetrics
 
     /// <summary>The last checkpoint this rank committed (rank 0 commits; 0: none).</summary>
     public long CommittedStep { get; init; }
+
+    /// <summary>The stage of <see cref="CommittedStep"/>.</summary>
+    public string CommittedStage { get; init; } = "";
 
     /// <summary>When it was committed, in Unix seconds.</summary>
     public double CommittedAtUnixSeconds { get; init; }

@@ -35,7 +35,11 @@ public sealed class RankMetricsRecorder : IDisposable
         public const string CheckpointLoadTime = "sora.checkpoint.load_time";
         public const string CheckpointLoadSize = "sora.checkpoint.load_size";
         public const string CheckpointCommittedStep = "sora.checkpoint.committed_step";
+        public const string DeviceMemory = "sora.device.memory";
     }
+
+    /// <summary>The measurement tag that names the training stage a checkpoint instrument's value belongs to.</summary>
+    public const string StageTag = "stage";
 
     private readonly MeterListener _listener = new();
     private readonly object _gate = new();
@@ -59,9 +63,9 @@ public sealed class RankMetricsRecorder : IDisposable
                 listener.EnableMeasurementEvents(instrument);
             }
         };
-        _listener.SetMeasurementEventCallback<long>((instrument, value, _, _) => Record(instrument.Name, value));
-        _listener.SetMeasurementEventCallback<double>((instrument, value, _, _) => Record(instrument.Name, value));
-        _listener.SetMeasurementEventCallback<int>((instrument, value, _, _) => Record(instrument.Name, value));
+        _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => Record(instrument.Name, value, StageOf(tags)));
+        _listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => Record(instrument.Name, value, StageOf(tags)));
+        _listener.SetMeasurementEventCallback<int>((instrument, value, tags, _) => Record(instrument.Name, value, StageOf(tags)));
         _listener.Start();
     }
 
@@ -130,7 +134,20 @@ public sealed class RankMetricsRecorder : IDisposable
 
     public void Dispose() => _listener.Dispose();
 
-    private void Record(string name, double value)
+    private static string? StageOf(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        foreach (var tag in tags)
+        {
+            if (tag.Key == StageTag)
+            {
+                return tag.Value as string;
+            }
+        }
+
+        return null;
+    }
+
+    private void Record(string name, double value, string? stage)
     {
         lock (_gate)
         {
@@ -157,10 +174,11 @@ public sealed class RankMetricsRecorder : IDisposable
                 Instruments.PaddingWaste => c with { PaddingWasteRatio = value },
                 Instruments.CheckpointSaveTime => c with { CheckpointSaveSeconds = value, CheckpointSavesTotal = c.CheckpointSavesTotal + 1 },
                 Instruments.CheckpointSaveSize => c with { CheckpointSaveBytes = (long)value },
-                Instruments.CheckpointSavedStep => c with { CheckpointSaveStep = (long)value },
+                Instruments.CheckpointSavedStep => c with { CheckpointSaveStep = (long)value, CheckpointSaveStage = stage ?? c.Stage },
                 Instruments.CheckpointLoadTime => c with { CheckpointLoadSeconds = value },
                 Instruments.CheckpointLoadSize => c with { CheckpointLoadBytes = (long)value },
-                Instruments.CheckpointCommittedStep => c with { CommittedStep = (long)value, CommittedAtUnixSeconds = _clock().ToUnixTimeMilliseconds() / 1000.0 },
+                Instruments.DeviceMemory => c with { DeviceBytes = (long)value },
+                Instruments.CheckpointCommittedStep => c with { CommittedStep = (long)value, CommittedStage = stage ?? c.Stage, CommittedAtUnixSeconds = _clock().ToUnixTimeMilliseconds() / 1000.0 },
                 _ => c,
             };
         }

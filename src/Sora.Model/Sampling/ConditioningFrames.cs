@@ -61,6 +61,6 @@ public sealed record ConditioningFrames(Tensor Latent, Tensor Frames)
             row.CopyTo(mask.AsSpan((int)(i * frames)));
         }
 
-        return new ConditioningFrames(latent, Tensor.FromSpan<bool>(mask, [n, frames]));
+        return new ConditioningFrames(latent, Tensor.FromSpan<bool>(mask, [n, frames]).OnDevice(latent.Device));
     }
 }

@@ -58,7 +58,7 @@ public sealed class EulerSampler
             throw new ArgumentException($"a loop needs at least 2 latent frames (got {shape[2]})", nameof(loop));
         }
 
-        var x = noise?.Clone() ?? Flow.SampleNoise(shape);
+        var x = noise?.Clone() ?? Flow.SampleNoise(shape).OnDevice(model.Device);
         var grid = TimeGrid(model.TokenCount(shape[2], shape[3], shape[4]));
         return scope.MoveToOuter(Integrate(model, x, captionTokens, grid, conditioning, loop));
     }
@@ -81,7 +81,7 @@ public sealed class EulerSampler
         using var scope = Tensor.NewDisposeScope();
         var shape = latent.Shape;
         var grid = TimeGrid(model.TokenCount(shape[2], shape[3], shape[4]), strength);
-        var x = RectifiedFlow.Interpolate(latent, noise ?? Flow.SampleNoise(shape), Tensor.Full([shape[0]], strength));
+        var x = RectifiedFlow.Interpolate(latent, noise ?? Flow.SampleNoise(shape).OnDevice(latent.Device), Tensor.Full([shape[0]], strength, device: latent.Device));
         return scope.MoveToOuter(Integrate(model, x, captionTokens, grid, conditioning: null, loop: false));
     }
 
@@ -91,7 +91,7 @@ public sealed class EulerSampler
         var shape = x.Shape;
         var n = shape[0];
         var guided = Options.GuidanceScale != 1;
-        var tokens = guided ? Tensor.Cat([captionTokens, Tensor.Zeros(captionTokens.Shape, ScalarType.Int64)]) : captionTokens;
+        var tokens = guided ? Tensor.Cat([captionTokens, Tensor.Zeros(captionTokens.Shape, ScalarType.Int64, captionTokens.Device)]) : captionTokens;
         Tensor? cleanFrames = null;
         Tensor? frameMask = null;
         if (conditioning is not null)
@@ -115,7 +115,7 @@ public sealed class EulerSampler
             using var step = Tensor.NewDisposeScope();
             x = Constrain(x);
             var input = guided ? Tensor.Cat([x, x]) : x;
-            var t = Tensor.Full([input.Size(0)], grid[i]);
+            var t = Tensor.Full([input.Size(0)], grid[i], device: input.Device);
             var v = model.Forward(new DiTInput(input, t, tokens, CleanFrames: cleanFrames));
             if (guided)
             {

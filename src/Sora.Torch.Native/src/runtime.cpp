@@ -11,6 +11,7 @@
 #ifdef SORA_WITH_CUDA
 #include <ATen/cuda/CUDAContext.h>
 #include <ATen/cuda/CUDAGeneratorImpl.h>
+#include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAFunctions.h>
 #include <c10/cuda/CUDAGuard.h>
 #endif
@@ -150,6 +151,45 @@ SORA_API int32_t sora_cuda_synchronize(int32_t device_index) {
   })
 #else
   (void)device_index;
+  sora::set_error(SORA_ERR_ARGUMENT, "this build of Sora.Torch.Native has no CUDA support");
+  return -1;
+#endif
+}
+
+SORA_API int32_t sora_cuda_set_device(int32_t device_index) {
+#ifdef SORA_WITH_CUDA
+  SORA_STATUS({
+    if (device_index < 0 || device_index >= static_cast<int32_t>(c10::cuda::device_count())) {
+      throw sora::argument_error("cuda:" + std::to_string(device_index) + " is not a visible device (" +
+                                 std::to_string(static_cast<int>(c10::cuda::device_count())) + " visible)");
+    }
+    c10::cuda::set_device(static_cast<c10::DeviceIndex>(device_index));
+  })
+#else
+  (void)device_index;
+  sora::set_error(SORA_ERR_ARGUMENT, "this build of Sora.Torch.Native has no CUDA support");
+  return -1;
+#endif
+}
+
+SORA_API int32_t sora_cuda_memory(int32_t device_index, int64_t* allocated, int64_t* reserved, int64_t* peak_allocated) {
+#ifdef SORA_WITH_CUDA
+  SORA_STATUS({
+    if (device_index < 0 || device_index >= static_cast<int32_t>(c10::cuda::device_count())) {
+      throw sora::argument_error("cuda:" + std::to_string(device_index) + " is not a visible device");
+    }
+    const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(static_cast<c10::DeviceIndex>(device_index));
+    // Entry 0 of each statistic is the aggregate over the pools in every libtorch release (the enum naming it
+    // moved between namespaces).
+    *allocated = stats.allocated_bytes[0].current;
+    *reserved = stats.reserved_bytes[0].current;
+    *peak_allocated = stats.allocated_bytes[0].peak;
+  })
+#else
+  (void)device_index;
+  (void)allocated;
+  (void)reserved;
+  (void)peak_allocated;
   sora::set_error(SORA_ERR_ARGUMENT, "this build of Sora.Torch.Native has no CUDA support");
   return -1;
 #endif

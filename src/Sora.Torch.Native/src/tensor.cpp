@@ -287,6 +287,28 @@ SORA_API sora_tensor sora_tensor_to_device(sora_tensor t, int32_t device_type, i
   SORA_TENSOR_RESULT(T(t).to(sora::device(device_type, device_index), non_blocking != 0))
 }
 
+SORA_API sora_tensor sora_tensor_pin_memory(sora_tensor t) {
+#ifdef SORA_WITH_CUDA
+  SORA_TENSOR_RESULT(T(t).pin_memory())
+#else
+  (void)t;
+  sora::set_error(SORA_ERR_ARGUMENT, "pinned host memory needs a shim built against a CUDA libtorch (this one is CPU-only)");
+  return nullptr;
+#endif
+}
+
+SORA_API int32_t sora_tensor_is_pinned(sora_tensor t) {
+#ifdef SORA_WITH_CUDA
+  SORA_VALUE(T(t).is_pinned() ? 1 : 0, -1)
+#else
+  try {
+    (void)T(t);
+    return 0;
+  }
+  SORA_CATCH(-1)
+#endif
+}
+
 SORA_API sora_tensor sora_tensor_clone(sora_tensor t) { SORA_TENSOR_RESULT(T(t).clone()) }
 
 SORA_API sora_tensor sora_tensor_contiguous(sora_tensor t) { SORA_TENSOR_RESULT(T(t).contiguous()) }

@@ -6,8 +6,12 @@ namespace Sora.Torch.NN;
 public static unsafe class Functional
 {
     /// <summary>input @ weightᵀ + bias.</summary>
-    public static Tensor Linear(Tensor input, Tensor weight, Tensor? bias = null) =>
-        new(NativeMethods.sora_linear(input.Handle, weight.Handle, Optional(bias)));
+    public static Tensor Linear(Tensor input, Tensor weight, Tensor? bias = null)
+    {
+        var output = new Tensor(NativeMethods.sora_linear(input.Handle, weight.Handle, Optional(bias)));
+        FlopCounter.Linear(output, weight);
+        return output;
+    }
 
     /// <summary>Normalises over the trailing <paramref name="normalizedShape"/> dims.</summary>
     public static Tensor LayerNorm(Tensor input, ReadOnlySpan<long> normalizedShape, Tensor? weight = null, Tensor? bias = null, double eps = 1e-5)
@@ -31,7 +35,9 @@ public static unsafe class Functional
         long* strides = stackalloc long[] { s.H, s.W };
         long* paddings = stackalloc long[] { p.H, p.W };
         long* dilations = stackalloc long[] { d.H, d.W };
-        return new(NativeMethods.sora_conv2d(input.Handle, weight.Handle, Optional(bias), strides, paddings, dilations, groups));
+        var output = new Tensor(NativeMethods.sora_conv2d(input.Handle, weight.Handle, Optional(bias), strides, paddings, dilations, groups));
+        FlopCounter.Convolution(output, weight);
+        return output;
     }
 
     public static Tensor Conv3d(Tensor input, Tensor weight, Tensor? bias = null, (long T, long H, long W)? stride = null,
@@ -43,7 +49,9 @@ public static unsafe class Functional
         long* strides = stackalloc long[] { s.T, s.H, s.W };
         long* paddings = stackalloc long[] { p.T, p.H, p.W };
         long* dilations = stackalloc long[] { d.T, d.H, d.W };
-        return new(NativeMethods.sora_conv3d(input.Handle, weight.Handle, Optional(bias), strides, paddings, dilations, groups));
+        var output = new Tensor(NativeMethods.sora_conv3d(input.Handle, weight.Handle, Optional(bias), strides, paddings, dilations, groups));
+        FlopCounter.Convolution(output, weight);
+        return output;
     }
 
     /// <summary>Transposed 3-D convolution; weight is (in, out/groups, kT, kH, kW).</summary>
@@ -59,6 +67,7 @@ public static unsafe class Functional
         long* paddings = stackalloc long[] { p.T, p.H, p.W };
         long* outputPaddings = stackalloc long[] { o.T, o.H, o.W };
         long* dilations = stackalloc long[] { d.T, d.H, d.W };
+        FlopCounter.TransposedConvolution(input, weight);
         return new(NativeMethods.sora_conv_transpose3d(input.Handle, weight.Handle, Optional(bias), strides, paddings, outputPaddings, groups, dilations));
     }
 

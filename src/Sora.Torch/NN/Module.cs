@@ -153,6 +153,9 @@ public abstract class Module : IDisposable
     /// <summary>Moves every parameter and buffer to <paramref name="device"/> in place.</summary>
     public Module To(Device device) => Convert(t => t.To(device));
 
+    /// <summary>Where the module's parameters live (the first one's device; the CPU for a module without parameters).</summary>
+    public Device Device => Parameters().FirstOrDefault()?.Device ?? Device.Cpu;
+
     public void Dispose()
     {
         Dispose(true);

@@ -8,7 +8,7 @@ namespace Sora.Torch.Native;
 internal static partial class NativeLibraryLoader
 {
     internal const string LibraryName = "sora_torch";
-    internal const int ExpectedAbiVersion = 4;
+    internal const int ExpectedAbiVersion = 5;
 
     /// <summary>The default of <c>OPENBLAS_THREAD_TIMEOUT</c>: log2 of the cycles an idle OpenBLAS worker spins before it sleeps.</summary>
     internal const string OpenBlasThreadTimeout = "16";

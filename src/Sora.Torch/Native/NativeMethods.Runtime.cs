@@ -22,6 +22,8 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Lib)] internal static partial int sora_built_with_cuda();
     [LibraryImport(Lib)] internal static partial int sora_cuda_device_count();
     [LibraryImport(Lib)] internal static partial int sora_cuda_synchronize(int deviceIndex);
+    [LibraryImport(Lib)] internal static partial int sora_cuda_set_device(int deviceIndex);
+    [LibraryImport(Lib)] internal static partial int sora_cuda_memory(int deviceIndex, long* allocated, long* reserved, long* peakAllocated);
     [LibraryImport(Lib)] internal static partial int sora_bench_gemm(long n, int iterations, double* seconds);
     [LibraryImport(Lib)] internal static partial int sora_bench_small_op(int iterations, double* seconds);
 }

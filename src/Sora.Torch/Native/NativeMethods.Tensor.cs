@@ -44,6 +44,8 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Lib)] internal static partial int sora_tensor_to_string(TensorHandle t, byte* buf, int capacity);
     [LibraryImport(Lib)] internal static partial IntPtr sora_tensor_to_dtype(TensorHandle t, int dtype);
     [LibraryImport(Lib)] internal static partial IntPtr sora_tensor_to_device(TensorHandle t, int deviceType, int deviceIndex, int nonBlocking);
+    [LibraryImport(Lib)] internal static partial IntPtr sora_tensor_pin_memory(TensorHandle t);
+    [LibraryImport(Lib)] internal static partial int sora_tensor_is_pinned(TensorHandle t);
     [LibraryImport(Lib)] internal static partial IntPtr sora_tensor_clone(TensorHandle t);
     [LibraryImport(Lib)] internal static partial IntPtr sora_tensor_contiguous(TensorHandle t);
     [LibraryImport(Lib)] internal static partial int sora_tensor_copy_(TensorHandle dst, TensorHandle src);

@@ -52,6 +52,26 @@ public static unsafe class TorchRuntime
     /// <summary>Waits for all work queued on a CUDA device.</summary>
     public static void CudaSynchronize(int device = 0) => NativeError.Check(NativeMethods.sora_cuda_synchronize(device));
 
+    /// <summary>Waits for the work queued on <paramref name="device"/>: a CUDA device's queue; nothing on the CPU, where ops run as they are called.</summary>
+    public static void Synchronize(Device device)
+    {
+        if (device.Type == DeviceType.Cuda)
+        {
+            CudaSynchronize(Math.Max(device.Index, 0));
+        }
+    }
+
+    /// <summary>Makes <paramref name="device"/> this process's current CUDA device (new streams and NCCL's barrier use it).</summary>
+    public static void CudaSetDevice(int device) => NativeError.Check(NativeMethods.sora_cuda_set_device(device));
+
+    /// <summary>The CUDA caching allocator's memory on <paramref name="device"/> (the device must have been used).</summary>
+    public static CudaMemory CudaMemoryOf(int device)
+    {
+        long allocated, reserved, peak;
+        NativeError.Check(NativeMethods.sora_cuda_memory(device, &allocated, &reserved, &peak));
+        return new CudaMemory(allocated, reserved, peak);
+    }
+
     /// <summary>Which BLAS libtorch's matrix products call, checked in this process.</summary>
     public static BlasReport Blas
     {
@@ -63,6 +83,12 @@ public static unsafe class TorchRuntime
         }
     }
 }
+
+/// <summary>A CUDA device's memory as libtorch's caching allocator sees it, in bytes.</summary>
+/// <param name="Allocated">Held by tensors now.</param>
+/// <param name="Reserved">Taken from the driver now: allocated plus cached for reuse (what the process holds on the device).</param>
+/// <param name="PeakAllocated">The most ever held by tensors at once.</param>
+public readonly record struct CudaMemory(long Allocated, long Reserved, long PeakAllocated);
 
 /// <summary>
 /// The BLAS library in use. On the system libtorch only OpenBLAS is fast enough: the reference BLAS is about 25x

@@ -178,6 +178,38 @@ public sealed partial class Tensor
     public Tensor To(Device device, bool nonBlocking = false) =>
         new(NativeMethods.sora_tensor_to_device(Handle, (int)device.Type, device.Index, nonBlocking ? 1 : 0));
 
+    /// <summary>
+    /// A copy in page-locked (pinned) host memory, from which a non-blocking copy to a CUDA device runs asynchronously.
+    /// Needs a shim built against a CUDA libtorch; a CPU-only build refuses it.
+    /// </summary>
+    public Tensor PinMemory() => new(NativeMethods.sora_tensor_pin_memory(Handle));
+
+    /// <summary>Whether the elements live in pinned host memory (never in a CPU-only build).</summary>
+    public bool IsPinned => NativeError.Check(NativeMethods.sora_tensor_is_pinned(Handle)) == 1;
+
+    /// <summary>
+    /// This tensor on <paramref name="device"/>, the way a training batch gets there: a host tensor goes to a CUDA device
+    /// from pinned memory with a non-blocking copy, so the host returns at once and goes on (the kernels queued after it
+    /// on the device wait for it; libtorch's pinned allocator keeps the pinned block until the copy is done). A tensor
+    /// already on <paramref name="device"/> is returned itself, not copied.
+    /// </summary>
+    public Tensor OnDevice(Device device)
+    {
+        var current = Device;
+        if (current == device || (device.Type == DeviceType.Cpu && current.Type == DeviceType.Cpu))
+        {
+            return this;
+        }
+
+        if (current.Type == DeviceType.Cpu && device.Type == DeviceType.Cuda)
+        {
+            using var pinned = IsPinned ? Alias() : PinMemory();
+            return pinned.To(device, nonBlocking: true);
+        }
+
+        return To(device);
+    }
+
     public Tensor Clone() => new(NativeMethods.sora_tensor_clone(Handle));
 
     /// <summary>Copies source into this tensor (broadcasting, converting dtype and device), in place.</summary>

@@ -149,6 +149,47 @@ public abstract class CheckpointFenceTests
         (await read.Should().ThrowAsync<CheckpointFormatException>()).Which.Message.Should().Contain(Layout.Latest).And.Contain("'manifest'").And.Contain("step 0, not 7");
     }
 
+    [Fact]
+    public async Task A_fenced_writer_commits_only_where_the_fence_of_its_round_is_visible()
+    {
+        // A store no coordinator fenced (a node's own directory): a launched worker's commit is refused, not accepted.
+        var unfenced = () => CommitAsync(step: 1, round: 1);
+
+        var refused = (await unfenced.Should().ThrowAsync<FenceNotVisibleException>()).Which;
+        refused.Message.Should().Contain("step 1").And.Contain("round 1").And.Contain(Layout.Latest).And.Contain(Store.Location).And.Contain("does not exist").And.Contain("az://");
+        (await Fence.ReadAsync()).Should().BeNull("nothing was written");
+        (await Store.ExistsAsync(Layout.Manifest(1))).Should().BeFalse();
+
+        // The store holds an older round than the writer's: that fence is not the writer's either.
+        await Fence.AdvanceAsync(1);
+        var ahead = () => CommitAsync(step: 1, round: 2);
+        (await ahead.Should().ThrowAsync<FenceNotVisibleException>()).Which.StoredRound.Should().Be(1);
+        (await Reader.ReadLatestAsync()).Should().BeNull();
+    }
+
+    [Fact]
+    public async Task A_stages_outputs_are_committed_by_a_fenced_swap_and_kept_by_later_fences()
+    {
+        await Fence.AdvanceAsync(1);
+        await CommitAsync(step: 3, round: 1);
+        var weights = new StageOutput("outputs/vae/" + new string('a', 64) + ".safetensors", new string('a', 64), 5);
+        await Store.PutBytesAsync(weights.Object, "bytes"u8.ToArray());
+
+        await new CheckpointCommitter(Store, Layout, round: 1).CommitOutputsAsync(3, new Dictionary<string, StageOutput> { ["vae.safetensors"] = weights });
+        await Fence.AdvanceAsync(2);
+
+        var latest = await Fence.ReadAsync();
+        latest!.Step.Should().Be(3);
+        latest.Round.Should().Be(2);
+        latest.Outputs.Should().ContainKey("vae.safetensors").WhoseValue.Should().Be(weights);
+        var stale = () => new CheckpointCommitter(Store, Layout, round: 1).CommitOutputsAsync(3, new Dictionary<string, StageOutput> { ["vae.safetensors"] = weights });
+        await stale.Should().ThrowAsync<StaleRoundException>();
+        var missing = () => new CheckpointCommitter(Store, Layout, round: 2).CommitOutputsAsync(3, new Dictionary<string, StageOutput> { ["x"] = weights with { Object = "outputs/none" } });
+        (await missing.Should().ThrowAsync<InvalidOperationException>()).Which.Message.Should().Contain("outputs/none");
+        var wrongStep = () => new CheckpointCommitter(Store, Layout, round: 2).CommitOutputsAsync(4, new Dictionary<string, StageOutput> { ["vae.safetensors"] = weights });
+        (await wrongStep.Should().ThrowAsync<InvalidOperationException>()).Which.Message.Should().Contain("names step 3, not 4");
+    }
+
     private async Task CommitAsync(long step, long round, ICheckpointStore? through = null)
     {
         var writer = new ShardedCheckpointWriter(Store, Layout);

@@ -14,6 +14,9 @@ internal static class CliRun
     /// <summary>Through <see cref="SoraCommand.RunAsync"/>, which also turns exceptions into "error:" lines and exit codes.</summary>
     public static (int Exit, string Output) RunAsync(params string[] args) => Capture(() => SoraCommand.RunAsync(args).GetAwaiter().GetResult());
 
+    /// <summary>The output's lines joined by spaces (Spectre wraps long messages).</summary>
+    public static string OneLine(string text) => string.Join(' ', text.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+
     private static (int Exit, string Output) Capture(Func<int> run)
     {
         var previous = AnsiConsole.Console;

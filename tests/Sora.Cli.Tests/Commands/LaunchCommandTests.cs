@@ -19,7 +19,7 @@ public sealed class LaunchCommandTests : IDisposable
         var job = WriteTinyJob(_directory, ditSteps: 4);
         var (exit, output) = RunAsync("launch", job, "--nproc-per-node", "3");
         exit.Should().Be(1);
-        OneLine(output).Should().Contain("vae.train.batch_size (4) must be a multiple of --nproc-per-node (3)");
+        OneLine(output).Should().Contain("vae.train.batch_size (4) must be a multiple of the world size (3)");
     }
 
     [Fact]

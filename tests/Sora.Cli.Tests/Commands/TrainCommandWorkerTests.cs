@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Text;
 using Sora.Checkpoint.Sharded;
 using Sora.Checkpoint.Stores;
@@ -7,6 +6,7 @@ using Sora.Cli.Launch;
 using Sora.Torch.Distributed;
 using static Sora.Tests.Common.SoraProcess;
 using Sora.Cluster.Workers;
+using Sora.Data.Storage;
 
 namespace Sora.Cli.Tests.Commands;
 
@@ -31,11 +31,12 @@ public sealed class TrainCommandWorkerTests : IDisposable
         var output = Path.Combine(_directory, "run");
         var store = new LocalDirectoryStore(Path.Combine(output, "checkpoints"));
         var layout = new CheckpointLayout("dit/checkpoints");
-        // As the coordinator does before it starts round 2.
+        // As the coordinator does before it starts round 2: every stage's pointer.
+        await new CheckpointFence(store, new CheckpointLayout("vae/checkpoints")).AdvanceAsync(2);
         await new CheckpointFence(store, layout).AdvanceAsync(2);
         using var rendezvous = TcpStore.CreateServer("127.0.0.1", 0, Limit);
         var text = new StringBuilder();
-        using var worker = StartWorker(text, output, rendezvous.Port, "--round", "2", "--checkpoint-every", "4", "--keep-last", "0");
+        using var worker = StartWorker(text, output, rendezvous.Port, round: 2, new WorkerCheckpoints(4, Path.Combine(output, "checkpoints"), AzureCredentialKind.Auto, KeepLast: 0, KeepEvery: 0));
         try
         {
             WaitFor(() => Messages(text).Any(m => m.Progress is { Name: "dit" }), Limit, () => Snapshot(text));
@@ -71,7 +72,7 @@ public sealed class TrainCommandWorkerTests : IDisposable
     {
         using var rendezvous = TcpStore.CreateServer("127.0.0.1", 0, Limit);
         var text = new StringBuilder();
-        using var worker = StartWorker(text, Path.Combine(_directory, "orphan"), rendezvous.Port);
+        using var worker = StartWorker(text, Path.Combine(_directory, "orphan"), rendezvous.Port, round: 0, checkpoints: null);
         try
         {
             WaitFor(() => Messages(text).Any(m => m.Progress is not null), Limit, () => Snapshot(text));
@@ -89,12 +90,13 @@ public sealed class TrainCommandWorkerTests : IDisposable
         }
     }
 
-    private Process StartWorker(StringBuilder text, string output, int port, params string[] extra) =>
-        Start(text, redirectInput: true,
-        [
-            "train", WriteTinyJob(_directory, ditSteps: 100000), "--output", output, "--rank", "0", "--world-size", "1",
-            "--master-port", port.ToString(CultureInfo.InvariantCulture), "--host", "127.0.0.1", "--agent", "--timeout", "120", .. extra,
-        ]);
+    /// <summary>Starts rank 0 of 1 with the command line an agent gives its workers (<see cref="WorkerCommandLine"/>).</summary>
+    private Process StartWorker(StringBuilder text, string output, int port, long round, WorkerCheckpoints? checkpoints)
+    {
+        var placement = new WorkerPlacement(WriteTinyJob(_directory, ditSteps: 100000), 0, 0, 1, "127.0.0.1", port, round, "127.0.0.1", 2);
+        var job = WorkerCommandLine.JobArguments(new WorkerJobOptions("ddp", TimeSpan.FromSeconds(120), checkpoints));
+        return Start(text, redirectInput: true, [.. WorkerCommandLine.Arguments(placement, ["--output", output, .. job])]);
+    }
 
     private static List<WorkerMessage> Messages(StringBuilder text) =>
         [.. Snapshot(text).Split('\n').Select(line => WorkerMessages.Parse(line.TrimEnd('\r'))).OfType<WorkerMessage>()];

@@ -176,9 +176,47 @@ public sealed class JobCoordinatorTests() : Akka.TestKit.Xunit2.TestKit(Config)
         _ledger.Round.Should().Be(3, "no round was fenced");
     }
 
-    private IActorRef Start(FaultPolicy fault, int batch = 8)
+    [Fact]
+    public void A_launch_that_asked_for_a_step_resumes_its_first_round_from_it_and_later_rounds_from_the_last_commit()
     {
-        var spec = new JobSpec("test", "name: test", [("train.batch_size", batch)], 100, fault, ["--parallel", "fsdp"], JobCoordinator.TokenDigest(Token), "1.0", "10.0.0.1", 29401);
+        _ledger.Commit(step: 20, round: 1);
+        var coordinator = Start(new FaultPolicy(MaxRestarts: 1), resume: "10");
+        var a = Register(coordinator, "a", 1);
+        var first = a.ExpectMsg<StartRound>();
+        first.WorkerArguments.Should().ContainInOrder("--resume", "10").And.NotContain("latest");
+        _events.Should().Contain(e => e.Contains("round 2: 1 ranks", StringComparison.Ordinal) && e.EndsWith("resuming from checkpoint step 10 (as asked)", StringComparison.Ordinal));
+
+        _ledger.Commit(step: 15, round: 2);
+        coordinator.Tell(new WorkerExited("a", 2, 0, 1, false, "boom", "rank-0.log"), a.Ref);
+        a.ExpectMsg<StopRound>();
+        a.ExpectMsg<StartRound>().WorkerArguments.Should().ContainInOrder("--resume", "latest");
+    }
+
+    [Fact]
+    public void A_launch_that_asked_for_no_resume_starts_from_scratch_beside_a_committed_checkpoint()
+    {
+        _ledger.Commit(step: 100, round: 3);
+        var coordinator = Start(new FaultPolicy(), resume: JobSpec.StartFresh);
+        var a = Register(coordinator, "a", 1);
+        var start = a.ExpectMsg<StartRound>();
+        start.Round.Should().Be(4);
+        start.WorkerArguments.Should().NotContain("--resume");
+        _outcome.Task.IsCompleted.Should().BeFalse("a launch that asked is never short-cut as already complete");
+    }
+
+    [Fact]
+    public void A_launch_that_asked_for_latest_runs_even_when_the_last_checkpoint_is_the_final_step()
+    {
+        _ledger.Commit(step: 100, round: 3);
+        var coordinator = Start(new FaultPolicy(), resume: "latest");
+        var a = Register(coordinator, "a", 1);
+        a.ExpectMsg<StartRound>().WorkerArguments.Should().ContainInOrder("--resume", "latest");
+        _outcome.Task.IsCompleted.Should().BeFalse("its workers load that checkpoint and write the final weights");
+    }
+
+    private IActorRef Start(FaultPolicy fault, int batch = 8, string? resume = null)
+    {
+        var spec = new JobSpec("test", "name: test", [("train.batch_size", batch)], 100, fault, ["--parallel", "fsdp"], JobCoordinator.TokenDigest(Token), "1.0", "10.0.0.1", 29401) { Resume = resume };
         var events = new ListEvents(_events);
         return Sys.ActorOf(JobCoordinator.Props(spec, _ledger, _outcome, events));
     }

@@ -29,7 +29,7 @@ public sealed class PolicyTests
     public void A_plan_names_the_batch_when_no_world_size_divides_it()
     {
         RendezvousPolicy.Plan([new CandidateNode("a", 3, 0)], 1, 1, [("train.batch_size", 8)], out var reason).Should().BeNull();
-        reason.Should().Contain("train.batch_size (8)").And.Contain("3 ranks");
+        reason.Should().Be("train.batch_size (8) must be a multiple of the world size (3): each rank trains on an equal share of every global batch");
     }
 
     [Fact]

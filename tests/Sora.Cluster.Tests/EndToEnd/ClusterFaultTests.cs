@@ -24,7 +24,7 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
         var random = new Random(seed);
         var rank = random.Next(4);
         var afterStep = 4 * random.Next(1, 3);
-        await using var job = ClusterJob.Start(hosts: 3, nodes: "2", workersPerHost: 2);
+        await using var job = await ClusterJob.StartAsync(hosts: 3, nodes: "2", workersPerHost: 2);
         await job.WaitForCheckpointAsync(afterStep, JobLimit);
         var pid = job.WorkerPid(rank);
         Process.GetProcessById(pid).Kill();
@@ -38,7 +38,7 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
     [NetnsFact]
     public async Task A_lost_node_under_an_elastic_range_leaves_the_job_on_the_nodes_left()
     {
-        await using var job = ClusterJob.Start(hosts: 3, nodes: "1:2", workersPerHost: 1);
+        await using var job = await ClusterJob.StartAsync(hosts: 3, nodes: "1:2", workersPerHost: 1);
         await job.WaitForCheckpointAsync(4, JobLimit);
         job.Agents[1].KillTree(); // host 2's agent and its workers: the whole node
 
@@ -49,7 +49,7 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
     [NetnsFact]
     public async Task A_host_cut_off_the_network_is_detected_and_the_job_restarts_without_it()
     {
-        await using var job = ClusterJob.Start(hosts: 3, nodes: "1:2", workersPerHost: 1);
+        await using var job = await ClusterJob.StartAsync(hosts: 3, nodes: "1:2", workersPerHost: 1);
         await job.WaitForCheckpointAsync(4, JobLimit);
         var clock = Stopwatch.StartNew();
         job.Cluster.Cut(2);
@@ -65,7 +65,7 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
     [NetnsFact]
     public async Task A_frozen_worker_is_caught_by_the_watchdog_and_the_round_restarts()
     {
-        await using var job = ClusterJob.Start(hosts: 2, nodes: "1", workersPerHost: 2, hangTimeout: 8);
+        await using var job = await ClusterJob.StartAsync(hosts: 2, nodes: "1", workersPerHost: 2, hangTimeout: 8);
         await job.WaitForCheckpointAsync(4, JobLimit);
         Signal(job.WorkerPid(1), "STOP");
 
@@ -76,7 +76,7 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
     public async Task A_coordinator_killed_and_started_again_continues_from_the_last_committed_checkpoint()
     {
         // Enough steps that the workers cannot finish while the coordinator is gone (they train on until its timeout).
-        await using var job = ClusterJob.Start(hosts: 2, nodes: "1", workersPerHost: 2, ditSteps: 100);
+        await using var job = await ClusterJob.StartAsync(hosts: 2, nodes: "1", workersPerHost: 2, ditSteps: 100);
         await job.WaitForCheckpointAsync(4, JobLimit);
         var first = job.Coordinator!;
         first.Kill();
@@ -84,7 +84,7 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
 
         // No orphaned training: the agent stops its workers once the coordinator is gone.
         await job.Agents[0].WaitForLineAsync(AgentStoppedItsWorkers, TimeSpan.FromSeconds(60));
-        var committed = job.LatestStep();
+        var committed = await job.LatestStepAsync();
         committed.Should().BeGreaterThan(0);
         job.StartCoordinator("1");
         (await EndsWith(job, 0)).Should().Contain($"last committed checkpoint is step {committed}").And.Contain("resuming from checkpoint step");
@@ -94,7 +94,7 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
     [NetnsFact]
     public async Task A_spent_restart_budget_fails_the_job_naming_the_rank_and_the_cause()
     {
-        await using var job = ClusterJob.Start(hosts: 2, nodes: "1", workersPerHost: 2, maxRestarts: 0);
+        await using var job = await ClusterJob.StartAsync(hosts: 2, nodes: "1", workersPerHost: 2, maxRestarts: 0);
         await job.WaitForCheckpointAsync(4, JobLimit);
         Process.GetProcessById(job.WorkerPid(1)).Kill();
 
@@ -123,7 +123,7 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
     /// <summary>The final DiT weights of the same job run without a fault (computed once, on the same topology).</summary>
     private static readonly Lazy<Task<byte[]>> ReferenceWeights = new(async () =>
     {
-        await using var job = ClusterJob.Start(hosts: 3, nodes: "2", workersPerHost: 2);
+        await using var job = await ClusterJob.StartAsync(hosts: 3, nodes: "2", workersPerHost: 2);
         var code = await job.Coordinator!.WaitForExitAsync(JobLimit);
         if (code != 0)
         {

@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Sora.Checkout;
+using Sora.Checkpoint.Stores;
+using Sora.Data.Storage;
 using Sora.Cluster.Tests.Harness;
 using Sora.Cluster.Tests.Monitoring;
 using Sora.Tests.Common;
@@ -9,9 +11,10 @@ using Sora.Tests.Common;
 namespace Sora.Cluster.Tests.EndToEnd;
 
 /// <summary>
-/// cluster/up.sh and cluster/down.sh for real: three namespace hosts, a coordinator, two agents training a tiny job and a
-/// Prometheus scraping the coordinator, reached through the loopback ports up.sh forwards; down.sh leaves no namespace
-/// and no process behind, and a second down.sh does nothing.
+/// cluster/up.sh and cluster/down.sh for real: three namespace hosts with private disks, a coordinator, two agents training
+/// a tiny job whose store is Azurite on host 0, and a Prometheus scraping the coordinator, reached through the loopback ports
+/// up.sh forwards; down.sh leaves no namespace, mount or process behind (the hosts' disks stay), and a second down.sh does
+/// nothing.
 /// </summary>
 [Trait("Category", "MultiProcess")]
 public sealed class ClusterUpScriptTests : IDisposable
@@ -31,20 +34,21 @@ public sealed class ClusterUpScriptTests : IDisposable
     }
 
     [NetnsFact]
-    public async Task Up_serves_the_dashboard_and_a_scraping_prometheus_and_down_leaves_nothing()
+    public async Task Up_serves_the_dashboard_a_scraping_prometheus_and_the_store_on_private_disks_and_down_leaves_nothing()
     {
         var job = SoraProcess.WriteTinyJob(_directory, ditSteps: 100_000, vaeSteps: 4);
-        var (apiPort, prometheusPort) = (LoopbackPort.Free(), LoopbackPort.Free());
+        var (apiPort, prometheusPort, azuritePort) = (LoopbackPort.Free(), LoopbackPort.Free(), LoopbackPort.Free());
         var (dotnet, sora) = SoraProcess.Command();
 
         var up = Script("up.sh", "--config", job, "--name", _name, "--state", State, "--api-port", Port(apiPort), "--prometheus-port", Port(prometheusPort),
-            "--scrape-interval", "1s", "--sora", string.Join(' ', [dotnet, .. sora]));
+            "--azurite-port", Port(azuritePort), "--scrape-interval", "1s", "--sora", string.Join(' ', [dotnet, .. sora]));
 
         up.ExitCode.Should().Be(0, up.ToString());
         up.StandardOutput.Should().Contain($"dashboard:  http://127.0.0.1:{apiPort}/login?code=").And.Contain($"Prometheus: http://127.0.0.1:{prometheusPort}")
-            .And.Contain($"cluster/down.sh --name {_name}");
+            .And.Contain("store:      az://sora/launch-test in Azurite on host 0").And.Contain($"cluster/down.sh --name {_name}");
         var pids = RecordedPids();
-        pids.Keys.Should().BeEquivalentTo(["coordinator", "agent-1", "agent-2", "prometheus", $"forward-{apiPort}", $"forward-{prometheusPort}"]);
+        pids.Keys.Should().BeEquivalentTo(["coordinator", "agent-1", "agent-2", "azurite", "prometheus", $"forward-{apiPort}", $"forward-{prometheusPort}", $"forward-{azuritePort}"]);
+        File.ReadAllText(Path.Combine(State, "job.yaml")).Should().Contain("checkpoint:\n  store: az://sora/launch-test", "a job that names no store gets a prefix of Azurite's");
 
         using (var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{apiPort}") })
         {
@@ -57,13 +61,29 @@ public sealed class ClusterUpScriptTests : IDisposable
             (await prometheus.QueryAsync("up{job=\"sora\"}")).Should().ContainSingle().Which.Value.Should().Be(1, "up.sh returns once Prometheus has scraped the coordinator");
         }
 
+        // The coordinator fences the job's store when the first round starts: Azurite on host 0, read through the forwarded port.
+        var store = CheckpointStores.Open("az://sora/launch-test", AzureCredentialKind.ConnectionString, StoreEnvironment);
+        SoraProcess.WaitFor(() => store.GetPropertiesAsync("vae/checkpoints/latest").GetAwaiter().GetResult() is not null, ScriptTimeout,
+            () => File.ReadAllText(Path.Combine(State, "logs", "coordinator.log")));
+
+        // Each agent wrote the job it was sent on its own host's disk; the root namespace's working directory stays empty.
+        var work = Path.Combine(State, "work");
+        Directory.Exists(Disk(1, work, ".sora", "agent-host1")).Should().BeTrue();
+        Directory.Exists(Disk(1, work, ".sora", "agent-host2")).Should().BeFalse();
+        Directory.Exists(Disk(2, work, ".sora", "agent-host2")).Should().BeTrue();
+        Directory.EnumerateFileSystemEntries(work).Should().BeEmpty();
+
         var down = Script("down.sh", "--name", _name, "--state", State);
 
         down.ExitCode.Should().Be(0, down.ToString());
         NetnsScript.ListNamespaces().Should().NotContain(ns => ns.StartsWith(_name + "-", StringComparison.Ordinal));
+        Directory.EnumerateFiles(NetnsScript.MountNamespaceDirectory, _name + "*").Should().BeEmpty("down.sh removes the hosts' mount namespaces");
+        File.ReadAllText("/proc/self/mountinfo").Should().NotContain($"{NetnsScript.MountNamespaceDirectory}/{_name}-");
+        Directory.Exists(Disk(2, work, ".sora", "agent-host2")).Should().BeTrue("the hosts' disks stay for a look until --purge");
         pids.Where(p => IsRunning(p.Value)).Should().BeEmpty("down.sh stops every process up.sh started");
         Listens(apiPort).Should().BeFalse();
         Listens(prometheusPort).Should().BeFalse();
+        Listens(azuritePort).Should().BeFalse();
         var again = Script("down.sh", "--name", _name, "--state", State);
         again.ExitCode.Should().Be(0, "down.sh is idempotent: " + again);
     }
@@ -72,6 +92,14 @@ public sealed class ClusterUpScriptTests : IDisposable
         ToolProcess.Run(NetnsScript.Bash ?? "bash", [SourceCheckout.PathOf("cluster", script), .. arguments], timeout: ScriptTimeout);
 
     private static string Port(int port) => port.ToString(CultureInfo.InvariantCulture);
+
+    // Where the root namespace sees host i's copy of a path: its disk under STATE/hosts.
+    private string Disk(int host, string path, params string[] more) =>
+        Path.Combine([Path.Combine(State, "hosts", $"host-{host}") + path, .. more]);
+
+    // up.sh's STATE/store.env, AZURE_STORAGE_CONNECTION_STRING='...' for the store's loopback port, as the variables a process sees.
+    private string? StoreEnvironment(string name) =>
+        File.ReadAllText(Path.Combine(State, "store.env")).Trim().Split('=', 2) is [var key, var value] && key == name ? value.Trim('\'') : null;
 
     // up.sh's state: one "NAME PID START-TIME" line per process it started.
     private Dictionary<string, int> RecordedPids() =>

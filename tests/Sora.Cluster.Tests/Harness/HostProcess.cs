@@ -5,8 +5,9 @@ using System.Runtime.InteropServices;
 namespace Sora.Cluster.Tests.Harness;
 
 /// <summary>
-/// A program running inside one host of a <see cref="NetnsCluster"/>: its output (stdout and stderr, one
-/// stream of lines) goes to a log file and stays in memory, and it can be killed, stopped, frozen and thawed.
+/// A program running inside one host of a <see cref="NetnsCluster"/> (the host's network and mount namespaces):
+/// its output (stdout and stderr, one stream of lines) goes to a log file and stays in memory, and it can be
+/// killed, stopped, frozen and thawed.
 /// </summary>
 public sealed partial class HostProcess : IDisposable
 {
@@ -20,6 +21,7 @@ public sealed partial class HostProcess : IDisposable
 
     private static readonly TimeSpan ExecTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan KillTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan StartFailureOutputTimeout = TimeSpan.FromSeconds(5);
 
     private readonly Process _process;
     private readonly StreamWriter _log;
@@ -31,11 +33,12 @@ public sealed partial class HostProcess : IDisposable
     private bool _logClosed;
     private int? _exitCodeAfterDispose;
 
-    private HostProcess(int host, string @namespace, string fileName, string logFile, Process process, StreamWriter log)
+    private HostProcess(int host, string @namespace, string fileName, string workingDirectory, string logFile, Process process, StreamWriter log)
     {
         Host = host;
         Namespace = @namespace;
         FileName = fileName;
+        WorkingDirectory = workingDirectory;
         LogFile = logFile;
         _process = process;
         _log = log;
@@ -47,11 +50,15 @@ public sealed partial class HostProcess : IDisposable
 
     public string FileName { get; }
 
+    /// <summary>The program's working directory, as the host sees it (a private directory is the host's own copy).</summary>
+    public string WorkingDirectory { get; }
+
     public string LogFile { get; }
 
     /// <summary>
-    /// The program's own process id: <c>ip netns exec</c> enters the namespace and then execs the program in
-    /// its own process, and <see cref="Start"/> returns only once that exec has happened.
+    /// The program's own process id: <c>nsenter</c> enters the host's namespaces and execs <c>env</c>, which changes
+    /// to the working directory and execs the program in the same process; <see cref="Start"/> returns only once
+    /// that last exec has happened.
     /// </summary>
     public int Pid { get; private set; }
 
@@ -210,16 +217,18 @@ public sealed partial class HostProcess : IDisposable
 
     public override string ToString() => Describe();
 
-    internal static HostProcess Start(int host, string @namespace, string fileName, IEnumerable<string> arguments, IDictionary<string, string>? environment, string logFile)
+    internal static HostProcess Start(int host, string @namespace, string fileName, IEnumerable<string> arguments, IDictionary<string, string>? environment, string logFile,
+        string workingDirectory)
     {
-        var info = new ProcessStartInfo(NetnsScript.Ip ?? throw new InvalidOperationException("'ip' (iproute2) is not installed: run scripts/bootstrap.sh"))
+        var info = new ProcessStartInfo(NetnsScript.Nsenter ?? throw new InvalidOperationException("'nsenter' (util-linux) is not installed"))
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in (string[])["netns", "exec", @namespace, fileName, .. arguments])
+        var env = NetnsScript.Env ?? throw new InvalidOperationException("'env' (coreutils) is not installed");
+        foreach (var argument in (string[])[.. EnterArguments(@namespace), "--", env, "-C", workingDirectory, "--", fileName, .. arguments])
         {
             info.ArgumentList.Add(argument);
         }
@@ -232,7 +241,7 @@ public sealed partial class HostProcess : IDisposable
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(logFile))!);
         var log = new StreamWriter(logFile, append: false) { AutoFlush = true };
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
-        var hostProcess = new HostProcess(host, @namespace, fileName, logFile, process, log);
+        var hostProcess = new HostProcess(host, @namespace, fileName, workingDirectory, logFile, process, log);
         process.OutputDataReceived += (_, e) => hostProcess.OnLine(e.Data);
         process.ErrorDataReceived += (_, e) => hostProcess.OnLine(e.Data);
         try
@@ -243,7 +252,7 @@ public sealed partial class HostProcess : IDisposable
         {
             log.Dispose();
             process.Dispose();
-            throw new InvalidOperationException($"host {host} ({@namespace}): could not start 'ip netns exec' for {fileName}: {e.Message}", e);
+            throw new InvalidOperationException($"host {host} ({@namespace}): could not start nsenter for {fileName}: {e.Message}", e);
         }
 
         hostProcess.Pid = process.Id;
@@ -284,8 +293,13 @@ public sealed partial class HostProcess : IDisposable
 
     private string Describe() => $"host {Host} ({Namespace}): {FileName} (pid {Pid})";
 
-    // Until ip has exec'd, /proc/PID/cmdline is still "ip netns exec NAMESPACE ...": a signal sent then would
-    // reach ip, not the program. When ip cannot enter the namespace or exec the program, it exits with its message.
+    /// <summary>nsenter's options that enter host <paramref name="namespace"/>'s network and mount namespaces (files of netns.sh up).</summary>
+    internal static string[] EnterArguments(string @namespace) =>
+        [$"--net={NetnsScript.NetworkNamespaceDirectory}/{@namespace}", $"--mount={NetnsScript.MountNamespaceDirectory}/{@namespace}"];
+
+    // Until env has exec'd, /proc/PID/cmdline is still "nsenter --net=... " or "env -C DIR -- ...": a signal sent
+    // then would reach them, not the program. When nsenter cannot enter a namespace, or env cannot change to the
+    // directory or exec the program, it exits with its message (env: 125 for the directory, 126/127 for the program).
     private void WaitUntilExecuted()
     {
         var deadline = Stopwatch.StartNew();
@@ -293,18 +307,18 @@ public sealed partial class HostProcess : IDisposable
         {
             if (_process.HasExited)
             {
-                _process.WaitForExit(); // reads the output to its end
-                var output = Output;
-                if (output.Contains($"exec of \"{FileName}\" failed", StringComparison.Ordinal)
-                    || output.StartsWith("Cannot open network namespace", StringComparison.Ordinal))
+                // nsenter fails with 1, env with 125-127, and neither leaves a process behind: their message is the whole
+                // output. Any other ending is the program's own, and a daemon it started may hold its output open for long.
+                if (_process.ExitCode is 1 or 125 or 126 or 127 && ReadToEnd(StartFailureOutputTimeout) is var output
+                    && (SaidBy("nsenter", output) || (_process.ExitCode != 1 && SaidBy("env", output))))
                 {
-                    throw new InvalidOperationException($"host {Host} ({Namespace}): could not start {FileName}: {output}");
+                    throw new InvalidOperationException($"host {Host} ({Namespace}): could not start {FileName} in {WorkingDirectory}: {output}");
                 }
 
                 return; // the program ran and has already ended
             }
 
-            if (!IsStillIp())
+            if (!IsStillStarting())
             {
                 return;
             }
@@ -313,10 +327,33 @@ public sealed partial class HostProcess : IDisposable
         }
 
         KillTree();
-        throw new TimeoutException($"host {Host} ({Namespace}): 'ip netns exec' had not started {FileName} after {ExecTimeout.TotalSeconds:0} s");
+        throw new TimeoutException($"host {Host} ({Namespace}): nsenter had not started {FileName} after {ExecTimeout.TotalSeconds:0} s");
     }
 
-    private bool IsStillIp()
+    // The output once the process has ended and its output is closed, or as far as it got within the timeout.
+    private string ReadToEnd(TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            _process.WaitForExitAsync(cancel.Token).GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            // Something the program started still holds its output open: what was read so far is the answer.
+        }
+
+        return Output;
+    }
+
+    // A tool's own message starts with its name ("env: ", or "/usr/bin/env: " when run by its path).
+    private static bool SaidBy(string tool, string output)
+    {
+        var colon = output.IndexOf(": ", StringComparison.Ordinal);
+        return colon > 0 && Path.GetFileName(output[..colon]) == tool;
+    }
+
+    private bool IsStillStarting()
     {
         string[] argv;
         try
@@ -329,7 +366,10 @@ public sealed partial class HostProcess : IDisposable
         }
 
         // An exited, unreaped process has an empty command line: HasExited decides on the next look.
-        return argv is [""] || (argv.Length >= 4 && argv[1] == "netns" && argv[2] == "exec" && argv[3] == Namespace);
+        var enter = EnterArguments(Namespace);
+        return argv is [""]
+            || (argv.Length >= 3 && argv[1] == enter[0] && argv[2] == enter[1])
+            || (argv.Length >= 4 && Path.GetFileName(argv[0]) == "env" && argv[1] == "-C" && argv[2] == WorkingDirectory && argv[3] == "--");
     }
 
     private void Signal(int number, string name, bool mustBeRunning)

@@ -19,6 +19,21 @@ internal static class NetnsScript
 
     public static string? Bash { get; } = FindTool("bash");
 
+    /// <summary>util-linux's nsenter: how a process enters a host's network and mount namespaces.</summary>
+    public static string? Nsenter { get; } = FindTool("nsenter");
+
+    /// <summary>util-linux's unshare: how netns.sh makes a host's mount namespace.</summary>
+    public static string? Unshare { get; } = FindTool("unshare");
+
+    /// <summary>coreutils' env: changes to the host's view of the working directory after nsenter, then execs the program.</summary>
+    public static string? Env { get; } = FindTool("env");
+
+    /// <summary>Where <c>ip netns</c> binds network namespaces (host i: NAME-i).</summary>
+    public const string NetworkNamespaceDirectory = "/run/netns";
+
+    /// <summary>Where netns.sh binds the hosts' mount namespaces (host i: NAME-i) and records a cluster's disks (NAME.disks).</summary>
+    public const string MountNamespaceDirectory = "/run/sora-mntns";
+
     public static string? FindTool(string name)
     {
         var path = Environment.GetEnvironmentVariable("PATH") ?? "";

@@ -1,6 +1,7 @@
 using Sora.Data.Tests.Support;
 using Sora.Data.Video;
 using Sora.Imaging;
+using Sora.Tests.Common;
 
 namespace Sora.Data.Tests.Imaging;
 
@@ -30,6 +31,27 @@ public class PngEncoderTests
     }
 
     [Fact]
+    public void Every_chunk_carries_the_CRC_32_that_ffmpeg_checks_and_a_wrong_one_is_refused()
+    {
+        using var temp = new TempDirectory();
+        var rgb = new byte[37 * 23 * 3];
+        new Random(5).NextBytes(rgb);
+        var png = PngEncoder.Encode(37, 23, rgb);
+        png[^4..].Should().Equal([0xAE, 0x42, 0x60, 0x82], "every PNG ends with the IEND chunk's CRC-32");
+
+        var good = temp.File("good.png");
+        File.WriteAllBytes(good, png);
+        DecodeCheckingCrcs(good).ExitCode.Should().Be(0);
+
+        // The IHDR chunk's CRC (bytes 29-32) off by one bit: ffmpeg's check must catch it, or the test above proves nothing.
+        png[32] ^= 1;
+        var bad = temp.File("bad.png");
+        File.WriteAllBytes(bad, png);
+        var refused = DecodeCheckingCrcs(bad);
+        refused.ExitCode.Should().NotBe(0, refused.Output);
+    }
+
+    [Fact]
     public void The_file_starts_with_the_signature_and_a_correct_header()
     {
         var png = PngEncoder.Encode(3, 2, new byte[18]);
@@ -47,4 +69,7 @@ public class PngEncoderTests
         ((Action)(() => PngEncoder.Encode(0, 2, []))).Should().Throw<ArgumentOutOfRangeException>();
         ((Action)(() => PngEncoder.WriteFile("/nonexistent-dir/x.png", 1, 1, new byte[3]))).Should().Throw<IOException>().WithMessage("*'/nonexistent-dir/x.png'*");
     }
+
+    private static ToolResult DecodeCheckingCrcs(string path) =>
+        ToolProcess.Run("ffmpeg", ["-nostdin", "-hide_banner", "-loglevel", "error", "-err_detect", "crccheck+explode", "-i", path, "-f", "null", "-"], timeout: TimeSpan.FromMinutes(1));
 }

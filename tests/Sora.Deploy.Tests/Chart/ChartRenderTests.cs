@@ -44,6 +44,11 @@ public class ChartRenderTests
         headless.Scalar("clusterIP").Should().Be("None");
         SelectorMatches(headless.Map("selector"), job.Map("spec").Map("template").Map("metadata").Map("labels")).Should().BeTrue();
 
+        // The job trains on the GPUs (worker r on cuda:r, NCCL), NCCL's interface comes from the values, its debug output is off.
+        rendered.Single("ConfigMap", "demo-sora-job").Map("data").Scalar("job.yaml").Should().Contain("device: cuda");
+        agent.Sequence("env").Named("NCCL_SOCKET_IFNAME").Scalar("value").Should().Be("eth0");
+        agent.Sequence("env").HasNamed("NCCL_DEBUG").Should().BeFalse("NCCL_DEBUG is off unless asked for");
+
         // /dev/shm is a memory emptyDir of the values' size.
         agent.Sequence("volumeMounts").Named("/dev/shm", "mountPath").Scalar("name").Should().Be("shm");
         var shm = PodSpec(job).Sequence("volumes").Named("shm").Map("emptyDir");
@@ -60,6 +65,69 @@ public class ChartRenderTests
         Flag(coordinator, "--nnodes").Should().Be("4");
         Flag(coordinator, "--max-restarts").Should().Be("5");
         coordinator.Sequence("env").Named("AZURE_STORAGE_CONNECTION_STRING").Map("valueFrom").Map("secretKeyRef").Scalar("name").Should().Be("sora-storage");
+    }
+
+    [Fact]
+    public void The_default_values_run_a_two_node_job_whose_store_is_a_blob_store_and_need_no_shared_volume()
+    {
+        var rendered = HelmChart.Render([]);
+        rendered.Single("Job", Nodes).Map("spec").Scalar("completions").Should().Be("2");
+        Flag(Container(rendered.Single("Job", Coordinator)), "--nnodes").Should().Be("2");
+
+        // The job YAML the coordinator reads (and hands the agents) names a container and the job's prefix in it;
+        // its generated dataset goes to the store too, so no pod needs a volume another pod sees.
+        var root = rendered.JobYaml("demo-sora-job");
+        root.Map("checkpoint").Scalar("store").Should().MatchRegex("^az://[a-z0-9-]{3,63}/[^/]+", "checkpoint.store is az://CONTAINER/PREFIX");
+        root.Map("data").Scalar("generate").Should().Be("true");
+        foreach (var workload in rendered.OfKind("Job").Concat(rendered.OfKind("Deployment")))
+        {
+            PodSpec(workload).Sequence("volumes").Children.OfType<YamlMappingNode>()
+                .Should().OnlyContain(v => v.Get("persistentVolumeClaim") == null, $"{workload.Map("metadata").Scalar("name")} mounts no claim");
+        }
+
+        // Every pod that opens the store gets the account of the emulator the default values run.
+        foreach (var workload in rendered.OfKind("Job"))
+        {
+            Container(workload).Sequence("env").Named("AZURE_STORAGE_CONNECTION_STRING").Map("valueFrom").Map("secretKeyRef").Scalar("name").Should().Be("demo-sora-emulator");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(AllValues))]
+    public void Every_values_files_job_loads_with_the_jobs_own_config_loader(string values)
+    {
+        var rendered = HelmChart.Render(values == "values.yaml" ? [] : [values]);
+        var configMap = rendered.OfKind("ConfigMap").Select(c => c.Map("metadata").Scalar("name")!).Single(n => n.EndsWith("-job", StringComparison.Ordinal));
+
+        var job = Sora.Distributed.Configuration.JobConfig.Parse(rendered.JobYamlText(configMap), $"{values}: job.yaml");
+
+        job.Checkpoint.Store.Should().NotBeNull($"{values} names the job's store");
+        if (values == "values.yaml")
+        {
+            job.Checkpoint.IsBlob.Should().BeTrue("the default job keeps its store in blob storage: no shared volume");
+            var store = new Sora.Distributed.Store.JobStore(new Sora.Checkpoint.Stores.LocalDirectoryStore(Path.GetTempPath()), job.Checkpoint.Store!);
+            store.PlaceData(job.Data, job.Seed, multiNode: true).InStore.Should().BeTrue("its generated dataset is written into the store, where both pods read it");
+        }
+    }
+
+    [Fact]
+    public void A_shared_volume_is_mounted_at_the_same_path_in_every_pod()
+    {
+        var rendered = HelmChart.Render([], """
+            storage: {emulator: {enabled: false}, sharedVolume: {claimName: team-rwx, mountPath: /mnt/store}}
+            job:
+              config: |
+                name: tiny
+                model: {preset: tiny}
+                checkpoint: {store: /mnt/store/tiny}
+            """);
+        foreach (var workload in new[] { rendered.Single("Job", Coordinator), rendered.Single("Job", Nodes) })
+        {
+            PodSpec(workload).Sequence("volumes").Named("store").Map("persistentVolumeClaim").Scalar("claimName").Should().Be("team-rwx");
+            Container(workload).Sequence("volumeMounts").Named("store").Scalar("mountPath").Should().Be("/mnt/store");
+        }
+
+        HelmChart.Render([]).OfKind("Job").Should().AllSatisfy(job => PodSpec(job).Sequence("volumes").HasNamed("store").Should().BeFalse());
     }
 
     [Fact]
@@ -109,7 +177,8 @@ public class ChartRenderTests
     public void The_coordinator_is_a_job_that_restarts_on_failure_and_completes_when_it_exits_0()
     {
         var rendered = HelmChart.Render([], "coordinator:\n  backoffLimit: 5\n");
-        rendered.OfKind("Deployment").Should().BeEmpty("a coordinator exits when its training job ends; a Deployment would restart it forever");
+        rendered.OfKind("Deployment").Should().NotContain(d => d.Map("metadata").Map("labels").Scalar("app.kubernetes.io/component") == "coordinator",
+            "a coordinator exits when its training job ends; a Deployment would restart it forever");
         var job = rendered.Single("Job", Coordinator);
         var spec = job.Map("spec");
         spec.Scalar("completions").Should().Be("1");
@@ -118,6 +187,16 @@ public class ChartRenderTests
         spec.Get("selector").Should().BeNull("the Job controller makes its own selector");
         PodSpec(job).Scalar("restartPolicy").Should().Be("OnFailure", "a crashed coordinator comes back in its pod and resumes from the last checkpoint");
         HelmChart.Render([]).Single("Job", Coordinator).Map("spec").Scalar("backoffLimit").Should().Be("3");
+    }
+
+    [Fact]
+    public void NCCL_debug_output_is_set_from_the_values_on_GPU_nodes_only()
+    {
+        var gpu = Container(HelmChart.Render(["values-gpu.yaml"], "nodes:\n  nccl:\n    debug: INFO\n").Single("Job", Nodes));
+        gpu.Sequence("env").Named("NCCL_DEBUG").Scalar("value").Should().Be("INFO");
+
+        var cpu = HelmChart.Render(["values-cpu.yaml"], "nodes:\n  nccl:\n    debug: INFO\n    socketIfname: eth0\n");
+        cpu.Printed.Should().NotContain(o => o.Text.Contains("NCCL_", StringComparison.Ordinal), "CPU workers talk over Gloo");
     }
 
     [Fact]
@@ -203,7 +282,7 @@ public class ChartRenderTests
     public void Existing_token_secret_and_job_config_map_are_used_and_not_created()
     {
         var rendered = HelmChart.Render([], "apiToken: {existingSecret: ops-token, key: api}\njob: {existingConfigMap: ops-job, configKey: train.yaml}\n");
-        rendered.OfKind("Secret").Should().BeEmpty();
+        rendered.OfKind("Secret").Select(s => s.Map("metadata").Scalar("name")).Should().Equal(["demo-sora-emulator"], "only the emulator's connection string: the token's Secret is the operator's");
         rendered.OfKind("ConfigMap").Should().BeEmpty();
         var deployment = rendered.Single("Job", Coordinator);
         var volumes = PodSpec(deployment).Sequence("volumes");

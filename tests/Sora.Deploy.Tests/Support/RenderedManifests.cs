@@ -20,6 +20,17 @@ public sealed class RenderedManifests(IReadOnlyList<(YamlMappingNode Node, strin
         return found[0];
     }
 
+    /// <summary>The job YAML in the ConfigMap <paramref name="configMap"/> (under job.yaml), parsed: what the coordinator reads.</summary>
+    public YamlMappingNode JobYaml(string configMap)
+    {
+        var job = new YamlStream();
+        job.Load(new StringReader(JobYamlText(configMap)));
+        return (YamlMappingNode)job.Documents[0].RootNode;
+    }
+
+    /// <summary>The job file's text as the coordinator reads it from the ConfigMap.</summary>
+    public string JobYamlText(string configMap) => Single("ConfigMap", configMap).Map("data").Scalar("job.yaml")!;
+
     /// <summary>The first container of a Deployment's or Job's pod template.</summary>
     public static YamlMappingNode Container(YamlMappingNode workload) =>
         (YamlMappingNode)PodSpec(workload).Sequence("containers")[0];

@@ -48,13 +48,13 @@ public sealed class TrainingCheckpointerTests : AzuriteFixture
         outage.Fired.Should().BeTrue("the save's upload reached Azurite before it was stopped");
         var shard = $"{Root}/step-000000002/shard-00000-of-00001.bin";
         checkpointer.Warnings.Should().ContainSingle().Which.Should()
-            .StartWith("checkpoint not saved: ")
+            .StartWith("checkpoint not saved (1 in a row; at 3 training stops): ")
             .And.Contain($"blob '{shard}' in {Azurite.BlobEndpoint}/{Container}")
             .And.Contain($"after {options.Retry.MaxRetries + 1} attempt(s) with no response");
         recorder.Attempts.Where(a => a.Uri.AbsolutePath.Contains(shard, StringComparison.Ordinal))
             .GroupBy(a => a.Uri).Max(g => g.Count()).Should().Be(options.Retry.MaxRetries + 1, "the failing request was retried MaxRetries times with backoff");
         checkpointer.Committed.Should().Equal([1L], "step 2 was never committed");
-        status.Should().Contain(s => s.StartsWith("warning: checkpoint not saved: ", StringComparison.Ordinal));
+        status.Should().Contain(s => s.StartsWith("warning: checkpoint not saved (1 in a row", StringComparison.Ordinal));
 
         await Azurite.RestartAsync();
         var reader = new ShardedCheckpointReader(store, new CheckpointLayout(Root));
@@ -74,6 +74,37 @@ public sealed class TrainingCheckpointerTests : AzuriteFixture
         loaded.Tensors["model/w"].ToArray<float>().Should().Equal(weights.ToArray<float>(), "the committed weights load bitwise");
         loaded.Manifest.DataCursor.Should().Be(Cursor(5));
         resumed.Warnings.Should().BeEmpty();
+    }
+
+    [Fact]
+    public void A_store_that_stays_down_ends_training_with_its_error_at_the_third_failed_save_or_at_once_for_a_stages_last_step()
+    {
+        var options = new AzureBlobStoreOptions { BlockSize = BlockSize };
+        options.Retry.Delay = TimeSpan.FromMilliseconds(10);
+        options.Retry.MaxDelay = TimeSpan.FromMilliseconds(20);
+        options.Retry.MaxRetries = 1;
+        using var store = AzureBlobStore.FromConnectionString(Azurite.ConnectionString, Container, options);
+        using var checkpointer = new TrainingCheckpointer(store, Root, every: 1, configHash: "job");
+        using var weights = Tensor.Arange(0.0, 1024.0, 1.0, ScalarType.Float32);
+        checkpointer.Save(Contents(1, weights));
+        checkpointer.Flush();
+        Azurite.Stop();
+
+        for (var step = 2; step <= 3; step++)
+        {
+            checkpointer.Save(Contents(step, weights));
+            checkpointer.Flush();
+        }
+
+        checkpointer.Warnings.Should().HaveCount(2, "two failed saves are warnings: training goes on");
+        checkpointer.Save(Contents(4, weights));
+        var third = () => checkpointer.Flush();
+        third.Should().Throw<CheckpointStoreException>().WithMessage($"3 checkpoints in a row could not be saved to {store.Location}: *");
+
+        using var last = new TrainingCheckpointer(store, Root, every: 1, configHash: "job");
+        last.Save(Contents(5, weights));
+        var required = () => last.Flush(required: true);
+        required.Should().Throw<CheckpointStoreException>().WithMessage("the stage's last checkpoint could not be saved to *");
     }
 
     private static CheckpointContents Contents(long step, Tensor weights) =>

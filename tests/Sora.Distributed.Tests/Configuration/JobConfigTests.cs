@@ -72,6 +72,35 @@ public class JobConfigTests
     }
 
     [Fact]
+    public void The_device_is_auto_unless_the_job_names_cpu_or_cuda_in_any_case()
+    {
+        JobConfig.Parse("name: plain\n", "plain.yaml").Device.Should().Be(Sora.Distributed.Devices.DeviceSetting.Auto);
+        JobConfig.Parse("device: CUDA\n", "gpu.yaml").Device.Should().Be(Sora.Distributed.Devices.DeviceSetting.Cuda);
+        JobConfig.Parse("device: cpu\n", "cpu.yaml").Device.Should().Be(Sora.Distributed.Devices.DeviceSetting.Cpu);
+    }
+
+    [Fact]
+    public void A_job_sent_with_another_device_says_so_in_its_text()
+    {
+        var job = JobConfig.Parse("name: demo\ndevice: cuda\ntrain:\n  steps: 7\n", "demo.yaml").WithDevice(Sora.Distributed.Devices.DeviceSetting.Cpu);
+        job.Device.Should().Be(Sora.Distributed.Devices.DeviceSetting.Cpu);
+        var sent = JobConfig.Parse(job.Source, "sent.yaml");
+        sent.Device.Should().Be(Sora.Distributed.Devices.DeviceSetting.Cpu, "a worker reads its device from the text its agent is sent");
+        sent.Training.Steps.Should().Be(7);
+    }
+
+    [Fact]
+    public void A_job_sent_with_another_output_says_so_in_its_text_and_keeps_every_other_key()
+    {
+        var job = JobConfig.Parse("# the demo\nname: demo\noutput: runs/demo\ntrain:\n  steps: 7\n  batch_size: 4\n", "demo.yaml").WithOutput("/tmp/run: two");
+        job.Output.Should().Be("/tmp/run: two");
+        var sent = JobConfig.Parse(job.Source, "sent.yaml");
+        sent.Output.Should().Be("/tmp/run: two", "an agent reads the output from the text it is sent");
+        (sent.Name, sent.Training.Steps, sent.Training.BatchSize).Should().Be(("demo", 7L, 4));
+        JobConfig.Parse("name: bare\n", "bare.yaml").WithOutput("elsewhere").Source.Should().Contain("output: \"elsewhere\"", "an absent key is added");
+    }
+
+    [Fact]
     public void A_parquet_source_reads_every_row_unless_samples_is_given_and_generates_only_when_asked()
     {
         var read = JobConfig.Parse("data:\n  source: parquet\n  path: clips/\n  held_out: 8\n", "job.yaml").Data;
@@ -103,10 +132,9 @@ public class JobConfigTests
     [InlineData("data:\n  source: parquet\n  path: https://a.blob.core.windows.net/datasets/x?sv=1&sig=SECRET\n  credential: connection-string\n", "job.yaml:4:15: data.credential: 'https://a.blob.core.windows.net/datasets/x': a connection string names its own account*")]
     [InlineData("data:\n  source: parquet\n  path: az://Bad_Name/x\n", "job.yaml:3:9: data.path: 'az://Bad_Name/x': invalid container name*")]
     [InlineData("data:\n  source: parquet\n  path: clips\n  cache: /tmp/c\n", "job.yaml:4:10: data.cache: caches shards of a blob data.path*'clips' is a local path")]
-    [InlineData("data:\n  source: parquet\n  path: az://datasets/x\n  generate: true\n", "job.yaml:4:13: data.generate: writes a local directory*sora data gen --output az://*")]
     [InlineData("data:\n  credential: sas\n", "job.yaml:2:15: data.credential: only applies to data.source: parquet")]
     [InlineData("checkpoint:\n  credential: default\n", "job.yaml:2:15: checkpoint.credential: applies to a blob location*(the default directory)*")]
-    [InlineData("checkpoint:\n  store: az://ckpt/runs/a\n", "job.yaml:2:10: checkpoint.store: 'az://ckpt/runs/a': a checkpoint store is a whole container*")]
+    [InlineData("checkpoint:\n  store: az://Bad_Name/runs/a\n", "job.yaml:2:10: checkpoint.store: 'az://Bad_Name/runs/a': invalid container name*")]
     public void Storage_credential_mistakes_name_the_key_and_never_the_secret(string yaml, string expected)
     {
         var act = () => JobConfig.Parse(yaml, "job.yaml");
@@ -125,6 +153,7 @@ public class JobConfigTests
     [InlineData("data:\n  shape_size: [0.4, 0.7]\n", "job.yaml: data.shape_size[1]: must be a number in [0, 0.6] (got '0.7')")]
     [InlineData("data:\n  shape_size: [0.4]\n", "job.yaml:2:15: data.shape_size: must be [min, max]*")]
     [InlineData("data:\n  batching:\n    mode: stack\n", "job.yaml:3:11: data.batching.mode: must be one of bucket, pack (got 'stack')")]
+    [InlineData("device: gpu\n", "job.yaml:1:9: device: must be one of auto, cpu, cuda (got 'gpu')")]
     [InlineData("train:\n  mixed_precision: fp8\n", "job.yaml:2:20: train.mixed_precision: must be one of none, bf16 (got 'fp8')")]
     [InlineData("vae:\n  train:\n    mixed_precision: bf16\n", "job.yaml:3:5: vae.train.mixed_precision: unknown key*")]
     [InlineData("flow:\n  caption_dropout: 2\n", "job.yaml:2:20: flow.caption_dropout: must be in [0, 1] (got 2)")]

@@ -109,6 +109,37 @@ public sealed class VideoSetTests : IDisposable
     }
 
     [Fact]
+    public async Task A_dataset_generated_into_blob_storage_is_marked_whole_and_an_interrupted_one_is_written_again_only_where_the_job_owns_it()
+    {
+        await using var azurite = await AzuriteProcess.StartAsync();
+        var container = "g" + Guid.NewGuid().ToString("N")[..20];
+        var client = new BlobContainerClient(new Uri($"{azurite.BlobEndpoint}/{container}"), azurite.Key, new BlobClientOptions(AzureBlobLocation.DefaultServiceVersion));
+        await client.CreateAsync();
+        var sas = client.GenerateSasUri(BlobContainerSasPermissions.All, DateTimeOffset.UtcNow.AddHours(1));
+        DataConfig At(string prefix) => new() { Source = DataSource.Parquet, Generate = true, Path = $"{sas.GetLeftPart(UriPartial.Path)}/{prefix}{sas.Query}", Samples = 10, HeldOut = 2, Sizes = [(32, 32)], Lengths = [8] };
+        var whole = At("data/whole");
+
+        VideoSet.EnsureGenerated(whole, seed: 4).Should().BeTrue("nothing was there");
+        VideoSet.EnsureGenerated(whole, seed: 4).Should().BeFalse("the marker says the dataset is whole");
+        (await client.GetBlobClient("data/whole/" + VideoSet.GeneratedMarker).ExistsAsync()).Value.Should().BeTrue();
+        var local = Path.Combine(_dir, "local");
+        VideoSet.EnsureGenerated(whole with { Path = local }, seed: 4);
+        var expected = VideoSet.Load(whole with { Path = local }, seed: 4);
+        var actual = VideoSet.Load(whole, seed: 4);
+        actual.Train.Zip(expected.Train).Should().HaveCount(10).And.OnlyContain(p => p.First.Clip.ContentEquals(p.Second.Clip) && p.First.Caption == p.Second.Caption);
+
+        // Half a dataset: a generation that died after its first shard.
+        var shard = Directory.GetFiles(local, "*.parquet").Order(StringComparer.Ordinal).First();
+        await client.GetBlobClient("data/cut/" + Path.GetFileName(shard)).UploadAsync(shard);
+        var cut = At("data/cut");
+        var refused = FluentActions.Invoking(() => VideoSet.EnsureGenerated(cut, seed: 4)).Should().Throw<IOException>().Which.Message;
+        refused.Should().Contain($"{sas.GetLeftPart(UriPartial.Path)}/data/cut").And.Contain(VideoSet.GeneratedMarker).And.Contain("data.generate: false").And.NotContain("sig=");
+
+        VideoSet.EnsureGenerated(cut, seed: 4, owned: true).Should().BeTrue("a dataset inside the job's store is the job's own: written again");
+        VideoSet.Load(cut, seed: 4).Train.Should().HaveCount(10);
+    }
+
+    [Fact]
     public void Latents_are_refused_naming_the_shard_and_the_sample()
     {
         var path = Path.Combine(_dir, "latents");

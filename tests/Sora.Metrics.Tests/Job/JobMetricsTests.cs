@@ -106,7 +106,7 @@ public sealed class JobMetricsTests
         ], T0.AddSeconds(4));
 
         var checkpoint = metrics.Checkpoints.Single();
-        checkpoint.Should().Be(new CheckpointView(50, 1600, 0.5, committedAt, "/ckpt"));
+        checkpoint.Should().Be(new CheckpointView("dit", 50, 1600, 0.5, committedAt, "/ckpt"));
         metrics.Job!.LastCheckpoint!.Step.Should().Be(50, "the last commit a rank reported is newer than the one the round started from");
         metrics.Status!.LastCheckpoint!.Step.Should().Be(50, "sora status reads the same state");
     }
@@ -120,8 +120,65 @@ public sealed class JobMetricsTests
         metrics.Publish(Status(2, 1) with { Restarts = [restart] }, [], T0.AddSeconds(12));
 
         metrics.Job!.Rounds.Should().Equal(
-            new RoundView(1, 2, T0, T0.AddSeconds(10), "worker-exit: rank 1 on node 'a' failed: signal 9 (SIGKILL)"),
+            new RoundView(1, 2, T0, T0.AddSeconds(10), "worker-exit: rank 1 on node 'a' failed: signal 9 (SIGKILL)") { State = RoundStates.Ended },
             new RoundView(2, 1, T0.AddSeconds(12), null, null));
+    }
+
+    [Fact]
+    public void A_round_a_failure_ends_shows_as_ending_then_ended_before_the_next_round_forms()
+    {
+        var metrics = new JobMetrics(Info);
+        metrics.Publish(Status(1, 2), [], T0);
+
+        // The coordinator tears the round down (its workers are being stopped), then waits for the next rendezvous.
+        metrics.Publish(Status(1, 2) with { State = JobStates.Restarting, Message = "round 1 ending: node 'host2' (10.0.0.3) is unreachable" }, [], T0.AddSeconds(6));
+        var ending = metrics.Job!.Rounds.Single();
+        var restart = new RestartRecord(1, T0.AddSeconds(6), "node 'host2' (10.0.0.3) is unreachable", "node-lost");
+        metrics.Publish(Status(1, 0) with { State = JobStates.Rendezvous, Ranks = [], Restarts = [restart] }, [], T0.AddSeconds(9));
+        var ended = metrics.Job!.Rounds.Single();
+
+        ending.State.Should().Be(RoundStates.Ending);
+        ending.EndedAt.Should().BeNull();
+        ending.EndCause.Should().Contain("unreachable");
+        ended.State.Should().Be(RoundStates.Ended, "a round no worker runs in is over, whether or not the next one has formed");
+        ended.EndedAt.Should().Be(T0.AddSeconds(6));
+        ended.EndCause.Should().Be("node-lost: node 'host2' (10.0.0.3) is unreachable");
+    }
+
+    [Fact]
+    public void Each_stages_checkpoints_are_kept_apart_and_the_last_one_is_the_furthest_stages()
+    {
+        var metrics = new JobMetrics(Info);
+        var vaeAt = T0.AddSeconds(1);
+        metrics.Publish(Status(1, 1), [new RankReport(0, 1, new RankMetrics { Stage = "vae", CheckpointSaveStep = 50, CheckpointSaveStage = "vae", CheckpointSaveBytes = 100, CommittedStep = 50, CommittedStage = "vae", CommittedAtUnixSeconds = vaeAt.ToUnixTimeSeconds() })], T0.AddSeconds(2));
+        var ditAt = T0.AddSeconds(5);
+        metrics.Publish(Status(1, 1), [new RankReport(0, 1, new RankMetrics { Stage = "dit", CheckpointSaveStep = 50, CheckpointSaveStage = "dit", CheckpointSaveBytes = 900, CommittedStep = 50, CommittedStage = "dit", CommittedAtUnixSeconds = ditAt.ToUnixTimeSeconds() })], T0.AddSeconds(6));
+
+        metrics.Checkpoints.Select(c => (c.Stage, c.Step, c.Bytes)).Should().Equal(("vae", 50L, 100L), ("dit", 50L, 900L));
+        metrics.Job!.LastCheckpoint.Should().Be(new CommittedCheckpoint(50, 1, ditAt) { Stage = "dit" });
+        var exposition = Exposition(metrics);
+        exposition.Should().Contain("sora_checkpoint_last_committed_step{run=\"job-1\",stage=\"vae\"} 50").And.Contain("sora_checkpoint_last_committed_step{run=\"job-1\",stage=\"dit\"} 50");
+    }
+
+    [Fact]
+    public void The_job_shows_the_stage_and_step_its_ranks_report_before_any_rank_metrics_arrive()
+    {
+        var metrics = new JobMetrics(Info);
+        var status = Status(1, 2) with { Ranks = [new RankStatus(0, "a", 0, "running", "vae", 12, 600, 0.5, 0, 0.2, 0.1, 1), new RankStatus(1, "b", 0, "running", "vae", 11, 600, 0.5, 0, 0.2, 0.1, 1)] };
+
+        metrics.Publish(status, [], T0);
+
+        metrics.Job!.Stage.Should().Be("vae");
+        metrics.Job.Step.Should().Be(11, "the job is where its slowest rank is");
+        metrics.Job.TotalSteps.Should().Be(600, "the stage's own total, not the DiT's");
+        Exposition(metrics).Should().Contain("sora_train_total_steps{run=\"job-1\",stage=\"vae\"} 600");
+    }
+
+    private static string Exposition(JobMetrics metrics)
+    {
+        using var stream = new MemoryStream();
+        metrics.Exporter.WriteAsync(stream).GetAwaiter().GetResult();
+        return System.Text.Encoding.UTF8.GetString(stream.ToArray());
     }
 
     [Fact]

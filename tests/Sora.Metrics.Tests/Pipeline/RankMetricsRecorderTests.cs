@@ -97,6 +97,18 @@ public sealed class RankMetricsRecorderTests
     }
 
     [Fact]
+    public void A_gpu_rank_s_device_memory_is_its_latest_measurement_and_a_cpu_rank_reports_none()
+    {
+        using var meter = new Meter("Sora.Test." + Guid.NewGuid());
+        using var recorder = new RankMetricsRecorder();
+        recorder.Snapshot().DeviceBytes.Should().Be(0, "nothing is measured on the CPU");
+        var memory = meter.CreateHistogram<long>(I.DeviceMemory);
+        memory.Record(3L << 30);
+        memory.Record(5L << 30);
+        recorder.Snapshot().DeviceBytes.Should().Be(5L << 30);
+    }
+
+    [Fact]
     public void Instruments_of_other_meters_are_ignored()
     {
         using var meter = new Meter("NotSora." + Guid.NewGuid());

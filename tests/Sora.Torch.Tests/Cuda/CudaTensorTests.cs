@@ -93,6 +93,43 @@ public sealed class CudaTensorTests
     }
 
     [CudaFact]
+    public void A_batch_goes_to_the_device_from_pinned_memory_unchanged()
+    {
+        using var scope = Tensor.NewDisposeScope();
+        var host = Tensor.Randn([4, 3, 8, 16, 16]);
+        host.IsPinned.Should().BeFalse();
+        host.PinMemory().IsPinned.Should().BeTrue();
+        var onDevice = host.OnDevice(Gpu);
+        onDevice.Device.Should().Be(Gpu);
+        onDevice.OnDevice(Gpu).Should().BeSameAs(onDevice, "a tensor already there is not copied");
+        onDevice.To(Device.Cpu).ToArray<float>().Should().Equal(host.ToArray<float>(), "the non-blocking copy is ordered before the kernels after it");
+    }
+
+    [CudaFact]
+    public void The_caching_allocator_s_memory_is_reported_and_the_device_can_be_made_current()
+    {
+        TorchRuntime.CudaSetDevice(0);
+        using var scope = Tensor.NewDisposeScope();
+        var before = TorchRuntime.CudaMemoryOf(0);
+        var block = Tensor.Zeros([64L << 20], device: Gpu);
+        var after = TorchRuntime.CudaMemoryOf(0);
+        (after.Allocated - before.Allocated).Should().BeGreaterThanOrEqualTo(block.ByteCount);
+        after.Reserved.Should().BeGreaterThanOrEqualTo(after.Allocated);
+        after.PeakAllocated.Should().BeGreaterThanOrEqualTo(after.Allocated);
+        var act = () => TorchRuntime.CudaSetDevice(TorchRuntime.CudaDeviceCount);
+        act.Should().Throw<TorchException>().WithMessage("*is not a visible device*");
+    }
+
+    [CudaFact]
+    public void The_device_s_matrix_product_peak_is_measured_in_the_compute_dtype()
+    {
+        var fp32 = GemmPeak.Measure(Gpu, ScalarType.Float32, 4096, runs: 2);
+        var bf16 = GemmPeak.Measure(Gpu, ScalarType.BFloat16, 4096, runs: 2);
+        fp32.Should().BeGreaterThan(1e12, "any data-centre GPU does more than a TFLOP/s in fp32");
+        bf16.Should().BeGreaterThan(fp32, "tensor cores");
+    }
+
+    [CudaFact]
     public void The_device_generator_state_round_trips()
     {
         using var scope = Tensor.NewDisposeScope();

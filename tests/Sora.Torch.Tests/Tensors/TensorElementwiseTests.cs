@@ -474,4 +474,21 @@ public class TensorElementwiseTests
         RandomState.ManualSeed(7);
         Tensor.Zeros([20000], ScalarType.Float64).Normal_(5, 0.5).ToArray<double>().Should().Equal(normal);
     }
+
+    [Fact]
+    public void A_tensor_already_on_the_device_asked_for_is_returned_itself()
+    {
+        using var scope = Tensor.NewDisposeScope();
+        var host = Tensor.Ones([2, 3]);
+        host.OnDevice(Device.Cpu).Should().BeSameAs(host, "a batch on the CPU trains as it was drawn, without a copy");
+        host.IsPinned.Should().BeFalse();
+    }
+
+    [SystemLibtorchFact]
+    public void Pinned_memory_on_a_cpu_only_build_is_refused_naming_the_build()
+    {
+        using var scope = Tensor.NewDisposeScope();
+        var act = () => Tensor.Ones([2]).PinMemory();
+        act.Should().Throw<TorchException>().WithMessage("*needs a shim built against a CUDA libtorch*");
+    }
 }

@@ -3,7 +3,7 @@
 
 import { ApiError, SessionExpired, getJson, subscribe } from './api.js';
 import { History, createCharts, drawCharts } from './charts.js';
-import { renderCheckpoints, renderJob, renderRanks, renderSamples, renderTimeline } from './panels.js';
+import { renderCheckpoints, renderJob, renderLossStages, renderRanks, renderSamples, renderTimeline } from './panels.js';
 
 const history = new History();
 const charts = createCharts();
@@ -11,6 +11,9 @@ let unsubscribe = () => {};
 let running = false;
 let again = false;
 let lastState = null;
+let lastJob = null;
+/** The stage the loss chart shows when the user picked one; null: the job's current stage. */
+let pickedStage = null;
 
 /** States after which the coordinator exits: its stream dropping then is the end, not a fault. */
 const finished = new Set(['succeeded', 'stopped', 'failed']);
@@ -52,13 +55,25 @@ async function refreshOnce() {
   ]);
   history.add(points);
   lastState = job.state;
+  lastJob = job;
   renderJob(job);
-  drawCharts(charts, history, job.stage);
+  drawLoss();
   renderRanks(ranks);
   renderTimeline(job);
   renderCheckpoints(checkpoints);
   renderSamples(samples);
   window.soraDashboard.refreshes++;
+}
+
+/** The charts, the loss chart showing the picked stage (or the job's current one). */
+function drawLoss() {
+  const stages = history.stages();
+  const shown = pickedStage ?? (lastJob?.stage || stages[stages.length - 1] || '');
+  renderLossStages(stages, shown, (stage) => {
+    pickedStage = stage;
+    drawLoss();
+  });
+  drawCharts(charts, history, shown);
 }
 
 /** Refreshes everything; updates that arrive meanwhile coalesce into one more refresh. */

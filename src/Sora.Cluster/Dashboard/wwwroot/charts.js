@@ -23,6 +23,11 @@ export class History {
     if (this.points.length > maxPoints) this.points.splice(0, this.points.length - maxPoints);
   }
 
+  /** The stages the history holds, in the order they trained. */
+  stages() {
+    return [...new Set(this.points.map((p) => p.stage).filter(Boolean))];
+  }
+
   /**
    * The points of one stage by step. A restarted round trains again from its checkpoint's step, so a point whose step
    * is not past the last one's replaces every point from that step on: the curve shows the training that counted.
@@ -140,7 +145,7 @@ export function createCharts() {
   };
 }
 
-/** Redraws the charts from the history; the loss chart shows <stage> (the job's current stage). */
+/** Redraws the charts from the history; the loss chart shows <stage> (the job's current one, or the one the user picked). */
 export function drawCharts(charts, history, stage) {
   const losses = history.stage(stage);
   charts.loss.setData([losses.map((p) => p.step), losses.map((p) => positive(p.loss)), losses.map((p) => positive(p.heldOutLoss))]);

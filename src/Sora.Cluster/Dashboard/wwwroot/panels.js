@@ -40,7 +40,6 @@ export function renderJob(job) {
   step.dataset.step = job.step;
   step.dataset.stage = job.stage;
   setText('job-stage', stageName(job.stage));
-  setText('loss-title', `Loss (${stageName(job.stage)} stage, log scale)`);
   setText('job-round', job.round);
   setText('job-world-size', job.worldSize);
   setText('job-samples-per-second', number(job.samplesPerSecond, 3));
@@ -48,7 +47,7 @@ export function renderJob(job) {
   setText('job-loss', number(job.loss));
   setText('job-held-out-loss', number(job.heldOutLoss));
   setText('job-restarts-left', job.restartsLeft);
-  setText('job-last-checkpoint', job.lastCheckpoint ? `step ${job.lastCheckpoint.step} at ${clock(job.lastCheckpoint.committedAt)}` : 'none yet');
+  setText('job-last-checkpoint', job.lastCheckpoint ? `${stageName(job.lastCheckpoint.stage)} step ${job.lastCheckpoint.step} at ${clock(job.lastCheckpoint.committedAt)}` : 'none yet');
 
   const workers = job.workers.map((w) => `${w.count} ${w.state}`).join(', ');
   setText('job-info', [
@@ -61,6 +60,21 @@ export function renderJob(job) {
     `checkpoints in ${info.checkpointStore}`,
     `sora ${info.version}`,
   ].filter(Boolean).join(' · '));
+}
+
+/**
+ * The loss chart's title and its stage buttons: one per stage the history holds, the one shown pressed. Picking one
+ * calls <pick> with its stage; the page follows the job's current stage until the user picks.
+ */
+export function renderLossStages(stages, shown, pick) {
+  setText('loss-title', shown ? `Loss (${stageName(shown)} stage, log scale)` : 'Loss (log scale)');
+  const group = document.getElementById('loss-stages');
+  const buttons = stages.length > 1 ? stages.map((stage) => {
+    const button = el('button', { type: 'button', 'data-stage': stage, 'aria-pressed': stage === shown ? 'true' : 'false' }, stageName(stage));
+    button.addEventListener('click', () => pick(stage));
+    return button;
+  }) : [];
+  group.replaceChildren(...buttons);
 }
 
 /** The ranks table (GET /api/ranks): one row per rank, stragglers highlighted. */
@@ -94,8 +108,8 @@ export function renderTimeline(job) {
       at: r.startedAt,
       item: el('li', { class: 'round', 'data-round': r.round },
         el('strong', {}, `round ${r.round}`),
-        ` · ${r.worldSize} ranks · ${clock(r.startedAt)} – ${r.endedAt ? clock(r.endedAt) : 'running'} (${seconds(between(r.startedAt, r.endedAt))})`,
-        r.endCause ? el('div', { class: 'cause' }, `ended: ${r.endCause}`) : null),
+        ` · ${r.worldSize} ranks · ${clock(r.startedAt)} – ${r.endedAt ? clock(r.endedAt) : r.state} (${seconds(between(r.startedAt, r.endedAt))})`,
+        r.endCause ? el('div', { class: 'cause' }, `${r.state === 'ending' ? 'ending' : 'ended'}: ${r.endCause}`) : null),
     })),
     ...job.restarts.map((r) => ({
       at: r.at,
@@ -110,8 +124,11 @@ export function renderTimeline(job) {
 
 /** The checkpoints (GET /api/checkpoints), newest first. */
 export function renderCheckpoints(checkpoints) {
-  const rows = [...checkpoints].sort((a, b) => b.step - a.step).map((c) =>
-    el('tr', { 'data-step': c.step, class: c.committedAt ? null : 'pending' },
+  // Newest first: the DiT stage's after the VAE stage's, each by step.
+  const order = (c) => (c.stage === 'vae' ? 0 : 1);
+  const rows = [...checkpoints].sort((a, b) => order(b) - order(a) || b.step - a.step).map((c) =>
+    el('tr', { 'data-stage': c.stage, 'data-step': c.step, class: c.committedAt ? null : 'pending' },
+      cell(stageName(c.stage)),
       cell(c.step, true),
       cell(bytes(c.bytes), true),
       cell(c.saveSeconds > 0 ? seconds(c.saveSeconds) : '–', true),

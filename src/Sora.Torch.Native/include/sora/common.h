@@ -21,7 +21,7 @@
 #define SORA_API SORA_EXTERN_C __attribute__((visibility("default")))
 
 /* Bumped whenever an export changes signature; the C# binding refuses a mismatched library. */
-#define SORA_ABI_VERSION 4
+#define SORA_ABI_VERSION 5
 
 typedef struct sora_tensor_s* sora_tensor;
 typedef struct sora_hook_s* sora_hook;

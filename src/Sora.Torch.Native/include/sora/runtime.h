@@ -31,6 +31,11 @@ SORA_API int32_t sora_parallel_info(char* buf, int32_t capacity);
 SORA_API int32_t sora_built_with_cuda(void);
 SORA_API int32_t sora_cuda_device_count(void);
 SORA_API int32_t sora_cuda_synchronize(int32_t device_index);
+/* Makes device_index the calling process's current CUDA device (what new streams and NCCL's barrier use). */
+SORA_API int32_t sora_cuda_set_device(int32_t device_index);
+/* The CUDA caching allocator's bytes on a device, summed over its pools: allocated to tensors now, reserved from
+ * the driver now (allocated plus cached), and the most ever allocated at once. */
+SORA_API int32_t sora_cuda_memory(int32_t device_index, int64_t* allocated, int64_t* reserved, int64_t* peak_allocated);
 
 /* libtorch's operator profiler (the legacy autograd profiler): records every ATen op of every thread
  * from start until stop and then writes a Chrome trace (JSON) to the path given at start. One at a time. */

@@ -56,6 +56,11 @@ SORA_API int32_t sora_tensor_to_string(sora_tensor t, char* buf, int32_t capacit
 
 SORA_API sora_tensor sora_tensor_to_dtype(sora_tensor t, int32_t dtype);
 SORA_API sora_tensor sora_tensor_to_device(sora_tensor t, int32_t device_type, int32_t device_index, int32_t non_blocking);
+/* A copy of CPU tensor t in page-locked (pinned) host memory, from which a non-blocking copy to a CUDA device
+ * runs asynchronously. Needs a CUDA build: a CPU-only libtorch has no pinned-memory allocator. */
+SORA_API sora_tensor sora_tensor_pin_memory(sora_tensor t);
+/* 1 when t's memory is pinned host memory, 0 when not (always 0 in a CPU-only build), -1 on error. */
+SORA_API int32_t sora_tensor_is_pinned(sora_tensor t);
 SORA_API sora_tensor sora_tensor_clone(sora_tensor t);
 SORA_API sora_tensor sora_tensor_contiguous(sora_tensor t);
 SORA_API int32_t sora_tensor_copy_(sora_tensor dst, sora_tensor src);
