@@ -224,7 +224,7 @@ public sealed class ClipMeasurements
     /// </summary>
     private (int Objects, double SingleObjectShare, ShapeKind? Shape, double ShapeShare) Regions(VideoClip clip, bool[][] masks, Rgb background, Rgb color)
     {
-        var minArea = Math.Max(1, (int)Math.Ceiling(MinObjectFraction * clip.Height * clip.Width));
+        var minArea = MinArea(clip);
         var counts = new int[clip.Frames];
         var shapes = new Dictionary<ShapeKind, int>();
         var coverage = new double[clip.Height * clip.Width];
@@ -265,7 +265,7 @@ public sealed class ClipMeasurements
     /// </summary>
     private double CleanShare(VideoClip clip, bool[][] masks, Rgb background)
     {
-        var minArea = Math.Max(1, (int)Math.Ceiling(MinObjectFraction * clip.Height * clip.Width));
+        var minArea = MinArea(clip);
         var tolerance = CleanTolerance * CleanTolerance;
         var plane = clip.Height * clip.Width;
         double sum = 0;
@@ -291,6 +291,9 @@ public sealed class ClipMeasurements
 
         return sum / clip.Frames;
     }
+
+    /// <summary>The least region, in pixels, that counts as an object in a frame of <paramref name="clip"/>.</summary>
+    private int MinArea(VideoClip clip) => Math.Max(1, (int)Math.Ceiling(MinObjectFraction * clip.Height * clip.Width));
 
     private static (double X, double Y)? Centroid(int[] labels, int width, int label)
     {
