@@ -1,5 +1,7 @@
 using System.CommandLine;
 using Sora.Cli.Commands;
+using Sora.Cli.Launch;
+using Sora.Cluster.Workers;
 using Sora.Data.Parquet;
 using Sora.Data.Video;
 using Sora.Distributed.Configuration;
@@ -12,9 +14,14 @@ namespace Sora.Cli;
 /// <summary>The root of the <c>sora</c> command line: one subcommand per verb.</summary>
 internal static class SoraCommand
 {
-    /// <summary>Parses and runs; the errors a user can fix are printed as one clear message with exit code 1, not a stack trace.</summary>
+    /// <summary>
+    /// Parses and runs; the errors a user can fix are printed as one clear message with exit code 1, not a stack trace. A
+    /// worker started by an agent first binds itself to the agent's life, and exits with 78 (EX_CONFIG) on an error no
+    /// restart would fix (<see cref="WorkerLifetime"/>).
+    /// </summary>
     public static async Task<int> RunAsync(string[] args)
     {
+        WorkerLifetime.DieWithParent(ImmediateExit.Exit, System.Console.Error);
         try
         {
             return await Create().Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
@@ -24,7 +31,7 @@ internal static class SoraCommand
                                       or ParquetFormatException or IOException or UnauthorizedAccessException or KeyNotFoundException or Sora.Torch.Distributed.CollectiveException)
         {
             AnsiConsole.Console.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
-            return 1;
+            return WorkerLifetime.ExitCodeFor(e, System.Console.Out);
         }
     }
 

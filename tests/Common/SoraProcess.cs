@@ -53,13 +53,21 @@ internal static class SoraProcess
         (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet", ["exec", Path.Combine(AppContext.BaseDirectory, "sora.dll"), .. args]);
 
     /// <summary>Starts the built sora, collecting stdout and stderr; with <paramref name="redirectInput"/> the caller writes its stdin.</summary>
-    public static Process Start(StringBuilder output, bool redirectInput, params string[] args)
+    public static Process Start(StringBuilder output, bool redirectInput, params string[] args) => Start(output, redirectInput, new Dictionary<string, string>(), args);
+
+    /// <summary>As <see cref="Start(StringBuilder, bool, string[])"/>, with <paramref name="environment"/> added to the child's.</summary>
+    public static Process Start(StringBuilder output, bool redirectInput, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var (fileName, arguments) = Command(args);
         var start = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = redirectInput, UseShellExecute = false };
         foreach (var arg in arguments)
         {
             start.ArgumentList.Add(arg);
+        }
+
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
         }
 
         var process = Process.Start(start)!;

@@ -41,7 +41,8 @@ internal static class ControlPlaneBenchmark
         var directory = Directory.CreateTempSubdirectory("sora-bench-control-plane-").FullName;
         var port = FreePort();
         var fault = new FaultPolicy(MaxRestarts: 0, MinNodes: agents, MaxNodes: agents, HangTimeout: TimeSpan.FromMinutes(10));
-        var spec = new JobSpec("bench-control-plane", "name: bench-control-plane", [("train.batch_size", agents)], 1000, fault, [], JobCoordinator.TokenDigest(Token), ClusterJob.Version, "127.0.0.1", 1);
+        var key = JobKey.FromToken(Token);
+        var spec = new JobSpec("bench-control-plane", "name: bench-control-plane", [("train.batch_size", agents)], 1000, fault, [], key, ClusterJob.Version, "127.0.0.1", 1);
         var ledger = new StoreCheckpointLedger(new LocalDirectoryStore(directory), "dit/checkpoints");
         var metrics = new JobMetrics(JobCoordinator.InfoOf(spec, ledger, DateTimeOffset.UtcNow));
         var builder = Host.CreateApplicationBuilder();
@@ -54,7 +55,7 @@ internal static class ControlPlaneBenchmark
         Process? simulator = null;
         try
         {
-            var coordinator = host.Services.GetRequiredService<ActorRegistry>().Get<JobCoordinator>();
+            var coordinator = new CoordinatorClient(host.Services.GetRequiredService<ActorRegistry>().Get<JobCoordinator>(), key);
             status.Report($"idle coordinator: measuring {window.TotalSeconds:F0} s");
             var idle = CoresOver(window, coordinator, metrics);
 
@@ -100,11 +101,12 @@ internal static class ControlPlaneBenchmark
             .WithActors((system, _) =>
             {
                 var path = seed + "/user/" + JobCoordinator.Name;
+                var key = JobKey.FromToken(Token);
                 Akka.Cluster.Cluster.Get(system).RegisterOnMemberUp(() =>
                 {
                     for (var i = 0; i < agents; i++)
                     {
-                        system.ActorOf(Props.Create(() => new SimulatedAgent(path, $"sim-{i:D5}")), $"sim-{i:D5}");
+                        system.ActorOf(Props.Create(() => new SimulatedAgent(path, $"sim-{i:D5}", key)), $"sim-{i:D5}");
                     }
                 });
             }));
@@ -129,7 +131,7 @@ internal static class ControlPlaneBenchmark
     /// CPU cores this process used over <paramref name="window"/>, asking the coordinator for its status every second and
     /// reading what a dashboard and a Prometheus scrape read (the exposition, the job, the ranks, the history's tail).
     /// </summary>
-    private static double CoresOver(TimeSpan window, IActorRef coordinator, JobMetrics metrics)
+    private static double CoresOver(TimeSpan window, CoordinatorClient coordinator, JobMetrics metrics)
     {
         using var self = Process.GetCurrentProcess();
         var cpu = self.TotalProcessorTime;
@@ -154,7 +156,7 @@ internal static class ControlPlaneBenchmark
         return (self.TotalProcessorTime - cpu).TotalSeconds / clock.Elapsed.TotalSeconds;
     }
 
-    private static JobStatus Ask(IActorRef coordinator) => coordinator.Ask<JobStatus>(GetStatus.Instance, TimeSpan.FromSeconds(30)).GetAwaiter().GetResult();
+    private static JobStatus Ask(CoordinatorClient coordinator) => coordinator.StatusAsync(TimeSpan.FromSeconds(30)).GetAwaiter().GetResult();
 
     private static int FreePort()
     {
@@ -170,26 +172,31 @@ internal static class ControlPlaneBenchmark
         }
     }
 
-    /// <summary>An agent without workers: registers, takes its rank and reports one worker every second.</summary>
+    /// <summary>An agent without workers: registers, takes its rank and reports one worker every second, sealed in its session as a real agent does.</summary>
     private sealed class SimulatedAgent : ReceiveActor, IWithTimers
     {
         private readonly ActorSelection _coordinator;
         private readonly string _node;
+        private readonly JobKey _key;
+        private RegisterAgent? _registration;
+        private SessionChannel? _channel;
         private IActorRef? _coordinatorRef;
         private StartRound? _round;
         private long _step;
 
-        public SimulatedAgent(string coordinatorPath, string node)
+        public SimulatedAgent(string coordinatorPath, string node, JobKey key)
         {
             _coordinator = Context.ActorSelection(coordinatorPath);
             _node = node;
+            _key = key;
             Receive<string>(tick =>
             {
-                if (tick == "register" && _coordinatorRef is null)
+                if (tick == "register" && _channel is null)
                 {
-                    _coordinator.Tell(new RegisterAgent(_node, "127.0.0.1", 1, 1, JobCoordinator.TokenDigest(Token), ClusterJob.Version, Self));
+                    _registration = _key.Registration(_node, "127.0.0.1", 1, 1, ClusterJob.Version);
+                    _coordinator.Tell(_registration);
                 }
-                else if (tick == "heartbeat" && _coordinatorRef is not null && _round is not null)
+                else if (tick == "heartbeat" && _channel is not null && _round is not null)
                 {
                     _step += 10;
                     var rank = _round.Workers[0].Rank;
@@ -201,11 +208,25 @@ internal static class ControlPlaneBenchmark
                         CommunicationSeconds = 0.01, BusySeconds = 0.09, FlopsPerSecond = 1e13, PeakFlopsPerSecond = 1e15, CheckpointSaveStep = 500, CheckpointSaveBytes = 1 << 30,
                         RecentSteps = recent, RecentStepSeconds = [.. recent.Select(_ => 0.1)], RecentLosses = [.. recent.Select(_ => 0.5)],
                     };
-                    _coordinatorRef.Tell(new AgentHeartbeat(_node, _round.Round, [new WorkerReport(rank, 1000 + rank, "running", "dit", _step, 1000, 0.2, 0.5, 1.0, 100_000_000) { Metrics = metrics }]));
+                    _coordinatorRef!.Tell(_channel.Seal(new AgentHeartbeat(_node, _round.Round, [new WorkerReport(rank, 1000 + rank, "running", "dit", _step, 1000, 0.2, 0.5, 1.0, 100_000_000) { Metrics = metrics }])));
                 }
             });
-            Receive<AgentAccepted>(_ => _coordinatorRef = Sender);
-            Receive<StartRound>(start => _round = start);
+            Receive<AgentAccepted>(accepted =>
+            {
+                if (_channel is null && accepted.AgentNonce == _registration?.Nonce && _key.Accept(accepted, _node) is { } channel)
+                {
+                    _channel = channel;
+                    _coordinatorRef = Sender;
+                    Sender.Tell(channel.Seal(new AgentHeartbeat(_node, 0, [])));
+                }
+            });
+            Receive<SealedMessage>(message =>
+            {
+                if (_channel?.Open(message) is StartRound start)
+                {
+                    _round = start;
+                }
+            });
             Receive<object>(_ => { });
         }
 

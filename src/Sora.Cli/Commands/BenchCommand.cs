@@ -22,6 +22,7 @@ internal static class BenchCommand
         command.Subcommands.Add(BenchDataCommand.Create());
         command.Subcommands.Add(BenchCheckpointCommand.Create());
         command.Subcommands.Add(BenchRecoveryCommand.Create());
+        command.Subcommands.Add(BenchGoodputCommand.Create());
         command.Subcommands.Add(BenchControlPlaneCommand.Create());
         command.Subcommands.Add(BenchMetricsCommand.Create());
         return command;

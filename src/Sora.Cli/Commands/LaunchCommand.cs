@@ -96,9 +96,10 @@ internal static class LaunchCommand
         var name = new Option<string?>("--node") { Description = "This node's name in the job (default: the host name)." };
         var threads = new Option<int>("--threads") { Description = "CPU threads split between this node's workers (default: every core).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var tokenFile = new Option<string?>("--token-file") { Description = "File holding the job token (default: SORA_JOB_TOKEN, else .sora/token)." };
+        var coordinatorTimeout = new Option<double?>("--coordinator-timeout") { Description = "Seconds this node's workers keep running while the coordinator is unreachable (default: the job's fault.coordinator_timeout, which the coordinator sends)." };
         var command = new Command("agent", "Run this node's agent: joins the coordinator, starts and watches this node's workers.")
         {
-            coordinator, processes, advertise, name, threads, tokenFile,
+            coordinator, processes, advertise, name, threads, tokenFile, coordinatorTimeout,
         };
         command.SetAction(parse =>
         {
@@ -109,9 +110,15 @@ internal static class LaunchCommand
                 throw new ArgumentException($"--nproc-per-node must be >= 1 (got {n})");
             }
 
+            var timeout = parse.GetValue(coordinatorTimeout);
+            if (timeout is <= 0 or double.NaN)
+            {
+                throw new ArgumentException($"--coordinator-timeout must be > 0 seconds (got {timeout})");
+            }
+
             var token = ClusterJob.Token(parse.GetValue(tokenFile), create: false);
             var address = parse.GetValue(advertise) ?? ClusterJob.LocalAddressTowards(host);
-            var agent = ClusterJob.Agent(parse.GetValue(name) ?? Dns.GetHostName(), address, n, parse.GetValue(threads), token, TimeSpan.FromSeconds(10));
+            var agent = ClusterJob.Agent(parse.GetValue(name) ?? Dns.GetHostName(), address, n, parse.GetValue(threads), token, timeout is { } seconds ? TimeSpan.FromSeconds(seconds) : null);
             return RunAgent(agent, host, port, address);
         });
         return command;
@@ -129,7 +136,7 @@ internal static class LaunchCommand
 
     private static int RunCoordinator(JobConfig config, CoordinatorEndpoints endpoints, int storePort, FaultPolicy fault, string parallel, string token, AgentOptions? localAgent)
     {
-        var events = new WriterJobEvents(System.Console.Out);
+        using var events = new WriterJobEvents(System.Console.Out);
         if (config.Checkpoint.Every == 0)
         {
             events.Report("warning: checkpoint.every is 0: a failure restarts the job's stage from its start");
@@ -150,18 +157,20 @@ internal static class LaunchCommand
                 events.Report($"worker logs: {Path.GetFullPath(Path.Combine(config.Output, "logs"))}");
                 events.Report($"dashboard: {started.DashboardLink} (one-time link; `sora dashboard` prints a new one); Prometheus: {api}/metrics (bearer token)");
             }).GetAwaiter().GetResult();
+        events.Dispose();
         AnsiConsole.MarkupLine(success ? $"[green]done[/]: {Markup.Escape(message)}" : $"[red]error:[/] {Markup.Escape(message)}");
         return success ? 0 : 1;
     }
 
     private static int RunAgent(AgentOptions agent, string coordinatorHost, int coordinatorPort, string bindHost)
     {
-        var events = new WriterJobEvents(System.Console.Out);
+        using var events = new WriterJobEvents(System.Console.Out);
         using var interrupt = new CancellationTokenSource();
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; interrupt.Cancel(); });
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; interrupt.Cancel(); });
         events.Report($"agent '{agent.Node}' ({agent.Host}, {agent.ProcessesPerNode} worker(s)) joining the coordinator at {coordinatorHost}:{coordinatorPort}");
         var (code, message) = ControlPlaneHost.RunAgentAsync(agent, coordinatorHost, coordinatorPort, bindHost, events, TimeSpan.FromMinutes(5), interrupt.Token).GetAwaiter().GetResult();
+        events.Dispose();
         AnsiConsole.MarkupLine(code == 0 ? $"[green]done[/]: {Markup.Escape(message)}" : $"[red]error:[/] {Markup.Escape(message)}");
         return code;
     }

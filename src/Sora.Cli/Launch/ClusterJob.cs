@@ -7,6 +7,7 @@ using System.Text.Json;
 using Sora.Cluster;
 using Sora.Cluster.Agent;
 using Sora.Cluster.Coordinator;
+using Sora.Cluster.Protocol;
 using Sora.Cluster.Workers;
 using Sora.Distributed.Configuration;
 using Sora.Distributed.Store;
@@ -116,10 +117,11 @@ internal static class ClusterJob
 
     /// <summary>The coordinator's job spec from the job file and the command line; <paramref name="workers"/> is what every worker is told.</summary>
     public static JobSpec Spec(JobConfig config, FaultPolicy fault, string token, string storeHost, int storePort, WorkerJobOptions workers) =>
-        new(config.Name, config.Source, Batches(config), config.Training.Steps, fault, WorkerCommandLine.JobArguments(workers), JobCoordinator.TokenDigest(token), Version, storeHost, storePort)
+        new(config.Name, config.Source, Batches(config), config.Training.Steps, fault, WorkerCommandLine.JobArguments(workers), JobKey.FromToken(token), Version, storeHost, storePort)
         {
             Model = $"dit-d{config.Model.Depth}-h{config.Model.Hidden}",
             StragglerRatio = config.Fault.StragglerRatio,
+            CheckpointedStages = config.Checkpoint.Every > 0 ? new HashSet<string>(StringComparer.Ordinal) { "vae", "dit" } : new HashSet<string>(StringComparer.Ordinal),
         };
 
     /// <summary>The job's checkpoints as its <c>checkpoint:</c> section says (<c>sora launch</c>).</summary>
@@ -149,9 +151,12 @@ internal static class ClusterJob
             TimeSpan.FromSeconds(config.Fault.CoordinatorTimeout)).Validate();
     }
 
-    /// <summary>An agent's options for this machine; it writes the job file it is sent under <paramref name="stateDirectory"/> (default: .sora).</summary>
-    public static AgentOptions Agent(string node, string host, int processes, int threads, string token, TimeSpan coordinatorTimeout, string? stateDirectory = null) =>
-        new(node, host, processes, threads, JobCoordinator.TokenDigest(token), Version, "", Self(), Path.Combine(stateDirectory ?? StateDirectory, "agent-" + node), coordinatorTimeout, TimeSpan.FromSeconds(5));
+    /// <summary>
+    /// An agent's options for this machine; it writes the job file it is sent under <paramref name="stateDirectory"/> (default:
+    /// .sora). A null <paramref name="coordinatorTimeout"/> takes the job's (the coordinator sends it).
+    /// </summary>
+    public static AgentOptions Agent(string node, string host, int processes, int threads, string token, TimeSpan? coordinatorTimeout, string? stateDirectory = null) =>
+        new(node, host, processes, threads, JobKey.FromToken(token), Version, "", Self(), Path.Combine(stateDirectory ?? StateDirectory, "agent-" + node), coordinatorTimeout, TimeSpan.FromSeconds(5));
 
     /// <summary>How to start this same program: the apphost, or <c>dotnet sora.dll</c>.</summary>
     public static IReadOnlyList<string> Self()

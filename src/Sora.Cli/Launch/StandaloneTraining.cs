@@ -100,5 +100,7 @@ internal static class StandaloneTraining
         public Task<CommittedCheckpoint?> ReadAsync(CancellationToken cancellationToken = default) => Task.FromResult<CommittedCheckpoint?>(null);
 
         public Task<CommittedCheckpoint> FenceAsync(long round, CancellationToken cancellationToken = default) => Task.FromResult(new CommittedCheckpoint(0, round, null));
+
+        public Task<Sora.Cluster.Protocol.StoreMarker?> WriteRoundMarkerAsync(long round, CancellationToken cancellationToken = default) => Task.FromResult<Sora.Cluster.Protocol.StoreMarker?>(null);
     }
 }

@@ -1,3 +1,4 @@
+using Sora.Cluster.Protocol;
 using Sora.Cluster.Workers;
 
 namespace Sora.Cluster.Agent;
@@ -7,24 +8,24 @@ namespace Sora.Cluster.Agent;
 /// <param name="Host">The address this node's workers bind and announce for Gloo.</param>
 /// <param name="ProcessesPerNode">Workers per round (one per device).</param>
 /// <param name="Threads">CPU threads split between the workers.</param>
-/// <param name="TokenDigest">The job token's digest (JobCoordinator.TokenDigest).</param>
+/// <param name="Key">The job token's key (it proves the registration and seals the session).</param>
 /// <param name="Version">This software's version.</param>
 /// <param name="CoordinatorPath">The coordinator actor's path, e.g. <c>akka.tcp://sora@10.0.0.1:29400/user/coordinator</c>.</param>
 /// <param name="WorkerCommand">The program and leading arguments that run <c>sora</c> (the agent appends <c>train …</c>).</param>
 /// <param name="WorkDirectory">Where the agent writes the job file it was sent.</param>
-/// <param name="CoordinatorTimeout">How long workers keep running while the coordinator is unreachable.</param>
+/// <param name="CoordinatorTimeout">How long workers keep running while the coordinator is unreachable (<c>sora agent --coordinator-timeout</c>); null: the job's <c>fault.coordinator_timeout</c>, which the coordinator sends when it accepts the agent.</param>
 /// <param name="StopGrace">After SIGTERM, how long before SIGKILL.</param>
 public sealed record AgentOptions(
     string Node,
     string Host,
     int ProcessesPerNode,
     int Threads,
-    string TokenDigest,
+    JobKey Key,
     string Version,
     string CoordinatorPath,
     IReadOnlyList<string> WorkerCommand,
     string WorkDirectory,
-    TimeSpan CoordinatorTimeout,
+    TimeSpan? CoordinatorTimeout,
     TimeSpan StopGrace)
 {
     /// <summary>

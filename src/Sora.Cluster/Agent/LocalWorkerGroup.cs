@@ -54,6 +54,7 @@ public static class LocalWorkerGroup
             Receive<WorkerExited>(OnExited);
             Receive<Terminated>(OnTerminated);
             Receive<WorkerReport>(_ => { });
+            Receive<WorkerProcess.ProcessStarted>(_ => { });
             Receive<SampleVideo>(_ => { });
         }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Runtime.InteropServices;
 using Akka.Actor;
 using Sora.Cluster.Protocol;
@@ -9,19 +10,36 @@ using Sora.Metrics.Pipeline;
 namespace Sora.Cluster.Agent;
 
 /// <summary>
-/// One worker process of a round, owned by its agent: starts it, keeps its output in a log file and a tail,
-/// follows its <c>@sora</c> progress lines, and reports its exit to the agent. Stopping is graceful (a control
-/// line on its stdin: the ranks agree on a step, checkpoint and exit) or not (SIGTERM, then SIGKILL after the
-/// grace period). A worker never outlives this actor: its process is killed when the actor stops, and it exits by
-/// itself when its stdin closes (the agent died).
+/// One worker process of a round, owned by its agent: starts it, keeps its output in a log file and a tail, follows its
+/// <c>@sora</c> progress lines, and reports its exit to the agent. Stopping is graceful (a control line on its stdin: the
+/// ranks agree on a step, checkpoint and exit) or not (SIGTERM, then SIGKILL after the grace period).
+/// <para>
+/// Every way a worker ends reaches the agent at once as one <see cref="WorkerExited"/>: its process exits; it cannot be
+/// started (exit code 127); or this actor fails or is stopped while the process runs (the process is killed, exit code
+/// 137, with the actor's error in the log tail). A worker never outlives this actor, and dies with the agent's process
+/// even when it is stopped (SIGSTOP): it is started with <see cref="WorkerLifetime.ParentPidVariable"/> set, binds itself
+/// to this process with <c>PR_SET_PDEATHSIG</c>, and exits when its stdin (this actor's pipe) closes.
+/// </para>
+/// <para>
+/// Nothing here blocks the actor's thread on disk or process I/O: the process starts on <see cref="ProcessStarter"/>'s
+/// thread, its output is read by two tasks, its log is written by <see cref="WorkerLog"/>'s. (Reading its state from
+/// /proc is a read of kernel memory.)
+/// </para>
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "An actor releases its resources in PostStop.")]
 public sealed class WorkerProcess : ReceiveActor, IWithTimers
 {
-    private const int TailLines = 40;
+    /// <summary>The exit code reported when the process could not be started (as a shell reports a command it cannot run).</summary>
+    public const int NotStartedExitCode = 127;
+
+    /// <summary>The exit code reported when this actor killed a process that still ran because the actor itself failed or was stopped.</summary>
+    public const int KilledExitCode = 128 + 9;
 
     /// <summary>The largest sample video sent to the coordinator (the control plane's frame limit is above it).</summary>
     public const long MaxSampleBytes = 4_000_000;
+
+    private const string KillTimer = "kill";
+    private const int TailLines = 40;
 
     private readonly ProcessStartInfo _start;
     private readonly int _rank;
@@ -30,8 +48,9 @@ public sealed class WorkerProcess : ReceiveActor, IWithTimers
     private readonly TimeSpan _grace;
     private readonly Action<int, WorkerMessage>? _output;
     private readonly Queue<string> _tail = new();
+    private readonly Launch _launch = new();
     private Process? _process;
-    private StreamWriter? _log;
+    private WorkerLog? _log;
     private DateTime _lastOutput = DateTime.UtcNow;
     private DateTime _lastStepAt = DateTime.UtcNow;
     private string _stage = "";
@@ -40,7 +59,10 @@ public sealed class WorkerProcess : ReceiveActor, IWithTimers
     private double? _loss;
     private double? _stepSeconds;
     private bool _requested;
-    private bool _exited;
+    private Stop? _pendingStop;
+    private bool _reported;
+    private string? _error;
+    private Exception? _failure;
     private WorkerStopped? _stopped;
     private RankMetrics? _metrics;
 
@@ -52,11 +74,7 @@ public sealed class WorkerProcess : ReceiveActor, IWithTimers
         _round = round;
         _logFile = logFile;
         _grace = grace;
-        Receive<OutputLine>(OnLine);
-        Receive<ProcessEnded>(OnEnded);
-        Receive<Stop>(OnStop);
-        Receive<ReportRequest>(_ => Sender.Tell(Report()));
-        Receive<ForceKill>(_ => Signal(9));
+        Starting();
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -67,38 +85,106 @@ public sealed class WorkerProcess : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(_logFile)!);
-        _log = new StreamWriter(_logFile, append: true) { AutoFlush = true };
         _start.RedirectStandardInput = true;
         _start.RedirectStandardOutput = true;
         _start.RedirectStandardError = true;
         _start.UseShellExecute = false;
-        _process = Process.Start(_start) ?? throw new InvalidOperationException($"rank {_rank}: could not start {_start.FileName}");
-        _lastOutput = DateTime.UtcNow;
-        var self = Self;
-        var process = _process;
-        var stdout = Task.Run(() => Pump(process.StandardOutput, self));
-        var stderr = Task.Run(() => Pump(process.StandardError, self));
-        Task.WhenAll(process.WaitForExitAsync(), stdout, stderr).ContinueWith(_ => new ProcessEnded(process.ExitCode), TaskScheduler.Default).PipeTo(self);
+        _start.Environment[WorkerLifetime.ParentPidVariable] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        var start = _start;
+        var logFile = _logFile;
+        var launch = _launch;
+        Task.Run(async () =>
+        {
+            var log = WorkerLog.Open(logFile);
+            try
+            {
+                var process = await ProcessStarter.StartAsync(start).ConfigureAwait(false);
+                launch.Started(process);
+                return new Started(process, log);
+            }
+            catch
+            {
+                log.Complete();
+                throw;
+            }
+        }).PipeTo(Self, success: started => started, failure: e => new StartFailed(e.GetBaseException()));
+    }
+
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        try
+        {
+            return base.AroundReceive(receive, message);
+        }
+        catch (Exception e)
+        {
+            _failure = e;
+            throw;
+        }
     }
 
     protected override void PostStop()
     {
-        // No orphaned training: whatever still runs goes with the actor.
-        if (_process is { } process && !_exited)
+        // No orphaned training: whatever still runs goes with the actor (a process that starts later is killed by the
+        // starting task), and the agent hears of it now.
+        var process = _launch.Stop();
+        var killed = !_reported && process is not null && Kill(process);
+        if (!_reported)
         {
-            try
-            {
-                process.Kill(entireProcessTree: true);
-            }
-            catch (InvalidOperationException)
-            {
-                // Exited meanwhile.
-            }
+            var why = _failure is { } f ? $"the agent's watcher of rank {_rank} failed ({f.GetType().Name}: {f.Message})" : $"the agent stopped watching rank {_rank}";
+            Report(process is null ? NotStartedExitCode : KilledExitCode, $"{why}{(killed ? "; its process was killed" : "")}");
         }
 
-        _log?.Dispose();
-        _process?.Dispose();
+        _log?.Complete();
+        process?.Dispose();
+    }
+
+    /// <summary>Waiting for the process to start: a stop asked for meanwhile is applied once it runs.</summary>
+    private void Starting()
+    {
+        Receive<Started>(OnStarted);
+        Receive<StartFailed>(failed =>
+        {
+            Report(NotStartedExitCode, $"rank {_rank} could not be started: {failed.Error.Message}");
+            Context.Stop(Self);
+        });
+        Receive<Stop>(stop =>
+        {
+            _requested = true;
+            _pendingStop = stop;
+        });
+        Receive<ReportRequest>(_ => Sender.Tell(Snapshot()));
+    }
+
+    /// <summary>The process runs: its output, its end, stops and reports.</summary>
+    private void Running()
+    {
+        Become(() =>
+        {
+            Receive<OutputLine>(OnLine);
+            Receive<ProcessEnded>(OnEnded);
+            Receive<Stop>(OnStop);
+            Receive<ReportRequest>(_ => Sender.Tell(Snapshot()));
+            When(KillTimer, () => Kill(_process!));
+        });
+    }
+
+    private void OnStarted(Started started)
+    {
+        _process = started.Process;
+        _log = started.Log;
+        _lastOutput = DateTime.UtcNow;
+        var self = Self;
+        var process = started.Process;
+        var stdout = Task.Run(() => Pump(process.StandardOutput, self));
+        var stderr = Task.Run(() => Pump(process.StandardError, self));
+        Task.WhenAll(process.WaitForExitAsync(), stdout, stderr).ContinueWith(_ => new ProcessEnded(process.ExitCode), TaskScheduler.Default).PipeTo(self);
+        Context.Parent.Tell(new ProcessStarted(_rank, _round, process.Id));
+        Running();
+        if (_pendingStop is { } stop)
+        {
+            OnStop(stop);
+        }
     }
 
     private static void Pump(StreamReader reader, IActorRef self)
@@ -150,17 +236,22 @@ public sealed class WorkerProcess : ReceiveActor, IWithTimers
                 _loss = p.Loss;
 
                 // Pushed at once, so the agent's next heartbeat carries the step the rank is at, not the one of a tick ago.
-                Context.Parent.Tell(Report());
+                Context.Parent.Tell(Snapshot());
                 return; // progress snapshots would flood the log
             }
 
-            if (message.Status is { } status)
+            if (message.Error is { } error)
+            {
+                _error = error;
+                text = "error: " + error;
+            }
+            else if (message.Status is { } status)
             {
                 text = status;
             }
         }
 
-        _log?.WriteLine(text);
+        _log?.Write(text);
         _tail.Enqueue(text);
         if (_tail.Count > TailLines)
         {
@@ -170,14 +261,13 @@ public sealed class WorkerProcess : ReceiveActor, IWithTimers
 
     private void OnEnded(ProcessEnded ended)
     {
-        _exited = true;
-        Context.Parent.Tell(new WorkerExited("", _round, _rank, ended.ExitCode, _requested, string.Join("\n", _tail), _logFile) { Stopped = _stopped });
+        Report(ended.ExitCode, null);
         Context.Stop(Self);
     }
 
     private void OnStop(Stop stop)
     {
-        if (_exited || _process is null)
+        if (_reported || _process is null)
         {
             return;
         }
@@ -200,41 +290,49 @@ public sealed class WorkerProcess : ReceiveActor, IWithTimers
         // A stopped (SIGSTOPped) process cannot act on SIGTERM: no grace period for it.
         if (IsStopped(_process.Id))
         {
-            Signal(9);
+            Kill(_process);
             return;
         }
 
-        Signal(15);
-        Timers.StartSingleTimer("kill", ForceKill.Instance, _grace);
+        _ = kill(_process.Id, 15);
+        Timers.StartSingleTimer(KillTimer, new Deadline(KillTimer), _grace);
     }
 
-    private void Signal(int signal)
+    private static bool Kill(Process process)
     {
-        if (_exited || _process is null)
+        try
         {
-            return;
+            process.Kill(entireProcessTree: true);
+            return true;
         }
-
-        if (signal == 9)
+        catch (InvalidOperationException)
         {
-            try
-            {
-                _process.Kill(entireProcessTree: true);
-            }
-            catch (InvalidOperationException)
-            {
-            }
-
-            return;
+            return false; // exited meanwhile
         }
-
-        _ = kill(_process.Id, signal);
     }
 
-    private WorkerReport Report()
+    /// <summary>Tells the agent this worker ended (once).</summary>
+    private void Report(int exitCode, string? agentNote)
+    {
+        if (_reported)
+        {
+            return;
+        }
+
+        _reported = true;
+        if (agentNote is not null)
+        {
+            _tail.Enqueue(agentNote);
+            _log?.Write(agentNote);
+        }
+
+        Context.Parent.Tell(new WorkerExited("", _round, _rank, exitCode, _requested, string.Join("\n", _tail), _logFile) { Stopped = _stopped, Error = _error });
+    }
+
+    private WorkerReport Snapshot()
     {
         var pid = _process?.Id ?? 0;
-        var state = _exited ? "exited" : IsStopped(pid) ? "stopped" : "running";
+        var state = _reported ? "exited" : _process is null ? "starting" : IsStopped(pid) ? "stopped" : "running";
         long resident = 0;
         try
         {
@@ -259,7 +357,7 @@ public sealed class WorkerProcess : ReceiveActor, IWithTimers
             var size = new FileInfo(sample.Path).Length;
             if (size > MaxSampleBytes)
             {
-                _log?.WriteLine($"sample {sample.Path} is {size / 1e6:F1} MB, over the {MaxSampleBytes / 1e6:F0} MB the dashboard takes: not sent");
+                _log?.Write($"sample {sample.Path} is {size / 1e6:F1} MB, over the {MaxSampleBytes / 1e6:F0} MB the dashboard takes: not sent");
                 return;
             }
 
@@ -267,7 +365,7 @@ public sealed class WorkerProcess : ReceiveActor, IWithTimers
         }
         catch (IOException e)
         {
-            _log?.WriteLine($"sample {sample.Path} could not be read for the dashboard: {e.Message}");
+            _log?.Write($"sample {sample.Path} could not be read for the dashboard: {e.Message}");
         }
     }
 
@@ -294,18 +392,55 @@ public sealed class WorkerProcess : ReceiveActor, IWithTimers
     /// <summary>End the worker: gracefully (checkpoint first) or by SIGTERM.</summary>
     public sealed record Stop(string Reason, bool Checkpoint);
 
+    /// <summary>Told to the parent once the worker's process runs (its rank, round and pid).</summary>
+    public sealed record ProcessStarted(int Rank, long Round, int Pid);
+
     /// <summary>Asks for a <see cref="WorkerReport"/>.</summary>
     public sealed record ReportRequest
     {
         public static readonly ReportRequest Instance = new();
     }
 
+    private sealed record Started(Process Process, WorkerLog Log);
+
+    /// <summary>The process as the starting task and the actor's end both see it: whichever comes second kills it.</summary>
+    private sealed class Launch
+    {
+        private readonly Lock _gate = new();
+        private Process? _process;
+        private bool _stopped;
+
+        public void Started(Process process)
+        {
+            lock (_gate)
+            {
+                _process = process;
+                if (!_stopped)
+                {
+                    return;
+                }
+            }
+
+            WorkerProcess.Kill(process);
+        }
+
+        public Process? Stop()
+        {
+            lock (_gate)
+            {
+                _stopped = true;
+                return _process;
+            }
+        }
+    }
+
+    private sealed record StartFailed(Exception Error);
+
     private sealed record OutputLine(string Text);
 
     private sealed record ProcessEnded(int ExitCode);
 
-    private sealed record ForceKill
-    {
-        public static readonly ForceKill Instance = new();
-    }
+    /// <summary>The states that wait for <paramref name="timer"/> answer it with <paramref name="action"/>.</summary>
+    private void When(string timer, Action action) => Receive<Deadline>(d => d.Name == timer, _ => action());
+
 }

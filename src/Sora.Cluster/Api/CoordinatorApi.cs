@@ -2,8 +2,6 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Akka.Actor;
-using Akka.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Prometheus;
@@ -14,11 +12,12 @@ namespace Sora.Cluster.Api;
 /// <summary>
 /// The coordinator's HTTP API. Open: <c>GET /healthz</c> (probes), the dashboard's static files (<c>/</c>,
 /// <c>/dashboard/…</c>: no job data) and <c>GET /login?code=…</c> (redeems a one-time link for a session cookie).
-/// Everything else needs <c>Authorization: Bearer &lt;job token&gt;</c> or a dashboard session cookie, or gets 401:
+/// Reading needs <c>Authorization: Bearer &lt;job token&gt;</c> or a dashboard session cookie, or gets 401:
 /// <c>/metrics</c> (Prometheus), <c>/api/status</c>, <c>/api/job</c>, <c>/api/ranks</c>, <c>/api/history</c>,
 /// <c>/api/checkpoints</c>, <c>/api/samples</c> (and each sample's video), <c>/api/events</c> (server-sent events: one
-/// per update of the job's metrics), <c>POST /api/stop</c> and <c>POST /api/dashboard-link</c>. All of them read one
-/// state, <see cref="JobMetrics"/>, which the coordinator publishes.
+/// per update of the job's metrics). All of them read one state, <see cref="JobMetrics"/>, which the coordinator
+/// publishes. Changing anything needs the bearer token itself, a session is not enough: <c>POST /api/stop</c> and
+/// <c>POST /api/dashboard-link</c> (so a browser session cannot make itself new links, nor stop the job).
 /// </summary>
 public static class CoordinatorApi
 {
@@ -26,6 +25,7 @@ public static class CoordinatorApi
     private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
 
     /// <summary>Adds the authentication and the endpoints to <paramref name="app"/>.</summary>
+    /// <remarks>The endpoints that ask the coordinator take a <see cref="CoordinatorClient"/> from the app's services.</remarks>
     public static void Map(WebApplication app, string token, JobMetrics metrics, DashboardSessions sessions)
     {
         ArgumentNullException.ThrowIfNull(app);
@@ -34,8 +34,9 @@ public static class CoordinatorApi
         var expected = Encoding.UTF8.GetBytes("Bearer " + token);
         app.Use(async (context, next) =>
         {
-            if (IsOpen(context.Request.Path) || Authorized(context.Request.Headers.Authorization.ToString(), expected) ||
-                sessions.IsValid(context.Request.Cookies[DashboardSessions.CookieName]))
+            var bearer = Authorized(context.Request.Headers.Authorization.ToString(), expected);
+            var reads = HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method);
+            if (IsOpen(context.Request.Path) || bearer || (reads && sessions.IsValid(context.Request.Cookies[DashboardSessions.CookieName])))
             {
                 await next(context).ConfigureAwait(false);
                 return;
@@ -43,7 +44,12 @@ public static class CoordinatorApi
 
             context.Response.StatusCode = StatusCodes.Status401Unauthorized;
             context.Response.Headers.WWWAuthenticate = "Bearer realm=\"sora\"";
-            await context.Response.WriteAsJsonAsync(new { error = "missing or wrong bearer token (the job token: see `sora launch`'s output or .sora/token), or the dashboard session expired (`sora dashboard` prints a new link)" }).ConfigureAwait(false);
+            await context.Response.WriteAsJsonAsync(new
+            {
+                error = reads
+                    ? "missing or wrong bearer token (the job token: see `sora launch`'s output or .sora/token), or the dashboard session expired (`sora dashboard` prints a new link)"
+                    : "this needs the bearer token (the job token: see `sora launch`'s output or .sora/token); a dashboard session only reads",
+            }).ConfigureAwait(false);
         });
 
         app.MapGet("/healthz", () => Results.Text("ok"));
@@ -69,8 +75,7 @@ public static class CoordinatorApi
         app.MapPost("/api/dashboard-link", () => Results.Json(new { url = sessions.IssueLink() }));
 
         app.MapMetrics("/metrics", metrics.Exporter.Registry);
-        app.MapGet("/api/status", async (IRequiredActor<JobCoordinator> coordinator) =>
-            Results.Json(metrics.Status ?? await coordinator.ActorRef.Ask<JobStatus>(GetStatus.Instance, AskTimeout).ConfigureAwait(false)));
+        app.MapGet("/api/status", async (CoordinatorClient coordinator) => Results.Json(metrics.Status ?? await coordinator.StatusAsync(AskTimeout).ConfigureAwait(false)));
         app.MapGet("/api/job", () => metrics.Job is { } job ? Results.Json(job) : Results.Json(new { error = "the coordinator is starting" }, statusCode: StatusCodes.Status503ServiceUnavailable));
         app.MapGet("/api/ranks", () => Results.Json(metrics.Ranks));
         app.MapGet("/api/history", (double? after) => Results.Json(metrics.History(after ?? 0)));
@@ -79,8 +84,7 @@ public static class CoordinatorApi
         app.MapGet("/api/samples/{index:int}/video", (int index) =>
             metrics.SampleData(index) is { } sample ? Results.Bytes(sample.Data, sample.ContentType, enableRangeProcessing: true) : Results.NotFound(new { error = $"no sample video for prompt {index} yet" }));
         app.MapGet("/api/events", (HttpContext context) => StreamEventsAsync(context, metrics));
-        app.MapPost("/api/stop", async (IRequiredActor<JobCoordinator> coordinator) =>
-            Results.Json(await coordinator.ActorRef.Ask<StopAccepted>(new StopJob("sora stop (HTTP API)"), AskTimeout).ConfigureAwait(false)));
+        app.MapPost("/api/stop", async (CoordinatorClient coordinator) => Results.Json(await coordinator.StopAsync("sora stop (HTTP API)", AskTimeout).ConfigureAwait(false)));
     }
 
     private static bool IsOpen(PathString path) =>

@@ -8,7 +8,9 @@ namespace Sora.Cluster.Api;
 /// <c>sora launch</c> as a link, or minted by <c>POST /api/dashboard-link</c> for <c>sora dashboard</c>) is redeemed once
 /// for a session cookie (HttpOnly, SameSite=Strict). A code that was used or is older than <see cref="CodeLifetime"/>
 /// is refused; sessions last <see cref="SessionLifetime"/>. Codes and sessions are random 256-bit values, kept in memory
-/// only: a restarted coordinator prints a new link.
+/// only (a restarted coordinator prints a new link), and pruned once expired whenever a link is issued or redeemed. A
+/// session only reads: minting a link needs the bearer token (<see cref="CoordinatorApi"/>), so a link printed in the
+/// launch log is good once, and a session cannot outlive its lifetime by minting itself new ones.
 /// </summary>
 public sealed class DashboardSessions(Func<DateTimeOffset>? clock = null)
 {
@@ -28,6 +30,7 @@ public sealed class DashboardSessions(Func<DateTimeOffset>? clock = null)
     /// <summary>A new one-time login path: <c>/login?code=…</c>.</summary>
     public string IssueLink()
     {
+        Prune();
         var code = NewSecret();
         _codes[code] = _clock() + CodeLifetime;
         return "/login?code=" + code;
@@ -36,6 +39,7 @@ public sealed class DashboardSessions(Func<DateTimeOffset>? clock = null)
     /// <summary>Redeems a login code for a session id; null when the code is unknown, used or expired.</summary>
     public string? Redeem(string? code)
     {
+        Prune();
         if (string.IsNullOrEmpty(code) || !_codes.TryRemove(code, out var expires) || expires < _clock())
         {
             return null;
@@ -46,9 +50,33 @@ public sealed class DashboardSessions(Func<DateTimeOffset>? clock = null)
         return session;
     }
 
+    /// <summary>Unused codes and sessions held (expired ones go at the next issue or redemption).</summary>
+    public (int Codes, int Sessions) Held => (_codes.Count, _sessions.Count);
+
     /// <summary>Whether <paramref name="session"/> is a live session.</summary>
     public bool IsValid(string? session) =>
         !string.IsNullOrEmpty(session) && _sessions.TryGetValue(session, out var expires) && expires >= _clock();
+
+    /// <summary>Forgets expired codes and sessions.</summary>
+    public void Prune()
+    {
+        var now = _clock();
+        foreach (var (key, expires) in _codes)
+        {
+            if (expires < now)
+            {
+                _codes.TryRemove(key, out _);
+            }
+        }
+
+        foreach (var (key, expires) in _sessions)
+        {
+            if (expires < now)
+            {
+                _sessions.TryRemove(key, out _);
+            }
+        }
+    }
 
     private static string NewSecret() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
 }

@@ -28,17 +28,44 @@ public interface IJobEvents
     void Report(string message);
 }
 
-/// <summary>Job events written to a text writer with a time stamp.</summary>
-public sealed class WriterJobEvents(TextWriter writer) : IJobEvents
+/// <summary>
+/// Job events written to a text writer with a time stamp (taken when the event happens). The writing is done by a
+/// thread of its own, so an actor that reports an event never waits on the console; <see cref="Dispose"/> writes what
+/// is still queued (call it before printing anything after the job's events).
+/// </summary>
+public sealed class WriterJobEvents : IJobEvents, IDisposable
 {
-    private readonly object _gate = new();
+    // (Not SingleReader: only the general unbounded channel counts what it holds.)
+    private readonly System.Threading.Channels.Channel<string> _lines = System.Threading.Channels.Channel.CreateUnbounded<string>();
+    private readonly Thread _writer;
 
-    public void Report(string message)
+    public WriterJobEvents(TextWriter writer)
     {
-        lock (_gate)
+        ArgumentNullException.ThrowIfNull(writer);
+        var lines = _lines.Reader;
+        _writer = new Thread(() =>
         {
-            writer.WriteLine($"[{DateTime.Now:HH:mm:ss.fff}] {message}");
+            foreach (var line in lines.ReadAllAsync().ToBlockingEnumerable())
+            {
+                writer.WriteLine(line);
+                if (lines.Count == 0)
+                {
+                    writer.Flush();
+                }
+            }
+
             writer.Flush();
-        }
+        })
+        { IsBackground = true, Name = "job events" };
+        _writer.Start();
+    }
+
+    public void Report(string message) => _lines.Writer.TryWrite($"[{DateTime.Now:HH:mm:ss.fff}] {message}");
+
+    /// <summary>Writes what is queued, then stops (later events are dropped).</summary>
+    public void Dispose()
+    {
+        _lines.Writer.TryComplete();
+        _writer.Join();
     }
 }

@@ -21,7 +21,10 @@ public sealed record FaultPolicy(
 
     public TimeSpan StopGraceOrDefault => StopGrace ?? TimeSpan.FromSeconds(5);
 
-    public TimeSpan CoordinatorTimeoutOrDefault => CoordinatorTimeout ?? TimeSpan.FromSeconds(10);
+    public TimeSpan CoordinatorTimeoutOrDefault => CoordinatorTimeout ?? DefaultCoordinatorTimeout;
+
+    /// <summary>The coordinator timeout when neither the job nor the agent's option gives one.</summary>
+    public static readonly TimeSpan DefaultCoordinatorTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>Checks the ranges; the message names the key.</summary>
     public FaultPolicy Validate()

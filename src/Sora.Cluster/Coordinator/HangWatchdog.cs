@@ -41,6 +41,9 @@ public sealed class HangWatchdog(TimeSpan? configured)
     /// <summary>Stops watching a rank (it exited).</summary>
     public void Forget(int rank) => _ranks.Remove(rank);
 
+    /// <summary>The earliest time a watched rank can be hung if it prints nothing more (null: none is watched); the coordinator's hang timer fires then.</summary>
+    public DateTimeOffset? Deadline => _ranks.Count == 0 ? null : _ranks.Values.Min(r => r.LastOutput) + Timeout;
+
     /// <summary>The hung ranks at <paramref name="now"/>, the longest silent first, with how long each has been silent.</summary>
     public IReadOnlyList<(int Rank, TimeSpan Silent)> Hung(DateTimeOffset now)
     {

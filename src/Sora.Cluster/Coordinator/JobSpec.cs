@@ -1,3 +1,5 @@
+using Sora.Cluster.Protocol;
+
 namespace Sora.Cluster.Coordinator;
 
 /// <summary>What the coordinator runs: the job and how to run it.</summary>
@@ -7,7 +9,7 @@ namespace Sora.Cluster.Coordinator;
 /// <param name="TotalSteps">The DiT stage's steps (for status).</param>
 /// <param name="Fault">Failure handling.</param>
 /// <param name="WorkerArguments">Arguments every worker gets (parallelism, checkpoints, timeout); "--resume latest" is added when a checkpoint exists.</param>
-/// <param name="TokenDigest">JobToken.Digest of the job token.</param>
+/// <param name="Key">The job token's key (agents prove they hold the token with it; it seals every session).</param>
 /// <param name="Version">The software version agents must run.</param>
 /// <param name="StoreHost">The c10d store's host as workers reach it.</param>
 /// <param name="StorePort">Its port.</param>
@@ -18,7 +20,7 @@ public sealed record JobSpec(
     long TotalSteps,
     FaultPolicy Fault,
     IReadOnlyList<string> WorkerArguments,
-    string TokenDigest,
+    JobKey Key,
     string Version,
     string StoreHost,
     int StorePort)
@@ -28,6 +30,13 @@ public sealed record JobSpec(
 
     /// <summary>Busy time per step over the other ranks' median from which a rank is a straggler (<c>fault.straggler_ratio</c>).</summary>
     public double StragglerRatio { get; init; } = 1.5;
+
+    /// <summary>
+    /// The training stages whose progress is checkpointed (where a graceful stop loses nothing): a node's join ends a round
+    /// only in one of them (see <see cref="RoundPolicy.ScaleUpBlocker"/>). Both stages checkpoint when <c>checkpoint.every</c>
+    /// is above 0; none when it is 0.
+    /// </summary>
+    public IReadOnlySet<string> CheckpointedStages { get; init; } = new HashSet<string>(StringComparer.Ordinal) { "vae", "dit" };
 
     /// <summary>
     /// Null (<c>sora launch</c>): every round resumes from the last committed checkpoint, and a job whose last checkpoint is

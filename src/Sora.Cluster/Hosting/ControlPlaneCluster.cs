@@ -2,6 +2,7 @@ using Akka.Cluster.Hosting;
 using Akka.Cluster.Hosting.SBR;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
+using Sora.Cluster.Protocol;
 
 namespace Sora.Cluster.Hosting;
 
@@ -11,7 +12,8 @@ namespace Sora.Cluster.Hosting;
 /// seconds, and the Split Brain Resolver's keep-oldest strategy restricted to the coordinator role, so that on a
 /// partition the side holding the coordinator stays and the other side downs itself (and its agents stop their
 /// workers). The resolver's "down all when unstable" is off: an agent whose reachability keeps flapping must never make
-/// the coordinator down itself and end the job.
+/// the coordinator down itself and end the job. User messages between processes go through <see cref="ControlPlaneSerializer"/>
+/// only (it takes the place of Akka's JSON serializer): nothing but the control plane's protocol can arrive.
 /// </summary>
 public static class ControlPlaneCluster
 {
@@ -59,6 +61,7 @@ public static class ControlPlaneCluster
                 akka.remote.dot-netty.tcp.receive-buffer-size = {{MaximumFrameBytes * 2}}b
                 akka.coordinated-shutdown.exit-clr = off
                 akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
+                {{ControlPlaneSerializer.Hocon}}
                 """,
                 HoconAddMode.Prepend)
             .WithRemoting(new RemoteOptions { HostName = bindHost, Port = port, PublicHostName = publicHost })

@@ -51,6 +51,7 @@ public static class ControlPlaneHost
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.WebHost.UseUrls($"http://{endpoints.ApiHost}:{endpoints.ApiPort}");
+        builder.Services.AddSingleton(services => new CoordinatorClient(services.GetRequiredService<ActorRegistry>().Get<JobCoordinator>(), spec.Key));
         var roles = localAgent is null ? new[] { ClusterRoles.Coordinator } : [ClusterRoles.Coordinator, ClusterRoles.Agent];
         var seed = ControlPlaneCluster.Address(endpoints.PublicHost, endpoints.AkkaPort);
         builder.Services.AddAkka(ClusterRoles.SystemName, (akka, _) =>
@@ -83,8 +84,8 @@ public static class ControlPlaneHost
             var url = app.Urls.FirstOrDefault() ?? $"http://{endpoints.ApiHost}:{endpoints.ApiPort}";
             url = url.Replace("0.0.0.0", endpoints.PublicHost, StringComparison.Ordinal);
             started(new CoordinatorStarted(url, url + sessions.IssueLink()));
-            var coordinator = app.Services.GetRequiredService<ActorRegistry>().Get<JobCoordinator>();
-            using var stop = cancellation.Register(() => coordinator.Tell(new StopJob("interrupted (Ctrl+C or SIGTERM)")));
+            var coordinator = app.Services.GetRequiredService<CoordinatorClient>();
+            using var stop = cancellation.Register(() => coordinator.Stop("interrupted (Ctrl+C or SIGTERM)"));
             var system = app.Services.GetRequiredService<ActorSystem>();
             await Task.WhenAny(outcome.Task, system.WhenTerminated).ConfigureAwait(false);
             if (!outcome.Task.IsCompleted)

@@ -1,26 +1,40 @@
-using Akka.Actor;
 using Sora.Cluster.Workers;
 using Sora.Metrics.Pipeline;
 
 namespace Sora.Cluster.Protocol;
 
-// Messages between the coordinator and the agents (over Akka remoting). Collections are arrays: Akka's JSON
-// serializer cannot rebuild the read-only list types C# collection expressions make for IReadOnlyList<T>.
-// They carry no secret: an agent proves
-// it holds the job token with a digest of it (JobToken.Digest), so dead-letter logs never show the token.
+// Messages between the coordinator and the agents (over Akka remoting). Collections are arrays: the serializers cannot
+// rebuild the read-only list types C# collection expressions make for IReadOnlyList<T>. They carry no secret. Only
+// RegisterAgent, AgentAccepted and AgentRejected travel as they are; every other message of a session travels sealed
+// (SealedMessage: HMAC-SHA256 under the session's key, with a sequence number), see docs/control-plane.md#trust.
 
-/// <summary>An agent asks to take part in the job.</summary>
+/// <summary>An agent asks to take part in the job (the agent is the message's sender: the coordinator answers there).</summary>
 /// <param name="Node">The node's name (unique in the job; the host name by default).</param>
 /// <param name="Host">The address its workers bind and announce for Gloo.</param>
 /// <param name="ProcessesPerNode">Workers it starts (one per device).</param>
 /// <param name="Threads">CPU threads it splits between its workers.</param>
-/// <param name="TokenDigest">SHA-256 of the job token (see JobToken.Digest).</param>
 /// <param name="Version">The software version the agent runs.</param>
-/// <param name="Agent">The agent actor.</param>
-public sealed record RegisterAgent(string Node, string Host, int ProcessesPerNode, int Threads, string TokenDigest, string Version, IActorRef Agent);
+/// <param name="Nonce">A fresh random value for this registration (the session's keys depend on it).</param>
+/// <param name="Proof">HMAC under the job key over every other field (JobKey.RegistrationProof): the agent holds the token.</param>
+public sealed record RegisterAgent(string Node, string Host, int ProcessesPerNode, int Threads, string Version, string Nonce, string Proof);
 
-/// <summary>The coordinator took the agent in; it waits for a round.</summary>
-public sealed record AgentAccepted(string Node, string JobName);
+/// <summary>
+/// The coordinator took the registration of <paramref name="AgentNonce"/> in and opened session <paramref name="Session"/>
+/// for it; the agent is in the job once its first sealed message of that session arrives (a replayed registration
+/// never gets that far: it cannot seal without the token).
+/// </summary>
+/// <param name="Node">The agent's node.</param>
+/// <param name="JobName">The job.</param>
+/// <param name="AgentNonce">The registration's nonce.</param>
+/// <param name="Session">The session's id (the coordinator's nonce).</param>
+/// <param name="CoordinatorTimeoutSeconds">The job's <c>fault.coordinator_timeout</c>: what the agent uses unless its own option says otherwise.</param>
+/// <param name="Proof">The coordinator's proof over every other field under the session's coordinator-to-agent key: it holds the token too.</param>
+public sealed record AgentAccepted(string Node, string JobName, string AgentNonce, string Session, double CoordinatorTimeoutSeconds, string Proof)
+{
+    /// <summary>The fields the proof covers, in order.</summary>
+    public string[] ProvenFields() =>
+        ["accepted", Node, JobName, AgentNonce, Session, CoordinatorTimeoutSeconds.ToString("R", System.Globalization.CultureInfo.InvariantCulture)];
+}
 
 /// <summary>The coordinator refused the agent (wrong token or version, a name taken, a bad process count): the agent exits with the reason unless it may retry.</summary>
 /// <param name="Node">The agent's node.</param>
@@ -29,7 +43,7 @@ public sealed record AgentAccepted(string Node, string JobName);
 /// a serializer that leaves default values out reads it back unchanged.</param>
 public sealed record AgentRejected(string Node, string Reason, bool Retryable = false);
 
-/// <summary>Start this node's workers for one round.</summary>
+/// <summary>Start this node's workers for one round, once the node passed its checks (<see cref="RoundRefused"/> otherwise).</summary>
 /// <param name="Round">The round number (fences checkpoint commits; prefixes the c10d store keys).</param>
 /// <param name="Workers">This node's ranks.</param>
 /// <param name="WorldSize">Ranks in the round.</param>
@@ -38,7 +52,18 @@ public sealed record AgentRejected(string Node, string Reason, bool Retryable = 
 /// <param name="JobYaml">The job file's text (the agent's node may not have the file).</param>
 /// <param name="JobName">The job's name (the file name agents write it under).</param>
 /// <param name="WorkerArguments">Arguments every worker gets after its own (checkpoint options, parallelism, resume).</param>
-public sealed record StartRound(long Round, RankAssignment[] Workers, int WorldSize, string StoreHost, int StorePort, string JobYaml, string JobName, string[] WorkerArguments);
+/// <param name="Marker">When the job's store is a directory: the round's marker the node must see there (the directory is shared); null for blob stores.</param>
+public sealed record StartRound(long Round, RankAssignment[] Workers, int WorldSize, string StoreHost, int StorePort, string JobYaml, string JobName, string[] WorkerArguments, StoreMarker? Marker);
+
+/// <summary>The file the coordinator wrote into the job's store directory when it fenced a round (<c>&lt;store&gt;/control/round-N.nonce</c>) and the nonce in it.</summary>
+public sealed record StoreMarker(string Path, string Nonce);
+
+/// <summary>
+/// A node started none of its workers for a round: a check before the start failed (the store's marker is missing or
+/// different, the job's data is not on the node, the job file does not read). It would fail the same way again, so the
+/// coordinator ends the job with <paramref name="Reason"/>.
+/// </summary>
+public sealed record RoundRefused(string Node, long Round, string Reason);
 
 /// <summary>One worker of a round: its global and local rank.</summary>
 public sealed record RankAssignment(int Rank, int LocalRank);
@@ -84,6 +109,9 @@ public sealed record WorkerExited(string Node, long Round, int Rank, int ExitCod
 {
     /// <summary>How its job stopped when it stopped on request (the stage, step and whether that step's checkpoint was committed).</summary>
     public WorkerStopped? Stopped { get; init; }
+
+    /// <summary>The worker's own account of its failure (the error it reported before it exited), or null.</summary>
+    public string? Error { get; init; }
 
     /// <summary>"exit code 1" or "signal 9 (SIGKILL)".</summary>
     public string How => ExitStatus.Describe(ExitCode);

@@ -26,7 +26,7 @@ public static class WorkerMessages
         var gate = new object();
         void Write(WorkerMessage message)
         {
-            var line = Prefix + JsonSerializer.Serialize(message, s_json);
+            var line = Line(message);
             lock (gate)
             {
                 output.WriteLine(line);
@@ -37,6 +37,9 @@ public static class WorkerMessages
         return (new SynchronousProgress<string>(s => Write(new WorkerMessage { Status = s })), new SynchronousProgress<TrainingProgress>(p => Write(new WorkerMessage { Progress = p })),
             new SynchronousProgress<WorkerMessage>(Write));
     }
+
+    /// <summary>The line that tells the launcher <paramref name="message"/>.</summary>
+    public static string Line(WorkerMessage message) => Prefix + JsonSerializer.Serialize(message, s_json);
 
     /// <summary>The line that sends <paramref name="control"/> to a worker's stdin.</summary>
     public static string Format(WorkerControl control) => ControlPrefix + JsonSerializer.Serialize(control, s_json);
@@ -80,10 +83,13 @@ public static class WorkerMessages
     }
 }
 
-/// <summary>One worker message: a status line, a training progress snapshot, the rank's metrics, a sample video written, or how a stopped job ended.</summary>
+/// <summary>One worker message: a status line, a training progress snapshot, the rank's metrics, a sample video written, how a stopped job ended, or the error it fails with.</summary>
 public sealed record WorkerMessage
 {
     public string? Status { get; init; }
+
+    /// <summary>The error the worker is about to exit with (its exit code says whether it would fail the same way again).</summary>
+    public string? Error { get; init; }
 
     public TrainingProgress? Progress { get; init; }
 

@@ -51,7 +51,10 @@ public sealed class RunDirectory
 
     public string LossCurve => Combine("loss.png");
 
-    public string SummaryFile => Combine("summary.json");
+    public string SummaryFile => Combine(SummaryName);
+
+    /// <summary>The summary's file name: the last run output a job publishes to its store (its presence says the run is whole).</summary>
+    public const string SummaryName = "summary.json";
 
     public string EvaluationFile => Combine("eval.json");
 

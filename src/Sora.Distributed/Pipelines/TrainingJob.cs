@@ -199,10 +199,7 @@ public sealed class TrainingJob
         if (store is not null)
         {
             _status?.Report($"publishing the run's outputs to {store.DisplayLocation}/{JobStore.RunPrefix}");
-            foreach (var file in run.Outputs())
-            {
-                Wait(store.PublishAsync(file, run.RelativeName(file), cancellation));
-            }
+            Wait(store.PublishRunAsync(run.Outputs().Select(file => (file, run.RelativeName(file))), RunDirectory.SummaryName, cancellation));
         }
 
         return result;

@@ -148,6 +148,41 @@ public sealed class JobStore
     public Task PublishAsync(string file, string name, CancellationToken cancellationToken = default) =>
         PutFileAsync(file, RunPrefix + name, cancellationToken);
 
+    /// <summary>
+    /// Publishes a finished run's outputs under <c>run/</c>: every file (but samples already there with the same size: they
+    /// were published as training wrote them), then <paramref name="last"/>, whose presence says the run's outputs are
+    /// whole (<see cref="IsRunPublishedAsync"/>).
+    /// </summary>
+    public async Task PublishRunAsync(IEnumerable<(string File, string Name)> outputs, string last, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(outputs);
+        (string File, string Name)? marker = null;
+        foreach (var (file, name) in outputs)
+        {
+            if (name == last)
+            {
+                marker = (file, name);
+                continue;
+            }
+
+            // Samples went up as training wrote them; everything else is the finished run's and goes up now.
+            var sample = name.StartsWith("samples/", StringComparison.Ordinal);
+            if (!sample || await Store.GetPropertiesAsync(RunPrefix + name, cancellationToken).ConfigureAwait(false) is not { } stored || stored.Size != new FileInfo(file).Length)
+            {
+                await PublishAsync(file, name, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        if (marker is { } summary)
+        {
+            await PublishAsync(summary.File, summary.Name, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Whether a finished run published its outputs here (the last of them, <paramref name="last"/>, is under <c>run/</c>).</summary>
+    public async Task<bool> IsRunPublishedAsync(string last, CancellationToken cancellationToken = default) =>
+        await Store.GetPropertiesAsync(RunPrefix + last, cancellationToken).ConfigureAwait(false) is not null;
+
     /// <summary>Copies every object under <paramref name="prefix"/> into <paramref name="directory"/> (names relative to the prefix), skipping files of the same size already there.</summary>
     public async Task<int> DownloadAllAsync(string prefix, string directory, CancellationToken cancellationToken = default)
     {

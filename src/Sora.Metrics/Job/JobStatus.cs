@@ -41,4 +41,10 @@ public sealed record CommittedCheckpoint(long Step, long Round, DateTimeOffset? 
 {
     /// <summary>The training stage whose checkpoint it is: <c>vae</c> or <c>dit</c> (the job goes on from the furthest one).</summary>
     public string Stage { get; init; } = "dit";
+
+    /// <summary>
+    /// Whether the run's outputs are in the store (the last of them, <c>run/summary.json</c>, is published after the final
+    /// checkpoint): a job whose final checkpoint is committed but whose outputs are not is not complete yet.
+    /// </summary>
+    public bool RunPublished { get; init; } = true;
 }

@@ -44,6 +44,14 @@ public sealed class LaunchCommandTests : IDisposable
     }
 
     [Fact]
+    public void The_agent_takes_its_coordinator_timeout_from_the_command_line_and_checks_it()
+    {
+        var (exit, output) = RunAsync("agent", "--coordinator", "127.0.0.1:1", "--coordinator-timeout", "0");
+        exit.Should().Be(1);
+        OneLine(output).Should().Contain("--coordinator-timeout must be > 0 seconds (got 0)");
+    }
+
+    [Fact]
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     public void A_new_job_token_is_readable_by_its_owner_only()
     {

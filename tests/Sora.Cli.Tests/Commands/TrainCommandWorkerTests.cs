@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text;
 using Sora.Checkpoint.Sharded;
 using Sora.Checkpoint.Stores;
@@ -90,12 +91,106 @@ public sealed class TrainCommandWorkerTests : IDisposable
         }
     }
 
-    /// <summary>Starts rank 0 of 1 with the command line an agent gives its workers (<see cref="WorkerCommandLine"/>).</summary>
-    private Process StartWorker(StringBuilder text, string output, int port, long round, WorkerCheckpoints? checkpoints)
+    [Fact]
+    public void A_worker_whose_dataset_is_missing_exits_78_naming_it_so_the_job_is_not_retried()
     {
-        var placement = new WorkerPlacement(WriteTinyJob(_directory, ditSteps: 100000), 0, 0, 1, "127.0.0.1", port, round, "127.0.0.1", 2);
+        using var rendezvous = TcpStore.CreateServer("127.0.0.1", 0, Limit);
+        var missing = Path.Combine(_directory, "no-such-dataset");
+        var job = WriteTinyJob(_directory, ditSteps: 4);
+        File.WriteAllText(job, File.ReadAllText(job).Replace("  source: synthetic\n", $"  source: parquet\n  path: {missing}\n", StringComparison.Ordinal)
+            .Replace("  sizes: [[32, 32]]\n  lengths: [8]\n", "", StringComparison.Ordinal));
+        var text = new StringBuilder();
+
+        // As an agent starts it (this process is its parent).
+        var underAgent = new Dictionary<string, string> { [WorkerLifetime.ParentPidVariable] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture) };
+        using var worker = Start(text, redirectInput: true, underAgent, WorkerArguments(job, Path.Combine(_directory, "run"), rendezvous.Port));
+        try
+        {
+            worker.WaitForExit(Limit).Should().BeTrue(Snapshot(text));
+            worker.WaitForExit();
+            worker.ExitCode.Should().Be(WorkerLifetime.ConfigurationErrorExitCode, "a configuration or data error fails the same way on every restart:\n" + Snapshot(text));
+            Messages(text).Should().Contain(m => m.Error != null && m.Error.Contains(missing), "the agent passes the worker's error on to the coordinator");
+        }
+        finally
+        {
+            Kill(worker);
+        }
+    }
+
+    [Fact]
+    public void A_stopped_worker_dies_with_the_process_that_started_it()
+    {
+        using var rendezvous = TcpStore.CreateServer("127.0.0.1", 0, Limit);
+        var (program, arguments) = Command(WorkerArguments(WriteTinyJob(_directory, ditSteps: 100000), Path.Combine(_directory, "run"), rendezvous.Port));
+
+        // A launcher that keeps its own stdin as the worker's (so the worker never sees end of input) and prints the worker's pid.
+        var launcher = new ProcessStartInfo("/bin/sh") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in (string[])["-c", $"exec 3<&0; {WorkerLifetime.ParentPidVariable}=$$ \"$@\" <&3 3<&- & echo \"worker $!\"; wait", "sh", program, .. arguments])
+        {
+            launcher.ArgumentList.Add(argument);
+        }
+
+        var text = new StringBuilder();
+        using var parent = Process.Start(launcher)!;
+        parent.OutputDataReceived += (_, e) => { lock (text) { text.AppendLine(e.Data); } };
+        parent.ErrorDataReceived += (_, e) => { lock (text) { text.AppendLine(e.Data); } };
+        parent.BeginOutputReadLine();
+        parent.BeginErrorReadLine();
+        var pid = 0;
+        try
+        {
+            WaitFor(() => Snapshot(text).Split('\n').Any(l => l.StartsWith("worker ", StringComparison.Ordinal)), Limit, () => Snapshot(text));
+            pid = int.Parse(Snapshot(text).Split('\n').First(l => l.StartsWith("worker ", StringComparison.Ordinal))["worker ".Length..].Trim(), CultureInfo.InvariantCulture);
+            WaitFor(() => Messages(text).Any(m => m.Progress is not null), Limit, () => Snapshot(text));
+
+            Signal(pid, "STOP");
+            parent.Kill();
+
+            // (With a timeout: without one it would also wait for the end of the output, which a surviving worker holds open.)
+            parent.WaitForExit(Limit).Should().BeTrue();
+
+            // A hang guard, not a speed check: without the fix the stopped worker stays forever.
+            WaitFor(() => !Alive(pid), TimeSpan.FromSeconds(30), () => $"worker {pid} outlived its launcher:\n{Snapshot(text)}");
+        }
+        finally
+        {
+            if (pid > 0 && Alive(pid))
+            {
+                Signal(pid, "KILL");
+            }
+        }
+    }
+
+    private static bool Alive(int pid)
+    {
+        try
+        {
+            // A zombie (state Z) is dead: only its parent's wait is missing.
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..].FirstOrDefault() != 'Z';
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    private static void Signal(int pid, string signal)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, pid.ToString(CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
+    /// <summary>Starts rank 0 of 1 with the command line an agent gives its workers (<see cref="WorkerCommandLine"/>).</summary>
+    private Process StartWorker(StringBuilder text, string output, int port, long round, WorkerCheckpoints? checkpoints) =>
+        Start(text, redirectInput: true, WorkerArguments(WriteTinyJob(_directory, ditSteps: 100000), output, port, round, checkpoints));
+
+    /// <summary>Rank 0 of 1's arguments as an agent gives them (<see cref="WorkerCommandLine"/>).</summary>
+    private static string[] WorkerArguments(string jobFile, string output, int port, long round = 0, WorkerCheckpoints? checkpoints = null)
+    {
+        var placement = new WorkerPlacement(jobFile, 0, 0, 1, "127.0.0.1", port, round, "127.0.0.1", 2);
         var job = WorkerCommandLine.JobArguments(new WorkerJobOptions("ddp", TimeSpan.FromSeconds(120), checkpoints));
-        return Start(text, redirectInput: true, [.. WorkerCommandLine.Arguments(placement, ["--output", output, .. job])]);
+        return [.. WorkerCommandLine.Arguments(placement, ["--output", output, .. job])];
     }
 
     private static List<WorkerMessage> Messages(StringBuilder text) =>

@@ -1,7 +1,10 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using Akka.Actor;
+using Akka.Configuration;
 using Sora.Cluster.Coordinator;
+using Sora.Cluster.Protocol;
 using Sora.Cluster.Hosting;
 using Sora.Cluster.Tests.Harness;
 using Sora.Tests.Common;
@@ -11,7 +14,8 @@ namespace Sora.Cluster.Tests.Api;
 
 /// <summary>
 /// A real coordinator (Akka remoting on loopback, Kestrel, a ledger over a checkpoint directory): the HTTP API's bearer
-/// token, what it shows, a graceful stop, and an agent process with the wrong token refused by name.
+/// token, what it shows, a graceful stop, dashboard links and sessions, an agent process with the wrong token refused by
+/// name, and processes that join the cluster without the token.
 /// </summary>
 [Trait("Category", "MultiProcess")]
 public sealed class CoordinatorApiTests : IAsyncLifetime, IDisposable
@@ -24,15 +28,20 @@ public sealed class CoordinatorApiTests : IAsyncLifetime, IDisposable
     private readonly int _akkaPort = LoopbackPort.Free();
     private Task<(bool Success, string Message)>? _run;
     private string _api = "";
+    private string _link = "";
 
     public async Task InitializeAsync()
     {
         var started = new TaskCompletionSource<string>();
         var spec = new JobSpec("api-test", "name: api-test", [("train.batch_size", 8)], 100, new FaultPolicy(MinNodes: 2, MaxNodes: 2), [],
-            JobCoordinator.TokenDigest(Token), "1.0", "127.0.0.1", 1);
+            JobKey.FromToken(Token), "1.0", "127.0.0.1", 1);
         var ledger = new StoreCheckpointLedger(new Sora.Checkpoint.Stores.LocalDirectoryStore(_directory), "dit/checkpoints");
         _run = ControlPlaneHost.RunCoordinatorAsync(new CoordinatorEndpoints("127.0.0.1", _akkaPort, "127.0.0.1", "127.0.0.1", 0), spec, ledger, Token, new Events(_events), null,
-            s => started.SetResult(s.Url), _stop.Token);
+            s =>
+            {
+                _link = s.DashboardLink;
+                started.SetResult(s.Url);
+            }, _stop.Token);
         _api = await started.Task.WaitAsync(TimeSpan.FromSeconds(60));
     }
 
@@ -70,7 +79,7 @@ public sealed class CoordinatorApiTests : IAsyncLifetime, IDisposable
         status.RootElement.GetProperty("job").GetString().Should().Be("api-test");
         status.RootElement.GetProperty("state").GetString().Should().Be(JobStates.Rendezvous);
         status.RootElement.GetProperty("message").GetString().Should().Contain("waiting for nodes: 0 of at least 2");
-        body.Should().NotContain(Token).And.NotContain(JobCoordinator.TokenDigest(Token));
+        body.Should().NotContain(Token);
         lock (_events)
         {
             _events.Should().NotContain(e => e.Contains(Token, StringComparison.Ordinal));
@@ -107,6 +116,95 @@ public sealed class CoordinatorApiTests : IAsyncLifetime, IDisposable
         var (success, message) = await _run!.WaitAsync(TimeSpan.FromSeconds(30));
         success.Should().BeTrue();
         message.Should().Contain("stopped on request before a round ran");
+    }
+
+    [Fact]
+    public async Task A_dashboard_link_opens_one_session_that_reads_but_can_neither_mint_links_nor_stop_the_job()
+    {
+        using var handler = new HttpClientHandler { AllowAutoRedirect = false, UseCookies = true };
+        using var browser = new HttpClient(handler) { BaseAddress = new Uri(_api) };
+        (await browser.GetAsync(new Uri(_link))).StatusCode.Should().Be(HttpStatusCode.Redirect);
+        (await browser.GetAsync("/api/status")).StatusCode.Should().Be(HttpStatusCode.OK, "the session reads");
+
+        using var other = new HttpClient { BaseAddress = new Uri(_api) };
+        (await other.GetAsync(new Uri(_link))).StatusCode.Should().Be(HttpStatusCode.Unauthorized, "the link in the launch log is good once");
+        (await browser.PostAsync("/api/dashboard-link", null)).StatusCode.Should().Be(HttpStatusCode.Unauthorized, "a session cannot mint itself new links");
+        (await browser.PostAsync("/api/stop", null)).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        using var client = Authorized();
+        (await client.PostAsync("/api/dashboard-link", null)).StatusCode.Should().Be(HttpStatusCode.OK, "the bearer token mints links (sora dashboard)");
+        _run!.IsCompleted.Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task A_process_that_joins_the_cluster_without_the_token_can_neither_stop_the_job_nor_report_a_worker_exited()
+    {
+        var seed = $"akka.tcp://sora@127.0.0.1:{_akkaPort}";
+
+        // One that speaks Akka's default JSON: any message type it names is refused by the coordinator's serializer.
+        using (var plain = await JoinAsync(seed, ""))
+        {
+            var coordinator = plain.ActorSelection(seed + "/user/coordinator");
+            coordinator.Tell(new StopJob("intruder"));
+            coordinator.Tell(new WorkerExited("host1", 1, 0, 1, false, "", ""));
+            await plain.Terminate();
+        }
+
+        // One that runs this very software, without the token: what it seals does not authenticate, and a replayed registration opens nothing.
+        using var informed = await JoinAsync(seed, ControlPlaneSerializer.Hocon);
+        var selection = informed.ActorSelection(seed + "/user/coordinator");
+        var guess = JobKey.FromToken("not-the-token");
+        selection.Tell(guess.Commands(SessionSide.Agent).Seal(new StopJob("intruder")));
+        selection.Tell(guess.Session(SessionSide.Agent, "host1", JobKey.NewNonce(), "a-session").Seal(new WorkerExited("host1", 1, 0, 1, false, "", "")));
+        await WaitForAsync(() => EventsSoFar().Any(e => e.Contains("dropped a message that did not authenticate", StringComparison.Ordinal)));
+        await informed.Terminate();
+
+        using var client = Authorized();
+        using var status = JsonDocument.Parse(await client.GetStringAsync("/api/status"));
+        status.RootElement.GetProperty("state").GetString().Should().Be(JobStates.Rendezvous, "nothing the intruders sent changed the job");
+        _run!.IsCompleted.Should().BeFalse();
+    }
+
+    /// <summary>An actor system that joins the coordinator's cluster as an agent node would (same cluster settings), with <paramref name="extraHocon"/>.</summary>
+    private static async Task<ActorSystem> JoinAsync(string seed, string extraHocon)
+    {
+        var config = ConfigurationFactory.ParseString($$"""
+            akka.loglevel = OFF
+            akka.stdout-loglevel = OFF
+            akka.actor.provider = cluster
+            akka.remote.dot-netty.tcp.hostname = 127.0.0.1
+            akka.remote.dot-netty.tcp.port = 0
+            akka.cluster.seed-nodes = ["{{seed}}"]
+            akka.cluster.roles = [agent]
+            akka.cluster.downing-provider-class = "Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster"
+            akka.cluster.split-brain-resolver.active-strategy = keep-oldest
+            akka.cluster.split-brain-resolver.keep-oldest.role = coordinator
+            akka.cluster.split-brain-resolver.keep-oldest.down-if-alone = off
+            akka.cluster.split-brain-resolver.down-all-when-unstable = off
+            {{extraHocon}}
+            """);
+        var system = ActorSystem.Create("sora", config);
+        var up = new TaskCompletionSource();
+        Akka.Cluster.Cluster.Get(system).RegisterOnMemberUp(up.SetResult);
+        await up.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        return system;
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!condition())
+        {
+            DateTime.UtcNow.Should().BeBefore(deadline, "the condition should hold within 30 s");
+            await Task.Delay(100);
+        }
+    }
+
+    private List<string> EventsSoFar()
+    {
+        lock (_events)
+        {
+            return [.. _events];
+        }
     }
 
     private HttpClient Authorized()

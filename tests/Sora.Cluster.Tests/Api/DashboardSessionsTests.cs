@@ -37,4 +37,23 @@ public sealed class DashboardSessionsTests
         now += DashboardSessions.SessionLifetime + TimeSpan.FromSeconds(1);
         sessions.IsValid(session).Should().BeFalse("a session expires");
     }
+
+    [Fact]
+    public void Expired_codes_and_sessions_are_forgotten_not_kept_forever()
+    {
+        var now = new DateTimeOffset(2026, 12, 2, 0, 0, 0, TimeSpan.Zero);
+        var sessions = new DashboardSessions(() => now);
+        var used = sessions.IssueLink()["/login?code=".Length..];
+        var session = sessions.Redeem(used);
+        for (var i = 0; i < 100; i++)
+        {
+            sessions.IssueLink();
+        }
+
+        sessions.Held.Should().Be((100, 1));
+        now += DashboardSessions.SessionLifetime + TimeSpan.FromSeconds(1);
+        sessions.IssueLink();
+        sessions.Held.Should().Be((1, 0), "only the code just issued is left");
+        sessions.IsValid(session).Should().BeFalse();
+    }
 }

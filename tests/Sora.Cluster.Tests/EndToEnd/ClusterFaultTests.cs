@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Sora.Cluster.Tests.Harness;
+using Sora.Netns;
 using Xunit.Abstractions;
 
 namespace Sora.Cluster.Tests.EndToEnd;
@@ -105,7 +106,7 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
         line.Contains("stopping this node's workers", StringComparison.Ordinal) || line.Contains("left the cluster", StringComparison.Ordinal);
 
     /// <summary>Waits for the coordinator to exit with <paramref name="exitCode"/>; returns its output (also written to the test's log).</summary>
-    private async Task<string> EndsWith(ClusterJob job, int exitCode)
+    private async Task<string> EndsWith(NetnsJob job, int exitCode)
     {
         var coordinator = job.Coordinator!;
         var code = await coordinator.WaitForExitAsync(JobLimit);

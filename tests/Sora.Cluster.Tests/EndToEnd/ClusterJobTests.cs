@@ -1,4 +1,5 @@
 using Sora.Cluster.Tests.Harness;
+using Sora.Netns;
 
 namespace Sora.Cluster.Tests.EndToEnd;
 
@@ -27,6 +28,6 @@ public sealed class ClusterJobTests
         Directory.EnumerateFiles(job.Cluster.PrivatePath(1, job.Directory), "*.yaml", SearchOption.AllDirectories).Should().NotBeEmpty("host 1's agent wrote the job it was sent on its own disk");
         File.Exists(job.Cluster.PrivatePath(1, job.JobFile)).Should().BeFalse("only the coordinator's host has the job file the test wrote");
         (await job.Coordinator!.WaitForExitAsync(JobLimit)).Should().Be(0, job.Coordinator.Tail(60));
-        (await job.ReadStoreObjectAsync(ClusterJob.FinalWeightsObject)).Should().NotBeNullOrEmpty("the run's outputs are published to the store");
+        (await job.ReadStoreObjectAsync(NetnsJob.FinalWeightsObject)).Should().NotBeNullOrEmpty("the run's outputs are published to the store");
     }
 }

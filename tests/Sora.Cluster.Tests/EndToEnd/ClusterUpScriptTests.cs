@@ -7,6 +7,8 @@ using Sora.Data.Storage;
 using Sora.Cluster.Tests.Harness;
 using Sora.Cluster.Tests.Monitoring;
 using Sora.Tests.Common;
+using Sora.Tools;
+using Sora.Netns;
 
 namespace Sora.Cluster.Tests.EndToEnd;
 

@@ -3,6 +3,7 @@ using System.Text;
 using Sora.Checkpoint.Sharded;
 using Sora.Checkpoint.Stores;
 using Sora.Tests.Common;
+using Sora.Netns;
 
 namespace Sora.Cluster.Tests.Harness;
 

@@ -1,3 +1,4 @@
+using Sora.Netns;
 namespace Sora.Cluster.Tests.Harness;
 
 /// <summary>

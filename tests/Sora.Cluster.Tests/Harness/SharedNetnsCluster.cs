@@ -1,3 +1,5 @@
+using Sora.Netns;
+
 namespace Sora.Cluster.Tests.Harness;
 
 /// <summary>One 2-host <see cref="NetnsCluster"/> for a test class whose tests leave its topology as they found it.</summary>
@@ -6,7 +8,7 @@ public sealed class SharedNetnsCluster : IAsyncLifetime
     private NetnsCluster? _cluster;
 
     /// <summary>The cluster; only tests that were not skipped (see <see cref="NetnsFactAttribute"/>) may ask.</summary>
-    public NetnsCluster Cluster => _cluster ??= NetnsCluster.Create(2);
+    internal NetnsCluster Cluster => _cluster ??= NetnsCluster.Create(2);
 
     public Task InitializeAsync() => Task.CompletedTask;
 

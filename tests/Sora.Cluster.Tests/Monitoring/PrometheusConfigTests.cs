@@ -1,5 +1,6 @@
 using Sora.Checkout;
 using Sora.Tests.Common;
+using Sora.Tools;
 
 namespace Sora.Cluster.Tests.Monitoring;
 

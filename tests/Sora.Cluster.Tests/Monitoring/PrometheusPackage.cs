@@ -1,4 +1,5 @@
 using Sora.Cluster.Tests.Harness;
+using Sora.Netns;
 
 namespace Sora.Cluster.Tests.Monitoring;
 

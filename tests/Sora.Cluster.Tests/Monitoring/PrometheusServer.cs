@@ -4,6 +4,8 @@ using System.Text;
 using Sora.Checkout;
 using Sora.Cluster.Tests.Harness;
 using Sora.Tests.Common;
+using Sora.Tools;
+using Sora.Netns;
 
 namespace Sora.Cluster.Tests.Monitoring;
 

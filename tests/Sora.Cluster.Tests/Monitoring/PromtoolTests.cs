@@ -1,4 +1,5 @@
 using Sora.Tests.Common;
+using Sora.Tools;
 
 namespace Sora.Cluster.Tests.Monitoring;
 

@@ -1,4 +1,7 @@
-using Akka.Actor;
+using System.Runtime.Serialization;
+using Akka.Configuration;
+using Akka.Serialization;
+using Sora.Cluster.Coordinator;
 using Sora.Cluster.Protocol;
 using Sora.Cluster.Workers;
 using Sora.Metrics.Job;
@@ -6,18 +9,31 @@ using Sora.Metrics.Pipeline;
 
 namespace Sora.Cluster.Tests.Protocol;
 
-/// <summary>Every message between coordinator and agents survives the serializer Akka remoting uses for it, built the way the code builds them (collection expressions included).</summary>
-public sealed class AgentMessagesTests : Akka.TestKit.Xunit2.TestKit
+/// <summary>
+/// Every message between coordinator and agents survives the way it travels, built the way the code builds them
+/// (collection expressions included): the four wire types through the control plane's serializer, every other one
+/// sealed and opened in a session. Nothing else gets through the serializer.
+/// </summary>
+public sealed class AgentMessagesTests() : Akka.TestKit.Xunit2.TestKit(ConfigurationFactory.ParseString(ControlPlaneSerializer.Hocon))
 {
-    public static TheoryData<object> Messages() => new()
+    private static readonly JobKey Key = JobKey.FromToken("token");
+
+    public static TheoryData<object> WireMessages() => new()
     {
-        new RegisterAgent("host1", "10.0.0.2", 2, 4, "digest", "1.0", ActorRefs.Nobody),
-        new AgentAccepted("host1", "job"),
+        Key.Registration("host1", "10.0.0.2", 2, 4, "1.0"),
+        new AgentAccepted("host1", "job", "nonce", "session", 10.5, "proof"),
         new AgentRejected("host1", "node name taken", Retryable: true),
         new AgentRejected("host1", "wrong job token"),
-        new StartRound(3, [new RankAssignment(2, 0), new RankAssignment(3, 1)], 4, "10.0.0.1", 29401, "name: job", "job", ["--parallel", "fsdp", "--resume", "latest"]),
+        Key.Commands(SessionSide.Agent).Seal(new StopJob("sora stop")),
+    };
+
+    public static TheoryData<object> SealedMessages() => new()
+    {
+        new StartRound(3, [new RankAssignment(2, 0), new RankAssignment(3, 1)], 4, "10.0.0.1", 29401, "name: job", "job", ["--parallel", "fsdp", "--resume", "latest"], null),
+        new StartRound(3, [new RankAssignment(0, 0)], 1, "10.0.0.1", 29401, "name: job", "job", [], new StoreMarker("/store/control/round-3.nonce", "abc")),
         new StopRound(3, "rank 1 failed", Checkpoint: true),
         new JobEnded(false, "budget spent"),
+        new RoundRefused("host1", 3, "data.path is missing"),
         new AgentHeartbeat("host1", 3, [new WorkerReport(2, 100, "running", "dit", 40, 100, 0.3, 0.25, 0.4, 1 << 28)]),
         new AgentHeartbeat("host1", 3, [new WorkerReport(0, 101, "running", "dit", 40, 100, 0.1, 0.25, 0.4, 1 << 28)
         {
@@ -25,23 +41,71 @@ public sealed class AgentMessagesTests : Akka.TestKit.Xunit2.TestKit
             {
                 Stage = "dit", Step = 40, TotalSteps = 100, StepsTotal = 50, SamplesTotal = 400, Loss = 0.25, HeldOutLoss = 0.3, HeldOutStep = 40,
                 StepSeconds = 0.1, CommunicationSeconds = 0.02, PeakFlopsPerSecond = 1e11, CheckpointSaveStep = 25, CheckpointSaveBytes = 1 << 20,
-                RecentSteps = [39, 40], RecentStepSeconds = [0.1, 0.11], RecentLosses = [0.3, 0.25],
+                RecentSteps = [39, 40], RecentStepSeconds = [0.1, 0.11], RecentLosses = [0.3, double.NaN],
             },
         }]),
         new AgentHeartbeat("host1", 3, [new WorkerReport(0, 101, "running", "vae", 1, 10, 0.1, null, null, 0) { Metrics = new RankMetrics() }]),
         new SampleVideoWritten("host1", 3, new SampleVideo(0, "a red circle", 40, "video/mp4", [0, 0, 0, 24, 102, 116, 121, 112])),
-        new WorkerExited("host1", 3, 2, 137, false, "last\nlines", "/logs/rank-2.log") { Stopped = new WorkerStopped("dit", 40, true, "stop") },
+        new WorkerExited("host1", 3, 2, 137, false, "last\nlines", "/logs/rank-2.log") { Stopped = new WorkerStopped("dit", 40, true, "stop"), Error = "data.path is missing" },
+        new StopJob("sora stop"),
+        GetStatus.Instance,
     };
 
     [Theory]
-    [MemberData(nameof(Messages))]
-    public void A_message_reads_back_equal_after_serialization(object message)
+    [MemberData(nameof(WireMessages))]
+    public void A_wire_message_reads_back_equal_through_the_control_planes_serializer(object message)
     {
         var serializer = Sys.Serialization.FindSerializerFor(message);
-        var bytes = serializer.ToBinary(message);
-        var back = serializer.FromBinary(bytes, message.GetType());
-
+        serializer.Should().BeOfType<ControlPlaneSerializer>("it takes the place of Akka's JSON serializer");
+        var manifest = ManifestFor(serializer, message);
+        var back = Sys.Serialization.Deserialize(serializer.ToBinary(message), serializer.Identifier, manifest);
         back.Should().BeOfType(message.GetType());
-        back.Should().BeEquivalentTo(message, o => o.RespectingRuntimeTypes().Excluding(m => m.Path.EndsWith("Agent", StringComparison.Ordinal)));
+        back.Should().BeEquivalentTo(message, o => o.RespectingRuntimeTypes());
     }
+
+    [Theory]
+    [MemberData(nameof(SealedMessages))]
+    public void A_message_reads_back_equal_after_it_was_sealed_serialized_and_opened(object message)
+    {
+        var agent = Key.Session(SessionSide.Agent, "host1", "agent-nonce", "session");
+        var coordinator = Key.Session(SessionSide.Coordinator, "host1", "agent-nonce", "session");
+        var (sender, receiver) = message is StartRound or StopRound or JobEnded ? (coordinator, agent) : (agent, coordinator);
+        var sealedMessage = sender.Seal(message);
+        var serializer = Sys.Serialization.FindSerializerFor(sealedMessage);
+        var wire = (SealedMessage)Sys.Serialization.Deserialize(serializer.ToBinary(sealedMessage), serializer.Identifier, ManifestFor(serializer, sealedMessage));
+
+        var back = receiver.Open(wire);
+        back.Should().BeOfType(message.GetType());
+        if (message is not GetStatus)
+        {
+            back.Should().BeEquivalentTo(message, o => o.RespectingRuntimeTypes());
+        }
+
+        sealedMessage.ToString().Should().NotContain("a red circle").And.NotContain("budget", "a sealed message names its type, never its content");
+    }
+
+    [Theory]
+    [InlineData("StopJob")]
+    [InlineData("WorkerExited")]
+    [InlineData("Sora.Cluster.Coordinator.JobCoordinator+Loaded, Sora.Cluster")]
+    [InlineData("System.Diagnostics.Process, System.Diagnostics.Process")]
+    public void Nothing_but_the_protocols_wire_types_is_read_from_the_network(string manifest)
+    {
+        var serializer = (SerializerWithStringManifest)Sys.Serialization.FindSerializerFor(new AgentRejected("x", "y"));
+        FluentActions.Invoking(() => serializer.FromBinary("{\"Reason\":\"x\"}"u8.ToArray(), manifest))
+            .Should().Throw<SerializationException>().WithMessage("*not a message of the control plane's protocol*");
+    }
+
+    [Fact]
+    public void Malformed_bytes_for_a_sealed_message_are_refused_not_read_past_their_end()
+    {
+        var serializer = (SerializerWithStringManifest)Sys.Serialization.FindSerializerFor(new AgentRejected("x", "y"));
+        var bytes = serializer.ToBinary(Key.Commands(SessionSide.Agent).Seal(new StopJob("x")));
+        foreach (var length in new[] { 0, 1, bytes.Length / 2, bytes.Length - 1 })
+        {
+            FluentActions.Invoking(() => serializer.FromBinary(bytes[..length], nameof(SealedMessage))).Should().Throw<SerializationException>();
+        }
+    }
+
+    private static string ManifestFor(Serializer serializer, object message) => serializer is SerializerWithStringManifest withManifest ? withManifest.Manifest(message) : "";
 }

@@ -1,7 +1,7 @@
 using Sora.Data.Tests.Support;
 using Sora.Data.Video;
 using Sora.Imaging;
-using Sora.Tests.Common;
+using Sora.Tools;
 
 namespace Sora.Data.Tests.Imaging;
 

@@ -1,5 +1,5 @@
 using Sora.Checkout;
-using Sora.Tests.Common;
+using Sora.Tools;
 
 namespace Sora.Deploy.Tests.Scripts;
 

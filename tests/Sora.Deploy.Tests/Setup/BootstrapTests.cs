@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Sora.Checkout;
 using Sora.Deploy.Tests.Support;
-using Sora.Tests.Common;
+using Sora.Tools;
 
 namespace Sora.Deploy.Tests.Setup;
 

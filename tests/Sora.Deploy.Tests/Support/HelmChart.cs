@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
 using Sora.Checkout;
 using YamlDotNet.RepresentationModel;
-using Sora.Tests.Common;
+using Sora.Tools;
 
 namespace Sora.Deploy.Tests.Support;
 
@@ -9,7 +9,7 @@ namespace Sora.Deploy.Tests.Support;
 /// The chart in helm/sora driven through the real helm binary that scripts/bootstrap.sh unpacks into tools/bin.
 /// A missing helm fails the test (never skips it): the chart's checks would otherwise silently not run in CI.
 /// </summary>
-public static partial class HelmChart
+internal static partial class HelmChart
 {
     public const string ReleaseName = "demo";
     public const string Namespace = "training";

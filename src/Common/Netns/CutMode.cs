@@ -1,7 +1,7 @@
-namespace Sora.Cluster.Tests.Harness;
+namespace Sora.Netns;
 
 /// <summary>How <see cref="NetnsCluster.Cut"/> takes a host off the network.</summary>
-public enum CutMode
+internal enum CutMode
 {
     /// <summary>Every packet to and from the host vanishes while its link stays up: a real partition.</summary>
     PacketLoss,

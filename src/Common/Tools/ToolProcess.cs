@@ -1,9 +1,9 @@
 using System.Diagnostics;
 
-namespace Sora.Tests.Common;
+namespace Sora.Tools;
 
 /// <summary>What a finished program printed and how it exited.</summary>
-public sealed record ToolResult(string Command, int ExitCode, string StandardOutput, string StandardError)
+internal sealed record ToolResult(string Command, int ExitCode, string StandardOutput, string StandardError)
 {
     /// <summary>The command and everything it printed, for assertion messages.</summary>
     public string Output => $"$ {Command}\n(exit {ExitCode})\n{StandardOutput}\n{StandardError}";
@@ -12,7 +12,7 @@ public sealed record ToolResult(string Command, int ExitCode, string StandardOut
 }
 
 /// <summary>Runs a command-line program to its end (helm, ip, netns.sh, promtool, the cluster scripts) and captures its output.</summary>
-public static class ToolProcess
+internal static class ToolProcess
 {
     /// <summary>
     /// Runs <paramref name="fileName"/> with <paramref name="input"/> (if any) on its stdin. Past <paramref name="timeout"/>

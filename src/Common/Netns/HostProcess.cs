@@ -2,14 +2,14 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 
-namespace Sora.Cluster.Tests.Harness;
+namespace Sora.Netns;
 
 /// <summary>
 /// A program running inside one host of a <see cref="NetnsCluster"/> (the host's network and mount namespaces):
 /// its output (stdout and stderr, one stream of lines) goes to a log file and stays in memory, and it can be
 /// killed, stopped, frozen and thawed.
 /// </summary>
-public sealed partial class HostProcess : IDisposable
+internal sealed partial class HostProcess : IDisposable
 {
     /// <summary>Lines kept in memory; the log file has them all.</summary>
     public const int MaxLinesKept = 10_000;

@@ -1,6 +1,6 @@
-using Sora.Tests.Common;
+using Sora.Tools;
 
-namespace Sora.Cluster.Tests.Harness;
+namespace Sora.Netns;
 
 /// <summary>Runs cluster/netns.sh and iproute2's <c>ip</c> in the root namespace, turning failures into errors that name the command.</summary>
 internal static class NetnsScript
@@ -10,8 +10,8 @@ internal static class NetnsScript
     // sbin folders are searched too: a test host's PATH often leaves them out, while iproute2 installs ip and tc there.
     private static readonly string[] ExtraToolFolders = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"];
 
-    /// <summary>The copy of cluster/netns.sh in the test output (see the project file).</summary>
-    public static string ScriptPath { get; } = Path.Combine(AppContext.BaseDirectory, "cluster", "netns.sh");
+    /// <summary>cluster/netns.sh of the checkout the running assembly was built in.</summary>
+    public static string ScriptPath { get; } = Sora.Checkout.SourceCheckout.PathOf("cluster", "netns.sh");
 
     public static string? Ip { get; } = FindTool("ip");
 

@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
-namespace Sora.Cluster.Tests.Harness;
+namespace Sora.Netns;
 
 /// <summary>
 /// TCP connections of the test host opened from inside a network namespace: a socket belongs to the namespace of the

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Sora.Checkpoint.Stores;
 
-namespace Sora.Cluster.Tests.Harness;
+namespace Sora.Netns;
 
 /// <summary>
 /// Several hosts on one machine for multi-process tests: network namespaces NAME-0..NAME-(N-1) on a bridge
@@ -25,7 +25,7 @@ namespace Sora.Cluster.Tests.Harness;
 /// are opened inside a host's network namespace), never through the root namespace's network.
 /// </para>
 /// </remarks>
-public sealed partial class NetnsCluster : IAsyncDisposable
+internal sealed partial class NetnsCluster : IAsyncDisposable
 {
     /// <summary>Default names are "sora-PID-N"; a leftover whose test host PID is gone is removed by the next Create.</summary>
     private const string DefaultNamePrefix = "sora-";

@@ -2,14 +2,14 @@ using Azure.Core.Pipeline;
 using Sora.Checkpoint.Stores;
 using Sora.Data.Storage;
 
-namespace Sora.Cluster.Tests.Harness;
+namespace Sora.Netns;
 
 /// <summary>
 /// Azurite running on one host of a <see cref="NetnsCluster"/> (<see cref="NetnsCluster.StartAzuriteAsync"/>): the
 /// store the hosts share, at the host's address. Give <see cref="Environment"/> to the processes that use it (they
 /// name it as <c>az://CONTAINER[/PREFIX]</c>); read and write it from the test through <see cref="OpenStore"/>.
 /// </summary>
-public sealed class ClusterAzurite
+internal sealed class ClusterAzurite
 {
     /// <summary>Azurite's usual blob port.</summary>
     public const int DefaultPort = 10000;
