@@ -70,7 +70,7 @@ internal static class EvalCommand
             var job = directory.LoadJob();
             var (report, dataset) = Evaluate(directory, parse.GetValue(seed), parse.GetValue(prompts), parse.GetValue(real), progress,
                 sampling.Apply(parse, job), parse.GetValue(renoise), DeviceOption.Place(parse, device, job).Device);
-            var table = new Table().Border(TableBorder.Rounded).AddColumns("prompt", "background", "colour", "direction", "objects (frames with one)", "shape");
+            var table = new Table().Border(TableBorder.Rounded).AddColumns("prompt", "background", "colour", "direction", "objects (frames with one)", "shape", "clean background");
             foreach (var p in report.Prompts)
             {
                 table.AddRow(
@@ -79,7 +79,8 @@ internal static class EvalCommand
                     Mark(p.ColorCorrect, p.MeasuredColor),
                     Mark(p.DirectionCorrect, p.MeasuredDirection),
                     Mark(p.OneObject, $"{p.Objects} ({p.SingleObjectShare:P0})"),
-                    Mark(p.ShapeCorrect, p.MeasuredShape));
+                    Mark(p.ShapeCorrect, p.MeasuredShape),
+                    Mark(p.CleanBackground >= Evaluation.Goals.CleanBackground, $"{p.CleanBackground:P0}"));
             }
 
             AnsiConsole.Write(table);
@@ -87,7 +88,7 @@ internal static class EvalCommand
             foreach (var (name, value) in report.Accuracy.Named())
             {
                 var reached = value >= goals[name];
-                AnsiConsole.MarkupLine($"{name + " accuracy",-20} [bold]{value:P0}[/] (goal ≥ {goals[name]:P0}: {(reached ? "[green]reached[/]" : "[red]not yet[/]")})");
+                AnsiConsole.MarkupLine($"{name + " accuracy",-26} [bold]{value:P0}[/] (goal ≥ {goals[name]:P0}: {(reached ? "[green]reached[/]" : "[red]not yet[/]")})");
             }
 
             if (dataset is not null)
@@ -132,6 +133,7 @@ internal static class EvalCommand
             DirectionAccuracy = accuracy.Direction,
             OneObjectAccuracy = accuracy.OneObject,
             ShapeAccuracy = accuracy.Shape,
+            CleanBackground = accuracy.CleanBackground,
             Sampling = new { sampling.Steps, sampling.GuidanceScale },
             Evaluation.Goals,
             Dataset = dataset,

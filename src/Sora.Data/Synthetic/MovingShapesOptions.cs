@@ -14,6 +14,9 @@ public sealed record MovingShapesOptions
     /// <summary>Least RGB distance between a foreground and a background colour: <see cref="ClipMeasurements"/> must tell them apart under noise and blur.</summary>
     public const double MinBackgroundSeparation = 120;
 
+    /// <summary>The largest <see cref="MaxShapeFraction"/> allowed: a larger shape has too little room to move.</summary>
+    public const double LargestShapeFraction = 0.6;
+
     /// <summary>The full dataset.</summary>
     public static MovingShapesOptions Default { get; } = new();
 
@@ -115,7 +118,7 @@ public sealed record MovingShapesOptions
 
         RequireDistinct(Sizes, nameof(Sizes));
         Require(double.IsFinite(MinShapeFraction) && MinShapeFraction > 0, nameof(MinShapeFraction), $"{MinShapeFraction} must be above 0");
-        Require(double.IsFinite(MaxShapeFraction) && MaxShapeFraction is >= 0 and <= 0.6, nameof(MaxShapeFraction), $"{MaxShapeFraction} must be at most 0.6, so a shape has room to move");
+        Require(double.IsFinite(MaxShapeFraction) && MaxShapeFraction is >= 0 and <= LargestShapeFraction, nameof(MaxShapeFraction), $"{MaxShapeFraction} must be at most {LargestShapeFraction}, so a shape has room to move");
         Require(MinShapeFraction <= MaxShapeFraction, nameof(MinShapeFraction), $"{MinShapeFraction} is above {nameof(MaxShapeFraction)} ({MaxShapeFraction})");
         var smallestSide = Sizes.Min(s => Math.Min(s.Height, s.Width));
         Require(MinShapeFraction * smallestSide >= 3, nameof(MinShapeFraction), $"{MinShapeFraction} of the smallest frame side ({smallestSide} px) is below 3 px: such a shape cannot be seen");

@@ -17,6 +17,10 @@ namespace Sora.Data.Video;
 /// <param name="SingleObjectShare">The fraction of frames that show exactly one region.</param>
 /// <param name="Shape">The shape most frames' largest region has; null without foreground.</param>
 /// <param name="ShapeShare">The fraction of frames whose largest region has <paramref name="Shape"/>.</param>
+/// <param name="CleanBackground">
+/// The share of background pixels (outside the largest region grown by one pixel) within the clean tolerance of
+/// <paramref name="Background"/>, averaged over frames: 1 for a plain background, lower with specks, ghosts or blocks.
+/// </param>
 public sealed record ClipMeasurement(
     Rgb Background,
     string? Color,
@@ -31,7 +35,8 @@ public sealed record ClipMeasurement(
     int Objects,
     double SingleObjectShare,
     ShapeKind? Shape,
-    double ShapeShare)
+    double ShapeShare,
+    double CleanBackground)
 {
     /// <summary>One object: a single region in more than half of the frames.</summary>
     public bool OneObject => SingleObjectShare > 0.5;

@@ -30,6 +30,12 @@ public sealed class ClipMeasurements
     /// <summary>How many pixels around a region its form takes in: a blurred shape's rim lies outside the mask.</summary>
     public int RimPixels { get; init; } = 2;
 
+    /// <summary>
+    /// RGB distance from the background within which a background pixel counts as clean: a decoder's faint tint passes,
+    /// a speck, a ghost of the object or a block pattern does not.
+    /// </summary>
+    public double CleanTolerance { get; init; } = 24;
+
     /// <summary>Coverage below this counts as none when judging a form, so noise in the rim does not look like shape.</summary>
     public double CoverageFloor { get; init; } = 0.1;
 
@@ -84,7 +90,7 @@ public sealed class ClipMeasurements
         var totalPixels = (double)plane * clip.Frames;
         if (foreground == 0)
         {
-            return new ClipMeasurement(background, null, 0, 0, null, null, 0, 0, MotionDirection.None, backgroundName, 0, 0, null, 0);
+            return new ClipMeasurement(background, null, 0, 0, null, null, 0, 0, MotionDirection.None, backgroundName, 0, 0, null, 0, CleanShare(clip, masks, background));
         }
 
         var winner = 0;
@@ -120,7 +126,8 @@ public sealed class ClipMeasurements
             objects,
             singleObjectShare,
             shape,
-            shapeShare);
+            shapeShare,
+            CleanShare(clip, masks, background));
     }
 
     /// <summary>The per-channel median of the pixels on the border of every frame.</summary>
@@ -217,7 +224,7 @@ public sealed class ClipMeasurements
     /// </summary>
     private (int Objects, double SingleObjectShare, ShapeKind? Shape, double ShapeShare) Regions(VideoClip clip, bool[][] masks, Rgb background, Rgb color)
     {
-        var minArea = Math.Max(1, (int)Math.Ceiling(MinObjectFraction * clip.Height * clip.Width));
+        var minArea = MinArea(clip);
         var counts = new int[clip.Frames];
         var shapes = new Dictionary<ShapeKind, int>();
         var coverage = new double[clip.Height * clip.Width];
@@ -251,6 +258,42 @@ public sealed class ClipMeasurements
         var majority = shapes.OrderByDescending(s => s.Value).ThenBy(s => s.Key).First();
         return (objects, single, majority.Key, majority.Value / (double)clip.Frames);
     }
+
+    /// <summary>
+    /// The share of background pixels within <see cref="CleanTolerance"/> of <paramref name="background"/>, averaged over
+    /// frames: every pixel outside the frame's largest region grown by one pixel (its soft edge) is background.
+    /// </summary>
+    private double CleanShare(VideoClip clip, bool[][] masks, Rgb background)
+    {
+        var minArea = MinArea(clip);
+        var tolerance = CleanTolerance * CleanTolerance;
+        var plane = clip.Height * clip.Width;
+        double sum = 0;
+        for (var t = 0; t < clip.Frames; t++)
+        {
+            var regions = ForegroundRegions.Find(masks[t], clip.Height, clip.Width, minArea);
+            var objectPixels = regions.Count == 0 ? [] : ForegroundRegions.Grow(regions[0], clip.Height, clip.Width, 1).ToHashSet();
+            var frame = clip.Frame(t);
+            int clean = 0, total = 0;
+            for (var p = 0; p < plane; p++)
+            {
+                if (objectPixels.Contains(p))
+                {
+                    continue;
+                }
+
+                total++;
+                clean += new Rgb(frame[p * 3], frame[(p * 3) + 1], frame[(p * 3) + 2]).DistanceSquared(background) <= tolerance ? 1 : 0;
+            }
+
+            sum += total == 0 ? 1 : clean / (double)total;
+        }
+
+        return sum / clip.Frames;
+    }
+
+    /// <summary>The least region, in pixels, that counts as an object in a frame of <paramref name="clip"/>.</summary>
+    private int MinArea(VideoClip clip) => Math.Max(1, (int)Math.Ceiling(MinObjectFraction * clip.Height * clip.Width));
 
     private static (double X, double Y)? Centroid(int[] labels, int width, int label)
     {

@@ -1,4 +1,5 @@
 using Sora.Data.Loading;
+using Sora.Data.Synthetic;
 using Sora.Data.Storage;
 
 namespace Sora.Distributed.Configuration;
@@ -57,6 +58,12 @@ public sealed record DataConfig
     /// <summary>Generated clip lengths in frames (1 = images).</summary>
     public IReadOnlyList<int> Lengths { get; init; } = [1, 8];
 
+    /// <summary>
+    /// Generated shapes' smallest and largest bounding-box side, as fractions of the frame's shorter side
+    /// (<c>data.shape_size: [min, max]</c>).
+    /// </summary>
+    public (double Min, double Max) ShapeSize { get; init; } = (MovingShapesOptions.Default.MinShapeFraction, MovingShapesOptions.Default.MaxShapeFraction);
+
     /// <summary>How the DiT's batches are formed (<c>data.batching</c>): buckets of one shape, or Patch n' Pack.</summary>
     public BatchingOptions Batching { get; init; } = new();
 
@@ -99,7 +106,7 @@ public sealed record DataConfig
         var generated = source == DataSource.Synthetic || generate;
         if (!generated)
         {
-            foreach (var key in new[] { "sizes", "lengths" })
+            foreach (var key in new[] { "sizes", "lengths", "shape_size" })
             {
                 if (section.Has(key))
                 {
@@ -120,8 +127,20 @@ public sealed record DataConfig
             Sizes = section.IntLists("sizes", defaults.Sizes.Select(s => new[] { s.Height, s.Width }).ToArray(), length: 2, min: 4)
                 .Select(s => (s[0], s[1])).ToArray(),
             Lengths = section.Ints("lengths", defaults.Lengths.ToArray(), min: 1),
+            ShapeSize = ReadShapeSize(section, defaults.ShapeSize),
             Batching = ReadBatching(section.Section("batching")),
         };
+    }
+
+    private static (double Min, double Max) ReadShapeSize(YamlSection section, (double Min, double Max) fallback)
+    {
+        var values = section.Doubles("shape_size", [fallback.Min, fallback.Max], min: 0, max: MovingShapesOptions.LargestShapeFraction);
+        if (values.Length != 2 || values[0] <= 0 || values[0] > values[1])
+        {
+            throw section.Invalid("shape_size", $"must be [min, max] with 0 < min <= max <= {MovingShapesOptions.LargestShapeFraction}: the shape's side as fractions of the frame's shorter side");
+        }
+
+        return (values[0], values[1]);
     }
 
     private static BatchingOptions ReadBatching(YamlSection section)

@@ -188,6 +188,15 @@ public sealed class YamlSection
             : throw new ConfigException($"{File}: {Join(key)}[{i}]: must be an integer >= {min} (got '{v}')")).ToArray();
     }
 
+    /// <summary>A list of numbers, each in [<paramref name="min"/>, <paramref name="max"/>].</summary>
+    public double[] Doubles(string key, double[] fallback, double min = double.NegativeInfinity, double max = double.PositiveInfinity)
+    {
+        var values = Strings(key, fallback.Select(v => v.ToString("R", CultureInfo.InvariantCulture)).ToArray());
+        return values.Select((v, i) => double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var x) && double.IsFinite(x) && x >= min && x <= max
+            ? x
+            : throw new ConfigException($"{File}: {Join(key)}[{i}]: must be a number in [{min}, {max}] (got '{v}')")).ToArray();
+    }
+
     /// <summary>
     /// Dotted paths of every value key a reader asked about (read, or tested with <see cref="Has"/>), here and in the
     /// sections read from here: the keys the config records bind, which docs/configuration.md must list.

@@ -29,7 +29,7 @@ public sealed class VideoSet
     /// <summary>The captions the tokenizer's vocabulary is built from: the training captions and the <c>sora eval</c> prompts.</summary>
     public IReadOnlyList<string> VocabularyCaptions { get; }
 
-    /// <summary>The generator options of <paramref name="config"/>'s sizes and lengths.</summary>
+    /// <summary>The generator options of <paramref name="config"/>'s sizes, lengths and shape sizes.</summary>
     public static MovingShapesOptions SyntheticOptions(DataConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
@@ -37,6 +37,8 @@ public sealed class VideoSet
         {
             Sizes = config.Sizes.Select(s => new FrameSize(s.Height, s.Width)).ToArray(),
             Lengths = config.Lengths.ToArray(),
+            MinShapeFraction = config.ShapeSize.Min,
+            MaxShapeFraction = config.ShapeSize.Max,
         };
         options.Validate();
         return options;

@@ -108,7 +108,7 @@ public sealed class SampleAndEvalCommandTests : IDisposable
         (exit, text) = RunAsync("eval", "--run", run, "--real", "12", "--guidance", "3", "--renoise", "0.5", "1");
         exit.Should().Be(0, text);
         text.Should().Contain("redrawn from t = 0.5").And.Contain("redrawn from t = 1");
-        foreach (var measurement in new[] { "colour", "direction", "one object", "shape", "background" })
+        foreach (var measurement in new[] { "colour", "direction", "one object", "shape", "background", "clean background" })
         {
             text.Should().Contain($"{measurement} accuracy");
         }
@@ -117,16 +117,17 @@ public sealed class SampleAndEvalCommandTests : IDisposable
         using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "eval.json")));
         var root = report.RootElement;
         root.GetProperty("Prompts").GetArrayLength().Should().Be(72, "each of 3 shapes, 6 colours, 4 backgrounds and 4 directions equally often");
-        foreach (var accuracy in new[] { "BackgroundAccuracy", "ColorAccuracy", "DirectionAccuracy", "OneObjectAccuracy", "ShapeAccuracy" })
+        foreach (var accuracy in new[] { "BackgroundAccuracy", "ColorAccuracy", "DirectionAccuracy", "OneObjectAccuracy", "ShapeAccuracy", "CleanBackground" })
         {
             root.GetProperty(accuracy).GetDouble().Should().BeInRange(0, 1, accuracy);
         }
 
         root.GetProperty("Goals").GetProperty("Shape").GetDouble().Should().Be(0.8);
+        root.GetProperty("Goals").GetProperty("CleanBackground").GetDouble().Should().Be(0.98);
         root.GetProperty("Sampling").GetProperty("GuidanceScale").GetDouble().Should().Be(3, "--guidance overrides the job's scale");
         root.GetProperty("Sampling").GetProperty("Steps").GetInt32().Should().Be(3, "the job's steps where --steps is not given");
         var row = root.GetProperty("Prompts")[0];
-        foreach (var field in new[] { "ExpectedBackground", "MeasuredBackground", "ExpectedShape", "MeasuredShape", "Objects", "OneObject", "ShapeCorrect" })
+        foreach (var field in new[] { "ExpectedBackground", "MeasuredBackground", "ExpectedShape", "MeasuredShape", "Objects", "OneObject", "ShapeCorrect", "CleanBackground" })
         {
             row.TryGetProperty(field, out _).Should().BeTrue(field);
         }

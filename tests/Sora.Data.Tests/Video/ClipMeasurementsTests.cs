@@ -10,11 +10,18 @@ public class ClipMeasurementsTests
     private static readonly IReadOnlyDictionary<string, Rgb> Palette = Options.ForegroundPalette;
     private static readonly MovingShapesGenerator Generator = new(Options, seed: 99);
 
-    /// <summary>The tiny job's clips (configs/tiny.yaml): 32×32, 8 frames, every colour, background, shape and direction.</summary>
+    /// <summary>The small-shapes clips (32×32, 8 frames, shapes a fifth to a third of the side): every colour, background, shape and direction.</summary>
     private static readonly MovingShapesOptions Tiny = Options with { Sizes = [new(32, 32)], Lengths = [8] };
 
-    /// <summary>300 of the tiny job's clips, as a trained model should draw them.</summary>
-    private static readonly Lazy<MovingShapesSample[]> TinyClips = new(() => Enumerable.Range(0, 300).Select(i => new MovingShapesGenerator(Tiny, seed: 11).Generate(i)).ToArray());
+    /// <summary>The main job's clips (configs/tiny.yaml, <c>data.shape_size: [0.4, 0.6]</c>): the same with shapes 40-60 % of the side.</summary>
+    private static readonly MovingShapesOptions MainJob = Tiny with { MinShapeFraction = 0.4, MaxShapeFraction = 0.6 };
+
+    /// <summary>300 clips of each, as a trained model should draw them.</summary>
+    private static readonly Lazy<MovingShapesSample[]> TinyClips = new(() => Clips(Tiny));
+
+    private static readonly Lazy<MovingShapesSample[]> MainJobClips = new(() => Clips(MainJob));
+
+    private static MovingShapesSample[] Clips(MovingShapesOptions options) => Enumerable.Range(0, 300).Select(i => new MovingShapesGenerator(options, seed: 11).Generate(i)).ToArray();
 
     private static IEnumerable<MovingShapesSample> Videos(int count, long from = 0) =>
         Enumerable.Range(0, int.MaxValue).Select(i => Generator.Generate(from + i)).Where(s => s.Frames > 1).Take(count);
@@ -157,20 +164,30 @@ public class ClipMeasurementsTests
     }
 
     /// <summary>
-    /// Each measurement must read at least 95 % right. Measured on these 300 clips: 100 % everywhere, but for the shape
-    /// after noise σ=20 (99.7 %), a blur of σ=1.5 (99.7 %), a 5×5 box blur (98.3 %) and a blur of σ=2 (97.3 %; colour,
-    /// direction and one object 99.7 %). The run's own VAE blurs more: <c>sora eval --real N</c> measures its decodings.
+    /// Each measurement must read at least 95 % right, on the small-shapes clips and on the main job's. Measured on the
+    /// small-shapes clips: 100 % everywhere, but for the shape after noise σ=20 (99.7 %), a blur of σ=1.5 (99.7 %), a 5×5
+    /// box blur (98.3 %) and a blur of σ=2 (97.3 %; colour, direction and one object 99.7 %). On the main job's: 100 % everywhere.
+    /// The run's own VAE blurs more: <c>sora eval --real N</c> measures its decodings. Clean background is not a reading
+    /// of the truth but of how plain the background is: 99.98 % as drawn, lower when noise or blur leaves the object's rim.
     /// </summary>
     [Theory]
-    [InlineData("as drawn")]
-    [InlineData("gaussian blur σ=1")]
-    [InlineData("3x3 box blur")]
-    [InlineData("noise σ=20")]
-    [InlineData("blur σ=0.8 and noise σ=12")]
-    [InlineData("gaussian blur σ=1.5")]
-    [InlineData("gaussian blur σ=2")]
-    [InlineData("5x5 box blur")]
-    public void Every_measurement_reads_the_truth_of_the_tiny_jobs_clips(string what)
+    [InlineData("as drawn", false)]
+    [InlineData("gaussian blur σ=1", false)]
+    [InlineData("3x3 box blur", false)]
+    [InlineData("noise σ=20", false)]
+    [InlineData("blur σ=0.8 and noise σ=12", false)]
+    [InlineData("gaussian blur σ=1.5", false)]
+    [InlineData("gaussian blur σ=2", false)]
+    [InlineData("5x5 box blur", false)]
+    [InlineData("as drawn", true)]
+    [InlineData("gaussian blur σ=1", true)]
+    [InlineData("3x3 box blur", true)]
+    [InlineData("noise σ=20", true)]
+    [InlineData("blur σ=0.8 and noise σ=12", true)]
+    [InlineData("gaussian blur σ=1.5", true)]
+    [InlineData("gaussian blur σ=2", true)]
+    [InlineData("5x5 box blur", true)]
+    public void Every_measurement_reads_the_truth_of_the_tiny_clips_and_the_main_jobs(string what, bool mainJob)
     {
         Func<VideoClip, int, VideoClip> degrade = what switch
         {
@@ -184,27 +201,37 @@ public class ClipMeasurementsTests
             "blur σ=0.8 and noise σ=12" => (clip, i) => ClipDegradation.AddNoise(ClipDegradation.Blur(clip, 0.8), 12, seed: i),
             _ => throw new ArgumentOutOfRangeException(nameof(what), what, "no such degradation"),
         };
-        var samples = TinyClips.Value;
-        var checks = samples.Select((s, i) => new PromptCheck(s.Prompt, ClipMeasurements.Default.Measure(degrade(s.Clip, i), Tiny.ForegroundPalette, Tiny.BackgroundPalette))).ToArray();
+        var options = mainJob ? MainJob : Tiny;
+        var samples = (mainJob ? MainJobClips : TinyClips).Value;
+        var checks = samples.Select((s, i) => new PromptCheck(s.Prompt, ClipMeasurements.Default.Measure(degrade(s.Clip, i), options.ForegroundPalette, options.BackgroundPalette))).ToArray();
         var accuracy = MeasurementAccuracy.Of(checks);
-        accuracy.Named().Should().OnlyContain(m => m.Value >= 0.95, $"{what}: {accuracy}");
+        Readings(accuracy).Should().OnlyContain(m => m.Value >= 0.95, $"{what}: {accuracy}");
+        if (what == "as drawn")
+        {
+            // Measured 99.985 % (small shapes) and 99.983 % (the main job's): a few faint anti-aliased pixels, such as a
+            // triangle's tip, lie beyond the speckle-filtered mask grown by one pixel.
+            accuracy.CleanBackground.Should().BeGreaterThan(0.999, "the dataset draws plain backgrounds");
+        }
     }
 
-    [Fact]
-    public void Every_measurement_reads_the_truth_after_an_MP4_round_trip()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Every_measurement_reads_the_truth_after_an_MP4_round_trip(bool mainJob)
     {
         // One long H.264 video of all the clips back to back: one ffmpeg run instead of hundreds.
         using var temp = new TempDirectory();
-        var samples = TinyClips.Value;
+        var options = mainJob ? MainJob : Tiny;
+        var samples = (mainJob ? MainJobClips : TinyClips).Value;
         var frames = samples[0].Frames;
         var all = new VideoClip(samples.Length * frames, 32, 32, samples.SelectMany(s => s.Clip.Pixels.ToArray()).ToArray());
         var path = temp.File("all.mp4");
         Ffmpeg.Default.WriteMp4(all, path, fps: 8);
         var decoded = Ffmpeg.Default.DecodeRaw(path);
 
-        var checks = samples.Select((s, i) => new PromptCheck(s.Prompt, ClipMeasurements.Default.Measure(decoded.Slice(i * frames, frames), Tiny.ForegroundPalette, Tiny.BackgroundPalette))).ToArray();
+        var checks = samples.Select((s, i) => new PromptCheck(s.Prompt, ClipMeasurements.Default.Measure(decoded.Slice(i * frames, frames), options.ForegroundPalette, options.BackgroundPalette))).ToArray();
         var accuracy = MeasurementAccuracy.Of(checks);
-        accuracy.Named().Should().OnlyContain(m => m.Value >= 0.95, accuracy.ToString());
+        Readings(accuracy).Should().OnlyContain(m => m.Value >= 0.95, accuracy.ToString());
     }
 
     [Theory]
@@ -214,7 +241,8 @@ public class ClipMeasurementsTests
     public void Each_shape_is_recognised_at_every_size_and_offset_sharp_and_blurred(ShapeKind shape)
     {
         var wrong = new List<string>();
-        for (var size = 6.0; size <= 11; size += 0.75)
+        // 6-11 px: the small-shapes data (a fifth to a third of 32 px); 12.8-19.2 px: the main job's (40-60 %).
+        for (var size = 6.0; size <= 19.25; size += 0.75)
         {
             foreach (var offset in new[] { 0, 21, 43 })
             {
@@ -269,6 +297,40 @@ public class ClipMeasurementsTests
     }
 
     [Fact]
+    public void A_plain_background_is_clean_and_specks_and_ghosts_beyond_the_tolerance_are_not_but_a_faint_tint_is()
+    {
+        // An 8×8 green square on black: 928 background pixels (1,024 less the square's mask grown by a pixel; the mask's
+        // speckle filter cuts the square's corners, so the grown region misses its four outer corners).
+        var clean = Painted(frames: 1, 32, 32, (0, 4, 4, 8, 8));
+        ClipMeasurements.Default.Measure(clean, Palette).CleanBackground.Should().Be(1);
+
+        // Two lone dim pixels and a 2×2 ghost, all too faint for the foreground mask (RGB distance 60 and 40 < 70), and
+        // a 4×4 tint 17 from black (within the tolerance of 24).
+        var pixels = clean.Pixels.ToArray();
+        void Set(int x, int y, byte r, byte g, byte b) => (pixels[((y * 32) + x) * 3], pixels[(((y * 32) + x) * 3) + 1], pixels[(((y * 32) + x) * 3) + 2]) = (r, g, b);
+        Set(20, 20, 60, 0, 0);
+        Set(25, 3, 0, 0, 60);
+        foreach (var (x, y) in new[] { (20, 28), (21, 28), (20, 29), (21, 29) })
+        {
+            Set(x, y, 0, 40, 0);
+        }
+
+        for (var y = 14; y < 18; y++)
+        {
+            for (var x = 24; x < 28; x++)
+            {
+                Set(x, y, 10, 10, 10);
+            }
+        }
+
+        var measured = ClipMeasurements.Default.Measure(new VideoClip(1, 32, 32, pixels), Palette);
+        measured.Objects.Should().Be(1, "the specks and the ghost are not foreground");
+        measured.CleanBackground.Should().BeApproximately(1 - (6 / 928.0), 1e-12);
+        new ClipMeasurements { CleanTolerance = 10 }.Measure(new VideoClip(1, 32, 32, pixels), Palette).CleanBackground
+            .Should().BeApproximately(1 - (22 / 928.0), 1e-12, "a tighter tolerance also counts the tint");
+    }
+
+    [Fact]
     public void The_background_is_named_from_the_backgrounds_palette_when_one_is_given()
     {
         var clip = VideoClip.Filled(2, 16, 16, new Rgb(10, 5, 120));
@@ -285,6 +347,10 @@ public class ClipMeasurementsTests
         ClipMeasurements.Default.Invoking(m => m.Measure(VideoClip.Filled(1, 4, 4, default), new Dictionary<string, Rgb>()))
             .Should().Throw<ArgumentException>().WithMessage("*palette*");
     }
+
+    /// <summary>The measurements that read a clip's truth (all but clean background).</summary>
+    private static IEnumerable<(string Name, double Value)> Readings(MeasurementAccuracy accuracy) =>
+        accuracy.Named().Where(m => m.Name != "clean background");
 
     /// <summary>
     /// A one-frame 32×32 clip of <paramref name="shape"/> drawn as the dataset draws it, <paramref name="size"/> pixels

@@ -19,6 +19,14 @@ public class JobConfigTests
         var tiny = JobConfig.Load(Path.Combine(configs, "tiny.yaml"));
         tiny.Sampling.Prompts.Should().NotBeEmpty();
         tiny.Training.EmaDecay.Should().NotBeNull();
+
+        // Both write and read one dataset (data.generate writes it once): describing it differently would train one of
+        // them on clips its own keys do not describe.
+        var framesJob = JobConfig.Load(Path.Combine(configs, "tiny-frames.yaml"));
+        var frames = framesJob.Data;
+        (framesJob.Seed, frames.Path, frames.Samples, frames.HeldOut, frames.ShapeSize).Should().Be((tiny.Seed, tiny.Data.Path, tiny.Data.Samples, tiny.Data.HeldOut, tiny.Data.ShapeSize));
+        frames.Sizes.Should().Equal(tiny.Data.Sizes);
+        frames.Lengths.Should().Equal(tiny.Data.Lengths);
     }
 
     [Fact]
@@ -39,6 +47,7 @@ public class JobConfigTests
             data:
               sizes: [[32, 48]]
               lengths: [1, 16]
+              shape_size: [0.4, 0.6]
               batching:
                 mode: pack
                 token_budget: 300
@@ -53,6 +62,8 @@ public class JobConfigTests
         job.Training.EmaDecay.Should().Be(0.99);
         job.Data.Sizes.Should().Equal((32, 48));
         job.Data.Lengths.Should().Equal(1, 16);
+        job.Data.ShapeSize.Should().Be((0.4, 0.6));
+        JobConfig.Parse("name: plain\n", "plain.yaml").Data.ShapeSize.Should().Be((0.2, 0.35), "the generator's own shape sizes are the default");
         job.Data.Batching.Mode.Should().Be(Sora.Data.Loading.BatchingMode.Pack);
         job.Data.Batching.TokenBudget.Should().Be(300);
         JobConfig.Parse("name: plain\n", "plain.yaml").Data.Batching.Mode.Should().Be(Sora.Data.Loading.BatchingMode.Bucket, "bucketing is the default");
@@ -138,6 +149,9 @@ public class JobConfigTests
     [InlineData("model:\n  preset: huge\n", "job.yaml:2:11: model.preset: must be one of tiny, bench, dit-s, dit-b (got 'huge')")]
     [InlineData("model:\n  hidden: 100\n  heads: 3\n", "job.yaml: model.hidden: must be a positive multiple of heads*")]
     [InlineData("data:\n  sizes: [[32]]\n", "job.yaml:2:11: data.sizes[0]: must be a list of 2 integers")]
+    [InlineData("data:\n  shape_size: [0.5, 0.4]\n", "job.yaml:2:15: data.shape_size: must be [min, max] with 0 < min <= max <= 0.6*")]
+    [InlineData("data:\n  shape_size: [0.4, 0.7]\n", "job.yaml: data.shape_size[1]: must be a number in [0, 0.6] (got '0.7')")]
+    [InlineData("data:\n  shape_size: [0.4]\n", "job.yaml:2:15: data.shape_size: must be [min, max]*")]
     [InlineData("data:\n  batching:\n    mode: stack\n", "job.yaml:3:11: data.batching.mode: must be one of bucket, pack (got 'stack')")]
     [InlineData("device: gpu\n", "job.yaml:1:9: device: must be one of auto, cpu, cuda (got 'gpu')")]
     [InlineData("train:\n  mixed_precision: fp8\n", "job.yaml:2:20: train.mixed_precision: must be one of none, bf16 (got 'fp8')")]

@@ -44,6 +44,18 @@ public sealed class VideoSetTests : IDisposable
     }
 
     [Fact]
+    public void Generated_shapes_take_the_data_configs_shape_size()
+    {
+        var config = new DataConfig { Sizes = [(32, 32)], Lengths = [8], ShapeSize = (0.4, 0.6) };
+        var options = VideoSet.SyntheticOptions(config);
+        (options.MinShapeFraction, options.MaxShapeFraction).Should().Be((0.4, 0.6));
+        var sizes = Enumerable.Range(0, 200).Select(i => new MovingShapesGenerator(options, seed: 0).Generate(i).ShapeSize).ToArray();
+        sizes.Should().OnlyContain(s => s >= 12.8 && s <= 19.2, "40-60 % of 32 px");
+        sizes.Max().Should().BeGreaterThan(sizes.Min() + 5, "sizes spread over the range");
+        VideoSet.SyntheticOptions(new DataConfig()).MaxShapeFraction.Should().Be(MovingShapesOptions.Default.MaxShapeFraction);
+    }
+
+    [Fact]
     public void A_parquet_dataset_holds_out_its_last_rows_and_trains_on_the_others_or_the_first_samples()
     {
         var path = Path.Combine(_dir, "imported");

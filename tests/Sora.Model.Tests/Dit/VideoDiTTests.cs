@@ -1,11 +1,13 @@
 using Sora.Data.Packing;
 using Sora.Model.Dit;
 using Sora.Model.Flow;
+using Sora.Model.Tests.Support;
 using Sora.Torch;
 using Sora.Torch.Optim;
 
 namespace Sora.Model.Tests.Dit;
 
+[Collection(GlobalRandomCollection.Name)]
 public class VideoDiTTests
 {
     private static readonly DiTConfig Small = new() { Hidden = 32, Depth = 2, Heads = 2, TextDim = 16, MaxTextTokens = 6, TimestepFrequencies = 32 };
@@ -120,6 +122,7 @@ public class VideoDiTTests
     [Fact]
     public void Overfitting_one_batch_cuts_the_loss_at_least_tenfold()
     {
+        using var threads = new PinnedThreads();
         using var scope = Tensor.NewDisposeScope();
         RandomState.ManualSeed(4);
         using var model = new VideoDiT(Small with { Hidden = 64, Heads = 4 }, vocabularySize: 10);
@@ -140,6 +143,7 @@ public class VideoDiTTests
             optimizer.Step();
         }
 
+        // Measured 2.1 → 1e-6 to 4e-6 over ten runs with other CPU kernels (ATEN_CPU_CAPABILITY, OPENBLAS_CORETYPE).
         Loss().Should().BeLessThan(initial / 10, $"it started at {initial}");
     }
 
