@@ -13,5 +13,20 @@ SEED="${2:-1}"
 [[ "$FAULTS" =~ ^[1-9][0-9]*$ ]] || { echo "chaos.sh: FAULTS must be a positive integer (got '$FAULTS')" >&2; exit 2; }
 [[ "$SEED" =~ ^[1-9][0-9]*$ ]] || { echo "chaos.sh: SEED must be a positive integer (got '$SEED')" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "chaos.sh: needs root (network namespaces): run it with sudo" >&2; exit 2; }
-export SORA_CHAOS_FAULTS="$FAULTS" SORA_CHAOS_SEED="$SEED" CI=true
-exec "$ROOT/test.sh" --filter "FullyQualifiedName~Sora.Cluster.Tests.EndToEnd.ChaosTests" --logger "console;verbosity=normal"
+export SORA_CHAOS_FAULTS="$FAULTS" SORA_CHAOS_SEED="$SEED" CI=true DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+"$ROOT/scripts/bootstrap.sh" || { echo "chaos.sh: set-up or build failed" >&2; exit 1; }
+# One test project and detailed console output: the test's own lines (each fault, then the coordinator's log) are shown.
+LOG="$ROOT/artifacts/test-results/chaos-$FAULTS-$SEED.log"
+mkdir -p "$(dirname "$LOG")"
+dotnet test "$ROOT/tests/Sora.Cluster.Tests/Sora.Cluster.Tests.csproj" -c Release --no-build --nologo \
+  --filter "FullyQualifiedName~Sora.Cluster.Tests.EndToEnd.ChaosTests" --logger "console;verbosity=detailed" 2>&1 | tee "$LOG"
+status=${PIPESTATUS[0]}
+faults=$(grep -c ' fault [0-9]* (due at ' "$LOG" || true)
+if [ "$status" -eq 0 ] && [ "$faults" -eq "$FAULTS" ]; then
+  echo "chaos.sh: $faults faults injected, the job ended with an uninterrupted run's bytes (log: $LOG)"
+  echo "1 passed, 0 failed"
+else
+  echo "chaos.sh: dotnet test exited with $status after $faults of $FAULTS faults (log: $LOG)" >&2
+  echo "0 passed, 1 failed"
+  exit 1
+fi
