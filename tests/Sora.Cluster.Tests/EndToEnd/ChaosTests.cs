@@ -22,7 +22,15 @@ public sealed class ChaosTests(ITestOutputHelper output)
     private const int DefaultFaults = 8;
     private const int CheckpointEvery = 3;
     private const int VaeSteps = 12;
-    private const int DitSteps = 48;
+
+    /// <summary>
+    /// Faults injected, and the DiT steps that leave room for them: a fault and the recovery it forces take longer than
+    /// the few steps between two due points, so the job is lengthened with the count (48 steps for CI's 8), else the last
+    /// faults of a long run would land on a job that already ended.
+    /// </summary>
+    private static readonly int Faults = Setting("SORA_CHAOS_FAULTS", DefaultFaults);
+
+    private static readonly int DitSteps = 6 * Math.Max(DefaultFaults, Faults);
     private const int WorkersPerNode = 2;
     private const int WorldSize = 2 * WorkersPerNode;
     private static readonly TimeSpan JobLimit = TimeSpan.FromMinutes(15);
@@ -30,7 +38,7 @@ public sealed class ChaosTests(ITestOutputHelper output)
     [NetnsFact]
     public async Task Faults_of_every_kind_at_random_times_end_with_the_weights_of_an_uninterrupted_run_and_leave_no_worker()
     {
-        var faults = Setting("SORA_CHAOS_FAULTS", DefaultFaults);
+        var faults = Faults;
         var seed = Setting("SORA_CHAOS_SEED", 1);
         var random = new Random(seed);
         var reference = await ReferenceWeights.Value;

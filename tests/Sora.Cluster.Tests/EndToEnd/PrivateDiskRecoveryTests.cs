@@ -35,6 +35,18 @@ public sealed partial class PrivateDiskRecoveryTests(ITestOutputHelper output)
         {
             Directory.Exists(job.Cluster.PrivatePath(host, Path.Combine(job.Directory, "data"))).Should().BeFalse($"host {host} read the dataset from the store, not its disk");
         }
+
+        // A job that ends normally leaves the cluster gracefully: no Akka remoting ERROR (an EndpointDisassociated stack
+        // trace) in the coordinator's log or either agent's, which a user would read as something wrong (issue 24 §6).
+        foreach (var agent in job.Agents)
+        {
+            (await agent.WaitForExitAsync(TimeSpan.FromSeconds(30))).Should().Be(0, $"the agent on host {agent.Host} leaves when the job ends");
+        }
+
+        foreach (var process in job.Agents.Prepend(job.Coordinator!))
+        {
+            process.Output.Should().NotContain("[ERROR]", $"{process} ended normally").And.NotContain("Disassociated", $"{process} left the cluster gracefully");
+        }
     }
 
     [NetnsFact]
