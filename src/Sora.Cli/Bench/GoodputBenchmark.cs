@@ -101,19 +101,24 @@ internal sealed partial class GoodputBenchmark
 
     /// <summary>
     /// Splits a run's wall time from the coordinators' events. The steps that count take <paramref name="trainingSeconds"/>
-    /// (the run without faults: from its first step to its end; null: this run is that one).
+    /// (the run without faults: from its first step to its end; null: this run is that one). Each fault's recovery runs
+    /// from the fault to the next round's first step; a fault that lands while an earlier one is still being recovered
+    /// from adds only the time past the end of that recovery, so no second is counted twice.
     /// </summary>
     internal static GoodputBreakdown Split(IReadOnlyList<string> events, IReadOnlyList<DateTime> faults, DateTime started, DateTime ended, double? trainingSeconds, long steps)
     {
         var wall = (ended - started).TotalSeconds;
-        var firstStep = events.Where(l => FirstStep().IsMatch(l)).Select(BenchClusterJob.StampOf).DefaultIfEmpty(ended).Min();
+        var firstSteps = events.Where(l => FirstStep().IsMatch(l)).Select(BenchClusterJob.StampOf).Order().ToList();
+        var firstStep = firstSteps.DefaultIfEmpty(ended).Min();
         var training = trainingSeconds ?? (ended - firstStep).TotalSeconds;
         var startup = (firstStep - started).TotalSeconds;
         double detection = 0, restart = 0, reload = 0, redone = 0;
         var stepSeconds = training / Math.Max(1, steps);
-        foreach (var at in faults)
+        var recovered = DateTime.MinValue;
+        foreach (var at in faults.Order())
         {
             // Detected: the round ends, or (the coordinator killed) a new coordinator reads the store.
+            var from = at > recovered ? at : recovered;
             var detected = events.Where(l => Ending().IsMatch(l) || l.Contains("last committed checkpoint is", StringComparison.Ordinal) || l.Contains("no committed checkpoint", StringComparison.Ordinal))
                 .Select(l => (Line: l, At: BenchClusterJob.StampOf(l))).Where(e => e.At >= at).OrderBy(e => e.At).FirstOrDefault();
             if (detected.Line is null)
@@ -122,10 +127,16 @@ internal sealed partial class GoodputBenchmark
             }
 
             var roundStart = events.Where(l => RoundStart().IsMatch(l)).Select(BenchClusterJob.StampOf).Where(t => t >= detected.At).DefaultIfEmpty(detected.At).Min();
-            var trains = events.Where(l => FirstStep().IsMatch(l)).Select(BenchClusterJob.StampOf).Where(t => t >= roundStart).DefaultIfEmpty(roundStart).Min();
-            detection += (detected.At - at).TotalSeconds;
-            restart += (roundStart - detected.At).TotalSeconds;
-            reload += (trains - roundStart).TotalSeconds;
+            var trains = firstSteps.Where(t => t >= roundStart).DefaultIfEmpty(roundStart).Min();
+            if (trains <= from)
+            {
+                continue; // wholly inside an earlier fault's recovery
+            }
+
+            detection += Seconds(from, detected.At);
+            restart += Seconds(Later(from, detected.At), roundStart);
+            reload += Seconds(Later(from, roundStart), trains);
+            recovered = trains;
             if (Ending().Match(detected.Line) is { Success: true } ending
                 && events.Select(l => Resumed().Match(l)).FirstOrDefault(m => m.Success && BenchClusterJob.StampOf(m.Value) >= trains) is { } resumed)
             {
@@ -136,6 +147,9 @@ internal sealed partial class GoodputBenchmark
 
         var other = wall - training - startup - detection - restart - reload - redone;
         return new GoodputBreakdown(wall, training, startup, detection, restart, reload, redone, other);
+
+        static DateTime Later(DateTime a, DateTime b) => a > b ? a : b;
+        static double Seconds(DateTime from, DateTime to) => Math.Max(0, (to - from).TotalSeconds);
     }
 
     [GeneratedRegex(@"round \d+: training: ")]

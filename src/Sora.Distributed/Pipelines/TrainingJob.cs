@@ -199,7 +199,9 @@ public sealed class TrainingJob
         if (store is not null)
         {
             _status?.Report($"publishing the run's outputs to {store.DisplayLocation}/{JobStore.RunPrefix}");
-            Wait(store.PublishRunAsync(run.Outputs().Select(file => (file, run.RelativeName(file))), RunDirectory.SummaryName, cancellation));
+            var publishing = Stopwatch.StartNew();
+            var (files, bytes) = Wait(store.PublishRunAsync(run.Outputs().Select(file => (file, run.RelativeName(file))), RunDirectory.SummaryName, cancellation));
+            _status?.Report($"published {files} file(s), {bytes / 1e6:F1} MB, in {publishing.Elapsed.TotalSeconds:F1} s");
         }
 
         return result;
@@ -261,10 +263,11 @@ public sealed class TrainingJob
     /// <summary>Rank 0: puts the VAE, latent statistics and vocabulary into the store and names them in the stage's latest (a fenced swap).</summary>
     private void CommitVaeOutputs(JobStore store, RunDirectory run)
     {
+        var clock = Stopwatch.StartNew();
         var outputs = RunDirectory.VaeOutputNames.ToDictionary(name => name, name => Wait(store.PutOutputAsync(run.FileOf(name), Path.GetFileNameWithoutExtension(name))), StringComparer.Ordinal);
         var committer = new CheckpointCommitter(store.Store, new CheckpointLayout(JobStore.VaeCheckpoints), round: _checkpoints!.Round);
         Wait(committer.CommitOutputsAsync(_job.VaeTraining.Steps, outputs));
-        _status?.Report($"the VAE stage's outputs are committed in {store.DisplayLocation} (vae.safetensors {outputs[RunDirectory.VaeWeightsName].Sha256[..12]})");
+        _status?.Report($"the VAE stage's outputs are committed in {store.DisplayLocation} (vae.safetensors {outputs[RunDirectory.VaeWeightsName].Sha256[..12]}; {outputs.Values.Sum(o => o.Size) / 1e6:F1} MB in {clock.Elapsed.TotalSeconds:F1} s)");
     }
 
     private void Barrier()

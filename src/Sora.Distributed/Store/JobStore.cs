@@ -151,12 +151,13 @@ public sealed class JobStore
     /// <summary>
     /// Publishes a finished run's outputs under <c>run/</c>: every file (but samples already there with the same size: they
     /// were published as training wrote them), then <paramref name="last"/>, whose presence says the run's outputs are
-    /// whole (<see cref="IsRunPublishedAsync"/>).
+    /// whole (<see cref="IsRunPublishedAsync"/>). Returns the files and bytes it put.
     /// </summary>
-    public async Task PublishRunAsync(IEnumerable<(string File, string Name)> outputs, string last, CancellationToken cancellationToken = default)
+    public async Task<(int Files, long Bytes)> PublishRunAsync(IEnumerable<(string File, string Name)> outputs, string last, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(outputs);
         (string File, string Name)? marker = null;
+        var (files, bytes) = (0, 0L);
         foreach (var (file, name) in outputs)
         {
             if (name == last)
@@ -170,13 +171,17 @@ public sealed class JobStore
             if (!sample || await Store.GetPropertiesAsync(RunPrefix + name, cancellationToken).ConfigureAwait(false) is not { } stored || stored.Size != new FileInfo(file).Length)
             {
                 await PublishAsync(file, name, cancellationToken).ConfigureAwait(false);
+                (files, bytes) = (files + 1, bytes + new FileInfo(file).Length);
             }
         }
 
         if (marker is { } summary)
         {
             await PublishAsync(summary.File, summary.Name, cancellationToken).ConfigureAwait(false);
+            (files, bytes) = (files + 1, bytes + new FileInfo(summary.File).Length);
         }
+
+        return (files, bytes);
     }
 
     /// <summary>Whether a finished run published its outputs here (the last of them, <paramref name="last"/>, is under <c>run/</c>).</summary>

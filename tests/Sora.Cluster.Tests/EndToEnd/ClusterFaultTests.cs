@@ -31,7 +31,7 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
         Process.GetProcessById(pid).Kill();
         output.WriteLine($"killed rank {rank} (pid {pid}) after checkpoint step {afterStep}");
 
-        var log = await EndsWith(job, 0);
+        var log = await job.EndsWithAsync(0, JobLimit, output);
         log.Should().Contain($"rank {rank} on node").And.Contain("signal 9 (SIGKILL)").And.Contain("round 2: 4 ranks on 2 node(s)");
         File.ReadAllBytes(job.FinalWeights).Should().Equal(reference, "a restart from the last checkpoint must end exactly where the uninterrupted run ends");
     }
@@ -44,7 +44,7 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
         job.Agents[1].KillTree(); // host 2's agent and its workers: the whole node
 
         // Round numbers depend on whether host1 joined before the first round formed (a slow join adds a scale-up round).
-        (await EndsWith(job, 0)).Should().Contain("node 'host2'").And.MatchRegex(@"round \d+: 1 ranks on 1 node\(s\) \(host1×1\), resuming from checkpoint step");
+        (await job.EndsWithAsync(0, JobLimit, output)).Should().Contain("node 'host2'").And.MatchRegex(@"round \d+: 1 ranks on 1 node\(s\) \(host1×1\), resuming from checkpoint step");
     }
 
     [NetnsFact]
@@ -60,7 +60,7 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
         // The side without the coordinator stops its workers by itself.
         await job.Agents[1].WaitForLineAsync(AgentStoppedItsWorkers, TimeSpan.FromSeconds(60));
         // A fresh-clone CI run saw host1 join after the first round formed, so the job's rounds were 1, 2 (scale-up), 3.
-        (await EndsWith(job, 0)).Should().MatchRegex(@"round \d+: 1 ranks on 1 node\(s\) \(host1×1\)");
+        (await job.EndsWithAsync(0, JobLimit, output)).Should().MatchRegex(@"round \d+: 1 ranks on 1 node\(s\) \(host1×1\)");
     }
 
     [NetnsFact]
@@ -70,7 +70,7 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
         await job.WaitForCheckpointAsync(4, JobLimit);
         Signal(job.WorkerPid(1), "STOP");
 
-        (await EndsWith(job, 0)).Should().Contain("rank 1 on node 'host1' is hung: no progress for").And.Contain("(its process is stopped: SIGSTOP)").And.Contain("round 2: 2 ranks on 1 node(s)");
+        (await job.EndsWithAsync(0, JobLimit, output)).Should().Contain("rank 1 on node 'host1' is hung: no progress for").And.Contain("(its process is stopped: SIGSTOP)").And.Contain("round 2: 2 ranks on 1 node(s)");
     }
 
     [NetnsFact]
@@ -88,7 +88,7 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
         var committed = await job.LatestStepAsync();
         committed.Should().BeGreaterThan(0);
         job.StartCoordinator("1");
-        (await EndsWith(job, 0)).Should().Contain($"last committed checkpoint is step {committed}").And.Contain("resuming from checkpoint step");
+        (await job.EndsWithAsync(0, JobLimit, output)).Should().Contain($"last committed checkpoint is step {committed}").And.Contain("resuming from checkpoint step");
         (await job.Agents[0].WaitForExitAsync(TimeSpan.FromSeconds(60))).Should().Be(0, "the agent rejoined the new coordinator and ended with the job");
     }
 
@@ -99,21 +99,13 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
         await job.WaitForCheckpointAsync(4, JobLimit);
         Process.GetProcessById(job.WorkerPid(1)).Kill();
 
-        (await EndsWith(job, 1)).Should().Contain("the restart budget (0) is spent").And.Contain("rank 1 on node 'host1' failed: signal 9 (SIGKILL)");
+        (await job.EndsWithAsync(1, JobLimit, output)).Should().Contain("the restart budget (0) is spent").And.Contain("rank 1 on node 'host1' failed: signal 9 (SIGKILL)");
     }
 
     private static bool AgentStoppedItsWorkers(string line) =>
         line.Contains("stopping this node's workers", StringComparison.Ordinal) || line.Contains("left the cluster", StringComparison.Ordinal);
 
     /// <summary>Waits for the coordinator to exit with <paramref name="exitCode"/>; returns its output (also written to the test's log).</summary>
-    private async Task<string> EndsWith(NetnsJob job, int exitCode)
-    {
-        var coordinator = job.Coordinator!;
-        var code = await coordinator.WaitForExitAsync(JobLimit);
-        output.WriteLine(coordinator.Output);
-        code.Should().Be(exitCode, "the coordinator's exit code is the job's result");
-        return coordinator.Output;
-    }
 
     private static void Signal(int pid, string signal)
     {

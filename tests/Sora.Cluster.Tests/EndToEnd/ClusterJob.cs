@@ -46,4 +46,14 @@ internal static class ClusterJob
 
         return job;
     }
+
+    /// <summary>Waits for the coordinator to exit with <paramref name="exitCode"/> within <paramref name="limit"/>; returns its output (also written to the test's log).</summary>
+    public static async Task<string> EndsWithAsync(this NetnsJob job, int exitCode, TimeSpan limit, Xunit.Abstractions.ITestOutputHelper output)
+    {
+        var coordinator = job.Coordinator!;
+        var code = await coordinator.WaitForExitAsync(limit);
+        output.WriteLine(coordinator.Output);
+        code.Should().Be(exitCode, "the coordinator's exit code is the job's result");
+        return coordinator.Output;
+    }
 }

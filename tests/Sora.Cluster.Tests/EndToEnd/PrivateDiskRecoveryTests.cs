@@ -27,7 +27,7 @@ public sealed partial class PrivateDiskRecoveryTests(ITestOutputHelper output)
         var reference = await ReferenceWeights.Value;
         await using var job = await Start(hosts: 3, nodes: "2", workersPerHost: 1);
 
-        var log = await EndsWith(job, 0);
+        var log = await job.EndsWithAsync(0, JobLimit, output);
 
         (await job.ReadStoreObjectAsync(NetnsJob.FinalWeightsObject)).Should().Equal(reference, "2 hosts × 1 worker train what 1 host × 2 workers does");
         log.Should().Contain("generating the dataset").And.Contain($"{job.Store}/data/", "the coordinator wrote the generated dataset into the store, where both hosts read it");
@@ -96,7 +96,7 @@ public sealed partial class PrivateDiskRecoveryTests(ITestOutputHelper output)
         await replacement.WaitForLineAsync(l => l.Contains("started rank(s)", StringComparison.Ordinal), JobLimit);
         Kill(job.WorkerPid(0), "rank 0 in the DiT stage");
 
-        var log = await EndsWith(job, 0);
+        var log = await job.EndsWithAsync(0, JobLimit, output);
         (await job.ReadStoreObjectAsync(NetnsJob.FinalWeightsObject)).Should().Equal(reference, "every fault resumed from a checkpoint of the same job");
         var all = string.Join('\n', new[] { first.Output, log });
         var redone = Redone(all);
@@ -115,7 +115,7 @@ public sealed partial class PrivateDiskRecoveryTests(ITestOutputHelper output)
         job.StartAgent(1, 1);
         job.StartAgent(2, 1);
 
-        var log = await EndsWith(job, 1);
+        var log = await job.EndsWithAsync(1, JobLimit, output);
 
         log.Should().MatchRegex(@"node 'host[12]'").And.Contain(Path.Combine(job.Store, "control")).And.Contain("az://");
         foreach (var agent in job.Agents)
@@ -185,14 +185,6 @@ public sealed partial class PrivateDiskRecoveryTests(ITestOutputHelper output)
         ClusterJob.StartAsync(hosts, nodes, workersPerHost, maxRestarts: 8, ditSteps: DitSteps, privateDisks: true, vaeSteps: 8, checkpointEvery: CheckpointEvery, generatedData: true,
             coordinatorTimeout: 2);
 
-    private async Task<string> EndsWith(NetnsJob job, int exitCode)
-    {
-        var coordinator = job.Coordinator!;
-        var code = await coordinator.WaitForExitAsync(JobLimit);
-        output.WriteLine(coordinator.Output);
-        code.Should().Be(exitCode, "the coordinator's exit code is the job's result");
-        return coordinator.Output;
-    }
 
     /// <summary>The final DiT weights of the same job on one host: 2 workers there, the same world size, no fault.</summary>
     private static readonly Lazy<Task<byte[]>> ReferenceWeights = new(async () =>
