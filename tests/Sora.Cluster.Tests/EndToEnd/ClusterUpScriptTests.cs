@@ -69,10 +69,12 @@ public sealed class ClusterUpScriptTests : IDisposable
             () => File.ReadAllText(Path.Combine(State, "logs", "coordinator.log")));
 
         // Each agent wrote the job it was sent on its own host's disk; the root namespace's working directory stays empty.
+        // The fence comes before the round's start reaches the agents, so each may still be writing its copy: wait for both.
         var work = Path.Combine(State, "work");
-        Directory.Exists(Disk(1, work, ".sora", "agent-host1")).Should().BeTrue();
+        SoraProcess.WaitFor(() => Directory.Exists(Disk(1, work, ".sora", "agent-host1")) && Directory.Exists(Disk(2, work, ".sora", "agent-host2")), ScriptTimeout,
+            () => string.Join("\n---\n", new[] { "agent-1", "agent-2" }.Select(agent => File.ReadAllText(Path.Combine(State, "logs", agent + ".log")))));
         Directory.Exists(Disk(1, work, ".sora", "agent-host2")).Should().BeFalse();
-        Directory.Exists(Disk(2, work, ".sora", "agent-host2")).Should().BeTrue();
+        Directory.Exists(Disk(2, work, ".sora", "agent-host1")).Should().BeFalse();
         Directory.EnumerateFileSystemEntries(work).Should().BeEmpty();
 
         var down = Script("down.sh", "--name", _name, "--state", State);
