@@ -76,8 +76,9 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
     [NetnsFact]
     public async Task A_coordinator_killed_and_started_again_continues_from_the_last_committed_checkpoint()
     {
-        // Enough steps that the workers cannot finish while the coordinator is gone (they train on until its timeout).
-        await using var job = await ClusterJob.StartAsync(hosts: 2, nodes: "1", workersPerHost: 2, ditSteps: 100);
+        // Enough steps that the workers cannot finish while the coordinator is gone (they train on until its timeout, 1 s
+        // here): a fresh-clone run on a quiet machine trained all of 100 steps in the default 5 s and the job was complete.
+        await using var job = await ClusterJob.StartAsync(hosts: 2, nodes: "1", workersPerHost: 2, ditSteps: 300, coordinatorTimeout: 1);
         await job.WaitForCheckpointAsync(4, JobLimit);
         var first = job.Coordinator!;
         first.Kill();
