@@ -6,7 +6,9 @@ namespace Sora.Cluster.Tests.EndToEnd;
 
 /// <summary>
 /// The tests' jobs on a network-namespace cluster (<see cref="NetnsJob"/>): the tiny model (a few VAE and DiT steps, a
-/// checkpoint every few steps) run by the <c>sora</c> built next to this test assembly.
+/// checkpoint every few steps) run by the <c>sora</c> built next to this test assembly. 40 DiT steps by default: a
+/// fault injected after the checkpoint of step 4 or 8 must land on a running job, and a quiet machine trains 15 steps a
+/// second.
 /// </summary>
 internal static class ClusterJob
 {
@@ -17,7 +19,7 @@ internal static class ClusterJob
     /// <param name="generatedData">Whether the job reads a generated Parquet dataset (<c>data.generate</c>, written once into the store by the coordinator) instead of clips made in memory.</param>
     /// <param name="coordinatorTimeout">Seconds an agent's workers train on without the coordinator.</param>
     /// <param name="directoryStore">With private disks, a directory store anyway (each host its own: see <see cref="NetnsJob.CreateAsync"/>).</param>
-    public static Task<NetnsJob> CreateAsync(int hosts, int maxRestarts = 3, double hangTimeout = 60, int ditSteps = 16, int checkpointEvery = 4, bool privateDisks = false,
+    public static Task<NetnsJob> CreateAsync(int hosts, int maxRestarts = 3, double hangTimeout = 60, int ditSteps = 40, int checkpointEvery = 4, bool privateDisks = false,
         int vaeSteps = 6, bool generatedData = false, double coordinatorTimeout = 5, bool directoryStore = false) =>
         NetnsJob.CreateAsync(hosts, privateDisks, SoraProcess.Command, (file, store, output) =>
             SoraProcess.WriteTinyJob(Path.GetDirectoryName(file)!, ditSteps, vaeSteps: vaeSteps, dataset: generatedData ? "data/shapes" : null, extraYaml: string.Create(CultureInfo.InvariantCulture, $"""
@@ -34,7 +36,7 @@ internal static class ClusterJob
                 """)), directoryStore);
 
     /// <summary>A cluster running the job: the coordinator on host 0 and an agent of <paramref name="workersPerHost"/> workers on every other host.</summary>
-    public static async Task<NetnsJob> StartAsync(int hosts, string nodes, int workersPerHost, int maxRestarts = 3, double hangTimeout = 60, int ditSteps = 16, bool privateDisks = false,
+    public static async Task<NetnsJob> StartAsync(int hosts, string nodes, int workersPerHost, int maxRestarts = 3, double hangTimeout = 60, int ditSteps = 40, bool privateDisks = false,
         int vaeSteps = 6, int checkpointEvery = 4, bool generatedData = false, double coordinatorTimeout = 5)
     {
         var job = await CreateAsync(hosts, maxRestarts, hangTimeout, ditSteps, checkpointEvery, privateDisks, vaeSteps, generatedData, coordinatorTimeout);
