@@ -90,6 +90,13 @@ public sealed class AgentRegistry(JobKey key, string version)
         if (_agents.TryGetValue(register.Node, out var holder) && !holder.Agent.Equals(sender) && holder.Reachable && !holder.Terminated)
         {
             var silent = now - holder.LastMessage;
+            if (holder.Address.Host == address.Host && holder.Address.Port != address.Port)
+            {
+                // The same machine with a new actor system: the agent rejoined after its old system was downed (a
+                // partition, a coordinator that was restarted). The old one is on its way out; wait for it to be gone.
+                return Registration.Refuse($"node name '{register.Node}' is held by an earlier actor system of this host at {holder.Address} (the agent rejoined?); waiting until it is known to be gone", retryable: true);
+            }
+
             if (silent < AliveWithin)
             {
                 return Registration.Refuse($"node name '{register.Node}' is already taken by a live agent at {holder.Address}: give each agent its own name (sora agent --node NAME)");

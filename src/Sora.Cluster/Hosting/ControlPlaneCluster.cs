@@ -13,7 +13,9 @@ namespace Sora.Cluster.Hosting;
 /// partition the side holding the coordinator stays and the other side downs itself (and its agents stop their
 /// workers). The resolver's "down all when unstable" is off: an agent whose reachability keeps flapping must never make
 /// the coordinator down itself and end the job. User messages between processes go through <see cref="ControlPlaneSerializer"/>
-/// only (it takes the place of Akka's JSON serializer): nothing but the control plane's protocol can arrive.
+/// only (it takes the place of Akka's JSON serializer): nothing but the control plane's protocol can arrive. Akka's own
+/// log lines for a closed peer connection are dropped (<see cref="TransportNoiseFilter"/>): the control plane reports
+/// each loss itself.
 /// </summary>
 public static class ControlPlaneCluster
 {
@@ -67,6 +69,7 @@ public static class ControlPlaneCluster
                 {{ControlPlaneSerializer.Hocon}}
                 """,
                 HoconAddMode.Prepend)
+            .AddSetup(TransportNoiseFilter.Setup)
             .WithRemoting(new RemoteOptions { HostName = bindHost, Port = port, PublicHostName = publicHost })
             .WithClustering(new ClusterOptions
             {

@@ -72,6 +72,22 @@ public sealed class AgentRegistryTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void A_name_held_by_an_earlier_actor_system_of_the_same_host_is_refused_for_now()
+    {
+        // Seen in the chaos test: the coordinator restarted, the agent's old system was downed and it rejoined with a new
+        // one, whose registration came while the old one's was still fresh. Refused for good, the agent exited and the job
+        // waited for its node forever.
+        Join("a", CreateTestProbe().Ref, HostA, T0);
+        var rejoined = new Address("akka.tcp", "sora", "10.0.0.2", 4001);
+        var again = _registry.Register(_key.Registration("a", "10.0.0.2", 1, 1, "1.0"), CreateTestProbe().Ref, rejoined, "s9", T0 + TimeSpan.FromSeconds(1));
+        again.Retryable.Should().BeTrue("the old system of the same host is on its way out");
+        again.Refusal.Should().Contain("earlier actor system of this host at akka.tcp://sora@10.0.0.2:4000");
+
+        _registry.MarkUnreachable(HostA, T0 + TimeSpan.FromSeconds(2));
+        _registry.Register(_key.Registration("a", "10.0.0.2", 1, 1, "1.0"), CreateTestProbe().Ref, rejoined, "s10", T0 + TimeSpan.FromSeconds(2)).Channel.Should().NotBeNull();
+    }
+
+    [Fact]
     public void An_agent_that_registers_again_keeps_its_place_and_a_new_agent_of_the_name_takes_a_new_one()
     {
         var a = CreateTestProbe().Ref;
