@@ -13,35 +13,7 @@ internal static class SoraProcess
     public static string WriteTinyJob(string directory, int ditSteps, int vaeBatchSize = 4, int ditBatchSize = 8, string? dataset = null, int vaeSteps = 10, string? extraYaml = null)
     {
         var path = Path.Combine(directory, "job.yaml");
-        var source = dataset is null ? "source: synthetic" : $"source: parquet\n  path: {dataset}\n  generate: true";
-        File.WriteAllText(path, $"""
-            name: launch-test
-            seed: 3
-            threads: 2
-            data:
-              {source}
-              samples: 48
-              held_out: 4
-              sizes: [[32, 32]]
-              lengths: [8]
-            vae:
-              preset: patch
-              train:
-                steps: {vaeSteps}
-                batch_size: {vaeBatchSize}
-                lr: 2.0e-3
-                warmup_steps: 2
-            model:
-              preset: tiny
-            train:
-              steps: {ditSteps}
-              batch_size: {ditBatchSize}
-              lr: 1.0e-3
-              warmup_steps: 2
-              ema_decay: 0.99
-            sampling:
-              prompts: []
-            """ + (extraYaml is null ? "" : "\n" + extraYaml));
+        File.WriteAllText(path, Sora.Tools.TinyJob.Yaml(ditSteps, vaeSteps, vaeBatchSize, ditBatchSize, dataset, extraYaml: extraYaml));
         return path;
     }
 

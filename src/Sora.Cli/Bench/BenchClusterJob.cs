@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Sora.Cli.Launch;
 using Sora.Netns;
+using Sora.Tools;
 
 namespace Sora.Cli.Bench;
 
@@ -16,33 +17,8 @@ internal static partial class BenchClusterJob
     /// <summary>A cluster of <paramref name="hosts"/> hosts running nothing yet, and the job file on host 0.</summary>
     public static Task<NetnsJob> CreateAsync(int hosts, string name, int ditSteps, int checkpointEvery, double hangTimeout, int maxRestarts, int minNodes, int maxNodes) =>
         NetnsJob.CreateAsync(hosts, privateDisks: true, arguments => (ClusterJob.Self()[0], [.. ClusterJob.Self().Skip(1), .. arguments]), (file, store, output) =>
-            File.WriteAllText(file, string.Create(CultureInfo.InvariantCulture, $"""
-                name: {name}
-                seed: 1
-                threads: 2
+            File.WriteAllText(file, TinyJob.Yaml(ditSteps, vaeSteps: 12, dataset: "data/bench-shapes", name: name, seed: 1, extraYaml: string.Create(CultureInfo.InvariantCulture, $"""
                 output: {output}
-                data:
-                  source: parquet
-                  path: data/bench-shapes
-                  generate: true
-                  samples: 48
-                  held_out: 4
-                  sizes: [[32, 32]]
-                  lengths: [8]
-                vae:
-                  preset: patch
-                  train:
-                    steps: 12
-                    batch_size: 4
-                    warmup_steps: 2
-                model:
-                  preset: tiny
-                train:
-                  steps: {ditSteps}
-                  batch_size: 8
-                  warmup_steps: 2
-                sampling:
-                  prompts: []
                 checkpoint:
                   store: {store}
                   every: {checkpointEvery}
@@ -54,7 +30,7 @@ internal static partial class BenchClusterJob
                   rendezvous_wait: 2
                   min_nodes: {minNodes}
                   max_nodes: {maxNodes}
-                """)));
+                """))));
 
     /// <summary>The local time of an event line's <c>[HH:mm:ss.fff]</c> stamp (today's).</summary>
     public static DateTime StampOf(string line)
